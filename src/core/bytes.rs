@@ -93,3 +93,9 @@ impl<'de> Deserialize<'de> for Bytes {
         d.deserialize_bytes(BytesVisitor)
     }
 }
+
+impl core::borrow::Borrow<[u8]> for Bytes {
+    fn borrow(&self) -> &[u8] {
+        &self.0
+    }
+}

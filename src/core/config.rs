@@ -1,0 +1,54 @@
+//! A node's configuration: replication (N, R, W: §4.5), the ring size Q (§6.2), timeouts of
+//! the request state machines, failure detection and hinted handoff (§4.6), and resolvers.
+
+use super::resolve::ResolverRules;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// Replicas per key.
+    pub n: usize,
+    /// Replies a get waits for.
+    pub r: usize,
+    /// Stores a put waits for (the coordinator's own included).
+    pub w: usize,
+    /// Partitions in the ring (a power of two, much larger than N and the node count).
+    pub q: u32,
+    /// A client request ends (success or typed error) within this time.
+    pub request_timeout_ms: u64,
+    /// A replica that has not answered a request after this long is suspected down and the
+    /// next fallback of the preference list is used instead (sloppy quorum).
+    pub sloppy_retry_ms: u64,
+    /// After a get has answered its client, late replies are awaited this long before stale
+    /// replicas are repaired.
+    pub read_repair_window_ms: u64,
+    /// A node believed down is pinged this often; it is used again when it answers.
+    pub probe_interval_ms: u64,
+    /// Hinted replicas are offered to their intended node this often.
+    pub hint_interval_ms: u64,
+    /// At most this many hinted keys are offered per scan (background work is throttled).
+    pub hint_batch: usize,
+    /// Largest value a put accepts.
+    pub max_value_bytes: usize,
+    /// Sibling resolvers by key prefix (siblings stay the default).
+    pub resolvers: ResolverRules,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            n: 3,
+            r: 2,
+            w: 2,
+            q: 64,
+            request_timeout_ms: 2_000,
+            sloppy_retry_ms: 250,
+            read_repair_window_ms: 100,
+            probe_interval_ms: 500,
+            hint_interval_ms: 1_000,
+            hint_batch: 64,
+            max_value_bytes: 1 << 20,
+            resolvers: ResolverRules::default(),
+        }
+    }
+}

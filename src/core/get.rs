@@ -1,0 +1,219 @@
+//! get() (§4.5) and read repair.
+//!
+//! Any node coordinates a get: it asks the key's first N healthy nodes (sloppy, §4.6),
+//! answers the client once R replied with every concurrent version and their context, then
+//! waits `read_repair_window_ms` for late replies and writes the merged versions back to the
+//! primaries that answered with stale data or did not answer at all.
+
+use super::bytes::Bytes;
+use super::context::Context;
+use super::dvv::Siblings;
+use super::error::Error;
+use super::id::NodeId;
+use super::io::{ClientReply, Event};
+use super::message::{Message, Rid};
+use super::node::{Node, Origin};
+use super::quorum::GetQuorum;
+use super::resolve::resolve;
+use std::collections::BTreeSet;
+
+#[derive(Clone, Debug)]
+pub(crate) struct GetFsm {
+    /// `None` once the client has its answer (the read-repair phase).
+    pub origin: Option<Origin>,
+    pub key: Bytes,
+    pub preflist: Vec<NodeId>,
+    pub asked: BTreeSet<NodeId>,
+    pub replaced: BTreeSet<NodeId>,
+    pub quorum: GetQuorum,
+    pub retry_at_ms: u64,
+    pub deadline_ms: u64,
+    /// End of the read-repair window, once answered.
+    pub repair_at_ms: Option<u64>,
+}
+
+impl GetFsm {
+    pub fn next_deadline(&self) -> u64 {
+        match self.repair_at_ms {
+            Some(t) => t,
+            None => self.retry_at_ms.min(self.deadline_ms),
+        }
+    }
+}
+
+impl Node {
+    pub(crate) fn start_get(&mut self, origin: Origin, key: Bytes, r: usize, deadline_ms: u64) {
+        let rid = self.alloc_rid();
+        self.stats.gets += 1;
+        let preflist = self.preflist(&key);
+        let targets = self.sloppy_targets(&preflist);
+        let mut fsm = GetFsm {
+            origin: Some(origin),
+            key: key.clone(),
+            preflist,
+            asked: BTreeSet::new(),
+            replaced: BTreeSet::new(),
+            quorum: GetQuorum::new(r),
+            retry_at_ms: self.now_ms + self.config.sloppy_retry_ms,
+            deadline_ms,
+            repair_at_ms: None,
+        };
+        for (node, _) in targets {
+            self.ask(&mut fsm, rid, node);
+        }
+        self.gets.insert(rid, fsm);
+        self.check_get(rid);
+    }
+
+    fn ask(&mut self, fsm: &mut GetFsm, rid: Rid, node: NodeId) {
+        fsm.asked.insert(node.clone());
+        if node == self.id {
+            let local = self.read_local(&fsm.key);
+            fsm.quorum.add_result(&node, local);
+        } else {
+            self.send(
+                node,
+                Message::Read {
+                    rid,
+                    key: fsm.key.clone(),
+                },
+            );
+        }
+    }
+
+    pub(crate) fn on_read_reply(&mut self, from: NodeId, rid: Rid, versions: Siblings) {
+        if let Some(f) = self.gets.get_mut(&rid) {
+            if f.asked.contains(&from) {
+                f.quorum.add_result(&from, versions);
+            }
+        }
+        self.check_get(rid);
+    }
+
+    /// Answer the client once R replied; finish once every asked node replied.
+    fn check_get(&mut self, rid: Rid) {
+        let Some(f) = self.gets.get_mut(&rid) else {
+            return;
+        };
+        if f.origin.is_some() && f.quorum.enough() {
+            let origin = f.origin.take();
+            f.repair_at_ms = Some(self.now_ms + self.config.read_repair_window_ms);
+            let key = f.key.clone();
+            let merged = f.quorum.merged().clone();
+            if let Some(origin) = origin {
+                self.answer_get(origin, key, merged);
+            }
+        }
+        let Some(f) = self.gets.get(&rid) else {
+            return;
+        };
+        if f.origin.is_none() && f.asked.iter().all(|n| f.quorum.has_replied(n)) {
+            self.finish_get(rid);
+        }
+    }
+
+    fn answer_get(&mut self, origin: Origin, key: Bytes, merged: Siblings) {
+        if merged.len() > 1 {
+            self.emit(Event::SiblingsDetected {
+                key: key.clone(),
+                count: merged.len(),
+            });
+        }
+        let resolver = self.config.resolvers.for_key(&key);
+        let result = match resolve(resolver, &merged) {
+            Ok(value) => Ok(ClientReply::Get {
+                value,
+                context: Context::from(merged.context()),
+                versions: merged,
+            }),
+            Err(e) => Err(Error::Corrupt(e.to_string())),
+        };
+        self.reply(origin, result);
+    }
+
+    pub(crate) fn get_timer(&mut self, rid: Rid) {
+        let now = self.now_ms;
+        let Some(f) = self.gets.get_mut(&rid) else {
+            return;
+        };
+        if f.origin.is_none() {
+            // The read-repair window is over.
+            self.finish_get(rid);
+            return;
+        }
+        if now >= f.deadline_ms {
+            let (needed, got) = (f.quorum.needed(), f.quorum.got());
+            if let Some(origin) = f.origin.take() {
+                self.reply(origin, Err(Error::QuorumFailed { needed, got }));
+            }
+            self.finish_get(rid);
+            return;
+        }
+        // Sloppy quorum for reads: replace silent nodes by the next healthy fallbacks.
+        f.retry_at_ms = now + self.config.sloppy_retry_ms;
+        let silent: Vec<NodeId> = f
+            .asked
+            .iter()
+            .filter(|n| !f.quorum.has_replied(n) && !f.replaced.contains(*n))
+            .cloned()
+            .collect();
+        let Some(mut f) = self.gets.remove(&rid) else {
+            return;
+        };
+        for node in silent {
+            self.suspect(&node);
+            f.replaced.insert(node);
+            let next = f
+                .preflist
+                .iter()
+                .find(|c| !f.asked.contains(*c) && self.is_up(c))
+                .cloned();
+            if let Some(next) = next {
+                self.ask(&mut f, rid, next);
+            }
+        }
+        self.gets.insert(rid, f);
+        self.check_get(rid);
+    }
+
+    /// Read repair: send the merged versions to every primary that answered with less, or
+    /// did not answer.
+    fn finish_get(&mut self, rid: Rid) {
+        let Some(f) = self.gets.remove(&rid) else {
+            return;
+        };
+        let merged = f.quorum.merged();
+        if merged.is_empty() {
+            return;
+        }
+        let stale: BTreeSet<NodeId> = f.quorum.stale().into_iter().collect();
+        let n = self.config.n.min(f.preflist.len());
+        let mut repaired = Vec::new();
+        for p in &f.preflist[..n] {
+            if stale.contains(p) || (!f.quorum.has_replied(p) && self.is_up(p)) {
+                repaired.push(p.clone());
+            }
+        }
+        if repaired.is_empty() {
+            return;
+        }
+        self.stats.read_repairs += 1;
+        for p in &repaired {
+            if p == &self.id {
+                self.store(&f.key, merged, None);
+            } else {
+                self.send(
+                    p.clone(),
+                    Message::Repair {
+                        key: f.key.clone(),
+                        versions: merged.clone(),
+                    },
+                );
+            }
+        }
+        self.emit(Event::ReadRepair {
+            key: f.key,
+            to: repaired,
+        });
+    }
+}

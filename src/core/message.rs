@@ -1,0 +1,98 @@
+//! Messages between nodes (the wire protocol). The core hands them to the host as values;
+//! `encode`/`decode` give the compact binary form (postcard) the hosts put in frames.
+
+use super::bytes::Bytes;
+use super::dvv::Siblings;
+use super::error::Error;
+use super::id::NodeId;
+use super::io::{ClientReply, ClientRequest};
+use serde::{Deserialize, Serialize};
+
+/// Internal request id, unique at the coordinator that allocated it.
+pub type Rid = u64;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Message {
+    /// Store these versions of `key` (§4.5 put). `hint` names the intended primary when the
+    /// receiver is a fallback standing in for it (§4.6). `durable`: ack only once persisted.
+    Replicate {
+        rid: Rid,
+        key: Bytes,
+        versions: Siblings,
+        hint: Option<NodeId>,
+        durable: bool,
+    },
+    /// The versions were stored (`durable`: persisted, not only in memory).
+    ReplicateAck { rid: Rid, durable: bool },
+    /// Send your versions of `key` (§4.5 get).
+    Read { rid: Rid, key: Bytes },
+    /// The replica's versions (empty when it has none).
+    ReadReply { rid: Rid, versions: Siblings },
+    /// Read repair: merge these newer versions (§4.5). No answer expected.
+    Repair { key: Bytes, versions: Siblings },
+    /// A client write received by a node outside the key's preference list, handed to one
+    /// inside it (§4.5: "forward to one of the top N").
+    Forward {
+        rid: Rid,
+        request: ClientRequest,
+        timeout_ms: u64,
+    },
+    ForwardReply {
+        rid: Rid,
+        result: Result<ClientReply, Error>,
+    },
+    /// Hinted handoff: versions a fallback held for the receiver while it was unreachable.
+    Handoff {
+        rid: Rid,
+        key: Bytes,
+        versions: Siblings,
+    },
+    /// The handed-off versions are persisted; the fallback may drop its hint.
+    HandoffAck { rid: Rid },
+    /// Failure detection probe of a node believed down.
+    Ping { nonce: u64 },
+    Pong { nonce: u64 },
+}
+
+impl Message {
+    /// A short name for logs, traces and the teaching page.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Message::Replicate { hint: None, .. } => "put",
+            Message::Replicate { hint: Some(_), .. } => "put-hinted",
+            Message::ReplicateAck { .. } => "put-ack",
+            Message::Read { .. } => "get",
+            Message::ReadReply { .. } => "get-reply",
+            Message::Repair { .. } => "read-repair",
+            Message::Forward { .. } => "forward",
+            Message::ForwardReply { .. } => "forward-reply",
+            Message::Handoff { .. } => "hint-delivery",
+            Message::HandoffAck { .. } => "hint-ack",
+            Message::Ping { .. } => "ping",
+            Message::Pong { .. } => "pong",
+        }
+    }
+
+    /// The binary form for the wire.
+    pub fn encode(&self) -> Vec<u8> {
+        // Serialising plain owned data into a Vec cannot fail.
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+
+    /// Decode a frame received from the network; never panics on arbitrary bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
+        postcard::from_bytes(bytes).map_err(|e| DecodeError(e.to_string()))
+    }
+}
+
+/// A frame that is not a valid message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeError(pub String);
+
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "malformed message: {}", self.0)
+    }
+}
+
+impl std::error::Error for DecodeError {}

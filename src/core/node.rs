@@ -1,0 +1,593 @@
+//! The node: one member of the ring as a sans-IO state machine.
+//!
+//! `handle(now_ms, input)` feeds it time and one input; `poll()` drains what it wants done
+//! (messages to send, batches to persist, replies, events); `next_deadline()` says when to
+//! call back with `Input::Tick`. Any order of inputs is legal and an early tick is a no-op.
+//!
+//! The request state machines live in `put.rs` (§4.5 put, §4.6 sloppy quorum), `get.rs`
+//! (§4.5 get and read repair) and `handoff.rs` (§4.6 hinted handoff); this file holds the
+//! node's state, the dispatch of inputs, and the persist batches (§5 storage port, §6.1).
+
+use super::bytes::Bytes;
+use super::config::Config;
+use super::detector::Detector;
+use super::dvv::Siblings;
+use super::error::Error;
+use super::get::GetFsm;
+use super::handoff::HandoffInFlight;
+use super::id::{NodeId, ReqId};
+use super::io::{BatchId, ClientRequest, Event, Input, Output};
+use super::message::{Message, Rid};
+use super::put::{ForwardFsm, PendingWrite, PutFsm};
+use super::ring::{Member, Ring};
+use super::rng::Rng;
+use super::storage::{NodeMeta, Snapshot, StoreOp};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Dots are reserved on disk in blocks of this many before they are issued.
+const DOT_BLOCK: u64 = 1_000;
+
+/// Where the reply to a request goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Client(ReqId),
+    Forwarded { from: NodeId, rid: Rid },
+}
+
+/// Something to do once a persist batch is durable.
+#[derive(Clone, Debug)]
+pub(crate) enum Waiter {
+    /// The coordinator's own store for put `rid` is durable: count it in the quorum.
+    OwnStore(Rid),
+    /// Send this message (an ack that promises durability).
+    Send { to: NodeId, msg: Message },
+    /// Dots up to this counter are reserved on disk.
+    DotsReserved(u64),
+}
+
+/// Counters a host can show (`stats()`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub gets: u64,
+    pub puts: u64,
+    pub forwarded: u64,
+    pub quorum_failures: u64,
+    pub read_repairs: u64,
+    pub hints_stored: u64,
+    pub hints_delivered: u64,
+    pub messages_in: u64,
+    pub persist_batches: u64,
+}
+
+/// One node of the ring.
+pub struct Node {
+    pub(crate) id: NodeId,
+    pub(crate) config: Config,
+    pub(crate) ring: Ring,
+    pub(crate) now_ms: u64,
+    pub(crate) rng: Rng,
+    /// Versions this node holds as a replica.
+    pub(crate) data: BTreeMap<Bytes, Siblings>,
+    /// Versions held for an unreachable node (§4.6), kept apart from `data`.
+    pub(crate) hints: BTreeMap<(NodeId, Bytes), Siblings>,
+    pub(crate) detector: Detector,
+    pub(crate) puts: BTreeMap<Rid, PutFsm>,
+    pub(crate) gets: BTreeMap<Rid, GetFsm>,
+    pub(crate) forwards: BTreeMap<Rid, ForwardFsm>,
+    /// Forwards already coordinated here, so a duplicated frame is not written twice.
+    pub(crate) forwards_seen: BTreeMap<(NodeId, Rid), u64>,
+    /// Writes waiting for dots to be reserved on disk.
+    pub(crate) pending_writes: VecDeque<PendingWrite>,
+    pub(crate) handoffs: BTreeMap<Rid, HandoffInFlight>,
+    pub(crate) next_hint_scan_ms: u64,
+    next_rid: Rid,
+    /// The last dot counter issued, and the highest one safely reserved on disk.
+    pub(crate) dot_next: u64,
+    dot_durable: u64,
+    dot_reserving: bool,
+    /// Identifies this run of the node (the dot reservation it started from).
+    pub(crate) epoch: u64,
+    pending_ops: Vec<StoreOp>,
+    pending_waiters: Vec<Waiter>,
+    next_batch: BatchId,
+    inflight: BTreeMap<BatchId, Vec<Waiter>>,
+    out: VecDeque<Output>,
+    pub(crate) stats: Stats,
+}
+
+impl Node {
+    /// Create a node (or restart one from what its storage held: pass `Snapshot::default()`
+    /// for a new node). The ring is claimed from `members` (§6.2 strategy 3).
+    pub fn new(
+        id: NodeId,
+        config: Config,
+        members: &[Member],
+        seed: u64,
+        restored: Snapshot,
+    ) -> Result<Node, Error> {
+        if config.n == 0 || config.r == 0 || config.w == 0 || config.r > config.n || config.w > config.n
+        {
+            return Err(Error::InvalidArgument(format!(
+                "need 1 <= R, W <= N, got N={} R={} W={}",
+                config.n, config.r, config.w
+            )));
+        }
+        let ring = Ring::claim(config.q, None, members, config.n)
+            .map_err(|e| Error::InvalidArgument(e.to_string()))?;
+        let epoch = restored.meta.as_ref().map_or(0, |m| m.dot_reserved);
+        let detector = Detector::new(config.probe_interval_ms);
+        let mut node = Node {
+            id,
+            ring,
+            now_ms: 0,
+            rng: Rng::new(seed),
+            data: restored.objects,
+            hints: restored.hints,
+            detector,
+            puts: BTreeMap::new(),
+            gets: BTreeMap::new(),
+            forwards: BTreeMap::new(),
+            forwards_seen: BTreeMap::new(),
+            pending_writes: VecDeque::new(),
+            handoffs: BTreeMap::new(),
+            next_hint_scan_ms: config.hint_interval_ms,
+            next_rid: 1,
+            dot_next: epoch,
+            dot_durable: epoch,
+            dot_reserving: false,
+            epoch,
+            pending_ops: Vec::new(),
+            pending_waiters: Vec::new(),
+            next_batch: 1,
+            inflight: BTreeMap::new(),
+            out: VecDeque::new(),
+            stats: Stats::default(),
+            config,
+        };
+        node.reserve_dots(0);
+        node.flush();
+        Ok(node)
+    }
+
+    pub fn id(&self) -> &NodeId {
+        &self.id
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn ring(&self) -> &Ring {
+        &self.ring
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The versions of `key` this node holds as a replica (hinted copies not included).
+    pub fn local_versions(&self, key: &[u8]) -> Option<&Siblings> {
+        self.data.get(key)
+    }
+
+    /// Every key this node holds as a replica, with its versions.
+    pub fn objects(&self) -> impl Iterator<Item = (&Bytes, &Siblings)> {
+        self.data.iter()
+    }
+
+    /// Hinted replicas held for other nodes: ((intended node, key), versions).
+    pub fn hints(&self) -> impl Iterator<Item = (&(NodeId, Bytes), &Siblings)> {
+        self.hints.iter()
+    }
+
+    /// Peers this node currently believes down.
+    pub fn down_peers(&self) -> Vec<NodeId> {
+        self.detector.down()
+    }
+
+    /// Requests in progress (puts, gets, forwards, writes waiting for dots).
+    pub fn requests_in_flight(&self) -> usize {
+        self.puts.len() + self.gets.len() + self.forwards.len() + self.pending_writes.len()
+    }
+
+    /// Feed one input at time `now_ms` (a clock that never goes back; earlier values are
+    /// treated as `now_ms` of the previous call).
+    pub fn handle(&mut self, now_ms: u64, input: Input) {
+        self.now_ms = self.now_ms.max(now_ms);
+        match input {
+            Input::Message { from, msg } => self.on_message(from, msg),
+            Input::Client { id, request } => {
+                let timeout = request
+                    .options()
+                    .timeout_ms
+                    .unwrap_or(self.config.request_timeout_ms);
+                self.on_request(Origin::Client(id), request, self.now_ms + timeout);
+            }
+            Input::PersistDone { batch } => self.on_persisted(batch),
+            Input::PersistFailed {
+                batch,
+                reason,
+                quota_exceeded,
+            } => self.on_persist_failed(batch, reason, quota_exceeded),
+            Input::Tick => {}
+        }
+        self.on_timers();
+        self.flush();
+    }
+
+    /// The next thing the host must do, if any.
+    pub fn poll(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// When the host must call `handle(.., Input::Tick)` next (absolute ms), if ever.
+    pub fn next_deadline(&self) -> Option<u64> {
+        let mut d = self.detector.next_deadline();
+        let mut at = |t: u64| d = Some(d.map_or(t, |x: u64| x.min(t)));
+        for f in self.puts.values() {
+            at(f.next_deadline());
+        }
+        for f in self.gets.values() {
+            at(f.next_deadline());
+        }
+        for f in self.forwards.values() {
+            at(f.next_deadline());
+        }
+        for p in &self.pending_writes {
+            at(p.deadline_ms);
+        }
+        for h in self.handoffs.values() {
+            at(h.expires_ms);
+        }
+        if !self.hints.is_empty() {
+            at(self.next_hint_scan_ms);
+        }
+        d
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: Message) {
+        self.stats.messages_in += 1;
+        if self.detector.heard_from(&from) {
+            self.emit(Event::NodeUp(from.clone()));
+            // Hints for it may be delivered now.
+            self.next_hint_scan_ms = self.now_ms;
+        }
+        match msg {
+            Message::Replicate {
+                rid,
+                key,
+                versions,
+                hint,
+                durable,
+            } => self.on_replicate(from, rid, key, versions, hint, durable),
+            Message::ReplicateAck { rid, durable } => self.on_replicate_ack(from, rid, durable),
+            Message::Read { rid, key } => {
+                let versions = self.read_local(&key);
+                self.send(from, Message::ReadReply { rid, versions });
+            }
+            Message::ReadReply { rid, versions } => self.on_read_reply(from, rid, versions),
+            Message::Repair { key, versions } => {
+                self.store(&key, &versions, None);
+            }
+            Message::Forward {
+                rid,
+                request,
+                timeout_ms,
+            } => self.on_forward(from, rid, request, timeout_ms),
+            Message::ForwardReply { rid, result } => self.on_forward_reply(rid, result),
+            Message::Handoff { rid, key, versions } => self.on_handoff(from, rid, key, versions),
+            Message::HandoffAck { rid } => self.on_handoff_ack(from, rid),
+            Message::Ping { nonce } => self.send(from, Message::Pong { nonce }),
+            Message::Pong { .. } => {}
+        }
+    }
+
+    fn on_request(&mut self, origin: Origin, request: ClientRequest, deadline_ms: u64) {
+        if let Err(e) = self.validate(&request) {
+            self.reply(origin, Err(e));
+            return;
+        }
+        match request {
+            ClientRequest::Get { key, options } => {
+                let r = options.r.unwrap_or(self.config.r);
+                self.start_get(origin, key, r, deadline_ms);
+            }
+            write => self.route_write(origin, write, deadline_ms),
+        }
+    }
+
+    fn validate(&self, request: &ClientRequest) -> Result<(), Error> {
+        let o = request.options();
+        let n = self.config.n;
+        for (name, v) in [("r", o.r), ("w", o.w)] {
+            if let Some(v) = v {
+                if v == 0 || v > n {
+                    return Err(Error::InvalidArgument(format!(
+                        "{name} must be between 1 and N={n}, got {v}"
+                    )));
+                }
+            }
+        }
+        if o.timeout_ms == Some(0) {
+            return Err(Error::InvalidArgument("timeout_ms must be positive".into()));
+        }
+        if let ClientRequest::Put { value, .. } = request {
+            if value.len() > self.config.max_value_bytes {
+                return Err(Error::ValueTooLarge {
+                    size: value.len(),
+                    max: self.config.max_value_bytes,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn on_timers(&mut self) {
+        let now = self.now_ms;
+        for node in self.detector.due_probes(now) {
+            let nonce = self.rng.next_u64();
+            self.send(node, Message::Ping { nonce });
+        }
+        let due: Vec<Rid> = self
+            .puts
+            .iter()
+            .filter(|(_, f)| f.next_deadline() <= now)
+            .map(|(r, _)| *r)
+            .collect();
+        for rid in due {
+            self.put_timer(rid);
+        }
+        let due: Vec<Rid> = self
+            .gets
+            .iter()
+            .filter(|(_, f)| f.next_deadline() <= now)
+            .map(|(r, _)| *r)
+            .collect();
+        for rid in due {
+            self.get_timer(rid);
+        }
+        let due: Vec<Rid> = self
+            .forwards
+            .iter()
+            .filter(|(_, f)| f.next_deadline() <= now)
+            .map(|(r, _)| *r)
+            .collect();
+        for rid in due {
+            self.forward_timer(rid);
+        }
+        self.expire_pending_writes();
+        self.forwards_seen.retain(|_, expiry| *expiry > now);
+        self.handoff_timers();
+    }
+
+    // ---- shared helpers of the request state machines -------------------------------
+
+    pub(crate) fn alloc_rid(&mut self) -> Rid {
+        let r = self.next_rid;
+        self.next_rid += 1;
+        r
+    }
+
+    pub(crate) fn send(&mut self, to: NodeId, msg: Message) {
+        self.out.push_back(Output::Send { to, msg });
+    }
+
+    pub(crate) fn emit(&mut self, event: Event) {
+        self.out.push_back(Output::Event(event));
+    }
+
+    pub(crate) fn reply(
+        &mut self,
+        origin: Origin,
+        result: Result<super::io::ClientReply, Error>,
+    ) {
+        if matches!(result, Err(Error::QuorumFailed { .. })) {
+            self.stats.quorum_failures += 1;
+        }
+        match origin {
+            Origin::Client(id) => self.out.push_back(Output::Reply { id, result }),
+            Origin::Forwarded { from, rid } => self.send(from, Message::ForwardReply { rid, result }),
+        }
+    }
+
+    pub(crate) fn suspect(&mut self, node: &NodeId) {
+        if node != &self.id && self.detector.suspect(node, self.now_ms) {
+            self.emit(Event::NodeDown(node.clone()));
+        }
+    }
+
+    pub(crate) fn is_up(&self, node: &NodeId) -> bool {
+        node == &self.id || self.detector.is_up(node)
+    }
+
+    /// The key's preference list: every member, primaries first (§4.3).
+    pub(crate) fn preflist(&self, key: &[u8]) -> Vec<NodeId> {
+        self.ring.preflist_for_key(key)
+    }
+
+    /// The first N healthy nodes of the preference list, each fallback paired with the
+    /// unreachable primary it stands in for (§4.6). If every node seems down, the
+    /// primaries are tried anyway.
+    pub(crate) fn sloppy_targets(&self, preflist: &[NodeId]) -> Vec<(NodeId, Option<NodeId>)> {
+        let n = self.config.n.min(preflist.len());
+        let primaries = &preflist[..n];
+        let mut down: VecDeque<&NodeId> = primaries.iter().filter(|p| !self.is_up(p)).collect();
+        let mut chosen = Vec::with_capacity(n);
+        for node in preflist {
+            if chosen.len() == n {
+                break;
+            }
+            if !self.is_up(node) {
+                continue;
+            }
+            if primaries.contains(node) {
+                chosen.push((node.clone(), None));
+            } else {
+                chosen.push((node.clone(), down.pop_front().cloned()));
+            }
+        }
+        if chosen.is_empty() {
+            chosen = primaries.iter().map(|p| (p.clone(), None)).collect();
+        }
+        chosen
+    }
+
+    /// Everything this node holds for `key`: its replica plus hinted copies.
+    pub(crate) fn read_local(&self, key: &Bytes) -> Siblings {
+        let mut s = self.data.get(key).cloned().unwrap_or_default();
+        for ((_, k), v) in self.hints.iter().filter(|((_, k), _)| k == key) {
+            debug_assert_eq!(k, key);
+            s.sync(v);
+        }
+        s
+    }
+
+    /// Merge versions into local storage, as a replica (`hint` None, or this node) or on
+    /// behalf of `hint`. Queues the persist op when something changed.
+    pub(crate) fn store(&mut self, key: &Bytes, versions: &Siblings, hint: Option<&NodeId>) -> bool {
+        match hint {
+            Some(intended) if intended != &self.id => {
+                let slot = self
+                    .hints
+                    .entry((intended.clone(), key.clone()))
+                    .or_default();
+                if !slot.sync(versions) {
+                    return false;
+                }
+                let versions = slot.clone();
+                self.pending_ops.push(StoreOp::PutHint {
+                    intended: intended.clone(),
+                    key: key.clone(),
+                    versions,
+                });
+                self.stats.hints_stored += 1;
+                self.emit(Event::HintStored {
+                    key: key.clone(),
+                    intended: intended.clone(),
+                });
+                true
+            }
+            _ => {
+                let slot = self.data.entry(key.clone()).or_default();
+                if !slot.sync(versions) {
+                    return false;
+                }
+                let versions = slot.clone();
+                self.pending_ops.push(StoreOp::PutObject {
+                    key: key.clone(),
+                    versions,
+                });
+                true
+            }
+        }
+    }
+
+    pub(crate) fn queue_op(&mut self, op: StoreOp) {
+        self.pending_ops.push(op);
+    }
+
+    /// Run `w` once everything stored so far is durable: with the pending batch, or with
+    /// the last batch in flight, or now if nothing is outstanding.
+    pub(crate) fn after_durable(&mut self, w: Waiter) {
+        if !self.pending_ops.is_empty() {
+            self.pending_waiters.push(w);
+        } else if let Some((_, ws)) = self.inflight.iter_mut().next_back() {
+            ws.push(w);
+        } else {
+            self.run_waiter(w);
+        }
+    }
+
+    /// Emit the pending persist ops as one batch (one transaction per batch, not per key).
+    fn flush(&mut self) {
+        if self.pending_ops.is_empty() {
+            return;
+        }
+        let batch = self.next_batch;
+        self.next_batch += 1;
+        let ops = std::mem::take(&mut self.pending_ops);
+        let waiters = std::mem::take(&mut self.pending_waiters);
+        self.inflight.insert(batch, waiters);
+        self.stats.persist_batches += 1;
+        self.out.push_back(Output::Persist { batch, ops });
+    }
+
+    fn on_persisted(&mut self, batch: BatchId) {
+        // Batches are applied in order: a later batch done means earlier ones are too.
+        let done: Vec<BatchId> = self.inflight.range(..=batch).map(|(b, _)| *b).collect();
+        for b in done {
+            if let Some(ws) = self.inflight.remove(&b) {
+                for w in ws {
+                    self.run_waiter(w);
+                }
+            }
+        }
+    }
+
+    fn on_persist_failed(&mut self, batch: BatchId, reason: String, quota_exceeded: bool) {
+        let Some(ws) = self.inflight.remove(&batch) else {
+            return;
+        };
+        for w in ws {
+            match w {
+                Waiter::OwnStore(rid) => {
+                    if let Some(f) = self.puts.remove(&rid) {
+                        self.reply(
+                            f.origin,
+                            Err(Error::Storage {
+                                reason: reason.clone(),
+                                quota_exceeded,
+                            }),
+                        );
+                    }
+                }
+                // A durable ack we cannot give: the coordinator will time out on us.
+                Waiter::Send { .. } => {}
+                Waiter::DotsReserved(_) => self.dot_reserving = false,
+            }
+        }
+    }
+
+    fn run_waiter(&mut self, w: Waiter) {
+        match w {
+            Waiter::OwnStore(rid) => {
+                let me = self.id.clone();
+                self.on_put_ack(&me, rid, true);
+            }
+            Waiter::Send { to, msg } => self.send(to, msg),
+            Waiter::DotsReserved(upto) => {
+                self.dot_durable = self.dot_durable.max(upto);
+                self.dot_reserving = false;
+                self.retry_pending_writes();
+            }
+        }
+    }
+
+    // ---- dots ------------------------------------------------------------------------
+
+    /// Issue the next dot counter, at least `min` (above any counter of this node that the
+    /// key's history or the client's context mentions). `None` while the counter is not yet
+    /// reserved on disk (a reservation is then under way).
+    pub(crate) fn issue_dot(&mut self, min: u64) -> Option<u64> {
+        let counter = (self.dot_next + 1).max(min);
+        if counter > self.dot_durable {
+            self.reserve_dots(counter);
+            return None;
+        }
+        self.dot_next = counter;
+        if self.dot_durable - counter < DOT_BLOCK / 2 {
+            self.reserve_dots(counter);
+        }
+        Some(counter)
+    }
+
+    fn reserve_dots(&mut self, at_least: u64) {
+        if self.dot_reserving {
+            return;
+        }
+        self.dot_reserving = true;
+        let upto = at_least.max(self.dot_durable).max(self.dot_next) + DOT_BLOCK;
+        self.pending_ops.push(StoreOp::PutMeta(NodeMeta { dot_reserved: upto }));
+        self.pending_waiters.push(Waiter::DotsReserved(upto));
+    }
+}

@@ -1,0 +1,398 @@
+//! put() (§4.5) with a sloppy quorum (§4.6) and the write buffer option (§6.1).
+//!
+//! A write arriving at a node outside the key's first N healthy nodes is forwarded to one of
+//! them (`ForwardFsm`). The coordinator issues a fresh dot, makes the new version (its past
+//! is the client's context), stores it, and replicates it to the first N healthy nodes of the
+//! preference list; a fallback gets a hint naming the primary it stands in for. The put
+//! succeeds after W stores, the coordinator's own included (`PutFsm`). A replica that has
+//! not answered after `sloppy_retry_ms` is suspected and the next fallback is used.
+
+use super::bytes::Bytes;
+use super::context::Context;
+use super::dvv::{Dot, Siblings, Value, Version, VersionVector};
+use super::error::Error;
+use super::id::NodeId;
+use super::io::{ClientReply, ClientRequest};
+use super::message::{Message, Rid};
+use super::node::{Node, Origin, Waiter};
+use super::quorum::PutQuorum;
+use super::resolve::{apply_op, Resolver};
+use std::collections::BTreeMap;
+
+/// One replica a put was sent to.
+#[derive(Clone, Debug)]
+pub(crate) struct PutTarget {
+    pub hint: Option<NodeId>,
+    /// Replaced by a fallback after missing the retry deadline.
+    pub replaced: bool,
+}
+
+/// The state machine of one coordinated put.
+#[derive(Clone, Debug)]
+pub(crate) struct PutFsm {
+    pub origin: Origin,
+    pub key: Bytes,
+    pub versions: Siblings,
+    pub version: Version,
+    pub durable: bool,
+    pub preflist: Vec<NodeId>,
+    pub targets: BTreeMap<NodeId, PutTarget>,
+    pub quorum: PutQuorum,
+    pub retry_at_ms: u64,
+    pub deadline_ms: u64,
+}
+
+impl PutFsm {
+    pub fn next_deadline(&self) -> u64 {
+        self.retry_at_ms.min(self.deadline_ms)
+    }
+}
+
+/// A write handed to another node of the preference list.
+#[derive(Clone, Debug)]
+pub(crate) struct ForwardFsm {
+    pub origin: Origin,
+    pub request: ClientRequest,
+    pub to: NodeId,
+    pub give_up_at_ms: u64,
+    pub deadline_ms: u64,
+}
+
+impl ForwardFsm {
+    pub fn next_deadline(&self) -> u64 {
+        self.give_up_at_ms.min(self.deadline_ms)
+    }
+}
+
+/// A write waiting for dots to be reserved on disk.
+#[derive(Clone, Debug)]
+pub(crate) struct PendingWrite {
+    pub origin: Origin,
+    pub request: ClientRequest,
+    pub deadline_ms: u64,
+}
+
+impl Node {
+    /// Coordinate the write here if this node is one of the key's first N healthy nodes,
+    /// else forward it to the first of them.
+    pub(crate) fn route_write(&mut self, origin: Origin, request: ClientRequest, deadline_ms: u64) {
+        let preflist = self.preflist(request.key());
+        let targets = self.sloppy_targets(&preflist);
+        if targets.iter().any(|(n, _)| n == &self.id) {
+            self.coordinate_write(origin, request, deadline_ms);
+            return;
+        }
+        let Some((to, _)) = targets.into_iter().next() else {
+            self.reply(origin, Err(Error::QuorumFailed { needed: 1, got: 0 }));
+            return;
+        };
+        self.forward(origin, request, to, deadline_ms);
+    }
+
+    fn forward(&mut self, origin: Origin, request: ClientRequest, to: NodeId, deadline_ms: u64) {
+        let rid = self.alloc_rid();
+        let budget = deadline_ms.saturating_sub(self.now_ms);
+        // The remote coordinator answers (success or a typed error) within 2/3 of the
+        // budget; silence beyond that (plus a retry margin) means it is unreachable.
+        let timeout_ms = (budget * 2 / 3).max(1);
+        let give_up_at_ms = self.now_ms + timeout_ms + self.config.sloppy_retry_ms;
+        self.stats.forwarded += 1;
+        self.send(
+            to.clone(),
+            Message::Forward {
+                rid,
+                request: request.clone(),
+                timeout_ms,
+            },
+        );
+        self.forwards.insert(
+            rid,
+            ForwardFsm {
+                origin,
+                request,
+                to,
+                give_up_at_ms,
+                deadline_ms,
+            },
+        );
+    }
+
+    pub(crate) fn on_forward(&mut self, from: NodeId, rid: Rid, request: ClientRequest, timeout_ms: u64) {
+        let now = self.now_ms;
+        if self.forwards_seen.contains_key(&(from.clone(), rid)) {
+            return; // a duplicated frame: already coordinated
+        }
+        let timeout_ms = timeout_ms.min(self.config.request_timeout_ms);
+        self.forwards_seen
+            .insert((from.clone(), rid), now + 2 * self.config.request_timeout_ms);
+        let origin = Origin::Forwarded { from, rid };
+        if matches!(request, ClientRequest::Get { .. }) {
+            self.reply(origin, Err(Error::InvalidArgument("only writes are forwarded".into())));
+            return;
+        }
+        // Coordinate here even if our view of health differs: the sender chose us.
+        self.coordinate_write(origin, request, now + timeout_ms);
+    }
+
+    pub(crate) fn on_forward_reply(&mut self, rid: Rid, result: Result<ClientReply, Error>) {
+        if let Some(f) = self.forwards.remove(&rid) {
+            self.reply(f.origin, result);
+        }
+    }
+
+    pub(crate) fn forward_timer(&mut self, rid: Rid) {
+        let Some(f) = self.forwards.remove(&rid) else {
+            return;
+        };
+        if self.now_ms >= f.deadline_ms {
+            let after_ms = self.config.request_timeout_ms;
+            self.reply(f.origin, Err(Error::Timeout { after_ms }));
+            return;
+        }
+        // The chosen coordinator is silent: suspect it and coordinate here (any node may
+        // coordinate; the version still goes to the first N healthy nodes).
+        self.suspect(&f.to);
+        if matches!(f.request, ClientRequest::Update { .. }) {
+            // Counter and set operations need a replica's local state.
+            let after_ms = self.config.request_timeout_ms;
+            self.reply(f.origin, Err(Error::Timeout { after_ms }));
+            return;
+        }
+        self.coordinate_write(f.origin, f.request, f.deadline_ms);
+    }
+
+    /// Create the new version and replicate it (§4.5 put).
+    pub(crate) fn coordinate_write(&mut self, origin: Origin, request: ClientRequest, deadline_ms: u64) {
+        let key = request.key().clone();
+        let options = request.options().clone();
+        let resolver = self.config.resolvers.for_key(&key);
+        let local = self.read_local(&key);
+        let mut context = match &request {
+            ClientRequest::Put { context, .. } | ClientRequest::Delete { context, .. } => context
+                .as_ref()
+                .map(|c| c.version_vector().clone())
+                .unwrap_or_default(),
+            ClientRequest::Update { .. } => local.context(),
+            ClientRequest::Get { .. } => VersionVector::new(),
+        };
+        if resolver == Resolver::LastWriterWins {
+            // The newest write wins anyway: supersede what this replica knows, so LWW keys
+            // do not accumulate siblings.
+            context.merge(&local.context());
+        }
+        let min = context.get(&self.id).max(local.max_counter(&self.id)) + 1;
+        let Some(counter) = self.issue_dot(min) else {
+            self.pending_writes.push_back(PendingWrite {
+                origin,
+                request,
+                deadline_ms,
+            });
+            return;
+        };
+        let dot = Dot {
+            node: self.id.clone(),
+            counter,
+        };
+        let value = match &request {
+            ClientRequest::Put { value, .. } => Value::Data(value.clone()),
+            ClientRequest::Delete { .. } => Value::Tombstone,
+            ClientRequest::Update { op, .. } => {
+                let actor = self.crdt_actor();
+                match apply_op(resolver, &local, op, &actor, &dot) {
+                    Ok(state) => Value::Data(state),
+                    Err(e) => {
+                        self.reply(origin, Err(Error::InvalidArgument(e.to_string())));
+                        return;
+                    }
+                }
+            }
+            ClientRequest::Get { .. } => return,
+        };
+        // Timestamps only matter to last-writer-wins: never behind what the key has seen.
+        let newest = local.versions().iter().map(|v| v.timestamp_ms).max().unwrap_or(0);
+        let timestamp_ms = self.now_ms.max(newest + 1);
+        let version = Version {
+            dot,
+            past: context,
+            value,
+            timestamp_ms,
+        };
+        let versions = Siblings::from_versions([version.clone()]);
+        let preflist = self.preflist(&key);
+        let targets = self.sloppy_targets(&preflist);
+        let w = options.w.unwrap_or(self.config.w);
+        let durable = options.durable.unwrap_or(true);
+        let rid = self.alloc_rid();
+        self.stats.puts += 1;
+        let mut fsm = PutFsm {
+            origin,
+            key: key.clone(),
+            versions,
+            version,
+            durable,
+            preflist,
+            targets: BTreeMap::new(),
+            quorum: PutQuorum::new(w, true),
+            retry_at_ms: self.now_ms + self.config.sloppy_retry_ms,
+            deadline_ms,
+        };
+        // With buffered writes one store must still be durable: ours, or the first target's.
+        let designated = if targets.iter().any(|(n, _)| n == &self.id) {
+            self.id.clone()
+        } else {
+            targets.first().map(|(n, _)| n.clone()).unwrap_or_else(|| self.id.clone())
+        };
+        for (node, hint) in targets {
+            let durable_ack = durable || node == designated;
+            self.send_replica(&mut fsm, rid, node, hint, durable_ack);
+        }
+        self.puts.insert(rid, fsm);
+        self.check_put(rid);
+    }
+
+    /// The actor for counter and set entries: this node in this run, so a restart that lost
+    /// buffered writes never reuses an entry.
+    fn crdt_actor(&self) -> NodeId {
+        if self.epoch == 0 {
+            self.id.clone()
+        } else {
+            NodeId::new(&format!("{}#{}", self.id, self.epoch))
+        }
+    }
+
+    fn send_replica(&mut self, fsm: &mut PutFsm, rid: Rid, node: NodeId, hint: Option<NodeId>, durable: bool) {
+        fsm.targets.insert(
+            node.clone(),
+            PutTarget {
+                hint: hint.clone(),
+                replaced: false,
+            },
+        );
+        if node == self.id {
+            let key = fsm.key.clone();
+            self.store(&key, &fsm.versions, hint.as_ref());
+            self.after_durable(Waiter::OwnStore(rid));
+        } else {
+            self.send(
+                node,
+                Message::Replicate {
+                    rid,
+                    key: fsm.key.clone(),
+                    versions: fsm.versions.clone(),
+                    hint,
+                    durable,
+                },
+            );
+        }
+    }
+
+    /// A replica (or fallback) was asked to store versions.
+    pub(crate) fn on_replicate(
+        &mut self,
+        from: NodeId,
+        rid: Rid,
+        key: Bytes,
+        versions: Siblings,
+        hint: Option<NodeId>,
+        durable: bool,
+    ) {
+        self.store(&key, &versions, hint.as_ref());
+        if durable {
+            self.after_durable(Waiter::Send {
+                to: from,
+                msg: Message::ReplicateAck { rid, durable: true },
+            });
+        } else {
+            // §6.1 write buffer: acknowledge from memory; the batch is persisted behind.
+            self.send(from, Message::ReplicateAck { rid, durable: false });
+        }
+    }
+
+    pub(crate) fn on_replicate_ack(&mut self, from: NodeId, rid: Rid, durable: bool) {
+        self.on_put_ack(&from, rid, durable);
+    }
+
+    pub(crate) fn on_put_ack(&mut self, from: &NodeId, rid: Rid, durable: bool) {
+        if let Some(f) = self.puts.get_mut(&rid) {
+            f.quorum.add_ack(from, durable);
+        }
+        self.check_put(rid);
+    }
+
+    fn check_put(&mut self, rid: Rid) {
+        let done = self.puts.get(&rid).is_some_and(|f| f.quorum.enough());
+        if !done {
+            return;
+        }
+        if let Some(f) = self.puts.remove(&rid) {
+            let reply = ClientReply::Put {
+                dot: f.version.dot.clone(),
+                context: Context::from(f.version.clock()),
+            };
+            self.reply(f.origin, Ok(reply));
+        }
+    }
+
+    /// Retry or deadline of a put.
+    pub(crate) fn put_timer(&mut self, rid: Rid) {
+        let Some(mut f) = self.puts.remove(&rid) else {
+            return;
+        };
+        let now = self.now_ms;
+        if now >= f.deadline_ms {
+            let got = f.quorum.got();
+            let needed = f.quorum.needed();
+            // Enough stores but none durable yet is reported as a quorum of durable stores.
+            self.reply(f.origin, Err(Error::QuorumFailed { needed, got }));
+            return;
+        }
+        // Sloppy quorum: every silent target is replaced by the next healthy fallback.
+        let silent: Vec<(NodeId, Option<NodeId>)> = f
+            .targets
+            .iter()
+            .filter(|(n, t)| !t.replaced && !f.quorum.has_acked(n) && **n != self.id)
+            .map(|(n, t)| (n.clone(), t.hint.clone()))
+            .collect();
+        for (node, hint) in silent {
+            self.suspect(&node);
+            if let Some(t) = f.targets.get_mut(&node) {
+                t.replaced = true;
+            }
+            let primary = f.preflist.iter().take(self.config.n).any(|p| p == &node);
+            let stands_for = if primary { Some(node.clone()) } else { hint };
+            let next = f
+                .preflist
+                .iter()
+                .find(|c| !f.targets.contains_key(*c) && self.is_up(c))
+                .cloned();
+            if let Some(next) = next {
+                let durable = f.durable;
+                self.send_replica(&mut f, rid, next, stands_for, durable);
+            }
+        }
+        f.retry_at_ms = now + self.config.sloppy_retry_ms;
+        self.puts.insert(rid, f);
+        self.check_put(rid);
+    }
+
+    pub(crate) fn retry_pending_writes(&mut self) {
+        let pending = std::mem::take(&mut self.pending_writes);
+        for p in pending {
+            self.coordinate_write(p.origin, p.request, p.deadline_ms);
+        }
+    }
+
+    pub(crate) fn expire_pending_writes(&mut self) {
+        let now = self.now_ms;
+        if !self.pending_writes.iter().any(|p| p.deadline_ms <= now) {
+            return;
+        }
+        let (expired, waiting) = std::mem::take(&mut self.pending_writes)
+            .into_iter()
+            .partition(|p| p.deadline_ms <= now);
+        self.pending_writes = waiting;
+        for p in Vec::from(expired) {
+            self.reply(p.origin, Err(Error::QuorumFailed { needed: 1, got: 0 }));
+        }
+    }
+}
