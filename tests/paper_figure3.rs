@@ -66,7 +66,9 @@ fn figure3_d1_to_d5() {
     assert_eq!(d3.clock().to_string(), "[(Sx,2),(Sy,1)]");
     assert_eq!(show(&sy), ["D3 [(Sx,2),(Sy,1)]"]);
 
-    let d4 = put(&mut sz, "Sz", &sz.context(), "D4");
+    let ctx_d2_at_sz = sz.context();
+    assert_eq!(ctx_d2_at_sz, ctx_d2);
+    let d4 = put(&mut sz, "Sz", &ctx_d2_at_sz, "D4");
     assert_eq!(d4.dot.to_string(), "(Sz,1)");
     assert_eq!(d4.clock().to_string(), "[(Sx,2),(Sz,1)]");
     assert_eq!(show(&sz), ["D4 [(Sx,2),(Sz,1)]"]);

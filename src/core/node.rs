@@ -87,6 +87,9 @@ pub struct Node {
     dot_reserving: bool,
     /// Identifies this run of the node (the dot reservation it started from).
     pub(crate) epoch: u64,
+    /// The actor of the dots this node issues as a primary in this run: its id, or
+    /// `id@epoch` after a restart (a crash may have lost dots of the previous run).
+    pub(crate) actor: NodeId,
     pending_ops: Vec<StoreOp>,
     pending_waiters: Vec<Waiter>,
     next_batch: BatchId,
@@ -117,7 +120,7 @@ impl Node {
         let epoch = restored.meta.as_ref().map_or(0, |m| m.dot_reserved);
         let detector = Detector::new(config.probe_interval_ms);
         let mut node = Node {
-            id,
+            id: id.clone(),
             ring,
             now_ms: 0,
             rng: Rng::new(seed),
@@ -136,6 +139,11 @@ impl Node {
             dot_durable: epoch,
             dot_reserving: false,
             epoch,
+            actor: if epoch == 0 {
+                id.clone()
+            } else {
+                NodeId::new(&format!("{id}@{epoch}"))
+            },
             pending_ops: Vec::new(),
             pending_waiters: Vec::new(),
             next_batch: 1,
@@ -565,6 +573,12 @@ impl Node {
 
     // ---- dots ------------------------------------------------------------------------
 
+    /// True once this run's first dot reservation is on disk, so a crash cannot restart
+    /// the node with the same epoch (and actor).
+    pub(crate) fn epoch_durable(&self) -> bool {
+        self.dot_durable > self.epoch
+    }
+
     /// Issue the next dot counter, at least `min` (above any counter of this node that the
     /// key's history or the client's context mentions). `None` while the counter is not yet
     /// reserved on disk (a reservation is then under way).
@@ -581,7 +595,7 @@ impl Node {
         Some(counter)
     }
 
-    fn reserve_dots(&mut self, at_least: u64) {
+    pub(crate) fn reserve_dots(&mut self, at_least: u64) {
         if self.dot_reserving {
             return;
         }

@@ -180,8 +180,8 @@ impl Node {
             // do not accumulate siblings.
             context.merge(&local.context());
         }
-        let min = context.get(&self.id).max(local.max_counter(&self.id)) + 1;
-        let Some(counter) = self.issue_dot(min) else {
+        let preflist = self.preflist(&key);
+        let Some(dot) = self.new_dot(&key, &preflist, &context) else {
             self.pending_writes.push_back(PendingWrite {
                 origin,
                 request,
@@ -189,16 +189,11 @@ impl Node {
             });
             return;
         };
-        let dot = Dot {
-            node: self.id.clone(),
-            counter,
-        };
         let value = match &request {
             ClientRequest::Put { value, .. } => Value::Data(value.clone()),
             ClientRequest::Delete { .. } => Value::Tombstone,
             ClientRequest::Update { op, .. } => {
-                let actor = self.crdt_actor();
-                match apply_op(resolver, &local, op, &actor, &dot) {
+                match apply_op(resolver, &local, op, &dot.node, &dot) {
                     Ok(state) => Value::Data(state),
                     Err(e) => {
                         self.reply(origin, Err(Error::InvalidArgument(e.to_string())));
@@ -217,8 +212,11 @@ impl Node {
             value,
             timestamp_ms,
         };
-        let versions = Siblings::from_versions([version.clone()]);
-        let preflist = self.preflist(&key);
+        // Replicate the whole object, not only the new version: every holder of a dot then
+        // also holds (or supersedes) the same actor's earlier dots of this key, which is
+        // what lets a version vector stand for a causal history.
+        let mut versions = local;
+        versions.add(version.clone());
         let targets = self.sloppy_targets(&preflist);
         let w = options.w.unwrap_or(self.config.w);
         let durable = options.durable.unwrap_or(true);
@@ -250,14 +248,31 @@ impl Node {
         self.check_put(rid);
     }
 
-    /// The actor for counter and set entries: this node in this run, so a restart that lost
-    /// buffered writes never reuses an entry.
-    fn crdt_actor(&self) -> NodeId {
-        if self.epoch == 0 {
-            self.id.clone()
-        } else {
-            NodeId::new(&format!("{}#{}", self.id, self.epoch))
+    /// The dot of a new version of `key` coordinated here, or `None` until this run's epoch
+    /// is safely on disk.
+    ///
+    /// A primary replica issues dots of its own actor (this node in this run): the next
+    /// counter after every dot of that actor the key's history mentions, and its local
+    /// replica holds all of them. A fallback (or a node outside the preference list) keeps
+    /// no lasting copy, so it writes as a fresh actor that issues exactly one dot: no dot is
+    /// ever reused, and no version vector entry ever claims a dot its holder lacks.
+    fn new_dot(&mut self, key: &Bytes, preflist: &[NodeId], context: &VersionVector) -> Option<Dot> {
+        if !self.epoch_durable() {
+            self.reserve_dots(0);
+            return None;
         }
+        let primary = preflist.iter().take(self.config.n).any(|p| p == &self.id);
+        if primary {
+            let actor = self.actor.clone();
+            let held = self.data.get(key).map_or(0, |s| s.max_counter(&actor));
+            let counter = held.max(context.get(&actor)) + 1;
+            return Some(Dot { node: actor, counter });
+        }
+        let unique = self.issue_dot(0)?;
+        Some(Dot {
+            node: NodeId::new(&format!("{}~{}", self.id, unique)),
+            counter: 1,
+        })
     }
 
     fn send_replica(&mut self, fsm: &mut PutFsm, rid: Rid, node: NodeId, hint: Option<NodeId>, durable: bool) {

@@ -13,7 +13,9 @@
 //!   That is why it is an explicit opt-in and never the default.
 //! - [`Resolver::Counter`]: a PN-counter. Each version holds a state `node -> (incr, decr)`;
 //!   siblings merge by pointwise maximum; the value is `Σ incr − Σ decr`. Concurrent
-//!   increments through different coordinators all count.
+//!   increments through different coordinators all count. A delete (tombstone, the empty
+//!   state) resets the counter only when no operation is concurrent with it: a concurrent
+//!   sibling carries the whole count and brings it back (there is no reset-wins counter).
 //! - [`Resolver::AddWinsSet`]: an add-wins observed-remove set (ORSWOT-like; the shopping
 //!   cart). Each version holds `element -> {dots of the adds still live for it}`. A remove
 //!   deletes only the adds it had observed, so an add concurrent with a remove wins.

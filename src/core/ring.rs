@@ -10,7 +10,8 @@
 //!   remainder, so no node is more than one partition away from its exact share;
 //! - **minimal movement**: a partition changes owner only when its owner left or is above its
 //!   new target, and it then goes to a member below target, so the number of moved partitions
-//!   is the least any balanced claim could achieve;
+//!   is the least that reaches the new loads (a join moves only partitions to the new node,
+//!   a departure only the departed node's partitions, when capacities are equal);
 //! - **spacing**: like riak_core's claim with `target_n_val`, a partition goes preferably to a
 //!   node that owns none of the `n_val - 1` partitions either side of it, so that `N`
 //!   consecutive partitions name `N` distinct nodes wherever the targets allow.
@@ -67,7 +68,10 @@ impl fmt::Display for RingError {
             }
             RingError::NoMembers => f.write_str("a ring needs at least one member"),
             RingError::ZeroCapacity(node) => {
-                write!(f, "member {node} has capacity 0; capacities must be at least 1")
+                write!(
+                    f,
+                    "member {node} has capacity 0; capacities must be at least 1"
+                )
             }
             RingError::OwnerCount { q, owners } => {
                 write!(f, "a ring of {q} partitions lists {owners} owners")
@@ -147,12 +151,14 @@ impl Ring {
     /// owner while that owner is a member and not above its target; only partitions of
     /// departed members and the excess of members above target move, each to a member below
     /// target. If `previous` has another `q`, each partition starts from the owner of the old
-    /// partition holding its first hash (so doubling `q` moves nothing).
+    /// partition holding its first hash (so doubling `q` moves only what rounding asks).
     ///
     /// When it assigns a partition, the claim prefers a member that owns none of the
-    /// `n_val - 1` partitions either side of it, then the member furthest below its target,
-    /// then the smallest node id. With no previous ring, partitions are dealt out clockwise
-    /// this way, so consecutive partitions rotate among the nodes.
+    /// `n_val - 1` partitions either side of it (or, with fewer members than `n_val`, of the
+    /// `members - 1`), then the member furthest below its target, then the smallest node id;
+    /// if every candidate owns one nearby, the one whose nearest is furthest away. With no
+    /// previous ring, partitions are dealt out clockwise this way, so consecutive partitions
+    /// rotate among the nodes. `n_val` of 0 or 1 asks for no spacing.
     pub fn claim(
         q: u32,
         previous: Option<&Ring>,

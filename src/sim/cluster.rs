@@ -1,0 +1,580 @@
+//! A simulated cluster: the host run loop of many `Node`s, a seeded network and seeded disks.
+//!
+//! Everything happens on one virtual clock in milliseconds. Events (message deliveries,
+//! persist completions, node timers) sit in an ordered queue keyed by (time, sequence), so a
+//! run is a pure function of its seed.
+
+use crate::core::rng::Rng;
+use crate::core::{
+    BatchId, ClientReply, ClientRequest, Config, Error, Event, Input, Member, MemoryStore,
+    Message, Node, NodeId, Output, ReqId, StoreOp,
+};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Virtual time starts here, so that nodes with a negative clock skew stay above zero.
+const EPOCH_MS: u64 = 100_000;
+
+/// The network and disk model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetConfig {
+    pub min_latency_ms: u64,
+    pub max_latency_ms: u64,
+    /// Probability that a message is lost.
+    pub loss: f64,
+    /// Probability that a message is delivered twice.
+    pub duplicate: f64,
+    pub min_persist_ms: u64,
+    pub max_persist_ms: u64,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        NetConfig {
+            min_latency_ms: 1,
+            max_latency_ms: 10,
+            loss: 0.0,
+            duplicate: 0.0,
+            min_persist_ms: 0,
+            max_persist_ms: 2,
+        }
+    }
+}
+
+/// What happened, for the trace, the teaching page and debugging.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TraceEvent {
+    Send { at: u64, from: NodeId, to: NodeId, kind: &'static str, dropped: bool },
+    Deliver { at: u64, from: NodeId, to: NodeId, kind: &'static str },
+    Persist { at: u64, node: NodeId, ops: usize },
+    Reply { at: u64, node: NodeId, id: ReqId, ok: bool },
+    Event { at: u64, node: NodeId, event: String },
+    Fault { at: u64, what: String },
+}
+
+#[derive(Clone, Debug)]
+enum SimEvent {
+    Deliver { to: usize, from: NodeId, msg: Message },
+    Persisted { node: usize, incarnation: u32, batch: BatchId },
+    Timer { node: usize, incarnation: u32 },
+}
+
+struct SimNode {
+    id: NodeId,
+    node: Option<Node>,
+    store: MemoryStore,
+    /// Batches handed to the disk and not yet durable.
+    unpersisted: VecDeque<(BatchId, Vec<StoreOp>)>,
+    last_persist_at: u64,
+    incarnation: u32,
+    skew_ms: i64,
+    timer_at: Option<u64>,
+}
+
+/// The outcome of one client request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Completed {
+    pub id: ReqId,
+    pub node: usize,
+    pub at: u64,
+    pub result: Result<ClientReply, Error>,
+}
+
+pub struct Cluster {
+    now: u64,
+    rng: Rng,
+    config: Config,
+    members: Vec<Member>,
+    nodes: Vec<SimNode>,
+    index: BTreeMap<NodeId, usize>,
+    queue: BTreeMap<(u64, u64), SimEvent>,
+    seq: u64,
+    pub net: NetConfig,
+    /// `side[i]`: which side of a partition node i is on (all 0 when healed).
+    side: Vec<u8>,
+    next_req: ReqId,
+    /// Requests in flight: id -> node.
+    in_flight: BTreeMap<ReqId, usize>,
+    completed: VecDeque<Completed>,
+    trace_hash: u64,
+    trace: Option<Vec<TraceEvent>>,
+    pub messages_sent: u64,
+    pub messages_dropped: u64,
+}
+
+impl Cluster {
+    /// A cluster of nodes named `names`, every node created from `config`.
+    pub fn new(seed: u64, names: &[&str], config: Config, net: NetConfig) -> Cluster {
+        let mut rng = Rng::new(seed);
+        let members: Vec<Member> = names
+            .iter()
+            .map(|n| Member {
+                node: NodeId::new(n),
+                capacity: 1,
+            })
+            .collect();
+        let mut cluster = Cluster {
+            now: EPOCH_MS,
+            config,
+            members,
+            nodes: Vec::new(),
+            index: BTreeMap::new(),
+            queue: BTreeMap::new(),
+            seq: 0,
+            net,
+            side: vec![0; names.len()],
+            next_req: 1,
+            in_flight: BTreeMap::new(),
+            completed: VecDeque::new(),
+            trace_hash: 0xcbf2_9ce4_8422_2325,
+            trace: None,
+            messages_sent: 0,
+            messages_dropped: 0,
+            rng: rng.fork(),
+        };
+        for (i, name) in names.iter().enumerate() {
+            let id = NodeId::new(name);
+            cluster.index.insert(id.clone(), i);
+            cluster.nodes.push(SimNode {
+                id,
+                node: None,
+                store: MemoryStore::new(),
+                unpersisted: VecDeque::new(),
+                last_persist_at: 0,
+                incarnation: 0,
+                skew_ms: 0,
+                timer_at: None,
+            });
+            cluster.start_node(i);
+        }
+        cluster
+    }
+
+    /// `n` nodes named n0, n1, ...
+    pub fn with_nodes(seed: u64, n: usize, config: Config, net: NetConfig) -> Cluster {
+        let names: Vec<String> = (0..n).map(|i| format!("n{i}")).collect();
+        let refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+        Cluster::new(seed, &refs, config, net)
+    }
+
+    /// Keep every trace event (for the teaching page and debugging); off by default.
+    pub fn record_trace(&mut self) {
+        self.trace = Some(Vec::new());
+    }
+
+    pub fn take_trace(&mut self) -> Vec<TraceEvent> {
+        self.trace.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// A hash of everything that happened: equal for two runs of the same seed.
+    pub fn trace_hash(&self) -> u64 {
+        self.trace_hash
+    }
+
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn id(&self, i: usize) -> &NodeId {
+        &self.nodes[i].id
+    }
+
+    pub fn index_of(&self, id: &NodeId) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    /// The live node `i` (None while crashed).
+    pub fn node(&self, i: usize) -> Option<&Node> {
+        self.nodes[i].node.as_ref()
+    }
+
+    pub fn is_up(&self, i: usize) -> bool {
+        self.nodes[i].node.is_some()
+    }
+
+    /// What node `i` has durably stored.
+    pub fn store(&self, i: usize) -> &MemoryStore {
+        &self.nodes[i].store
+    }
+
+    pub fn set_skew(&mut self, i: usize, skew_ms: i64) {
+        self.nodes[i].skew_ms = skew_ms.clamp(-(EPOCH_MS as i64) / 2, EPOCH_MS as i64);
+    }
+
+    fn node_time(&self, i: usize) -> u64 {
+        (self.now as i64 + self.nodes[i].skew_ms).max(0) as u64
+    }
+
+    fn mix(&mut self, x: u64) {
+        self.trace_hash = (self.trace_hash ^ x).wrapping_mul(0x0100_0000_01b3);
+    }
+
+    fn mix_str(&mut self, s: &str) {
+        for b in s.bytes() {
+            self.mix(b as u64);
+        }
+    }
+
+    fn record(&mut self, e: TraceEvent) {
+        if let Some(t) = self.trace.as_mut() {
+            t.push(e);
+        }
+    }
+
+    fn schedule(&mut self, at: u64, e: SimEvent) {
+        self.seq += 1;
+        self.queue.insert((at, self.seq), e);
+    }
+
+    fn start_node(&mut self, i: usize) {
+        let seed = self.rng.next_u64();
+        let snapshot = self.nodes[i].store.snapshot();
+        let node = Node::new(
+            self.nodes[i].id.clone(),
+            self.config.clone(),
+            &self.members,
+            seed,
+            snapshot,
+        );
+        match node {
+            Ok(node) => {
+                self.nodes[i].node = Some(node);
+                self.nodes[i].incarnation += 1;
+                self.nodes[i].timer_at = None;
+                self.drain(i);
+            }
+            Err(e) => panic!("simulated node config rejected: {e}"),
+        }
+    }
+
+    /// Hand a client request to node `i`. A crashed node refuses it at once (`Closed`).
+    pub fn submit(&mut self, i: usize, request: ClientRequest) -> ReqId {
+        let id = self.next_req;
+        self.next_req += 1;
+        if self.nodes[i].node.is_none() {
+            self.completed.push_back(Completed {
+                id,
+                node: i,
+                at: self.now,
+                result: Err(Error::Closed),
+            });
+            return id;
+        }
+        self.in_flight.insert(id, i);
+        self.handle(i, Input::Client { id, request });
+        id
+    }
+
+    /// Submit and run until the reply (or `max_ms` of virtual time).
+    pub fn call(&mut self, i: usize, request: ClientRequest) -> Result<ClientReply, Error> {
+        let id = self.submit(i, request);
+        let limit = self.now + 60_000;
+        loop {
+            if let Some(pos) = self.completed.iter().position(|c| c.id == id) {
+                if let Some(c) = self.completed.remove(pos) {
+                    return c.result;
+                }
+            }
+            if self.now >= limit || !self.step_until(limit) {
+                return Err(Error::Timeout { after_ms: 60_000 });
+            }
+        }
+    }
+
+    /// Completed requests, oldest first.
+    pub fn take_completed(&mut self) -> Vec<Completed> {
+        self.completed.drain(..).collect()
+    }
+
+    pub fn has_completed(&self) -> bool {
+        !self.completed.is_empty()
+    }
+
+    /// Requests lost because their node crashed are returned by `crash`.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    fn handle(&mut self, i: usize, input: Input) {
+        let t = self.node_time(i);
+        if let Some(node) = self.nodes[i].node.as_mut() {
+            node.handle(t, input);
+        }
+        self.drain(i);
+    }
+
+    /// Carry out node `i`'s outputs and re-arm its timer.
+    fn drain(&mut self, i: usize) {
+        loop {
+            let Some(out) = self.nodes[i].node.as_mut().and_then(|n| n.poll()) else {
+                break;
+            };
+            match out {
+                Output::Send { to, msg } => self.send(i, to, msg),
+                Output::Persist { batch, ops } => {
+                    let lat = self.rng.range(self.net.min_persist_ms, self.net.max_persist_ms);
+                    let at = (self.now + lat).max(self.nodes[i].last_persist_at);
+                    self.nodes[i].last_persist_at = at;
+                    let incarnation = self.nodes[i].incarnation;
+                    self.record(TraceEvent::Persist {
+                        at: self.now,
+                        node: self.nodes[i].id.clone(),
+                        ops: ops.len(),
+                    });
+                    self.nodes[i].unpersisted.push_back((batch, ops));
+                    self.schedule(
+                        at,
+                        SimEvent::Persisted {
+                            node: i,
+                            incarnation,
+                            batch,
+                        },
+                    );
+                }
+                Output::Reply { id, result } => {
+                    self.mix(0x5e5e ^ id);
+                    self.mix(result.is_ok() as u64);
+                    self.record(TraceEvent::Reply {
+                        at: self.now,
+                        node: self.nodes[i].id.clone(),
+                        id,
+                        ok: result.is_ok(),
+                    });
+                    self.in_flight.remove(&id);
+                    self.completed.push_back(Completed {
+                        id,
+                        node: i,
+                        at: self.now,
+                        result,
+                    });
+                }
+                Output::Event(e) => {
+                    if self.trace.is_some() {
+                        let event = describe(&e);
+                        self.record(TraceEvent::Event {
+                            at: self.now,
+                            node: self.nodes[i].id.clone(),
+                            event,
+                        });
+                    }
+                }
+            }
+        }
+        let deadline = self.nodes[i].node.as_ref().and_then(|n| n.next_deadline());
+        let virtual_at = deadline.map(|d| {
+            let v = d as i64 - self.nodes[i].skew_ms;
+            (v.max(0) as u64).max(self.now)
+        });
+        if virtual_at != self.nodes[i].timer_at {
+            self.nodes[i].timer_at = virtual_at;
+            if let Some(at) = virtual_at {
+                let incarnation = self.nodes[i].incarnation;
+                self.schedule(at, SimEvent::Timer { node: i, incarnation });
+            }
+        }
+    }
+
+    fn send(&mut self, from: usize, to: NodeId, msg: Message) {
+        self.messages_sent += 1;
+        let kind = msg.kind();
+        let Some(&dest) = self.index.get(&to) else {
+            self.messages_dropped += 1;
+            return;
+        };
+        let dropped = self.side[from] != self.side[dest] || self.rng.chance(self.net.loss);
+        self.mix(((from as u64) << 32) ^ dest as u64 ^ (dropped as u64) << 63);
+        self.mix_str(kind);
+        self.record(TraceEvent::Send {
+            at: self.now,
+            from: self.nodes[from].id.clone(),
+            to: to.clone(),
+            kind,
+            dropped,
+        });
+        if dropped {
+            self.messages_dropped += 1;
+            return;
+        }
+        let from_id = self.nodes[from].id.clone();
+        if self.rng.chance(self.net.duplicate) {
+            let lat = self.rng.range(self.net.min_latency_ms, self.net.max_latency_ms);
+            self.schedule(
+                self.now + lat,
+                SimEvent::Deliver {
+                    to: dest,
+                    from: from_id.clone(),
+                    msg: msg.clone(),
+                },
+            );
+        }
+        let lat = self.rng.range(self.net.min_latency_ms, self.net.max_latency_ms);
+        self.schedule(
+            self.now + lat,
+            SimEvent::Deliver {
+                to: dest,
+                from: from_id,
+                msg,
+            },
+        );
+    }
+
+    /// Process the next event if it is due by `limit`. Returns false when there is none.
+    pub fn step_until(&mut self, limit: u64) -> bool {
+        let Some((&(at, seq), _)) = self.queue.iter().next() else {
+            self.now = self.now.max(limit);
+            return false;
+        };
+        if at > limit {
+            self.now = self.now.max(limit);
+            return false;
+        }
+        let Some(event) = self.queue.remove(&(at, seq)) else {
+            return false;
+        };
+        self.now = self.now.max(at);
+        match event {
+            SimEvent::Deliver { to, from, msg } => {
+                if self.nodes[to].node.is_some() {
+                    self.mix(0xde11 ^ to as u64);
+                    self.record(TraceEvent::Deliver {
+                        at: self.now,
+                        from: from.clone(),
+                        to: self.nodes[to].id.clone(),
+                        kind: msg.kind(),
+                    });
+                    self.handle(to, Input::Message { from, msg });
+                }
+            }
+            SimEvent::Persisted {
+                node,
+                incarnation,
+                batch,
+            } => {
+                if self.nodes[node].incarnation == incarnation && self.nodes[node].node.is_some() {
+                    if let Some((b, ops)) = self.nodes[node].unpersisted.pop_front() {
+                        debug_assert_eq!(b, batch);
+                        self.nodes[node].store.apply(&ops);
+                    }
+                    self.handle(node, Input::PersistDone { batch });
+                }
+            }
+            SimEvent::Timer { node, incarnation } => {
+                let n = &self.nodes[node];
+                if n.incarnation == incarnation && n.node.is_some() && n.timer_at == Some(at) {
+                    self.nodes[node].timer_at = None;
+                    self.handle(node, Input::Tick);
+                }
+            }
+        }
+        true
+    }
+
+    /// Run every event up to `t`, then set the clock to `t`.
+    pub fn run_until(&mut self, t: u64) {
+        while self.step_until(t) {}
+    }
+
+    /// Run until `t`, or until a request completes.
+    pub fn run_until_reply(&mut self, t: u64) {
+        while self.completed.is_empty() && self.step_until(t) {}
+    }
+
+    pub fn run_for(&mut self, ms: u64) {
+        let t = self.now + ms;
+        self.run_until(t);
+    }
+
+    // ---- faults ----------------------------------------------------------------------
+
+    /// Crash node `i`. With `lose_unpersisted`, batches not yet durable are lost (a power
+    /// cut); without, they reach the disk first (a clean process exit). Returns the ids of
+    /// the requests that were in flight at that node (their clients never get an answer).
+    pub fn crash(&mut self, i: usize, lose_unpersisted: bool) -> Vec<ReqId> {
+        if self.nodes[i].node.is_none() {
+            return Vec::new();
+        }
+        self.fault(format!(
+            "crash {}{}",
+            self.nodes[i].id,
+            if lose_unpersisted { " (losing unpersisted writes)" } else { "" }
+        ));
+        let pending: Vec<(BatchId, Vec<StoreOp>)> = self.nodes[i].unpersisted.drain(..).collect();
+        if !lose_unpersisted {
+            for (_, ops) in pending {
+                self.nodes[i].store.apply(&ops);
+            }
+        }
+        self.nodes[i].node = None;
+        self.nodes[i].timer_at = None;
+        let lost: Vec<ReqId> = self
+            .in_flight
+            .iter()
+            .filter(|(_, &n)| n == i)
+            .map(|(r, _)| *r)
+            .collect();
+        for r in &lost {
+            self.in_flight.remove(r);
+        }
+        lost
+    }
+
+    /// Restart a crashed node from what its disk holds.
+    pub fn restart(&mut self, i: usize) {
+        if self.nodes[i].node.is_some() {
+            return;
+        }
+        self.fault(format!("restart {}", self.nodes[i].id));
+        self.start_node(i);
+    }
+
+    /// Cut the network: nodes in `group` on one side, the rest on the other.
+    pub fn partition(&mut self, group: &[usize]) {
+        let names: Vec<String> = group.iter().map(|&i| self.nodes[i].id.to_string()).collect();
+        self.fault(format!("partition [{}] | rest", names.join(",")));
+        for (i, s) in self.side.iter_mut().enumerate() {
+            *s = group.contains(&i) as u8;
+        }
+    }
+
+    pub fn heal(&mut self) {
+        self.fault("heal".into());
+        self.side.iter_mut().for_each(|s| *s = 0);
+    }
+
+    pub fn is_partitioned(&self) -> bool {
+        self.side.iter().any(|&s| s != 0)
+    }
+
+    fn fault(&mut self, what: String) {
+        self.mix_str(&what);
+        self.record(TraceEvent::Fault { at: self.now, what });
+    }
+
+    /// Uniform draw from the cluster's RNG (for workloads and fault schedules that want to
+    /// share the seed).
+    pub fn rng(&mut self) -> &mut Rng {
+        &mut self.rng
+    }
+}
+
+fn describe(e: &Event) -> String {
+    match e {
+        Event::NodeDown(n) => format!("suspects {n} down"),
+        Event::NodeUp(n) => format!("sees {n} up"),
+        Event::SiblingsDetected { key, count } => format!("{count} siblings for {key:?}"),
+        Event::ReadRepair { key, to } => format!("read repair of {key:?} to {to:?}"),
+        Event::HintStored { key, intended } => format!("holds {key:?} for {intended}"),
+        Event::HintDelivered { key, to } => format!("delivered hint {key:?} to {to}"),
+    }
+}

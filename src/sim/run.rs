@@ -1,0 +1,243 @@
+//! One seeded simulation run: the seed chooses the cluster size, the workload, the network
+//! and the fault schedule. A **safety phase** runs the workload under faults; a **liveness
+//! phase** stops the faults (heal, restart every node, clean network), lets hinted handoff
+//! run, reads every written key once (read repair), and then the invariants are checked.
+
+use crate::core::rng::Rng;
+use crate::core::{ClientRequest, Config, RequestOptions};
+use crate::sim::workload::{Workload, WorkloadSpec};
+use crate::sim::{Cluster, History, NetConfig, TraceEvent, Violation};
+
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    pub seed: u64,
+    /// Inject faults during the safety phase (on by default).
+    pub faults: bool,
+    /// Length of the safety phase in virtual ms.
+    pub safety_ms: u64,
+    /// Keep the full trace of events in the report.
+    pub trace: bool,
+}
+
+impl SimOptions {
+    pub fn new(seed: u64) -> Self {
+        SimOptions {
+            seed,
+            faults: true,
+            safety_ms: 20_000,
+            trace: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    pub seed: u64,
+    pub nodes: usize,
+    pub trace_hash: u64,
+    pub requests_ok: u64,
+    pub requests_failed: u64,
+    pub acked_writes: usize,
+    pub gets_ok: u64,
+    pub gets_with_siblings: u64,
+    pub keys: usize,
+    pub messages: u64,
+    pub messages_dropped: u64,
+    pub faults: Vec<String>,
+    pub virtual_ms: u64,
+    pub violations: Vec<Violation>,
+    pub trace: Vec<TraceEvent>,
+}
+
+impl RunReport {
+    pub fn ok(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// The command that replays this run.
+    pub fn replay_command(&self) -> String {
+        format!("cargo run --release --bin ringlet-sim -- --seed {}", self.seed)
+    }
+}
+
+impl std::fmt::Display for RunReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "seed {}: {} nodes, {} requests ok, {} failed, {} acknowledged writes, {} keys, {} messages ({} dropped), {} faults, {} s virtual, trace {:016x}",
+            self.seed,
+            self.nodes,
+            self.requests_ok,
+            self.requests_failed,
+            self.acked_writes,
+            self.keys,
+            self.messages,
+            self.messages_dropped,
+            self.faults.len(),
+            self.virtual_ms / 1000,
+            self.trace_hash
+        )?;
+        for v in &self.violations {
+            writeln!(f, "  VIOLATION: {v}")?;
+        }
+        if !self.ok() {
+            writeln!(f, "  reproduce with: {}", self.replay_command())?;
+        }
+        Ok(())
+    }
+}
+
+/// Run one seed to the end and check every invariant.
+pub fn run_seed(opts: &SimOptions) -> RunReport {
+    let mut rng = Rng::new(opts.seed ^ 0x5151_5eed);
+    let nodes = 3 + rng.below(5) as usize; // 3..=7
+    let config = Config {
+        q: 64,
+        ..Config::default()
+    };
+    let max_latency_ms = rng.range(2, 40);
+    let net = NetConfig {
+        min_latency_ms: 1,
+        max_latency_ms,
+        loss: 0.0,
+        duplicate: 0.0,
+        min_persist_ms: 0,
+        max_persist_ms: rng.range(1, 8),
+    };
+    let mut cluster = Cluster::with_nodes(rng.next_u64(), nodes, config, net.clone());
+    if opts.trace {
+        cluster.record_trace();
+    }
+    for i in 0..nodes {
+        let skew = rng.range(0, 4_000) as i64 - 2_000;
+        cluster.set_skew(i, skew);
+    }
+    let spec = WorkloadSpec {
+        clients: 2 + rng.below(5) as usize,
+        ops_per_client: 1_000,
+        hot_keys: 1 + rng.below(4) as usize,
+        cold_keys: 5 + rng.below(40) as usize,
+        hot_share: 0.5,
+        think_ms: rng.range(5, 200),
+        buffered_share: if rng.chance(0.5) { 0.3 } else { 0.0 },
+    };
+    let mut workload = Workload::new(spec, rng.next_u64(), cluster.now());
+    let mut history = History::new();
+    let mut faults = Vec::new();
+    let start = cluster.now();
+    let safety_end = start + opts.safety_ms;
+    let mut next_fault = start + rng.range(200, 2_000);
+
+    // Safety phase: the workload under faults.
+    while cluster.now() < safety_end {
+        let mut t = safety_end;
+        if let Some(w) = workload.next_wake() {
+            t = t.min(w.max(cluster.now()));
+        }
+        if opts.faults {
+            t = t.min(next_fault);
+        }
+        cluster.run_until_reply(t);
+        for c in cluster.take_completed() {
+            workload.on_reply(&mut cluster, &mut history, c.id, c.at, c.result);
+        }
+        if opts.faults && cluster.now() >= next_fault {
+            inject_fault(&mut cluster, &mut rng, &mut workload, &mut history, &mut faults);
+            next_fault = cluster.now() + rng.range(200, 2_000);
+        }
+        workload.issue_due(&mut cluster, &mut history);
+    }
+
+    // Liveness phase: faults stop; every node is up, the network is clean.
+    workload.stop();
+    cluster.heal();
+    cluster.net = NetConfig {
+        loss: 0.0,
+        duplicate: 0.0,
+        ..net
+    };
+    for i in 0..nodes {
+        cluster.restart(i);
+    }
+    let settle = cluster.now() + 15_000;
+    while cluster.now() < settle {
+        cluster.run_until_reply(settle);
+        for c in cluster.take_completed() {
+            workload.on_reply(&mut cluster, &mut history, c.id, c.at, c.result);
+        }
+    }
+    // Read every written key once, so read repair can bring every replica up to date.
+    let keys: Vec<_> = history.keys_written().cloned().collect();
+    for (k, key) in keys.iter().enumerate() {
+        let node = k % nodes;
+        let options = RequestOptions::default();
+        let timeout = cluster.config().request_timeout_ms;
+        let id = cluster.submit(node, ClientRequest::Get { key: key.clone(), options });
+        history.started(id, cluster.now(), timeout, key, false);
+    }
+    let end = cluster.now() + 5_000;
+    while cluster.now() < end {
+        cluster.run_until_reply(end);
+        for c in cluster.take_completed() {
+            history.ended(c.id, c.at, c.result.is_ok());
+        }
+    }
+    let violations = history.check_final(&cluster);
+    RunReport {
+        seed: opts.seed,
+        nodes,
+        trace_hash: cluster.trace_hash(),
+        requests_ok: history.gets_ok + history.writes_ok,
+        requests_failed: history.failed,
+        acked_writes: history.acked_writes(),
+        gets_ok: history.gets_ok,
+        gets_with_siblings: history.gets_with_siblings,
+        keys: keys.len(),
+        messages: cluster.messages_sent,
+        messages_dropped: cluster.messages_dropped,
+        faults,
+        virtual_ms: cluster.now() - start,
+        violations,
+        trace: cluster.take_trace(),
+    }
+}
+
+fn inject_fault(
+    cluster: &mut Cluster,
+    rng: &mut Rng,
+    workload: &mut Workload,
+    history: &mut History,
+    faults: &mut Vec<String>,
+) {
+    let n = cluster.len();
+    let down: Vec<usize> = (0..n).filter(|&i| !cluster.is_up(i)).collect();
+    let roll = rng.below(100);
+    let what = if roll < 25 && down.len() < n / 2 + 1 {
+        let i = rng.below(n as u64) as usize;
+        let lose = rng.chance(0.5);
+        let lost = cluster.crash(i, lose);
+        workload.on_lost(history, &lost, cluster.now());
+        format!("crash {}{}", cluster.id(i), if lose { " losing unpersisted" } else { "" })
+    } else if roll < 50 && !down.is_empty() {
+        let i = down[rng.below(down.len() as u64) as usize];
+        cluster.restart(i);
+        format!("restart {}", cluster.id(i))
+    } else if roll < 62 {
+        let mut group: Vec<usize> = (0..n).filter(|_| rng.chance(0.5)).collect();
+        if group.is_empty() {
+            group.push(0);
+        }
+        cluster.partition(&group);
+        format!("partition {group:?}")
+    } else if roll < 77 {
+        cluster.heal();
+        "heal".to_string()
+    } else if roll < 90 {
+        cluster.net.loss = [0.0, 0.01, 0.05, 0.2][rng.below(4) as usize];
+        format!("loss {}", cluster.net.loss)
+    } else {
+        cluster.net.duplicate = [0.0, 0.02, 0.1][rng.below(3) as usize];
+        format!("duplicate {}", cluster.net.duplicate)
+    };
+    faults.push(format!("{} ms: {what}", cluster.now()));
+}

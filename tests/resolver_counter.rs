@@ -1,0 +1,163 @@
+//! The PN-counter resolver: concurrent increments through different coordinators all count,
+//! decrements work, deletes reset what they saw, and bad states are typed errors.
+
+use ringlet::core::bytes::Bytes;
+use ringlet::core::dvv::{Dot, Siblings, Value, VersionVector};
+use ringlet::core::id::NodeId;
+use ringlet::core::resolve::{
+    apply_op, counter_value, decode_counter_state, encode_counter_state, resolve, CounterState,
+    Op, ResolveError, Resolved, Resolver, StateError, COUNTER_STATE_TAG,
+};
+
+/// What a node does for a CRDT write: merge local siblings, apply, store with the local
+/// context as past.
+fn op_at(replica: &mut Siblings, node: &str, op: Op) -> Dot {
+    let id = NodeId::new(node);
+    let ctx = replica.context();
+    let dot = Dot::new(node, replica.max_counter(&id).max(ctx.get(&id)) + 1);
+    let state = apply_op(Resolver::Counter, replica, &op, &id, &dot).unwrap();
+    replica.update(&ctx, dot.clone(), Value::Data(state), 0);
+    dot
+}
+
+fn value(s: &Siblings) -> i64 {
+    match resolve(Resolver::Counter, s).unwrap() {
+        Resolved::Counter(v) => v,
+        other => panic!("not a counter: {other:?}"),
+    }
+}
+
+#[test]
+fn concurrent_increments_through_two_coordinators_both_count() {
+    let (mut sx, mut sy) = (Siblings::new(), Siblings::new());
+    assert_eq!(value(&sx), 0);
+    op_at(&mut sx, "Sx", Op::CounterAdd(1));
+    sy.sync(&sx);
+
+    op_at(&mut sx, "Sx", Op::CounterAdd(3));
+    op_at(&mut sy, "Sy", Op::CounterAdd(4));
+    assert_eq!((value(&sx), value(&sy)), (4, 5));
+
+    sx.sync(&sy);
+    sy.sync(&sx);
+    assert_eq!(sx.len(), 2, "concurrent ops are siblings");
+    assert_eq!((value(&sx), value(&sy)), (8, 8));
+
+    // The next op merges the siblings into one version.
+    op_at(&mut sx, "Sx", Op::CounterAdd(2));
+    assert_eq!(sx.len(), 1);
+    assert_eq!(value(&sx), 10);
+    sy.sync(&sx);
+    assert_eq!(sy, sx);
+}
+
+#[test]
+fn decrements_work_and_go_negative() {
+    let (mut sx, mut sy) = (Siblings::new(), Siblings::new());
+    op_at(&mut sx, "Sx", Op::CounterAdd(5));
+    op_at(&mut sx, "Sx", Op::CounterAdd(-2));
+    assert_eq!(value(&sx), 3);
+    op_at(&mut sy, "Sy", Op::CounterAdd(-10));
+    sx.sync(&sy);
+    assert_eq!(value(&sx), -7);
+    op_at(&mut sx, "Sx", Op::CounterAdd(0));
+    assert_eq!(value(&sx), -7);
+
+    let state = decode_counter_state(sx.values().next().unwrap()).unwrap();
+    assert_eq!(state[&NodeId::new("Sx")], (5, 2));
+    assert_eq!(state[&NodeId::new("Sy")], (0, 10));
+}
+
+#[test]
+fn a_delete_resets_the_counter_unless_an_increment_is_concurrent() {
+    let (mut sx, mut sy) = (Siblings::new(), Siblings::new());
+    op_at(&mut sx, "Sx", Op::CounterAdd(5));
+    sy.sync(&sx);
+
+    // A delete that saw everything resets to zero, and later ops count from there.
+    let mut reset = sy.clone();
+    let ctx = reset.context();
+    reset.update(&ctx, Dot::new("Sy", 1), Value::Tombstone, 0);
+    assert_eq!(value(&reset), 0);
+    op_at(&mut reset, "Sx", Op::CounterAdd(2));
+    assert_eq!(value(&reset), 2);
+
+    // A delete concurrent with an increment does not reset: the increment's sibling carries
+    // the whole count (a PN-counter has no reset-wins semantics; documented limitation).
+    let ctx = sy.context();
+    sy.update(&ctx, Dot::new("Sy", 1), Value::Tombstone, 0);
+    op_at(&mut sx, "Sx", Op::CounterAdd(1));
+    sx.sync(&sy);
+    assert_eq!(sx.len(), 2);
+    assert_eq!(value(&sx), 6);
+}
+
+#[test]
+fn wrong_op_or_resolver_is_a_typed_error() {
+    let s = Siblings::new();
+    let id = NodeId::new("Sx");
+    let dot = Dot::new("Sx", 1);
+    for resolver in [Resolver::Siblings, Resolver::LastWriterWins, Resolver::AddWinsSet] {
+        let op = Op::CounterAdd(1);
+        assert_eq!(
+            apply_op(resolver, &s, &op, &id, &dot),
+            Err(ResolveError::OpMismatch { resolver, op })
+        );
+    }
+    let op = Op::SetAdd(vec!["x".into()]);
+    let err = apply_op(Resolver::Counter, &s, &op, &id, &dot).unwrap_err();
+    assert_eq!(err.code(), "resolve_op_mismatch");
+    assert!(err.to_string().contains("counter"));
+}
+
+#[test]
+fn corrupt_state_is_a_typed_error() {
+    // A plain put on a counter key.
+    let mut s = Siblings::new();
+    s.update(&VersionVector::new(), Dot::new("Sx", 1), Value::Data("hello".into()), 0);
+    let err = resolve(Resolver::Counter, &s).unwrap_err();
+    assert_eq!(
+        err,
+        ResolveError::Corrupt {
+            resolver: Resolver::Counter,
+            dot: Dot::new("Sx", 1),
+            error: StateError::WrongTag { expected: COUNTER_STATE_TAG, found: Some(b'h') },
+        }
+    );
+    assert_eq!(err.code(), "resolve_corrupt_state");
+    assert!(std::error::Error::source(&err).is_some());
+    // apply_op refuses to build on it too.
+    let id = NodeId::new("Sx");
+    assert!(apply_op(Resolver::Counter, &s, &Op::CounterAdd(1), &id, &Dot::new("Sx", 2)).is_err());
+
+    let cases: Vec<(Vec<u8>, StateError)> = vec![
+        (vec![], StateError::WrongTag { expected: b'c', found: None }),
+        (vec![b'c'], StateError::Truncated { offset: 1 }),
+        (vec![b'c', 1, 2, b'S', b'x', 1], StateError::Truncated { offset: 6 }),
+        (vec![b'c', 1, 2, b'S', b'x', 0, 0], StateError::EmptyEntry { offset: 2 }),
+        (vec![b'c', 1, 1, 0xff, 1, 0], StateError::InvalidUtf8 { offset: 2 }),
+        (vec![b'c', 2, 1, b'b', 1, 0, 1, b'a', 1, 0], StateError::NotCanonical { offset: 6 }),
+        (vec![b'c', 0, 0], StateError::TrailingBytes { extra: 1 }),
+        (vec![b'c', 0x80, 0], StateError::BadVarint { offset: 1 }),
+    ];
+    for (bytes, want) in cases {
+        assert_eq!(decode_counter_state(&bytes), Err(want), "{bytes:?}");
+    }
+}
+
+#[test]
+fn state_codec_roundtrips_and_value_saturates() {
+    let mut st = CounterState::new();
+    st.insert(NodeId::new("Sx"), (u64::MAX, 0));
+    st.insert(NodeId::new("Sy"), (u64::MAX, 1));
+    st.insert(NodeId::new("Sz"), (0, 0)); // empty entries are not written
+    let bytes: Bytes = encode_counter_state(&st);
+    let back = decode_counter_state(&bytes).unwrap();
+    assert_eq!(back.len(), 2);
+    assert_eq!(counter_value(&back), i64::MAX);
+    let mut neg = CounterState::new();
+    neg.insert(NodeId::new("a"), (0, u64::MAX));
+    neg.insert(NodeId::new("b"), (0, u64::MAX));
+    assert_eq!(counter_value(&neg), i64::MIN);
+    assert_eq!(encode_counter_state(&CounterState::new()).to_vec(), [b'c', 0]);
+}
