@@ -43,13 +43,37 @@ fn each_rejection_has_its_typed_error() {
         ("wrong version", vec![2, 0], UnsupportedVersion { found: 2 }),
         ("version zero", vec![0], UnsupportedVersion { found: 0 }),
         ("no count", vec![1], Truncated { offset: 1 }),
-        ("count cut mid-varint", vec![1, 0x80], Truncated { offset: 1 }),
+        (
+            "count cut mid-varint",
+            vec![1, 0x80],
+            Truncated { offset: 1 },
+        ),
         ("missing entry", vec![1, 1], Truncated { offset: 2 }),
-        ("name cut short", vec![1, 1, 2, b'S'], Truncated { offset: 3 }),
-        ("missing counter", vec![1, 1, 2, b'S', b'x'], Truncated { offset: 5 }),
-        ("trailing bytes", vec![1, 1, 2, b'S', b'x', 1, 9, 9], TrailingBytes { extra: 2 }),
-        ("invalid utf-8", vec![1, 1, 2, 0xff, 0xfe, 1], InvalidUtf8 { entry: 0 }),
-        ("zero counter", vec![1, 1, 2, b'S', b'x', 0], ZeroCounter { entry: 0 }),
+        (
+            "name cut short",
+            vec![1, 1, 2, b'S'],
+            Truncated { offset: 3 },
+        ),
+        (
+            "missing counter",
+            vec![1, 1, 2, b'S', b'x'],
+            Truncated { offset: 5 },
+        ),
+        (
+            "trailing bytes",
+            vec![1, 1, 2, b'S', b'x', 1, 9, 9],
+            TrailingBytes { extra: 2 },
+        ),
+        (
+            "invalid utf-8",
+            vec![1, 1, 2, 0xff, 0xfe, 1],
+            InvalidUtf8 { entry: 0 },
+        ),
+        (
+            "zero counter",
+            vec![1, 1, 2, b'S', b'x', 0],
+            ZeroCounter { entry: 0 },
+        ),
         (
             "unsorted entries",
             vec![1, 2, 2, b'S', b'y', 1, 2, b'S', b'x', 1],
@@ -60,12 +84,36 @@ fn each_rejection_has_its_typed_error() {
             vec![1, 2, 2, b'S', b'x', 1, 2, b'S', b'x', 2],
             NotCanonical { entry: 1 },
         ),
-        ("name too long", vec![1, 1, 0x80, 0x02], NameTooLong { entry: 0, len: 256 }),
-        ("absurd count", vec![1, 0x91, 0x4e], TooManyEntries { count: 10_001 }),
-        ("huge count", [vec![1], vec![0xff; 9], vec![1]].concat(), TooManyEntries { count: u64::MAX }),
-        ("non-minimal varint", vec![1, 0x80, 0x00], BadVarint { offset: 1 }),
-        ("varint over 64 bits", [vec![1], vec![0xff; 9], vec![2]].concat(), BadVarint { offset: 1 }),
-        ("varint over 10 bytes", [vec![1], vec![0x80; 10], vec![0]].concat(), BadVarint { offset: 1 }),
+        (
+            "name too long",
+            vec![1, 1, 0x80, 0x02],
+            NameTooLong { entry: 0, len: 256 },
+        ),
+        (
+            "absurd count",
+            vec![1, 0x91, 0x4e],
+            TooManyEntries { count: 10_001 },
+        ),
+        (
+            "huge count",
+            [vec![1], vec![0xff; 9], vec![1]].concat(),
+            TooManyEntries { count: u64::MAX },
+        ),
+        (
+            "non-minimal varint",
+            vec![1, 0x80, 0x00],
+            BadVarint { offset: 1 },
+        ),
+        (
+            "varint over 64 bits",
+            [vec![1], vec![0xff; 9], vec![2]].concat(),
+            BadVarint { offset: 1 },
+        ),
+        (
+            "varint over 10 bytes",
+            [vec![1], vec![0x80; 10], vec![0]].concat(),
+            BadVarint { offset: 1 },
+        ),
     ];
     for (what, bytes, want) in cases {
         let got = decode(&bytes);

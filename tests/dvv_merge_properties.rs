@@ -72,7 +72,10 @@ fn run(steps: &[Step]) -> History {
                     value,
                     timestamp_ms: i as u64,
                 };
-                assert!(replicas[*replica].add(v.clone()), "a fresh dot is always stored");
+                assert!(
+                    replicas[*replica].add(v.clone()),
+                    "a fresh dot is always stored"
+                );
                 written.push(v);
             }
             Step::Read { replica } => contexts.push(replicas[*replica].context()),

@@ -82,7 +82,13 @@ fn figure3_d1_to_d5() {
     let read_ctx = sx.context();
     assert_eq!(read_ctx.to_string(), "[(Sx,2),(Sy,1),(Sz,1)]");
     let values: Vec<_> = sx.values().cloned().collect();
-    assert_eq!(values, [d3.value.data().cloned().unwrap(), d4.value.data().cloned().unwrap()]);
+    assert_eq!(
+        values,
+        [
+            d3.value.data().cloned().unwrap(),
+            d4.value.data().cloned().unwrap()
+        ]
+    );
 
     // D5: the client reconciles and writes through Sx with the read context.
     assert_eq!(sx.max_counter(&NodeId::new("Sx")), 2);

@@ -5,9 +5,8 @@ use ringlet::core::bytes::Bytes;
 use ringlet::core::dvv::{Dot, Siblings, Value, Version, VersionVector};
 use ringlet::core::id::NodeId;
 use ringlet::core::resolve::{
-    apply_op, decode_set_state, encode_counter_state, encode_set_state, merge_set_states,
-    resolve, CounterState, Op, ResolveError, Resolved, Resolver, SetState, StateError,
-    SET_STATE_TAG,
+    apply_op, decode_set_state, encode_counter_state, encode_set_state, merge_set_states, resolve,
+    CounterState, Op, ResolveError, Resolved, Resolver, SetState, StateError, SET_STATE_TAG,
 };
 use std::collections::BTreeSet;
 
@@ -30,7 +29,10 @@ fn remove(items: &[&str]) -> Op {
 
 fn set(s: &Siblings) -> Vec<String> {
     match resolve(Resolver::AddWinsSet, s).unwrap() {
-        Resolved::Set(v) => v.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect(),
+        Resolved::Set(v) => v
+            .iter()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect(),
         other => panic!("not a set: {other:?}"),
     }
 }
@@ -123,7 +125,10 @@ fn merge_rule_on_hand_built_siblings() {
     let st = |entries: &[(&str, &[(&str, u64)])]| -> Bytes {
         let mut s = SetState::new();
         for (e, dots) in entries {
-            s.insert((*e).into(), dots.iter().map(|&(n, c)| Dot::new(n, c)).collect());
+            s.insert(
+                (*e).into(),
+                dots.iter().map(|&(n, c)| Dot::new(n, c)).collect(),
+            );
         }
         encode_set_state(&s)
     };
@@ -151,7 +156,10 @@ fn wrong_op_and_corrupt_state_are_typed_errors() {
     let op = add(&["x"]);
     assert_eq!(
         apply_op(Resolver::Counter, &Siblings::new(), &op, &id, &dot),
-        Err(ResolveError::OpMismatch { resolver: Resolver::Counter, op })
+        Err(ResolveError::OpMismatch {
+            resolver: Resolver::Counter,
+            op
+        })
     );
 
     // A counter state on a set key.
@@ -163,7 +171,10 @@ fn wrong_op_and_corrupt_state_are_typed_errors() {
         Err(ResolveError::Corrupt {
             resolver: Resolver::AddWinsSet,
             dot: dot.clone(),
-            error: StateError::WrongTag { expected: SET_STATE_TAG, found: Some(b'c') },
+            error: StateError::WrongTag {
+                expected: SET_STATE_TAG,
+                found: Some(b'c')
+            },
         })
     );
     // The siblings resolver does not care what the bytes are.
@@ -171,8 +182,14 @@ fn wrong_op_and_corrupt_state_are_typed_errors() {
 
     let cases: Vec<(Vec<u8>, StateError)> = vec![
         (vec![b's'], StateError::Truncated { offset: 1 }),
-        (vec![b's', 1, 1, b'x', 0], StateError::EmptyEntry { offset: 2 }),
-        (vec![b's', 1, 1, b'x', 1, 2, b'S', b'x', 0], StateError::ZeroCounter { offset: 5 }),
+        (
+            vec![b's', 1, 1, b'x', 0],
+            StateError::EmptyEntry { offset: 2 },
+        ),
+        (
+            vec![b's', 1, 1, b'x', 1, 2, b'S', b'x', 0],
+            StateError::ZeroCounter { offset: 5 },
+        ),
         (
             vec![b's', 1, 1, b'x', 2, 2, b'S', b'x', 2, 2, b'S', b'x', 1],
             StateError::NotCanonical { offset: 9 },
@@ -182,7 +199,10 @@ fn wrong_op_and_corrupt_state_are_typed_errors() {
             StateError::NotCanonical { offset: 8 },
         ),
         (vec![b's', 1, 5, b'x'], StateError::Truncated { offset: 3 }),
-        (vec![b's', 1, 1, b'x', 1, 1, 0xc0, 1], StateError::InvalidUtf8 { offset: 5 }),
+        (
+            vec![b's', 1, 1, b'x', 1, 1, 0xc0, 1],
+            StateError::InvalidUtf8 { offset: 5 },
+        ),
         (vec![b's', 0, 7], StateError::TrailingBytes { extra: 1 }),
     ];
     for (bytes, want) in cases {

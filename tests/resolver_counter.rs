@@ -5,8 +5,8 @@ use ringlet::core::bytes::Bytes;
 use ringlet::core::dvv::{Dot, Siblings, Value, VersionVector};
 use ringlet::core::id::NodeId;
 use ringlet::core::resolve::{
-    apply_op, counter_value, decode_counter_state, encode_counter_state, resolve, CounterState,
-    Op, ResolveError, Resolved, Resolver, StateError, COUNTER_STATE_TAG,
+    apply_op, counter_value, decode_counter_state, encode_counter_state, resolve, CounterState, Op,
+    ResolveError, Resolved, Resolver, StateError, COUNTER_STATE_TAG,
 };
 
 /// What a node does for a CRDT write: merge local siblings, apply, store with the local
@@ -97,7 +97,11 @@ fn wrong_op_or_resolver_is_a_typed_error() {
     let s = Siblings::new();
     let id = NodeId::new("Sx");
     let dot = Dot::new("Sx", 1);
-    for resolver in [Resolver::Siblings, Resolver::LastWriterWins, Resolver::AddWinsSet] {
+    for resolver in [
+        Resolver::Siblings,
+        Resolver::LastWriterWins,
+        Resolver::AddWinsSet,
+    ] {
         let op = Op::CounterAdd(1);
         assert_eq!(
             apply_op(resolver, &s, &op, &id, &dot),
@@ -114,29 +118,62 @@ fn wrong_op_or_resolver_is_a_typed_error() {
 fn corrupt_state_is_a_typed_error() {
     // A plain put on a counter key.
     let mut s = Siblings::new();
-    s.update(&VersionVector::new(), Dot::new("Sx", 1), Value::Data("hello".into()), 0);
+    s.update(
+        &VersionVector::new(),
+        Dot::new("Sx", 1),
+        Value::Data("hello".into()),
+        0,
+    );
     let err = resolve(Resolver::Counter, &s).unwrap_err();
     assert_eq!(
         err,
         ResolveError::Corrupt {
             resolver: Resolver::Counter,
             dot: Dot::new("Sx", 1),
-            error: StateError::WrongTag { expected: COUNTER_STATE_TAG, found: Some(b'h') },
+            error: StateError::WrongTag {
+                expected: COUNTER_STATE_TAG,
+                found: Some(b'h')
+            },
         }
     );
     assert_eq!(err.code(), "resolve_corrupt_state");
     assert!(std::error::Error::source(&err).is_some());
     // apply_op refuses to build on it too.
     let id = NodeId::new("Sx");
-    assert!(apply_op(Resolver::Counter, &s, &Op::CounterAdd(1), &id, &Dot::new("Sx", 2)).is_err());
+    assert!(apply_op(
+        Resolver::Counter,
+        &s,
+        &Op::CounterAdd(1),
+        &id,
+        &Dot::new("Sx", 2)
+    )
+    .is_err());
 
     let cases: Vec<(Vec<u8>, StateError)> = vec![
-        (vec![], StateError::WrongTag { expected: b'c', found: None }),
+        (
+            vec![],
+            StateError::WrongTag {
+                expected: b'c',
+                found: None,
+            },
+        ),
         (vec![b'c'], StateError::Truncated { offset: 1 }),
-        (vec![b'c', 1, 2, b'S', b'x', 1], StateError::Truncated { offset: 6 }),
-        (vec![b'c', 1, 2, b'S', b'x', 0, 0], StateError::EmptyEntry { offset: 2 }),
-        (vec![b'c', 1, 1, 0xff, 1, 0], StateError::InvalidUtf8 { offset: 2 }),
-        (vec![b'c', 2, 1, b'b', 1, 0, 1, b'a', 1, 0], StateError::NotCanonical { offset: 6 }),
+        (
+            vec![b'c', 1, 2, b'S', b'x', 1],
+            StateError::Truncated { offset: 6 },
+        ),
+        (
+            vec![b'c', 1, 2, b'S', b'x', 0, 0],
+            StateError::EmptyEntry { offset: 2 },
+        ),
+        (
+            vec![b'c', 1, 1, 0xff, 1, 0],
+            StateError::InvalidUtf8 { offset: 2 },
+        ),
+        (
+            vec![b'c', 2, 1, b'b', 1, 0, 1, b'a', 1, 0],
+            StateError::NotCanonical { offset: 6 },
+        ),
         (vec![b'c', 0, 0], StateError::TrailingBytes { extra: 1 }),
         (vec![b'c', 0x80, 0], StateError::BadVarint { offset: 1 }),
     ];
@@ -159,5 +196,8 @@ fn state_codec_roundtrips_and_value_saturates() {
     neg.insert(NodeId::new("a"), (0, u64::MAX));
     neg.insert(NodeId::new("b"), (0, u64::MAX));
     assert_eq!(counter_value(&neg), i64::MIN);
-    assert_eq!(encode_counter_state(&CounterState::new()).to_vec(), [b'c', 0]);
+    assert_eq!(
+        encode_counter_state(&CounterState::new()).to_vec(),
+        [b'c', 0]
+    );
 }

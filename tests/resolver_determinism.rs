@@ -17,13 +17,29 @@ const ELEMS: [&str; 4] = ["a", "b", "c", "d"];
 
 #[derive(Clone, Debug)]
 enum Step {
-    Count { replica: usize, delta: i64 },
-    Add { replica: usize, elems: Vec<usize> },
-    Remove { replica: usize, elems: Vec<usize> },
+    Count {
+        replica: usize,
+        delta: i64,
+    },
+    Add {
+        replica: usize,
+        elems: Vec<usize>,
+    },
+    Remove {
+        replica: usize,
+        elems: Vec<usize>,
+    },
     /// A client delete of the set key with the replica's context.
-    Delete { replica: usize },
-    Sync { from: usize, to: usize },
-    Snapshot { replica: usize },
+    Delete {
+        replica: usize,
+    },
+    Sync {
+        from: usize,
+        to: usize,
+    },
+    Snapshot {
+        replica: usize,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -61,7 +77,13 @@ struct Run {
     pool: Vec<Replica>,
 }
 
-fn write_op(key: &mut Siblings, resolver: Resolver, node: &str, op: &Op, ts: u64) -> (Dot, VersionVector) {
+fn write_op(
+    key: &mut Siblings,
+    resolver: Resolver,
+    node: &str,
+    op: &Op,
+    ts: u64,
+) -> (Dot, VersionVector) {
     let id = NodeId::new(node);
     let ctx = key.context();
     let dot = Dot::new(node, key.max_counter(&id).max(ctx.get(&id)) + 1);
@@ -79,16 +101,37 @@ fn run(steps: &[Step]) -> Run {
         match s {
             Step::Count { replica, delta } => {
                 let op = Op::CounterAdd(*delta);
-                let (dot, _) = write_op(&mut rs[*replica].counter, Resolver::Counter, NODES[*replica], &op, ts);
+                let (dot, _) = write_op(
+                    &mut rs[*replica].counter,
+                    Resolver::Counter,
+                    NODES[*replica],
+                    &op,
+                    ts,
+                );
                 counts.push((dot, *delta));
             }
             Step::Add { replica, elems } | Step::Remove { replica, elems } => {
                 let es = bytes(elems);
                 let is_add = matches!(s, Step::Add { .. });
-                let op = if is_add { Op::SetAdd(es.clone()) } else { Op::SetRemove(es.clone()) };
-                let (dot, past) = write_op(&mut rs[*replica].set, Resolver::AddWinsSet, NODES[*replica], &op, ts);
+                let op = if is_add {
+                    Op::SetAdd(es.clone())
+                } else {
+                    Op::SetRemove(es.clone())
+                };
+                let (dot, past) = write_op(
+                    &mut rs[*replica].set,
+                    Resolver::AddWinsSet,
+                    NODES[*replica],
+                    &op,
+                    ts,
+                );
                 let added = if is_add { es.clone() } else { Vec::new() };
-                set_writes.push(SetWrite { dot, past, touched: Some(es), added });
+                set_writes.push(SetWrite {
+                    dot,
+                    past,
+                    touched: Some(es),
+                    added,
+                });
             }
             Step::Delete { replica } => {
                 let key = &mut rs[*replica].set;
@@ -96,7 +139,12 @@ fn run(steps: &[Step]) -> Run {
                 let ctx = key.context();
                 let dot = Dot::new(NODES[*replica], key.max_counter(&id) + 1);
                 key.update(&ctx, dot.clone(), Value::Tombstone, ts);
-                set_writes.push(SetWrite { dot, past: ctx, touched: None, added: Vec::new() });
+                set_writes.push(SetWrite {
+                    dot,
+                    past: ctx,
+                    touched: None,
+                    added: Vec::new(),
+                });
             }
             Step::Sync { from, to } => {
                 let src = rs[*from].clone();
@@ -107,7 +155,12 @@ fn run(steps: &[Step]) -> Run {
         }
     }
     pool.extend(rs.iter().cloned());
-    Run { replicas: rs, counts, set_writes, pool }
+    Run {
+        replicas: rs,
+        counts,
+        set_writes,
+        pool,
+    }
 }
 
 fn counter_of(s: &Siblings) -> i64 {
@@ -126,12 +179,20 @@ fn set_of(s: &Siblings) -> Vec<Bytes> {
 
 /// The counter's specification over the ops a replica has seen.
 fn expected_count(run: &Run, seen: &VersionVector) -> i64 {
-    run.counts.iter().filter(|(d, _)| seen.covers(d)).map(|(_, n)| n).sum()
+    run.counts
+        .iter()
+        .filter(|(d, _)| seen.covers(d))
+        .map(|(_, n)| n)
+        .sum()
 }
 
 /// The add-wins set's specification over the writes a replica has seen.
 fn expected_set(run: &Run, seen: &VersionVector) -> Vec<Bytes> {
-    let known: Vec<&SetWrite> = run.set_writes.iter().filter(|w| seen.covers(&w.dot)).collect();
+    let known: Vec<&SetWrite> = run
+        .set_writes
+        .iter()
+        .filter(|w| seen.covers(&w.dot))
+        .collect();
     let mut out: Vec<Bytes> = ELEMS
         .iter()
         .map(|&e| Bytes::from(e))

@@ -4,7 +4,13 @@
 use ringlet::core::dvv::{Dot, Siblings, Value, Version, VersionVector};
 use ringlet::core::resolve::{resolve, Resolved, Resolver};
 
-fn version(node: &str, counter: u64, past: &[(&str, u64)], value: Option<&str>, ts: u64) -> Version {
+fn version(
+    node: &str,
+    counter: u64,
+    past: &[(&str, u64)],
+    value: Option<&str>,
+    ts: u64,
+) -> Version {
     Version {
         dot: Dot::new(node, counter),
         past: VersionVector::from_pairs(past.iter().copied()),
@@ -44,7 +50,11 @@ fn equal_timestamps_break_ties_by_dot() {
         version("Sy", 1, &[], Some("from Sy"), 100),
         version("Sx", 7, &[], Some("from Sx"), 100),
     ]);
-    assert_eq!(lww(&s), single("from Sy"), "(Sy,1) > (Sx,7): node first, then counter");
+    assert_eq!(
+        lww(&s),
+        single("from Sy"),
+        "(Sy,1) > (Sx,7): node first, then counter"
+    );
     let s = Siblings::from_versions([
         version("Sx", 2, &[], Some("second"), 100),
         version("Sx", 1, &[], Some("first"), 100),

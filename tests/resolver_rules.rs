@@ -34,7 +34,10 @@ fn longest_prefix_wins_and_siblings_is_the_default() {
     assert_eq!(rules.for_key(b"cart"), Resolver::Siblings);
     assert_eq!(rules.for_key(b"profile/alice"), Resolver::Siblings);
     assert_eq!(rules.for_key(b""), Resolver::Siblings);
-    assert_eq!(ResolverRules::default().for_key(b"anything"), Resolver::Siblings);
+    assert_eq!(
+        ResolverRules::default().for_key(b"anything"),
+        Resolver::Siblings
+    );
 }
 
 #[test]

@@ -9,7 +9,9 @@ use ringlet::sim::{run_seed, SimOptions, TraceEvent};
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: ringlet-sim (--seed N | --seeds A..B) [--trace] [--no-faults] [--safety-ms MS]");
+    eprintln!(
+        "usage: ringlet-sim (--seed N | --seeds A..B) [--trace] [--no-faults] [--safety-ms MS]"
+    );
     ExitCode::from(2)
 }
 
@@ -83,13 +85,25 @@ fn main() -> ExitCode {
 
 fn show(e: &TraceEvent) -> String {
     match e {
-        TraceEvent::Send { at, from, to, kind, dropped } => {
-            format!("{at:>8} {from} -> {to} {kind}{}", if *dropped { " (dropped)" } else { "" })
+        TraceEvent::Send {
+            at,
+            from,
+            to,
+            kind,
+            dropped,
+        } => {
+            format!(
+                "{at:>8} {from} -> {to} {kind}{}",
+                if *dropped { " (dropped)" } else { "" }
+            )
         }
         TraceEvent::Deliver { at, from, to, kind } => format!("{at:>8} {to} <- {from} {kind}"),
         TraceEvent::Persist { at, node, ops } => format!("{at:>8} {node} persists {ops} ops"),
         TraceEvent::Reply { at, node, id, ok } => {
-            format!("{at:>8} {node} replies to request {id}: {}", if *ok { "ok" } else { "error" })
+            format!(
+                "{at:>8} {node} replies to request {id}: {}",
+                if *ok { "ok" } else { "error" }
+            )
         }
         TraceEvent::Event { at, node, event } => format!("{at:>8} {node} {event}"),
         TraceEvent::Fault { at, what } => format!("{at:>8} FAULT {what}"),

@@ -172,7 +172,10 @@ impl fmt::Display for ContextError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ContextError::UnsupportedVersion { found } => {
-                write!(f, "unsupported context format version {found} (expected {FORMAT_VERSION})")
+                write!(
+                    f,
+                    "unsupported context format version {found} (expected {FORMAT_VERSION})"
+                )
             }
             ContextError::Truncated { offset } => write!(f, "context truncated at byte {offset}"),
             ContextError::BadVarint { offset } => {
@@ -263,7 +266,9 @@ impl<'a> Reader<'a> {
         let start = self.pos;
         let mut value: u64 = 0;
         for i in 0..10u32 {
-            let b = self.byte().map_err(|_| ReadError::Truncated { offset: start })?;
+            let b = self
+                .byte()
+                .map_err(|_| ReadError::Truncated { offset: start })?;
             let bits = u64::from(b & 0x7f);
             // The tenth byte carries bit 63 only.
             if i == 9 && b > 1 {

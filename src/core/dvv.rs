@@ -41,8 +41,17 @@ impl fmt::Display for Dot {
 }
 
 /// A version vector: for each node, every event `1..=counter` of that node is known.
+/// Decoding drops zero entries, so equal histories are equal values.
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(from = "BTreeMap<NodeId, u64>")]
 pub struct VersionVector(BTreeMap<NodeId, u64>);
+
+impl From<BTreeMap<NodeId, u64>> for VersionVector {
+    fn from(mut m: BTreeMap<NodeId, u64>) -> Self {
+        m.retain(|_, c| *c > 0);
+        VersionVector(m)
+    }
+}
 
 impl VersionVector {
     pub fn new() -> Self {
@@ -175,7 +184,9 @@ impl Version {
 /// The set of causally concurrent versions of one key (a DVV set). Invariant: no version's
 /// dot is covered by another's past, and no two versions share a dot. Versions are kept
 /// sorted by dot so that equal sets are equal values and iterate identically everywhere.
+/// Decoding re-establishes the invariant whatever the bytes said.
 #[derive(Clone, PartialEq, Eq, Default, Debug, Serialize, Deserialize)]
+#[serde(from = "SiblingsWire")]
 pub struct Siblings {
     versions: Vec<Version>,
 }
@@ -288,5 +299,16 @@ impl Siblings {
     /// Bytes held by the values, for size accounting.
     pub fn value_bytes(&self) -> usize {
         self.versions.iter().map(|v| v.value.size()).sum()
+    }
+}
+
+#[derive(Deserialize)]
+struct SiblingsWire {
+    versions: Vec<Version>,
+}
+
+impl From<SiblingsWire> for Siblings {
+    fn from(w: SiblingsWire) -> Self {
+        Siblings::from_versions(w.versions)
     }
 }

@@ -16,7 +16,10 @@ pub enum Error {
     /// A value larger than the configured maximum.
     ValueTooLarge { size: usize, max: usize },
     /// The host's storage refused a write (for example a full IndexedDB quota).
-    Storage { reason: String, quota_exceeded: bool },
+    Storage {
+        reason: String,
+        quota_exceeded: bool,
+    },
     /// A stored value could not be decoded by the key's resolver.
     Corrupt(String),
     /// The node has been closed.
@@ -46,12 +49,20 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::QuorumFailed { needed, got } => {
-                write!(f, "quorum failed: {got} of {needed} replicas answered in time")
+                write!(
+                    f,
+                    "quorum failed: {got} of {needed} replicas answered in time"
+                )
             }
-            Error::Timeout { after_ms } => write!(f, "no coordinator answered within {after_ms} ms"),
+            Error::Timeout { after_ms } => {
+                write!(f, "no coordinator answered within {after_ms} ms")
+            }
             Error::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
             Error::ValueTooLarge { size, max } => {
-                write!(f, "value of {size} bytes exceeds the maximum of {max} bytes")
+                write!(
+                    f,
+                    "value of {size} bytes exceeds the maximum of {max} bytes"
+                )
             }
             Error::Storage { reason, .. } => write!(f, "storage failed: {reason}"),
             Error::Corrupt(m) => write!(f, "corrupt value: {m}"),

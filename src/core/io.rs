@@ -117,20 +117,38 @@ pub enum Event {
     NodeDown(NodeId),
     NodeUp(NodeId),
     /// A get found more than one concurrent version.
-    SiblingsDetected { key: Bytes, count: usize },
+    SiblingsDetected {
+        key: Bytes,
+        count: usize,
+    },
     /// Read repair sent newer versions to these replicas.
-    ReadRepair { key: Bytes, to: Vec<NodeId> },
+    ReadRepair {
+        key: Bytes,
+        to: Vec<NodeId>,
+    },
     /// This node stored a replica on behalf of `intended` (§4.6).
-    HintStored { key: Bytes, intended: NodeId },
+    HintStored {
+        key: Bytes,
+        intended: NodeId,
+    },
     /// The intended node acknowledged a hinted replica; the hint was dropped.
-    HintDelivered { key: Bytes, to: NodeId },
+    HintDelivered {
+        key: Bytes,
+        to: NodeId,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
-    Send { to: NodeId, msg: Message },
+    Send {
+        to: NodeId,
+        msg: Message,
+    },
     /// Apply these operations atomically and in order, then report `PersistDone`.
-    Persist { batch: BatchId, ops: Vec<StoreOp> },
+    Persist {
+        batch: BatchId,
+        ops: Vec<StoreOp>,
+    },
     Reply {
         id: ReqId,
         result: Result<ClientReply, Error>,

@@ -23,13 +23,25 @@ pub enum Message {
         durable: bool,
     },
     /// The versions were stored (`durable`: persisted, not only in memory).
-    ReplicateAck { rid: Rid, durable: bool },
+    ReplicateAck {
+        rid: Rid,
+        durable: bool,
+    },
     /// Send your versions of `key` (§4.5 get).
-    Read { rid: Rid, key: Bytes },
+    Read {
+        rid: Rid,
+        key: Bytes,
+    },
     /// The replica's versions (empty when it has none).
-    ReadReply { rid: Rid, versions: Siblings },
+    ReadReply {
+        rid: Rid,
+        versions: Siblings,
+    },
     /// Read repair: merge these newer versions (§4.5). No answer expected.
-    Repair { key: Bytes, versions: Siblings },
+    Repair {
+        key: Bytes,
+        versions: Siblings,
+    },
     /// A client write received by a node outside the key's preference list, handed to one
     /// inside it (§4.5: "forward to one of the top N").
     Forward {
@@ -48,10 +60,16 @@ pub enum Message {
         versions: Siblings,
     },
     /// The handed-off versions are persisted; the fallback may drop its hint.
-    HandoffAck { rid: Rid },
+    HandoffAck {
+        rid: Rid,
+    },
     /// Failure detection probe of a node believed down.
-    Ping { nonce: u64 },
-    Pong { nonce: u64 },
+    Ping {
+        nonce: u64,
+    },
+    Pong {
+        nonce: u64,
+    },
 }
 
 impl Message {

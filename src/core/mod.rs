@@ -3,23 +3,23 @@
 //! randomness lives here, and every map is ordered, so a run replays exactly from its seed.
 
 pub mod bytes;
-pub mod dvv;
-pub mod id;
-pub mod rng;
-pub mod context;
-pub mod hash;
-pub mod resolve;
-pub mod ring;
 pub mod config;
+pub mod context;
 pub mod detector;
+pub mod dvv;
 pub mod error;
 mod get;
 mod handoff;
+pub mod hash;
+pub mod id;
 pub mod io;
 pub mod message;
 pub mod node;
 mod put;
 pub mod quorum;
+pub mod resolve;
+pub mod ring;
+pub mod rng;
 pub mod storage;
 
 pub use bytes::Bytes;

@@ -108,7 +108,11 @@ impl Node {
         seed: u64,
         restored: Snapshot,
     ) -> Result<Node, Error> {
-        if config.n == 0 || config.r == 0 || config.w == 0 || config.r > config.n || config.w > config.n
+        if config.n == 0
+            || config.r == 0
+            || config.w == 0
+            || config.r > config.n
+            || config.w > config.n
         {
             return Err(Error::InvalidArgument(format!(
                 "need 1 <= R, W <= N, got N={} R={} W={}",
@@ -319,6 +323,24 @@ impl Node {
         if o.timeout_ms == Some(0) {
             return Err(Error::InvalidArgument("timeout_ms must be positive".into()));
         }
+        if let ClientRequest::Put { key, .. } = request {
+            let resolver = self.config.resolvers.for_key(key);
+            if resolver.is_crdt() {
+                return Err(Error::InvalidArgument(format!(
+                    "keys under the {} resolver are changed with update operations, not put",
+                    resolver.name()
+                )));
+            }
+        }
+        if let ClientRequest::Update { key, .. } = request {
+            let resolver = self.config.resolvers.for_key(key);
+            if !resolver.is_crdt() {
+                return Err(Error::InvalidArgument(format!(
+                    "update operations need a counter or set resolver; this key uses {}",
+                    resolver.name()
+                )));
+            }
+        }
         if let ClientRequest::Put { value, .. } = request {
             if value.len() > self.config.max_value_bytes {
                 return Err(Error::ValueTooLarge {
@@ -384,17 +406,15 @@ impl Node {
         self.out.push_back(Output::Event(event));
     }
 
-    pub(crate) fn reply(
-        &mut self,
-        origin: Origin,
-        result: Result<super::io::ClientReply, Error>,
-    ) {
+    pub(crate) fn reply(&mut self, origin: Origin, result: Result<super::io::ClientReply, Error>) {
         if matches!(result, Err(Error::QuorumFailed { .. })) {
             self.stats.quorum_failures += 1;
         }
         match origin {
             Origin::Client(id) => self.out.push_back(Output::Reply { id, result }),
-            Origin::Forwarded { from, rid } => self.send(from, Message::ForwardReply { rid, result }),
+            Origin::Forwarded { from, rid } => {
+                self.send(from, Message::ForwardReply { rid, result })
+            }
         }
     }
 
@@ -452,7 +472,12 @@ impl Node {
 
     /// Merge versions into local storage, as a replica (`hint` None, or this node) or on
     /// behalf of `hint`. Queues the persist op when something changed.
-    pub(crate) fn store(&mut self, key: &Bytes, versions: &Siblings, hint: Option<&NodeId>) -> bool {
+    pub(crate) fn store(
+        &mut self,
+        key: &Bytes,
+        versions: &Siblings,
+        hint: Option<&NodeId>,
+    ) -> bool {
         match hint {
             Some(intended) if intended != &self.id => {
                 let slot = self
@@ -601,7 +626,8 @@ impl Node {
         }
         self.dot_reserving = true;
         let upto = at_least.max(self.dot_durable).max(self.dot_next) + DOT_BLOCK;
-        self.pending_ops.push(StoreOp::PutMeta(NodeMeta { dot_reserved: upto }));
+        self.pending_ops
+            .push(StoreOp::PutMeta(NodeMeta { dot_reserved: upto }));
         self.pending_waiters.push(Waiter::DotsReserved(upto));
     }
 }

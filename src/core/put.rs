@@ -117,17 +117,28 @@ impl Node {
         );
     }
 
-    pub(crate) fn on_forward(&mut self, from: NodeId, rid: Rid, request: ClientRequest, timeout_ms: u64) {
+    pub(crate) fn on_forward(
+        &mut self,
+        from: NodeId,
+        rid: Rid,
+        request: ClientRequest,
+        timeout_ms: u64,
+    ) {
         let now = self.now_ms;
         if self.forwards_seen.contains_key(&(from.clone(), rid)) {
             return; // a duplicated frame: already coordinated
         }
         let timeout_ms = timeout_ms.min(self.config.request_timeout_ms);
-        self.forwards_seen
-            .insert((from.clone(), rid), now + 2 * self.config.request_timeout_ms);
+        self.forwards_seen.insert(
+            (from.clone(), rid),
+            now + 2 * self.config.request_timeout_ms,
+        );
         let origin = Origin::Forwarded { from, rid };
         if matches!(request, ClientRequest::Get { .. }) {
-            self.reply(origin, Err(Error::InvalidArgument("only writes are forwarded".into())));
+            self.reply(
+                origin,
+                Err(Error::InvalidArgument("only writes are forwarded".into())),
+            );
             return;
         }
         // Coordinate here even if our view of health differs: the sender chose us.
@@ -162,7 +173,12 @@ impl Node {
     }
 
     /// Create the new version and replicate it (§4.5 put).
-    pub(crate) fn coordinate_write(&mut self, origin: Origin, request: ClientRequest, deadline_ms: u64) {
+    pub(crate) fn coordinate_write(
+        &mut self,
+        origin: Origin,
+        request: ClientRequest,
+        deadline_ms: u64,
+    ) {
         let key = request.key().clone();
         let options = request.options().clone();
         let resolver = self.config.resolvers.for_key(&key);
@@ -204,7 +220,12 @@ impl Node {
             ClientRequest::Get { .. } => return,
         };
         // Timestamps only matter to last-writer-wins: never behind what the key has seen.
-        let newest = local.versions().iter().map(|v| v.timestamp_ms).max().unwrap_or(0);
+        let newest = local
+            .versions()
+            .iter()
+            .map(|v| v.timestamp_ms)
+            .max()
+            .unwrap_or(0);
         let timestamp_ms = self.now_ms.max(newest + 1);
         let version = Version {
             dot,
@@ -238,7 +259,10 @@ impl Node {
         let designated = if targets.iter().any(|(n, _)| n == &self.id) {
             self.id.clone()
         } else {
-            targets.first().map(|(n, _)| n.clone()).unwrap_or_else(|| self.id.clone())
+            targets
+                .first()
+                .map(|(n, _)| n.clone())
+                .unwrap_or_else(|| self.id.clone())
         };
         for (node, hint) in targets {
             let durable_ack = durable || node == designated;
@@ -256,7 +280,12 @@ impl Node {
     /// replica holds all of them. A fallback (or a node outside the preference list) keeps
     /// no lasting copy, so it writes as a fresh actor that issues exactly one dot: no dot is
     /// ever reused, and no version vector entry ever claims a dot its holder lacks.
-    fn new_dot(&mut self, key: &Bytes, preflist: &[NodeId], context: &VersionVector) -> Option<Dot> {
+    fn new_dot(
+        &mut self,
+        key: &Bytes,
+        preflist: &[NodeId],
+        context: &VersionVector,
+    ) -> Option<Dot> {
         if !self.epoch_durable() {
             self.reserve_dots(0);
             return None;
@@ -266,7 +295,10 @@ impl Node {
             let actor = self.actor.clone();
             let held = self.data.get(key).map_or(0, |s| s.max_counter(&actor));
             let counter = held.max(context.get(&actor)) + 1;
-            return Some(Dot { node: actor, counter });
+            return Some(Dot {
+                node: actor,
+                counter,
+            });
         }
         let unique = self.issue_dot(0)?;
         Some(Dot {
@@ -275,7 +307,14 @@ impl Node {
         })
     }
 
-    fn send_replica(&mut self, fsm: &mut PutFsm, rid: Rid, node: NodeId, hint: Option<NodeId>, durable: bool) {
+    fn send_replica(
+        &mut self,
+        fsm: &mut PutFsm,
+        rid: Rid,
+        node: NodeId,
+        hint: Option<NodeId>,
+        durable: bool,
+    ) {
         fsm.targets.insert(
             node.clone(),
             PutTarget {
@@ -319,7 +358,13 @@ impl Node {
             });
         } else {
             // §6.1 write buffer: acknowledge from memory; the batch is persisted behind.
-            self.send(from, Message::ReplicateAck { rid, durable: false });
+            self.send(
+                from,
+                Message::ReplicateAck {
+                    rid,
+                    durable: false,
+                },
+            );
         }
     }
 

@@ -222,17 +222,34 @@ pub const SET_STATE_TAG: u8 = b's';
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StateError {
     /// The value is empty or starts with the wrong tag (e.g. a plain put on a counter key).
-    WrongTag { expected: u8, found: Option<u8> },
-    Truncated { offset: usize },
-    BadVarint { offset: usize },
-    InvalidUtf8 { offset: usize },
+    WrongTag {
+        expected: u8,
+        found: Option<u8>,
+    },
+    Truncated {
+        offset: usize,
+    },
+    BadVarint {
+        offset: usize,
+    },
+    InvalidUtf8 {
+        offset: usize,
+    },
     /// A node, element or dot is not strictly after the previous one.
-    NotCanonical { offset: usize },
+    NotCanonical {
+        offset: usize,
+    },
     /// A counter entry with nothing added nor subtracted, or an element without dots.
-    EmptyEntry { offset: usize },
+    EmptyEntry {
+        offset: usize,
+    },
     /// A dot with counter 0.
-    ZeroCounter { offset: usize },
-    TrailingBytes { extra: usize },
+    ZeroCounter {
+        offset: usize,
+    },
+    TrailingBytes {
+        extra: usize,
+    },
 }
 
 impl fmt::Display for StateError {
@@ -246,7 +263,10 @@ impl fmt::Display for StateError {
             StateError::BadVarint { offset } => write!(f, "malformed varint at byte {offset}"),
             StateError::InvalidUtf8 { offset } => write!(f, "node id at byte {offset} not UTF-8"),
             StateError::NotCanonical { offset } => {
-                write!(f, "entry at byte {offset} not strictly after the previous one")
+                write!(
+                    f,
+                    "entry at byte {offset} not strictly after the previous one"
+                )
             }
             StateError::EmptyEntry { offset } => write!(f, "empty entry at byte {offset}"),
             StateError::ZeroCounter { offset } => write!(f, "zero dot counter at byte {offset}"),
@@ -341,7 +361,10 @@ pub fn resolve(resolver: Resolver, siblings: &Siblings) -> Result<Resolved, Reso
 /// The value of a counter state: `Σ incr − Σ decr`, saturated to the `i64` range.
 pub fn counter_value(state: &CounterState) -> i64 {
     let (p, n) = state.values().fold((0u128, 0u128), |(p, n), &(i, d)| {
-        (p.saturating_add(u128::from(i)), n.saturating_add(u128::from(d)))
+        (
+            p.saturating_add(u128::from(i)),
+            n.saturating_add(u128::from(d)),
+        )
     });
     if p >= n {
         i64::try_from(p - n).unwrap_or(i64::MAX)

@@ -22,14 +22,20 @@ pub struct NodeMeta {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StoreOp {
     /// Replace the stored versions of a key this node holds as a replica.
-    PutObject { key: Bytes, versions: Siblings },
+    PutObject {
+        key: Bytes,
+        versions: Siblings,
+    },
     /// Replace the versions held for `intended` (hinted handoff), kept apart from own data.
     PutHint {
         intended: NodeId,
         key: Bytes,
         versions: Siblings,
     },
-    DeleteHint { intended: NodeId, key: Bytes },
+    DeleteHint {
+        intended: NodeId,
+        key: Bytes,
+    },
     PutMeta(NodeMeta),
 }
 

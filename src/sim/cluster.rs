@@ -6,8 +6,8 @@
 
 use crate::core::rng::Rng;
 use crate::core::{
-    BatchId, ClientReply, ClientRequest, Config, Error, Event, Input, Member, MemoryStore,
-    Message, Node, NodeId, Output, ReqId, StoreOp,
+    BatchId, ClientReply, ClientRequest, Config, Error, Event, Input, Member, MemoryStore, Message,
+    Node, NodeId, Output, ReqId, StoreOp,
 };
 use std::collections::{BTreeMap, VecDeque};
 
@@ -43,19 +43,57 @@ impl Default for NetConfig {
 /// What happened, for the trace, the teaching page and debugging.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TraceEvent {
-    Send { at: u64, from: NodeId, to: NodeId, kind: &'static str, dropped: bool },
-    Deliver { at: u64, from: NodeId, to: NodeId, kind: &'static str },
-    Persist { at: u64, node: NodeId, ops: usize },
-    Reply { at: u64, node: NodeId, id: ReqId, ok: bool },
-    Event { at: u64, node: NodeId, event: String },
-    Fault { at: u64, what: String },
+    Send {
+        at: u64,
+        from: NodeId,
+        to: NodeId,
+        kind: &'static str,
+        dropped: bool,
+    },
+    Deliver {
+        at: u64,
+        from: NodeId,
+        to: NodeId,
+        kind: &'static str,
+    },
+    Persist {
+        at: u64,
+        node: NodeId,
+        ops: usize,
+    },
+    Reply {
+        at: u64,
+        node: NodeId,
+        id: ReqId,
+        ok: bool,
+    },
+    Event {
+        at: u64,
+        node: NodeId,
+        event: String,
+    },
+    Fault {
+        at: u64,
+        what: String,
+    },
 }
 
 #[derive(Clone, Debug)]
 enum SimEvent {
-    Deliver { to: usize, from: NodeId, msg: Message },
-    Persisted { node: usize, incarnation: u32, batch: BatchId },
-    Timer { node: usize, incarnation: u32 },
+    Deliver {
+        to: usize,
+        from: NodeId,
+        msg: Message,
+    },
+    Persisted {
+        node: usize,
+        incarnation: u32,
+        batch: BatchId,
+    },
+    Timer {
+        node: usize,
+        incarnation: u32,
+    },
 }
 
 struct SimNode {
@@ -316,14 +354,13 @@ impl Cluster {
 
     /// Carry out node `i`'s outputs and re-arm its timer.
     fn drain(&mut self, i: usize) {
-        loop {
-            let Some(out) = self.nodes[i].node.as_mut().and_then(|n| n.poll()) else {
-                break;
-            };
+        while let Some(out) = self.nodes[i].node.as_mut().and_then(|n| n.poll()) {
             match out {
                 Output::Send { to, msg } => self.send(i, to, msg),
                 Output::Persist { batch, ops } => {
-                    let lat = self.rng.range(self.net.min_persist_ms, self.net.max_persist_ms);
+                    let lat = self
+                        .rng
+                        .range(self.net.min_persist_ms, self.net.max_persist_ms);
                     let at = (self.now + lat).max(self.nodes[i].last_persist_at);
                     self.nodes[i].last_persist_at = at;
                     let incarnation = self.nodes[i].incarnation;
@@ -380,7 +417,13 @@ impl Cluster {
             self.nodes[i].timer_at = virtual_at;
             if let Some(at) = virtual_at {
                 let incarnation = self.nodes[i].incarnation;
-                self.schedule(at, SimEvent::Timer { node: i, incarnation });
+                self.schedule(
+                    at,
+                    SimEvent::Timer {
+                        node: i,
+                        incarnation,
+                    },
+                );
             }
         }
     }
@@ -408,7 +451,9 @@ impl Cluster {
         }
         let from_id = self.nodes[from].id.clone();
         if self.rng.chance(self.net.duplicate) {
-            let lat = self.rng.range(self.net.min_latency_ms, self.net.max_latency_ms);
+            let lat = self
+                .rng
+                .range(self.net.min_latency_ms, self.net.max_latency_ms);
             self.schedule(
                 self.now + lat,
                 SimEvent::Deliver {
@@ -418,7 +463,9 @@ impl Cluster {
                 },
             );
         }
-        let lat = self.rng.range(self.net.min_latency_ms, self.net.max_latency_ms);
+        let lat = self
+            .rng
+            .range(self.net.min_latency_ms, self.net.max_latency_ms);
         self.schedule(
             self.now + lat,
             SimEvent::Deliver {
@@ -507,7 +554,11 @@ impl Cluster {
         self.fault(format!(
             "crash {}{}",
             self.nodes[i].id,
-            if lose_unpersisted { " (losing unpersisted writes)" } else { "" }
+            if lose_unpersisted {
+                " (losing unpersisted writes)"
+            } else {
+                ""
+            }
         ));
         let pending: Vec<(BatchId, Vec<StoreOp>)> = self.nodes[i].unpersisted.drain(..).collect();
         if !lose_unpersisted {
@@ -540,7 +591,10 @@ impl Cluster {
 
     /// Cut the network: nodes in `group` on one side, the rest on the other.
     pub fn partition(&mut self, group: &[usize]) {
-        let names: Vec<String> = group.iter().map(|&i| self.nodes[i].id.to_string()).collect();
+        let names: Vec<String> = group
+            .iter()
+            .map(|&i| self.nodes[i].id.to_string())
+            .collect();
         self.fault(format!("partition [{}] | rest", names.join(",")));
         for (i, s) in self.side.iter_mut().enumerate() {
             *s = group.contains(&i) as u8;

@@ -56,7 +56,10 @@ impl RunReport {
 
     /// The command that replays this run.
     pub fn replay_command(&self) -> String {
-        format!("cargo run --release --bin ringlet-sim -- --seed {}", self.seed)
+        format!(
+            "cargo run --release --bin ringlet-sim -- --seed {}",
+            self.seed
+        )
     }
 }
 
@@ -142,7 +145,13 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
             workload.on_reply(&mut cluster, &mut history, c.id, c.at, c.result);
         }
         if opts.faults && cluster.now() >= next_fault {
-            inject_fault(&mut cluster, &mut rng, &mut workload, &mut history, &mut faults);
+            inject_fault(
+                &mut cluster,
+                &mut rng,
+                &mut workload,
+                &mut history,
+                &mut faults,
+            );
             next_fault = cluster.now() + rng.range(200, 2_000);
         }
         workload.issue_due(&mut cluster, &mut history);
@@ -172,7 +181,13 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
         let node = k % nodes;
         let options = RequestOptions::default();
         let timeout = cluster.config().request_timeout_ms;
-        let id = cluster.submit(node, ClientRequest::Get { key: key.clone(), options });
+        let id = cluster.submit(
+            node,
+            ClientRequest::Get {
+                key: key.clone(),
+                options,
+            },
+        );
         history.started(id, cluster.now(), timeout, key, false);
     }
     let end = cluster.now() + 5_000;
@@ -217,7 +232,11 @@ fn inject_fault(
         let lose = rng.chance(0.5);
         let lost = cluster.crash(i, lose);
         workload.on_lost(history, &lost, cluster.now());
-        format!("crash {}{}", cluster.id(i), if lose { " losing unpersisted" } else { "" })
+        format!(
+            "crash {}{}",
+            cluster.id(i),
+            if lose { " losing unpersisted" } else { "" }
+        )
     } else if roll < 50 && !down.is_empty() {
         let i = down[rng.below(down.len() as u64) as usize];
         cluster.restart(i);

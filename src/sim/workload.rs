@@ -14,8 +14,14 @@ enum Follow {
 
 #[derive(Clone, Debug)]
 enum Waiting {
-    Read { key: Bytes, follow: Option<Follow> },
-    Write { key: Bytes, context: Option<Context> },
+    Read {
+        key: Bytes,
+        follow: Option<Follow>,
+    },
+    Write {
+        key: Bytes,
+        context: Option<Context>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -84,7 +90,9 @@ impl Workload {
     fn pick_key(&mut self) -> Bytes {
         let hot = self.rng.chance(self.spec.hot_share) || self.spec.cold_keys == 0;
         if hot {
-            Bytes::from(format!("hot{}", self.rng.below(self.spec.hot_keys.max(1) as u64)).into_bytes())
+            Bytes::from(
+                format!("hot{}", self.rng.below(self.spec.hot_keys.max(1) as u64)).into_bytes(),
+            )
         } else {
             Bytes::from(format!("cold{}", self.rng.below(self.spec.cold_keys as u64)).into_bytes())
         }
@@ -116,31 +124,80 @@ impl Workload {
             let options = self.options(cluster);
             let roll = self.rng.below(100);
             let (request, waiting) = if roll < 30 {
-                let w = Waiting::Read { key: key.clone(), follow: None };
-                (ClientRequest::Get { key: key.clone(), options }, w)
+                let w = Waiting::Read {
+                    key: key.clone(),
+                    follow: None,
+                };
+                (
+                    ClientRequest::Get {
+                        key: key.clone(),
+                        options,
+                    },
+                    w,
+                )
             } else if roll < 55 {
                 self.put(c, key.clone(), None, options)
             } else {
-                let follow = if roll < 92 { Follow::Put } else { Follow::Delete };
-                let w = Waiting::Read { key: key.clone(), follow: Some(follow) };
-                (ClientRequest::Get { key: key.clone(), options }, w)
+                let follow = if roll < 92 {
+                    Follow::Put
+                } else {
+                    Follow::Delete
+                };
+                let w = Waiting::Read {
+                    key: key.clone(),
+                    follow: Some(follow),
+                };
+                (
+                    ClientRequest::Get {
+                        key: key.clone(),
+                        options,
+                    },
+                    w,
+                )
             };
             self.submit(c, cluster, history, request, waiting);
         }
     }
 
-    fn put(&mut self, c: usize, key: Bytes, context: Option<Context>, options: RequestOptions) -> (ClientRequest, Waiting) {
+    fn put(
+        &mut self,
+        c: usize,
+        key: Bytes,
+        context: Option<Context>,
+        options: RequestOptions,
+    ) -> (ClientRequest, Waiting) {
         self.clients[c].seq += 1;
         let value = Bytes::from(format!("c{c}-{}", self.clients[c].seq).into_bytes());
-        let w = Waiting::Write { key: key.clone(), context: context.clone() };
-        (ClientRequest::Put { key, value, context, options }, w)
+        let w = Waiting::Write {
+            key: key.clone(),
+            context: context.clone(),
+        };
+        (
+            ClientRequest::Put {
+                key,
+                value,
+                context,
+                options,
+            },
+            w,
+        )
     }
 
-    fn submit(&mut self, c: usize, cluster: &mut Cluster, history: &mut History, request: ClientRequest, waiting: Waiting) {
+    fn submit(
+        &mut self,
+        c: usize,
+        cluster: &mut Cluster,
+        history: &mut History,
+        request: ClientRequest,
+        waiting: Waiting,
+    ) {
         let node = self.rng.below(cluster.len() as u64) as usize;
         let write = !matches!(request, ClientRequest::Get { .. });
         let key = request.key().clone();
-        let timeout = request.options().timeout_ms.unwrap_or(cluster.config().request_timeout_ms);
+        let timeout = request
+            .options()
+            .timeout_ms
+            .unwrap_or(cluster.config().request_timeout_ms);
         let start = cluster.now();
         let id = cluster.submit(node, request);
         history.started(id, start, timeout, &key, write);
@@ -148,7 +205,14 @@ impl Workload {
     }
 
     /// A request finished: record it and let its client continue.
-    pub fn on_reply(&mut self, cluster: &mut Cluster, history: &mut History, id: ReqId, at: u64, result: Result<ClientReply, Error>) {
+    pub fn on_reply(
+        &mut self,
+        cluster: &mut Cluster,
+        history: &mut History,
+        id: ReqId,
+        at: u64,
+        result: Result<ClientReply, Error>,
+    ) {
         history.ended(id, at, result.is_ok());
         let Some(c) = self
             .clients
@@ -163,17 +227,31 @@ impl Workload {
         self.clients[c].next_at = at + 1 + self.rng.below(self.spec.think_ms.max(1));
         match (waiting, result) {
             (Waiting::Write { key, context }, Ok(ClientReply::Put { dot, .. })) => {
-                let past = context.map(|c| c.version_vector().clone()).unwrap_or_default();
+                let past = context
+                    .map(|c| c.version_vector().clone())
+                    .unwrap_or_default();
                 history.write_acked(&key, dot, past);
             }
-            (Waiting::Read { key, follow }, Ok(ClientReply::Get { context, versions, .. })) => {
+            (
+                Waiting::Read { key, follow },
+                Ok(ClientReply::Get {
+                    context, versions, ..
+                }),
+            ) => {
                 history.observed(&key, &versions);
                 let options = self.options(cluster);
                 let next = match follow {
                     Some(Follow::Put) => Some(self.put(c, key.clone(), Some(context), options)),
                     Some(Follow::Delete) => Some((
-                        ClientRequest::Delete { key: key.clone(), context: Some(context.clone()), options },
-                        Waiting::Write { key: key.clone(), context: Some(context) },
+                        ClientRequest::Delete {
+                            key: key.clone(),
+                            context: Some(context.clone()),
+                            options,
+                        },
+                        Waiting::Write {
+                            key: key.clone(),
+                            context: Some(context),
+                        },
                     )),
                     None => None,
                 };
