@@ -50,3 +50,26 @@ mod tests {
         assert_eq!(partition_of(0, 65536), 0);
     }
 }
+
+/// FNV-1a, 64 bit: a small, fast, platform-independent hash for digests (membership
+/// buckets, ring identities). Not for key placement (that is MD5, above).
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    fnv1a64_extend(0xcbf2_9ce4_8422_2325, bytes)
+}
+
+/// Continue an FNV-1a hash over more bytes.
+pub fn fnv1a64_extend(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// A strong 64-bit finaliser (from SplitMix64), so that XOR-combined digests of similar
+/// inputs do not cancel out.
+pub fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}

@@ -420,11 +420,18 @@ impl Node {
             }
             let primary = f.preflist.iter().take(self.config.n).any(|p| p == &node);
             let stands_for = if primary { Some(node.clone()) } else { hint };
-            let next = f
-                .preflist
-                .iter()
-                .find(|c| !f.targets.contains_key(*c) && self.is_up(c))
-                .cloned();
+            // A coordinator that is no target yet (it was forwarded the write, or took it
+            // over from a silent node) is the one node sure to be up: it takes the first
+            // replacement itself, so a lone survivor still meets W = 1 (§4.6), and its
+            // own store is the durable one a buffered write needs.
+            let next = if f.targets.contains_key(&self.id) {
+                f.preflist
+                    .iter()
+                    .find(|c| !f.targets.contains_key(*c) && self.is_up(c))
+                    .cloned()
+            } else {
+                Some(self.id.clone())
+            };
             if let Some(next) = next {
                 let durable = f.durable;
                 self.send_replica(&mut f, rid, next, stands_for, durable);
