@@ -60,7 +60,11 @@ fn r3_fails_and_r1_succeeds_with_one_of_three_replicas_down() {
     let start = c.now();
     let got = read_with(&mut c, a, get_with("k", r(1)));
     assert_eq!(got.values(), vec!["v".to_string()]);
-    assert_eq!(c.now(), start, "R=1 through a replica answers from its own copy at once");
+    assert_eq!(
+        c.now(),
+        start,
+        "R=1 through a replica answers from its own copy at once"
+    );
 }
 
 #[test]

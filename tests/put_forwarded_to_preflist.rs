@@ -21,16 +21,30 @@ fn a_put_through_a_node_outside_the_preflist_is_stored_on_the_primaries() {
     let fwd = c.node(outsider).unwrap().stats().clone();
     assert_eq!(fwd.forwarded, 1);
     assert_eq!(fwd.puts, 0, "the forwarder coordinated nothing");
-    assert_eq!(&dot.node, c.id(pl[0]), "the first primary coordinated the write");
+    assert_eq!(
+        &dot.node,
+        c.id(pl[0]),
+        "the first primary coordinated the write"
+    );
     let coord = c.node(pl[0]).unwrap().stats().clone();
     assert_eq!((coord.puts, coord.forwarded), (1, 0));
     for &p in &pl[..3] {
-        assert_eq!(local_dots(&c, p, key), vec![dot.clone()], "primary {}", c.id(p));
+        assert_eq!(
+            local_dots(&c, p, key),
+            vec![dot.clone()],
+            "primary {}",
+            c.id(p)
+        );
         assert_eq!(durable_dots(&c, p, key), vec![dot.clone()]);
     }
     for &f in &pl[3..] {
         let n = c.node(f).unwrap();
-        assert_eq!(n.local_versions(key.as_bytes()), None, "fallback {} holds nothing", c.id(f));
+        assert_eq!(
+            n.local_versions(key.as_bytes()),
+            None,
+            "fallback {} holds nothing",
+            c.id(f)
+        );
         assert_eq!(n.hints().count(), 0);
     }
     assert!(c.store(outsider).state().objects.is_empty());
@@ -67,20 +81,41 @@ fn a_forward_to_a_crashed_primary_falls_back_to_coordinating_at_the_forwarder() 
 
     let start = c.now();
     let (dot, _) = write(&mut c, outsider, put(key, "v"));
-    assert!(c.now() - start <= timeout, "the put ended within its timeout");
+    assert!(
+        c.now() - start <= timeout,
+        "the put ended within its timeout"
+    );
     // The forwarder is no replica: it writes as a fresh one-dot actor of its own.
     assert!(
-        dot.node.as_str().starts_with(&format!("{}~", c.id(outsider))),
+        dot.node
+            .as_str()
+            .starts_with(&format!("{}~", c.id(outsider))),
         "{dot}"
     );
     assert_eq!(dot.counter, 1);
-    assert_eq!(c.node(outsider).unwrap().down_peers(), vec![c.id(pl[0]).clone()]);
+    assert_eq!(
+        c.node(outsider).unwrap().down_peers(),
+        vec![c.id(pl[0]).clone()]
+    );
     c.run_for(50);
     for &p in &pl[1..3] {
-        assert_eq!(local_dots(&c, p, key), vec![dot.clone()], "primary {}", c.id(p));
+        assert_eq!(
+            local_dots(&c, p, key),
+            vec![dot.clone()],
+            "primary {}",
+            c.id(p)
+        );
     }
     // The first fallback stands in for the crashed primary.
-    let hints: Vec<_> = c.node(pl[3]).unwrap().hints().map(|((to, _), v)| (to.clone(), dots(v))).collect();
+    let hints: Vec<_> = c
+        .node(pl[3])
+        .unwrap()
+        .hints()
+        .map(|((to, _), v)| (to.clone(), dots(v)))
+        .collect();
     assert_eq!(hints, vec![(c.id(pl[0]).clone(), vec![dot])]);
-    assert_eq!(c.node(outsider).unwrap().local_versions(key.as_bytes()), None);
+    assert_eq!(
+        c.node(outsider).unwrap().local_versions(key.as_bytes()),
+        None
+    );
 }

@@ -25,12 +25,25 @@ fn a_put_that_cannot_reach_w_fails_with_quorum_failed_at_its_deadline() {
     let elapsed = c.now() - start;
     assert_eq!(err, Error::QuorumFailed { needed: 2, got: 1 });
     assert_eq!(err.code(), "QUORUM_FAILED");
-    assert_eq!(err.to_string(), "quorum failed: 1 of 2 replicas answered in time");
-    assert!(elapsed <= timeout, "ended after {elapsed} ms, timeout {timeout} ms");
-    assert!(elapsed > c.config().sloppy_retry_ms, "it kept trying until the deadline");
+    assert_eq!(
+        err.to_string(),
+        "quorum failed: 1 of 2 replicas answered in time"
+    );
+    assert!(
+        elapsed <= timeout,
+        "ended after {elapsed} ms, timeout {timeout} ms"
+    );
+    assert!(
+        elapsed > c.config().sloppy_retry_ms,
+        "it kept trying until the deadline"
+    );
     let st = c.node(s).unwrap().stats().clone();
     assert_eq!((st.puts, st.quorum_failures), (1, 1));
-    assert_eq!(c.node(s).unwrap().requests_in_flight(), 0, "nothing is left running");
+    assert_eq!(
+        c.node(s).unwrap().requests_in_flight(),
+        0,
+        "nothing is left running"
+    );
 }
 
 #[test]
@@ -42,7 +55,10 @@ fn a_get_that_cannot_reach_r_fails_with_quorum_failed_at_its_deadline() {
     let elapsed = c.now() - start;
     assert_eq!(err, Error::QuorumFailed { needed: 2, got: 1 });
     assert_eq!(err.code(), "QUORUM_FAILED");
-    assert!(elapsed <= timeout, "ended after {elapsed} ms, timeout {timeout} ms");
+    assert!(
+        elapsed <= timeout,
+        "ended after {elapsed} ms, timeout {timeout} ms"
+    );
     assert_eq!(c.node(s).unwrap().stats().quorum_failures, 1);
     assert_eq!(c.node(s).unwrap().requests_in_flight(), 0);
 }
@@ -84,7 +100,10 @@ fn a_forwarded_put_returns_the_coordinators_quorum_failure() {
     let err = fail(&mut c, pl[3], put_with(key, "v", None, w3));
     let elapsed = c.now() - start;
     assert_eq!(err, Error::QuorumFailed { needed: 3, got: 2 });
-    assert!(elapsed <= c.config().request_timeout_ms, "ended after {elapsed} ms");
+    assert!(
+        elapsed <= c.config().request_timeout_ms,
+        "ended after {elapsed} ms"
+    );
     assert_eq!(c.node(pl[3]).unwrap().stats().forwarded, 1);
     assert_eq!(c.node(pl[0]).unwrap().stats().quorum_failures, 1);
 }

@@ -27,25 +27,40 @@ fn a_replica_that_missed_a_write_is_repaired_by_the_next_read() {
     both.sort();
     assert_eq!(local_dots(&c, p0, key), both);
     assert_eq!(local_dots(&c, p1, key), both);
-    assert_eq!(local_dots(&c, p2, key), Vec::<Dot>::new(), "p2 missed the writes");
+    assert_eq!(
+        local_dots(&c, p2, key),
+        Vec::<Dot>::new(),
+        "p2 missed the writes"
+    );
 
     c.record_trace();
     let r = read(&mut c, p0, key);
     assert_eq!(dots(&r.versions), both, "the read returns both siblings");
-    assert_eq!(c.node(p0).unwrap().stats().read_repairs, 0, "repair waits for the window");
+    assert_eq!(
+        c.node(p0).unwrap().stats().read_repairs,
+        0,
+        "repair waits for the window"
+    );
     c.run_for(window + 50);
     let trace = c.take_trace();
 
     let repaired = c.node(p2).unwrap().local_versions(key.as_bytes()).cloned();
-    assert_eq!(repaired.as_ref(), Some(&r.versions), "the stale replica holds the same siblings");
+    assert_eq!(
+        repaired.as_ref(),
+        Some(&r.versions),
+        "the stale replica holds the same siblings"
+    );
     assert_eq!(durable_dots(&c, p2, key), both);
     assert_eq!(c.node(p0).unwrap().stats().read_repairs, 1);
     let repairs: Vec<(String, String)> = trace
         .iter()
         .filter_map(|e| match e {
-            TraceEvent::Deliver { from, to, kind: "read-repair", .. } => {
-                Some((from.to_string(), to.to_string()))
-            }
+            TraceEvent::Deliver {
+                from,
+                to,
+                kind: "read-repair",
+                ..
+            } => Some((from.to_string(), to.to_string())),
             _ => None,
         })
         .collect();
@@ -76,7 +91,11 @@ fn a_replica_holding_an_older_version_gets_the_newer_one_which_supersedes_it() {
     let (v2, _) = write(&mut c, pl[0], put_ctx(key, "v2", &ctx));
     c.heal();
     c.run_for(50);
-    assert_eq!(local_dots(&c, pl[1], key), vec![v1], "p1 still holds the old version");
+    assert_eq!(
+        local_dots(&c, pl[1], key),
+        vec![v1],
+        "p1 still holds the old version"
+    );
 
     c.record_trace();
     let r = read(&mut c, pl[2], key);
@@ -99,6 +118,10 @@ fn a_replica_holding_an_older_version_gets_the_newer_one_which_supersedes_it() {
         vec![c.id(pl[1]).clone()]
     );
     assert_eq!(events, vec![expected]);
-    assert_eq!(local_dots(&c, pl[1], key), vec![v2], "the old version is superseded");
+    assert_eq!(
+        local_dots(&c, pl[1], key),
+        vec![v2],
+        "the old version is superseded"
+    );
     assert_eq!(c.node(pl[2]).unwrap().stats().read_repairs, 1);
 }

@@ -31,9 +31,9 @@ fn deliveries(trace: &[TraceEvent], kind: &str) -> Vec<(String, String)> {
     trace
         .iter()
         .filter_map(|e| match e {
-            TraceEvent::Deliver { from, to, kind: k, .. } if *k == kind => {
-                Some((from.to_string(), to.to_string()))
-            }
+            TraceEvent::Deliver {
+                from, to, kind: k, ..
+            } if *k == kind => Some((from.to_string(), to.to_string())),
             _ => None,
         })
         .collect()
@@ -51,7 +51,17 @@ fn crashed_primary_gets_its_write_back_from_the_first_fallback() {
     c.crash(p1, false);
     // The coordinator notices the crash the Dynamo way: p1 does not answer. A read that
     // needs all three replicas asks the first fallback instead and still succeeds.
-    let r = read_with(&mut c, p0, get_with(key, RequestOptions { r: Some(3), ..opts() }));
+    let r = read_with(
+        &mut c,
+        p0,
+        get_with(
+            key,
+            RequestOptions {
+                r: Some(3),
+                ..opts()
+            },
+        ),
+    );
     assert!(r.versions.is_empty());
     assert_eq!(c.node(p0).unwrap().down_peers(), vec![p1_id.clone()]);
 
@@ -65,9 +75,17 @@ fn crashed_primary_gets_its_write_back_from_the_first_fallback() {
         vec![(p1_id.clone(), Bytes::from(key), vec![dot.clone()])],
         "the first fallback holds the replica with a hint naming the crashed primary"
     );
-    assert_eq!(durable_hints_of(&c, f0), hints_of(&c, f0), "the hint is persisted");
+    assert_eq!(
+        durable_hints_of(&c, f0),
+        hints_of(&c, f0),
+        "the hint is persisted"
+    );
     let fb = c.node(f0).unwrap();
-    assert_eq!(fb.local_versions(key.as_bytes()), None, "hinted copies are kept apart");
+    assert_eq!(
+        fb.local_versions(key.as_bytes()),
+        None,
+        "hinted copies are kept apart"
+    );
     assert_eq!(fb.stats().hints_stored, 1);
     assert!(c.store(f0).state().objects.is_empty());
     assert!(hints_of(&c, f1).is_empty(), "only one fallback is needed");
@@ -83,10 +101,16 @@ fn crashed_primary_gets_its_write_back_from_the_first_fallback() {
     assert_eq!(local_dots(&c, p1, key), vec![dot.clone()]);
     assert_eq!(durable_dots(&c, p1, key), vec![dot.clone()]);
     assert!(hints_of(&c, f0).is_empty(), "the delivered hint is deleted");
-    assert!(durable_hints_of(&c, f0).is_empty(), "and the deletion is persisted");
+    assert!(
+        durable_hints_of(&c, f0).is_empty(),
+        "and the deletion is persisted"
+    );
     assert_eq!(c.node(f0).unwrap().stats().hints_delivered, 1);
     let (f0n, p1n) = (c.id(f0).to_string(), p1_id.to_string());
-    assert_eq!(deliveries(&trace, "hint-delivery"), vec![(f0n.clone(), p1n.clone())]);
+    assert_eq!(
+        deliveries(&trace, "hint-delivery"),
+        vec![(f0n.clone(), p1n.clone())]
+    );
     assert_eq!(deliveries(&trace, "hint-ack"), vec![(p1n, f0n)]);
     // The hinted replica never became the fallback's own data.
     assert_eq!(c.node(f0).unwrap().local_versions(key.as_bytes()), None);
@@ -109,7 +133,10 @@ fn two_crashed_primaries_are_replaced_by_fallbacks_and_the_put_still_meets_w() {
     let start = c.now();
     let (dot, _) = write(&mut c, p0, put(key, "v1"));
     let elapsed = c.now() - start;
-    assert!(elapsed >= retry, "the fallbacks were asked only after {retry} ms, not {elapsed}");
+    assert!(
+        elapsed >= retry,
+        "the fallbacks were asked only after {retry} ms, not {elapsed}"
+    );
     c.run_for(50);
 
     let mut intended: Vec<NodeId> = Vec::new();

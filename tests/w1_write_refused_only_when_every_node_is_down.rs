@@ -30,12 +30,19 @@ fn lone_survivor_accepts_w1_write(nodes: usize) {
     // The survivor is no primary: it holds the version as a hint for one of them.
     c.run_for(10);
     let n = c.node(survivor).unwrap();
-    let hints: Vec<_> = n.hints().map(|((to, _), v)| (to.clone(), dots(v))).collect();
+    let hints: Vec<_> = n
+        .hints()
+        .map(|((to, _), v)| (to.clone(), dots(v)))
+        .collect();
     assert_eq!(hints.len(), 1, "{nodes} nodes: {hints:?}");
     assert!(pl[..3].iter().any(|&p| c.id(p) == &hints[0].0), "{hints:?}");
     assert_eq!(hints[0].1, vec![dot.clone()]);
     assert_eq!(n.local_versions(key.as_bytes()), None);
-    assert_eq!(c.store(survivor).state().hints.len(), 1, "the hint is durable");
+    assert_eq!(
+        c.store(survivor).state().hints.len(),
+        1,
+        "the hint is durable"
+    );
 
     // Once everyone is back the write reaches the primaries.
     for &p in &pl[..nodes - 1] {

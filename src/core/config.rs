@@ -28,6 +28,12 @@ pub struct Config {
     pub hint_interval_ms: u64,
     /// At most this many hinted keys are offered per scan (background work is throttled).
     pub hint_batch: usize,
+    /// A node gossips its membership view with a random peer this often (§4.8).
+    pub gossip_interval_ms: u64,
+    /// One gossip round in this many goes to a seed, so no logical partition persists.
+    pub seed_gossip_every: u32,
+    /// At most this many keys are in ownership handoff at once (§4.9, throttled).
+    pub transfer_batch: usize,
     /// Largest value a put accepts.
     pub max_value_bytes: usize,
     /// Sibling resolvers by key prefix (siblings stay the default).
@@ -47,6 +53,9 @@ impl Default for Config {
             probe_interval_ms: 500,
             hint_interval_ms: 1_000,
             hint_batch: 64,
+            gossip_interval_ms: 1_000,
+            seed_gossip_every: 10,
+            transfer_batch: 64,
             max_value_bytes: 1 << 20,
             resolvers: ResolverRules::default(),
         }

@@ -24,6 +24,8 @@ pub enum Error {
     Corrupt(String),
     /// The node has been closed.
     Closed,
+    /// The node has not joined a cluster yet (it knows no ring).
+    NotReady(String),
 }
 
 impl Error {
@@ -41,6 +43,7 @@ impl Error {
             Error::Storage { .. } => "STORAGE_FAILED",
             Error::Corrupt(_) => "CORRUPT",
             Error::Closed => "CLOSED",
+            Error::NotReady(_) => "NOT_READY",
         }
     }
 }
@@ -67,6 +70,7 @@ impl fmt::Display for Error {
             Error::Storage { reason, .. } => write!(f, "storage failed: {reason}"),
             Error::Corrupt(m) => write!(f, "corrupt value: {m}"),
             Error::Closed => f.write_str("the node is closed"),
+            Error::NotReady(m) => write!(f, "not ready: {m}"),
         }
     }
 }

@@ -22,6 +22,8 @@ pub enum Input {
     Message { from: NodeId, msg: Message },
     /// A request from a local client (the app, a test, the simulator's workload).
     Client { id: ReqId, request: ClientRequest },
+    /// A membership request from the app or an operator (answered with `ClientReply::Done`).
+    Admin { id: ReqId, request: AdminRequest },
     /// The host has durably applied a persist batch.
     PersistDone { batch: BatchId },
     /// The host could not apply a persist batch (nothing of it was applied).
@@ -73,6 +75,17 @@ pub enum ClientRequest {
     },
 }
 
+/// Explicit membership changes (§4.8.1): an outage never changes membership by itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdminRequest {
+    /// This node leaves: its partitions move to others, it hands off its data, then it
+    /// becomes `Exiting` and may be shut down.
+    Leave,
+    /// Remove a node that will not come back (status `Down`): its partitions are
+    /// reassigned and repopulated from the other replicas.
+    Remove { node: NodeId },
+}
+
 impl ClientRequest {
     pub fn key(&self) -> &Bytes {
         match self {
@@ -109,6 +122,8 @@ pub enum ClientReply {
         /// The new version's clock: a context that covers exactly what was written.
         context: Context,
     },
+    /// A membership request was accepted (it spreads by gossip).
+    Done,
 }
 
 /// Things a host may want to show or count; the core's behaviour does not depend on them.
@@ -136,6 +151,14 @@ pub enum Event {
         key: Bytes,
         to: NodeId,
     },
+    /// The membership view changed (a member joined, left, changed status).
+    MembershipChanged,
+    /// A new ring was installed (partitions changed owner).
+    RingChanged { epoch: u64 },
+    /// A key's versions reached all its new primaries and were dropped here (§4.9).
+    Transferred { key: Bytes },
+    /// This node finished leaving: it holds nothing and can be shut down.
+    Exited,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

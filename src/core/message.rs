@@ -4,6 +4,7 @@
 use super::bytes::Bytes;
 use super::dvv::Siblings;
 use super::error::Error;
+use super::gossip::GossipMsg;
 use super::id::NodeId;
 use super::io::{ClientReply, ClientRequest};
 use serde::{Deserialize, Serialize};
@@ -63,6 +64,16 @@ pub enum Message {
     HandoffAck {
         rid: Rid,
     },
+    /// Ownership handoff (§4.9): versions of a key the sender no longer replicates.
+    Transfer {
+        rid: Rid,
+        key: Bytes,
+        versions: Siblings,
+    },
+    /// The transferred versions are persisted.
+    TransferAck { rid: Rid },
+    /// Membership gossip (§4.8).
+    Gossip(GossipMsg),
     /// Failure detection probe of a node believed down.
     Ping {
         nonce: u64,
@@ -86,6 +97,9 @@ impl Message {
             Message::ForwardReply { .. } => "forward-reply",
             Message::Handoff { .. } => "hint-delivery",
             Message::HandoffAck { .. } => "hint-ack",
+            Message::Transfer { .. } => "transfer",
+            Message::TransferAck { .. } => "transfer-ack",
+            Message::Gossip(g) => g.kind(),
             Message::Ping { .. } => "ping",
             Message::Pong { .. } => "pong",
         }

@@ -19,10 +19,12 @@ use super::id::{NodeId, ReqId};
 use super::io::{BatchId, ClientRequest, Event, Input, Output};
 use super::message::{Message, Rid};
 use super::put::{ForwardFsm, PendingWrite, PutFsm};
+use super::membership::{MemberInfo, Membership, RingState, Status};
 use super::ring::{Member, Ring};
+use super::transfer::TransferInFlight;
 use super::rng::Rng;
-use super::storage::{NodeMeta, Snapshot, StoreOp};
-use std::collections::{BTreeMap, VecDeque};
+use super::storage::{MembershipSnapshot, NodeMeta, Snapshot, StoreOp};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Dots are reserved on disk in blocks of this many before they are issued.
 const DOT_BLOCK: u64 = 1_000;
@@ -57,13 +59,27 @@ pub struct Stats {
     pub hints_delivered: u64,
     pub messages_in: u64,
     pub persist_batches: u64,
+    pub keys_transferred: u64,
 }
 
 /// One node of the ring.
 pub struct Node {
     pub(crate) id: NodeId,
     pub(crate) config: Config,
-    pub(crate) ring: Ring,
+    /// The membership view and the ring (§4.8); the ring is `None` until joined.
+    pub(crate) membership: Membership,
+    pub(crate) seeds: Vec<NodeId>,
+    pub(crate) capacity: u32,
+    pub(crate) next_gossip_ms: u64,
+    pub(crate) gossip_rounds: u64,
+    pub(crate) membership_dirty: bool,
+    /// Keys this node holds but no longer replicates, waiting for ownership handoff.
+    pub(crate) misplaced: BTreeSet<Bytes>,
+    pub(crate) transfers: BTreeMap<Rid, TransferInFlight>,
+    pub(crate) next_transfer_ms: u64,
+    /// The ring (epoch, hash) this node last acted on.
+    pub(crate) ring_seen: Option<(u64, u64)>,
+    pub(crate) exited: bool,
     pub(crate) now_ms: u64,
     pub(crate) rng: Rng,
     /// Versions this node holds as a replica.
@@ -87,7 +103,13 @@ pub struct Node {
     dot_reserving: bool,
     /// Identifies this run of the node (the dot reservation it started from).
     pub(crate) epoch: u64,
-    /// The actor of the dots this node issues as a primary in this run: its id, or
+    /// How many times the ring changed under this run of the node.
+    pub(crate) ring_generation: u64,
+    /// The actor of the dots this node issues as a primary in this run and ring
+    /// generation: its id, or `id@epoch` after a restart (a crash may have lost dots of the
+    /// previous run), or `id@epoch.generation` once the ring changed (ownership handoff
+    /// took away the keys, and with them the dots, of the previous generation). Within one
+    /// actor, a primary holds every dot it issued for a key.
     /// `id@epoch` after a restart (a crash may have lost dots of the previous run).
     pub(crate) actor: NodeId,
     pending_ops: Vec<StoreOp>,
@@ -99,8 +121,9 @@ pub struct Node {
 }
 
 impl Node {
-    /// Create a node (or restart one from what its storage held: pass `Snapshot::default()`
-    /// for a new node). The ring is claimed from `members` (§6.2 strategy 3).
+    /// A node of a statically configured cluster: every member in `members` is valid and
+    /// every node claims the same ring from them (§6.2 strategy 3). Pass what storage held
+    /// to restart a node (`Snapshot::default()` for a new one).
     pub fn new(
         id: NodeId,
         config: Config,
@@ -108,26 +131,96 @@ impl Node {
         seed: u64,
         restored: Snapshot,
     ) -> Result<Node, Error> {
-        if config.n == 0
-            || config.r == 0
-            || config.w == 0
-            || config.r > config.n
-            || config.w > config.n
-        {
-            return Err(Error::InvalidArgument(format!(
-                "need 1 <= R, W <= N, got N={} R={} W={}",
-                config.n, config.r, config.w
-            )));
-        }
+        check_config(&config)?;
         let ring = Ring::claim(config.q, None, members, config.n)
             .map_err(|e| Error::InvalidArgument(e.to_string()))?;
-        let epoch = restored.meta.as_ref().map_or(0, |m| m.dot_reserved);
+        let mut view = Membership::new();
+        for m in members {
+            let info = MemberInfo {
+                version: 1,
+                status: Status::Valid,
+                capacity: m.capacity.max(1),
+            };
+            view.merge_member(&m.node, info);
+        }
+        view.install_ring(RingState { epoch: 1, ring });
+        let capacity = members
+            .iter()
+            .find(|m| m.node == id)
+            .map_or(1, |m| m.capacity.max(1));
+        let seeds = members.iter().map(|m| m.node.clone()).collect();
+        Node::build(id, config, view, seeds, capacity, seed, restored)
+    }
+
+    /// A node that joins a cluster through `seeds` (§4.8): it starts as `Joining`, learns
+    /// the cluster by gossip, and owns partitions once the claimant includes it in the
+    /// ring. With no seed but itself it founds a new cluster. A restarted node comes back
+    /// with the view it persisted.
+    pub fn join(
+        id: NodeId,
+        config: Config,
+        capacity: u32,
+        seeds: &[NodeId],
+        seed: u64,
+        restored: Snapshot,
+    ) -> Result<Node, Error> {
+        check_config(&config)?;
+        let view = Membership::new();
+        let seeds: Vec<NodeId> = seeds.iter().filter(|s| **s != id).cloned().collect();
+        let mut node = Node::build(id, config, view, seeds, capacity.max(1), seed, restored)?;
+        let me = node.id.clone();
+        let needs_join = node
+            .membership
+            .get(&me)
+            .is_none_or(|i| matches!(i.status, Status::Exiting | Status::Down));
+        if needs_join {
+            node.membership.set(&me, Status::Joining, node.capacity);
+            node.membership_dirty = true;
+        }
+        if node.seeds.is_empty() {
+            node.on_view_changed(); // a cluster of one: claim the ring now
+        }
+        node.flush();
+        Ok(node)
+    }
+
+    fn build(
+        id: NodeId,
+        config: Config,
+        mut view: Membership,
+        seeds: Vec<NodeId>,
+        capacity: u32,
+        seed: u64,
+        restored: Snapshot,
+    ) -> Result<Node, Error> {
+        if let Some(saved) = &restored.membership {
+            view.merge(&saved.to_view());
+        }
+        let mut rng = Rng::new(seed);
+        // A node that finds no metadata may have lost its whole disk: a random epoch keeps
+        // its dots apart from any it issued before. (`Snapshot::first_run()` says the id is
+        // brand new, and keeps the plain id as the actor.)
+        let epoch = match &restored.meta {
+            Some(m) => m.dot_reserved,
+            None => (rng.next_u64() >> 20) | 1,
+        };
         let detector = Detector::new(config.probe_interval_ms);
+        let first_gossip = rng.below(config.gossip_interval_ms.max(1));
         let mut node = Node {
             id: id.clone(),
-            ring,
+            membership: view,
+            seeds,
+            capacity,
+            next_gossip_ms: first_gossip,
+            gossip_rounds: 0,
+            membership_dirty: false,
+            misplaced: BTreeSet::new(),
+            transfers: BTreeMap::new(),
+            next_transfer_ms: 0,
+            ring_seen: None,
+            exited: false,
             now_ms: 0,
-            rng: Rng::new(seed),
+            rng,
             data: restored.objects,
             hints: restored.hints,
             detector,
@@ -143,11 +236,8 @@ impl Node {
             dot_durable: epoch,
             dot_reserving: false,
             epoch,
-            actor: if epoch == 0 {
-                id.clone()
-            } else {
-                NodeId::new(&format!("{id}@{epoch}"))
-            },
+            ring_generation: 0,
+            actor: actor_name(&id, epoch, 0),
             pending_ops: Vec::new(),
             pending_waiters: Vec::new(),
             next_batch: 1,
@@ -156,6 +246,8 @@ impl Node {
             stats: Stats::default(),
             config,
         };
+        node.ring_seen = node.membership.ring_state().map(|r| (r.epoch, r.hash()));
+        node.find_misplaced();
         node.reserve_dots(0);
         node.flush();
         Ok(node)
@@ -169,8 +261,24 @@ impl Node {
         &self.config
     }
 
-    pub fn ring(&self) -> &Ring {
-        &self.ring
+    /// The ring in force (`None` until this node has joined).
+    pub fn ring(&self) -> Option<&Ring> {
+        self.membership.ring()
+    }
+
+    /// The membership view (members, statuses, the ring and its epoch).
+    pub fn membership(&self) -> &Membership {
+        &self.membership
+    }
+
+    /// This node's own membership status.
+    pub fn status(&self) -> Option<Status> {
+        self.membership.get(&self.id).map(|i| i.status)
+    }
+
+    /// True once this node has left (status `Exiting`, nothing held).
+    pub fn has_exited(&self) -> bool {
+        self.exited
     }
 
     pub fn stats(&self) -> &Stats {
@@ -215,6 +323,7 @@ impl Node {
                     .unwrap_or(self.config.request_timeout_ms);
                 self.on_request(Origin::Client(id), request, self.now_ms + timeout);
             }
+            Input::Admin { id, request } => self.on_admin(id, request),
             Input::PersistDone { batch } => self.on_persisted(batch),
             Input::PersistFailed {
                 batch,
@@ -254,6 +363,13 @@ impl Node {
         if !self.hints.is_empty() {
             at(self.next_hint_scan_ms);
         }
+        if !self.misplaced.is_empty() {
+            at(self.next_transfer_ms);
+        }
+        for t in self.transfers.values() {
+            at(t.expires_ms);
+        }
+        at(self.next_gossip_ms);
         d
     }
 
@@ -289,12 +405,22 @@ impl Node {
             Message::ForwardReply { rid, result } => self.on_forward_reply(rid, result),
             Message::Handoff { rid, key, versions } => self.on_handoff(from, rid, key, versions),
             Message::HandoffAck { rid } => self.on_handoff_ack(from, rid),
+            Message::Transfer { rid, key, versions } => {
+                self.on_transfer(from, rid, key, versions)
+            }
+            Message::TransferAck { rid } => self.on_transfer_ack(from, rid),
+            Message::Gossip(g) => self.on_gossip(from, g),
             Message::Ping { nonce } => self.send(from, Message::Pong { nonce }),
             Message::Pong { .. } => {}
         }
     }
 
     fn on_request(&mut self, origin: Origin, request: ClientRequest, deadline_ms: u64) {
+        if self.membership.ring().is_none() {
+            let e = Error::NotReady("this node has not joined a cluster yet".into());
+            self.reply(origin, Err(e));
+            return;
+        }
         if let Err(e) = self.validate(&request) {
             self.reply(origin, Err(e));
             return;
@@ -388,6 +514,13 @@ impl Node {
         self.expire_pending_writes();
         self.forwards_seen.retain(|_, expiry| *expiry > now);
         self.handoff_timers();
+        self.transfer_timers();
+        self.gossip_timer();
+        if self.membership_dirty {
+            self.membership_dirty = false;
+            self.pending_ops
+                .push(StoreOp::PutMembership(MembershipSnapshot::of(&self.membership)));
+        }
     }
 
     // ---- shared helpers of the request state machines -------------------------------
@@ -430,7 +563,10 @@ impl Node {
 
     /// The key's preference list: every member, primaries first (§4.3).
     pub(crate) fn preflist(&self, key: &[u8]) -> Vec<NodeId> {
-        self.ring.preflist_for_key(key)
+        self.membership
+            .ring()
+            .map(|r| r.preflist_for_key(key))
+            .unwrap_or_default()
     }
 
     /// The first N healthy nodes of the preference list, each fallback paired with the
@@ -501,9 +637,15 @@ impl Node {
                 true
             }
             _ => {
+                let primary = self.is_primary(key);
                 let slot = self.data.entry(key.clone()).or_default();
                 if !slot.sync(versions) {
                     return false;
+                }
+                // Sent here under another ring (a stale coordinator, a late hint or
+                // transfer): hand it on to the key's replicas.
+                if !primary {
+                    self.misplaced.insert(key.clone());
                 }
                 let versions = slot.clone();
                 self.pending_ops.push(StoreOp::PutObject {
@@ -629,5 +771,25 @@ impl Node {
         self.pending_ops
             .push(StoreOp::PutMeta(NodeMeta { dot_reserved: upto }));
         self.pending_waiters.push(Waiter::DotsReserved(upto));
+    }
+}
+
+fn check_config(config: &Config) -> Result<(), Error> {
+    if config.n == 0 || config.r == 0 || config.w == 0 || config.r > config.n || config.w > config.n
+    {
+        return Err(Error::InvalidArgument(format!(
+            "need 1 <= R, W <= N, got N={} R={} W={}",
+            config.n, config.r, config.w
+        )));
+    }
+    Ok(())
+}
+
+/// The dot actor of a node in run `epoch` and ring generation `generation`.
+pub(crate) fn actor_name(id: &NodeId, epoch: u64, generation: u64) -> NodeId {
+    match (epoch, generation) {
+        (0, 0) => id.clone(),
+        (e, 0) => NodeId::new(&format!("{id}@{e}")),
+        (e, g) => NodeId::new(&format!("{id}@{e}.{g}")),
     }
 }

@@ -155,8 +155,13 @@ impl Node {
         let Some(f) = self.forwards.remove(&rid) else {
             return;
         };
+        // The request's own timeout (a per-request override, else the cluster's).
+        let after_ms = f
+            .request
+            .options()
+            .timeout_ms
+            .unwrap_or(self.config.request_timeout_ms);
         if self.now_ms >= f.deadline_ms {
-            let after_ms = self.config.request_timeout_ms;
             self.reply(f.origin, Err(Error::Timeout { after_ms }));
             return;
         }
@@ -165,7 +170,6 @@ impl Node {
         self.suspect(&f.to);
         if matches!(f.request, ClientRequest::Update { .. }) {
             // Counter and set operations need a replica's local state.
-            let after_ms = self.config.request_timeout_ms;
             self.reply(f.origin, Err(Error::Timeout { after_ms }));
             return;
         }

@@ -8,6 +8,7 @@
 use super::bytes::Bytes;
 use super::dvv::Siblings;
 use super::id::NodeId;
+use super::membership::{MemberInfo, Membership, RingState};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -36,7 +37,38 @@ pub enum StoreOp {
         intended: NodeId,
         key: Bytes,
     },
+    /// Drop a key this node no longer replicates (after its ownership handoff).
+    DeleteObject { key: Bytes },
     PutMeta(NodeMeta),
+    /// The membership view and ring, so a restarted node rejoins with what it knew.
+    PutMembership(MembershipSnapshot),
+}
+
+/// A membership view as persisted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipSnapshot {
+    pub entries: Vec<(NodeId, MemberInfo)>,
+    pub ring: Option<RingState>,
+}
+
+impl MembershipSnapshot {
+    pub fn of(view: &Membership) -> Self {
+        MembershipSnapshot {
+            entries: view.entries(),
+            ring: view.ring_state().cloned(),
+        }
+    }
+
+    pub fn to_view(&self) -> Membership {
+        let mut m = Membership::new();
+        for (n, i) in &self.entries {
+            m.merge_member(n, *i);
+        }
+        if let Some(r) = &self.ring {
+            m.merge_ring(r);
+        }
+        m
+    }
 }
 
 /// Everything a node persisted, as the host loads it on restart.
@@ -45,6 +77,20 @@ pub struct Snapshot {
     pub objects: BTreeMap<Bytes, Siblings>,
     pub hints: BTreeMap<(NodeId, Bytes), Siblings>,
     pub meta: Option<NodeMeta>,
+    pub membership: Option<MembershipSnapshot>,
+}
+
+impl Snapshot {
+    /// The storage of a node id that has never run before (a new cluster, a test, the
+    /// teaching page): the node may issue dots under its plain id. A host that cannot be
+    /// sure (a disk that may have been wiped) passes `Snapshot::default()` instead, and the
+    /// node then writes under a random incarnation of its id.
+    pub fn first_run() -> Snapshot {
+        Snapshot {
+            meta: Some(NodeMeta::default()),
+            ..Snapshot::default()
+        }
+    }
 }
 
 /// The in-memory storage engine: applies batches to a `Snapshot`.
@@ -57,6 +103,14 @@ pub struct MemoryStore {
 impl MemoryStore {
     pub fn new() -> Self {
         MemoryStore::default()
+    }
+
+    /// A store for a node id that has never run before (see `Snapshot::first_run`).
+    pub fn first_run() -> Self {
+        MemoryStore {
+            state: Snapshot::first_run(),
+            batches_applied: 0,
+        }
     }
 
     /// Apply one batch atomically (in memory nothing can fail part-way).
@@ -78,7 +132,11 @@ impl MemoryStore {
                 StoreOp::DeleteHint { intended, key } => {
                     self.state.hints.remove(&(intended.clone(), key.clone()));
                 }
+                StoreOp::DeleteObject { key } => {
+                    self.state.objects.remove(key);
+                }
                 StoreOp::PutMeta(meta) => self.state.meta = Some(meta.clone()),
+                StoreOp::PutMembership(m) => self.state.membership = Some(m.clone()),
             }
         }
         self.batches_applied += 1;

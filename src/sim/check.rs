@@ -11,7 +11,7 @@
 //! 4. All replicas of each key converge to the same sibling set, and no hint is left.
 //! 5. Every request ends, successfully or with a typed error, within its timeout.
 
-use crate::core::{Bytes, Dot, NodeId, ReqId, Siblings, VersionVector};
+use crate::core::{Bytes, Dot, NodeId, ReqId, Siblings, Status, VersionVector};
 use crate::sim::Cluster;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -145,20 +145,57 @@ impl History {
                 v.push(Violation(format!("request {id} never ended")));
             }
         }
-        let Some(ring) = (0..cluster.len()).find_map(|i| cluster.node(i).map(|n| n.ring().clone()))
-        else {
+        // Membership has converged: every live member holds the same view.
+        let live: Vec<usize> = (0..cluster.len())
+            .filter(|&i| cluster.node(i).is_some_and(|n| !n.has_exited()))
+            .collect();
+        let Some(&first_live) = live.first() else {
             v.push(Violation("no node is up at the end".into()));
             return v;
         };
+        let view = cluster.node(first_live).map(|n| n.membership().clone()).unwrap_or_default();
+        let Some(ring) = view.ring().cloned() else {
+            v.push(Violation("no ring at the end".into()));
+            return v;
+        };
+        for &i in &live {
+            if let Some(n) = cluster.node(i) {
+                if n.membership().summary() != view.summary() {
+                    v.push(Violation(format!(
+                        "membership views differ: {} and {}",
+                        cluster.id(first_live),
+                        cluster.id(i)
+                    )));
+                }
+            }
+        }
         for i in 0..cluster.len() {
+            let status = view.get(cluster.id(i)).map(|m| m.status);
+            let gone = matches!(status, Some(Status::Exiting | Status::Down));
             match cluster.node(i) {
-                None => v.push(Violation(format!("{} is down at the end", cluster.id(i)))),
+                None if !gone => {
+                    v.push(Violation(format!("{} is down at the end", cluster.id(i))))
+                }
+                None => {}
                 Some(n) => {
                     if let Some(((to, key), _)) = n.hints().next() {
                         v.push(Violation(format!(
                             "{} still holds a hint of {key:?} for {to}",
                             cluster.id(i)
                         )));
+                    }
+                    let n_val = cluster.config().n;
+                    for (key, _) in n.objects() {
+                        let primaries = ring.preflist_for_key(key);
+                        if !primaries.iter().take(n_val).any(|p| p == n.id()) {
+                            v.push(Violation(format!(
+                                "{} still holds {key:?}, which the ring places on {:?} ({} ring)",
+                                cluster.id(i),
+                                &primaries[..n_val.min(primaries.len())],
+                                if n.ring() == Some(&ring) { "same" } else { "a different" }
+                            )));
+                            break;
+                        }
                     }
                 }
             }

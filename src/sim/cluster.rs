@@ -6,7 +6,7 @@
 
 use crate::core::rng::Rng;
 use crate::core::{
-    BatchId, ClientReply, ClientRequest, Config, Error, Event, Input, Member, MemoryStore, Message,
+    AdminRequest, BatchId, ClientReply, ClientRequest, Config, Error, Event, Input, Member, MemoryStore, Message,
     Node, NodeId, Output, ReqId, StoreOp,
 };
 use std::collections::{BTreeMap, VecDeque};
@@ -106,6 +106,9 @@ struct SimNode {
     incarnation: u32,
     skew_ms: i64,
     timer_at: Option<u64>,
+    /// `None`: a member of the static configuration; `Some(seeds)`: joined dynamically.
+    joined_via: Option<Vec<NodeId>>,
+    capacity: u32,
 }
 
 /// The outcome of one client request.
@@ -175,12 +178,14 @@ impl Cluster {
             cluster.nodes.push(SimNode {
                 id,
                 node: None,
-                store: MemoryStore::new(),
+                store: MemoryStore::first_run(),
                 unpersisted: VecDeque::new(),
                 last_persist_at: 0,
                 incarnation: 0,
                 skew_ms: 0,
                 timer_at: None,
+                joined_via: None,
+                capacity: 1,
             });
             cluster.start_node(i);
         }
@@ -278,13 +283,18 @@ impl Cluster {
     fn start_node(&mut self, i: usize) {
         let seed = self.rng.next_u64();
         let snapshot = self.nodes[i].store.snapshot();
-        let node = Node::new(
-            self.nodes[i].id.clone(),
-            self.config.clone(),
-            &self.members,
-            seed,
-            snapshot,
-        );
+        let id = self.nodes[i].id.clone();
+        let node = match &self.nodes[i].joined_via {
+            None => Node::new(id, self.config.clone(), &self.members, seed, snapshot),
+            Some(seeds) => Node::join(
+                id,
+                self.config.clone(),
+                self.nodes[i].capacity,
+                seeds,
+                seed,
+                snapshot,
+            ),
+        };
         match node {
             Ok(node) => {
                 self.nodes[i].node = Some(node);
@@ -294,6 +304,57 @@ impl Cluster {
             }
             Err(e) => panic!("simulated node config rejected: {e}"),
         }
+    }
+
+    /// Start a new node `name` that joins through the nodes `seeds` (§4.8). Returns its
+    /// index.
+    pub fn join_node(&mut self, name: &str, capacity: u32, seeds: &[usize]) -> usize {
+        let i = self.nodes.len();
+        let id = NodeId::new(name);
+        self.index.insert(id.clone(), i);
+        self.side.push(0);
+        let seeds = seeds.iter().map(|&s| self.nodes[s].id.clone()).collect();
+        self.fault(format!("join {name}"));
+        self.nodes.push(SimNode {
+            id,
+            node: None,
+            store: MemoryStore::first_run(),
+            unpersisted: VecDeque::new(),
+            last_persist_at: 0,
+            incarnation: 0,
+            skew_ms: 0,
+            timer_at: None,
+            joined_via: Some(seeds),
+            capacity,
+        });
+        self.start_node(i);
+        i
+    }
+
+    /// Hand a membership request (leave, remove) to node `i`.
+    pub fn submit_admin(&mut self, i: usize, request: AdminRequest) -> ReqId {
+        let id = self.next_req;
+        self.next_req += 1;
+        if self.nodes[i].node.is_none() {
+            self.completed.push_back(Completed {
+                id,
+                node: i,
+                at: self.now,
+                result: Err(Error::Closed),
+            });
+            return id;
+        }
+        self.in_flight.insert(id, i);
+        self.handle(i, Input::Admin { id, request });
+        id
+    }
+
+    /// Crash node `i` and lose its whole disk; it restarts empty.
+    pub fn wipe_disk(&mut self, i: usize) -> Vec<ReqId> {
+        let lost = self.crash(i, true);
+        self.fault(format!("wipe the disk of {}", self.nodes[i].id));
+        self.nodes[i].store.wipe();
+        lost
     }
 
     /// Hand a client request to node `i`. A crashed node refuses it at once (`Closed`).
@@ -630,5 +691,9 @@ fn describe(e: &Event) -> String {
         Event::ReadRepair { key, to } => format!("read repair of {key:?} to {to:?}"),
         Event::HintStored { key, intended } => format!("holds {key:?} for {intended}"),
         Event::HintDelivered { key, to } => format!("delivered hint {key:?} to {to}"),
+        Event::MembershipChanged => "membership changed".to_string(),
+        Event::RingChanged { epoch } => format!("installs ring epoch {epoch}"),
+        Event::Transferred { key } => format!("handed off {key:?}"),
+        Event::Exited => "has left the cluster".to_string(),
     }
 }

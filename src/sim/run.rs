@@ -4,7 +4,7 @@
 //! run, reads every written key once (read repair), and then the invariants are checked.
 
 use crate::core::rng::Rng;
-use crate::core::{ClientRequest, Config, RequestOptions};
+use crate::core::{AdminRequest, ClientRequest, Config, RequestOptions};
 use crate::sim::workload::{Workload, WorkloadSpec};
 use crate::sim::{Cluster, History, NetConfig, TraceEvent, Violation};
 
@@ -90,10 +90,22 @@ impl std::fmt::Display for RunReport {
     }
 }
 
+/// What the fault schedule has done to the cluster's membership.
+#[derive(Default)]
+struct Churn {
+    /// Nodes that left (and exited) or were removed: never restarted.
+    gone: Vec<usize>,
+    /// Nodes asked to leave, not yet exited.
+    leaving: Vec<usize>,
+    joins: usize,
+    wipes: usize,
+}
+
 /// Run one seed to the end and check every invariant.
 pub fn run_seed(opts: &SimOptions) -> RunReport {
     let mut rng = Rng::new(opts.seed ^ 0x5151_5eed);
     let nodes = 3 + rng.below(5) as usize; // 3..=7
+    let membership_changes = rng.chance(0.5);
     let config = Config {
         q: 64,
         ..Config::default()
@@ -124,9 +136,11 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
         think_ms: rng.range(5, 200),
         buffered_share: if rng.chance(0.5) { 0.3 } else { 0.0 },
     };
+    let buffered = spec.buffered_share > 0.0;
     let mut workload = Workload::new(spec, rng.next_u64(), cluster.now());
     let mut history = History::new();
     let mut faults = Vec::new();
+    let mut churn = Churn::default();
     let start = cluster.now();
     let safety_end = start + opts.safety_ms;
     let mut next_fault = start + rng.range(200, 2_000);
@@ -144,14 +158,14 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
         for c in cluster.take_completed() {
             workload.on_reply(&mut cluster, &mut history, c.id, c.at, c.result);
         }
+        retire_exited(&cluster, &mut churn);
         if opts.faults && cluster.now() >= next_fault {
-            inject_fault(
-                &mut cluster,
-                &mut rng,
-                &mut workload,
-                &mut history,
-                &mut faults,
-            );
+            let what = if membership_changes && rng.chance(0.25) {
+                change_membership(buffered, &mut cluster, &mut rng, &mut churn, &mut workload, &mut history)
+            } else {
+                inject_fault(&mut cluster, &mut rng, &churn, &mut workload, &mut history)
+            };
+            faults.push(format!("{} ms: {what}", cluster.now()));
             next_fault = cluster.now() + rng.range(200, 2_000);
         }
         workload.issue_due(&mut cluster, &mut history);
@@ -165,29 +179,27 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
         duplicate: 0.0,
         ..net
     };
-    for i in 0..nodes {
-        cluster.restart(i);
+    for i in 0..cluster.len() {
+        if !churn.gone.contains(&i) {
+            cluster.restart(i);
+        }
     }
-    let settle = cluster.now() + 15_000;
+    let settle = cluster.now() + 20_000;
     while cluster.now() < settle {
         cluster.run_until_reply(settle);
         for c in cluster.take_completed() {
             workload.on_reply(&mut cluster, &mut history, c.id, c.at, c.result);
         }
+        retire_exited(&cluster, &mut churn);
     }
     // Read every written key once, so read repair can bring every replica up to date.
     let keys: Vec<_> = history.keys_written().cloned().collect();
+    let live: Vec<usize> = (0..cluster.len()).filter(|&i| cluster.is_up(i)).collect();
     for (k, key) in keys.iter().enumerate() {
-        let node = k % nodes;
+        let node = live[k % live.len()];
         let options = RequestOptions::default();
         let timeout = cluster.config().request_timeout_ms;
-        let id = cluster.submit(
-            node,
-            ClientRequest::Get {
-                key: key.clone(),
-                options,
-            },
-        );
+        let id = cluster.submit(node, ClientRequest::Get { key: key.clone(), options });
         history.started(id, cluster.now(), timeout, key, false);
     }
     let end = cluster.now() + 5_000;
@@ -200,7 +212,7 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
     let violations = history.check_final(&cluster);
     RunReport {
         seed: opts.seed,
-        nodes,
+        nodes: cluster.len(),
         trace_hash: cluster.trace_hash(),
         requests_ok: history.gets_ok + history.writes_ok,
         requests_failed: history.failed,
@@ -217,26 +229,85 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
     }
 }
 
+/// A node that finished leaving holds nothing; it keeps running (and gossiping its
+/// `Exiting` status) but is never crashed or restarted again.
+fn retire_exited(cluster: &Cluster, churn: &mut Churn) {
+    let exited: Vec<usize> = churn
+        .leaving
+        .iter()
+        .copied()
+        .filter(|&i| cluster.node(i).is_some_and(|n| n.has_exited()))
+        .collect();
+    for i in exited {
+        churn.leaving.retain(|&x| x != i);
+        churn.gone.push(i);
+    }
+}
+
+/// Join a node, ask one to leave, or wipe a node's disk (§4.7, §4.8).
+fn change_membership(
+    buffered_writes: bool,
+    cluster: &mut Cluster,
+    rng: &mut Rng,
+    churn: &mut Churn,
+    workload: &mut Workload,
+    history: &mut History,
+) -> String {
+    let n = cluster.len();
+    let members: Vec<usize> = (0..n)
+        .filter(|i| !churn.gone.contains(i) && !churn.leaving.contains(i))
+        .collect();
+    let roll = rng.below(3);
+    if roll == 0 && churn.joins < 2 {
+        churn.joins += 1;
+        let seed = members[rng.below(members.len() as u64) as usize];
+        let name = format!("j{}", churn.joins);
+        let capacity = 1 + rng.below(2) as u32;
+        cluster.join_node(&name, capacity, &[seed]);
+        format!("join {name} through {}", cluster.id(seed))
+    } else if roll == 1 && members.len() > 3 && churn.leaving.is_empty() {
+        let up: Vec<usize> = members.iter().copied().filter(|&i| cluster.is_up(i)).collect();
+        let Some(&i) = up.get(rng.below(up.len().max(1) as u64) as usize) else {
+            return "no node up to leave".into();
+        };
+        churn.leaving.push(i);
+        cluster.submit_admin(i, AdminRequest::Leave);
+        format!("{} leaves", cluster.id(i))
+    } else if churn.wipes == 0 && !buffered_writes {
+        // One disk per run: with W=2 durable stores, a second wipe could take the last
+        // copy, which no replication scheme survives. Buffered writes have only one
+        // durable copy, so they never meet a wipe.
+        churn.wipes += 1;
+        let i = members[rng.below(members.len() as u64) as usize];
+        let lost = cluster.wipe_disk(i);
+        workload.on_lost(history, &lost, cluster.now());
+        format!("{} loses its whole disk", cluster.id(i))
+    } else {
+        "no membership change".into()
+    }
+}
+
 fn inject_fault(
     cluster: &mut Cluster,
     rng: &mut Rng,
+    churn: &Churn,
     workload: &mut Workload,
     history: &mut History,
-    faults: &mut Vec<String>,
-) {
+) -> String {
     let n = cluster.len();
-    let down: Vec<usize> = (0..n).filter(|&i| !cluster.is_up(i)).collect();
+    let down: Vec<usize> = (0..n)
+        .filter(|&i| !cluster.is_up(i) && !churn.gone.contains(&i))
+        .collect();
     let roll = rng.below(100);
-    let what = if roll < 25 && down.len() < n / 2 + 1 {
+    if roll < 25 && down.len() < n / 2 + 1 {
         let i = rng.below(n as u64) as usize;
+        if churn.gone.contains(&i) {
+            return "no crash".into();
+        }
         let lose = rng.chance(0.5);
         let lost = cluster.crash(i, lose);
         workload.on_lost(history, &lost, cluster.now());
-        format!(
-            "crash {}{}",
-            cluster.id(i),
-            if lose { " losing unpersisted" } else { "" }
-        )
+        format!("crash {}{}", cluster.id(i), if lose { " losing unpersisted" } else { "" })
     } else if roll < 50 && !down.is_empty() {
         let i = down[rng.below(down.len() as u64) as usize];
         cluster.restart(i);
@@ -257,6 +328,5 @@ fn inject_fault(
     } else {
         cluster.net.duplicate = [0.0, 0.02, 0.1][rng.below(3) as usize];
         format!("duplicate {}", cluster.net.duplicate)
-    };
-    faults.push(format!("{} ms: {what}", cluster.now()));
+    }
 }

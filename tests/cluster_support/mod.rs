@@ -5,8 +5,8 @@
 #![allow(dead_code)]
 
 use ringlet::core::{
-    Bytes, ClientReply, ClientRequest, Config, Context, Dot, Error, Resolved, RequestOptions,
-    Siblings, Value,
+    Bytes, ClientReply, ClientRequest, Config, Context, Dot, Error, Member, RequestOptions,
+    Resolved, Ring, Siblings, Value,
 };
 use ringlet::sim::{Cluster, NetConfig};
 
@@ -140,12 +140,15 @@ pub fn fail(c: &mut Cluster, i: usize, request: ClientRequest) -> Error {
 }
 
 /// The key's preference list as node indices: primaries first, then fallbacks in order.
+/// Computed from the cluster's members the way every node claims its ring (§6.2), so it
+/// needs no live node.
 pub fn preflist(c: &Cluster, key: &str) -> Vec<usize> {
-    let node = (0..c.len())
-        .find_map(|i| c.node(i))
-        .expect("at least one node is up");
-    node.ring()
-        .preflist_for_key(key.as_bytes())
+    let members: Vec<Member> = (0..c.len())
+        .map(|i| Member::new(c.id(i).clone(), 1))
+        .collect();
+    let cfg = c.config();
+    let ring = Ring::claim(cfg.q, None, &members, cfg.n).expect("the cluster's ring");
+    ring.preflist_for_key(key.as_bytes())
         .iter()
         .map(|id| c.index_of(id).expect("a ring member is a cluster node"))
         .collect()

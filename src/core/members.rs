@@ -1,0 +1,128 @@
+//! The node's side of membership (paper §4.8): gossip rounds, explicit join / leave /
+//! remove, and what follows a change of view: the claimant claims a new ring, a new ring
+//! starts ownership handoff, and a leaving node exits once it holds nothing.
+
+use super::error::Error;
+use super::gossip::{open, respond, GossipMsg};
+use super::id::{NodeId, ReqId};
+use super::io::{AdminRequest, ClientReply, Event};
+use super::membership::Status;
+use super::message::Message;
+use super::node::{actor_name, Node, Origin};
+
+impl Node {
+    /// Every `gossip_interval_ms`, open an exchange with a random member, or now and then
+    /// (and whenever no member is known) with a seed.
+    pub(crate) fn gossip_timer(&mut self) {
+        if self.now_ms < self.next_gossip_ms {
+            return;
+        }
+        self.next_gossip_ms = self.now_ms + self.config.gossip_interval_ms;
+        self.gossip_rounds += 1;
+        let peers: Vec<NodeId> = self
+            .membership
+            .members()
+            .iter()
+            .filter(|(n, i)| {
+                **n != self.id && matches!(i.status, Status::Joining | Status::Valid | Status::Leaving)
+            })
+            .map(|(n, _)| n.clone())
+            .collect();
+        let every = u64::from(self.config.seed_gossip_every.max(1));
+        let use_seed = !self.seeds.is_empty() && (peers.is_empty() || self.gossip_rounds % every == 0);
+        let pool = if use_seed { &self.seeds } else { &peers };
+        if pool.is_empty() {
+            return;
+        }
+        let peer = pool[self.rng.below(pool.len() as u64) as usize].clone();
+        let msg = open(&self.membership);
+        self.send(peer, Message::Gossip(msg));
+    }
+
+    pub(crate) fn on_gossip(&mut self, from: NodeId, msg: GossipMsg) {
+        let mut changed = false;
+        let reply = respond(&mut self.membership, msg, &mut changed);
+        if let Some(r) = reply {
+            self.send(from, Message::Gossip(r));
+        }
+        if changed {
+            self.on_view_changed();
+        }
+    }
+
+    pub(crate) fn on_admin(&mut self, id: ReqId, request: AdminRequest) {
+        let origin = Origin::Client(id);
+        match request {
+            AdminRequest::Leave => {
+                if self.membership.ring().is_none() {
+                    let e = Error::NotReady("this node has not joined a cluster yet".into());
+                    self.reply(origin, Err(e));
+                    return;
+                }
+                let me = self.id.clone();
+                self.membership.set(&me, Status::Leaving, self.capacity);
+            }
+            AdminRequest::Remove { node } => {
+                let Some(info) = self.membership.get(&node).copied() else {
+                    let e = Error::InvalidArgument(format!("{node} is not a member"));
+                    self.reply(origin, Err(e));
+                    return;
+                };
+                self.membership.set(&node, Status::Down, info.capacity);
+            }
+        }
+        self.on_view_changed();
+        self.reply(origin, Ok(ClientReply::Done));
+    }
+
+    /// The view changed: claim a new ring if this node is the claimant, and react to a
+    /// new ring (ownership handoff) and to our own leaving.
+    pub(crate) fn on_view_changed(&mut self) {
+        if self.membership.claimant() == Some(&self.id) {
+            self.membership.claim_if_needed(self.config.q, self.config.n);
+        }
+        let ring = self.membership.ring_state().map(|r| (r.epoch, r.hash()));
+        self.membership_dirty = true;
+        self.emit(Event::MembershipChanged);
+        if ring != self.ring_seen {
+            if self.ring_seen.is_some() {
+                self.ring_generation += 1;
+                self.actor = actor_name(&self.id, self.epoch, self.ring_generation);
+            }
+            self.ring_seen = ring;
+            if let Some((epoch, _)) = ring {
+                self.emit(Event::RingChanged { epoch });
+            }
+            self.find_misplaced();
+        }
+        self.check_exit();
+    }
+
+    /// A leaving node exits once the ring no longer names it and it holds nothing.
+    pub(crate) fn check_exit(&mut self) {
+        if self.exited || self.status() != Some(Status::Leaving) {
+            return;
+        }
+        let owns = self
+            .membership
+            .ring()
+            .is_some_and(|r| r.owners().contains(&self.id));
+        if owns
+            || !self.data.is_empty()
+            || !self.hints.is_empty()
+            || !self.transfers.is_empty()
+            || !self.misplaced.is_empty()
+        {
+            return;
+        }
+        let me = self.id.clone();
+        self.membership.set(&me, Status::Exiting, self.capacity);
+        self.membership_dirty = true;
+        self.exited = true;
+        self.emit(Event::MembershipChanged);
+        self.emit(Event::Exited);
+        // Tell a peer at once, so the cluster learns without waiting for our next round.
+        self.next_gossip_ms = self.now_ms;
+        self.gossip_timer();
+    }
+}

@@ -1,0 +1,213 @@
+//! One WebSocket connection: the hello, then frames both ways until either side goes.
+//!
+//! A single task owns the socket. It reads frames and hands them to the node's seat in its room,
+//! writes what the rooms queued for the node (in batches, one flush each), pings the peer,
+//! and drops a peer that stopped answering. Whatever ends the loop, dropping the seat
+//! removes the node from its cluster and tells the others it `left`.
+
+use super::frame::{
+    self, Control, ErrorCode, Hello, CLOSE_BAD_HELLO, CLOSE_GOING_AWAY, CLOSE_NODE_ID_IN_USE,
+    CLOSE_TOO_BIG,
+};
+use super::rooms::{frame_too_large, Outbound, Rooms, Seat};
+use futures_util::{SinkExt, StreamExt};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
+use tokio::time::{interval_at, timeout, Instant};
+use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
+use tokio_tungstenite::tungstenite::protocol::{frame::CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Bytes, Message};
+use tokio_tungstenite::WebSocketStream;
+
+pub(crate) type Ws = WebSocketStream<TcpStream>;
+
+/// The per-connection limits, from [`super::Config`].
+#[derive(Clone, Debug)]
+pub(crate) struct Limits {
+    pub max_frame: usize,
+    pub queue: usize,
+    pub ping_interval: Duration,
+    pub hello_timeout: Duration,
+}
+
+impl Limits {
+    /// A peer silent for this long (no frame, no pong) is gone; so is one whose socket
+    /// accepts nothing for this long.
+    fn idle(&self) -> Duration {
+        self.ping_interval * 3
+    }
+
+    /// The WebSocket layer's own cap. Frames between `max_frame` and this are answered with
+    /// `FRAME_TOO_LARGE` and the connection stays; larger ones end the connection (1009)
+    /// before they are buffered, so a connection never holds more than this.
+    pub(crate) fn websocket_config(&self) -> WebSocketConfig {
+        let cap = self.max_frame.saturating_mul(2).max(64 * 1024);
+        WebSocketConfig::default()
+            .max_message_size(Some(cap))
+            .max_frame_size(Some(cap))
+    }
+}
+
+/// How long a closing handshake may take before the socket is simply dropped.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
+/// At most this many bytes of queued frames are written before one flush.
+const BATCH_BYTES: usize = 64 * 1024;
+
+pub(crate) async fn run(
+    mut ws: Ws,
+    rooms: Arc<Rooms>,
+    limits: &Limits,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let hello = match timeout(limits.hello_timeout, read_hello(&mut ws)).await {
+        Ok(Some(Ok(hello))) => hello,
+        Ok(Some(Err(message))) => return refuse_hello(ws, message).await,
+        Ok(None) => return,
+        Err(_) => {
+            let message = format!("no hello within {:?}", limits.hello_timeout);
+            return refuse_hello(ws, message).await;
+        }
+    };
+    let (tx, mut rx) = mpsc::channel(limits.queue.max(1));
+    let seat = match rooms.join(hello.cluster, hello.node.clone(), tx) {
+        Ok(seat) => seat,
+        Err(_) => {
+            let error = Control::Error {
+                code: ErrorCode::NodeIdInUse,
+                node: Some(hello.node.to_string()),
+                message: Some("node id in use".into()),
+            };
+            return refuse(ws, error, CLOSE_NODE_ID_IN_USE, "node id in use").await;
+        }
+    };
+    let ending = session(&mut ws, &seat, &mut rx, limits, &mut shutdown).await;
+    // Leave the cluster (the others get `left`) before the closing handshake.
+    drop(seat);
+    match ending {
+        Ending::Gone => {}
+        Ending::Close(code, reason) => close(ws, code, reason).await,
+        Ending::Refuse(error, code, reason) => refuse(ws, error, code, reason).await,
+    }
+}
+
+/// How a session ended, and what is left to tell the peer.
+enum Ending {
+    /// The peer closed, or the socket failed: nothing to send.
+    Gone,
+    Close(u16, &'static str),
+    Refuse(Control, u16, &'static str),
+}
+
+async fn session(
+    ws: &mut Ws,
+    seat: &Seat,
+    rx: &mut mpsc::Receiver<Outbound>,
+    limits: &Limits,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Ending {
+    let idle = limits.idle();
+    let mut last_heard = Instant::now();
+    let mut ping = interval_at(Instant::now() + limits.ping_interval, limits.ping_interval);
+    loop {
+        tokio::select! {
+            incoming = ws.next() => {
+                last_heard = Instant::now();
+                match incoming {
+                    Some(Ok(Message::Binary(data))) => seat.forward(&data),
+                    Some(Ok(Message::Text(_))) => seat.unexpected_text(),
+                    // Ping, pong and close: tungstenite answers them itself.
+                    Some(Ok(_)) => {}
+                    Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, .. }))) => {
+                        seat.refused_oversize();
+                        let error = frame_too_large(size, limits.max_frame);
+                        return Ending::Refuse(error, CLOSE_TOO_BIG, "frame too large");
+                    }
+                    None | Some(Err(_)) => return Ending::Gone,
+                }
+            }
+            Some(out) = rx.recv() => {
+                if !matches!(timeout(idle, write_batch(ws, out, rx)).await, Ok(Ok(()))) {
+                    return Ending::Gone;
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() > idle {
+                    return Ending::Close(CLOSE_GOING_AWAY, "no answer to pings");
+                }
+                if !matches!(timeout(idle, ws.send(Message::Ping(Bytes::new()))).await, Ok(Ok(()))) {
+                    return Ending::Gone;
+                }
+            }
+            _ = shutdown.changed() => return Ending::Close(CLOSE_GOING_AWAY, "relay shutting down"),
+        }
+    }
+}
+
+/// The first data message: `None` if the peer went away first.
+async fn read_hello(ws: &mut Ws) -> Option<Result<Hello, String>> {
+    loop {
+        match ws.next().await? {
+            Ok(Message::Text(text)) => return Some(frame::parse_hello(&text)),
+            Ok(Message::Binary(_)) => {
+                return Some(Err(
+                    "data before hello: the first frame must be a TEXT hello".into(),
+                ))
+            }
+            Ok(_) => continue,
+            Err(WsError::Capacity(_)) => return Some(Err("hello too large".into())),
+            Err(_) => return None,
+        }
+    }
+}
+
+/// Writes `first` and whatever else is queued, up to [`BATCH_BYTES`], then flushes once.
+async fn write_batch(
+    ws: &mut Ws,
+    first: Outbound,
+    rx: &mut mpsc::Receiver<Outbound>,
+) -> Result<(), WsError> {
+    let mut bytes = 0;
+    let mut next = Some(first);
+    while let Some(out) = next {
+        let message = match out {
+            Outbound::Control(json) => Message::text(json),
+            Outbound::Data(data) => Message::Binary(data),
+        };
+        bytes += message.len();
+        ws.feed(message).await?;
+        next = if bytes < BATCH_BYTES {
+            rx.try_recv().ok()
+        } else {
+            None
+        };
+    }
+    ws.flush().await
+}
+
+async fn refuse_hello(ws: Ws, message: String) {
+    let error = Control::error(ErrorCode::BadHello, message);
+    refuse(ws, error, CLOSE_BAD_HELLO, "bad hello").await
+}
+
+/// Sends an error message, then closes.
+async fn refuse(mut ws: Ws, error: Control, code: u16, reason: &str) {
+    if let Ok(Ok(())) = timeout(CLOSE_WAIT, ws.send(Message::text(error.to_json()))).await {
+        close(ws, code, reason).await;
+    }
+}
+
+/// Sends a close frame and waits briefly for the peer's, as RFC 6455 asks.
+async fn close(mut ws: Ws, code: u16, reason: &str) {
+    let frame = CloseFrame {
+        code: code.into(),
+        reason: reason.into(),
+    };
+    let _ = timeout(CLOSE_WAIT, async {
+        if ws.send(Message::Close(Some(frame))).await.is_ok() {
+            while let Some(Ok(_)) = ws.next().await {}
+        }
+    })
+    .await;
+}
