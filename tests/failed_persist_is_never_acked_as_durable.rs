@@ -6,12 +6,8 @@
 //!
 //! Driven on one `Node` directly (the simulator's disks never fail).
 //!
-//! KNOWN BUG (node.rs, reported, not fixed here): after `PersistFailed` the versions stay in
-//! the node's memory; a retried `Replicate`/`Handoff` of the same versions then changes
-//! nothing in memory, queues no persist op, and `after_durable` runs its waiter at once, so
-//! the node acks as durable what its disk does not hold. A fallback receiving that
-//! `HandoffAck` deletes its hint: a crash of the receiver then loses the write. The tests
-//! below assert the correct behaviour and are ignored until node.rs is fixed.
+//! The node keeps a failed batch's ops and re-issues them at the front of its next batch;
+//! acks that wait for durability wait for that batch.
 
 use ringlet::core::{
     Bytes, Config, Dot, Input, Member, Message, Node, NodeId, Output, Siblings, Snapshot, StoreOp,
@@ -80,14 +76,22 @@ fn deliver_and_fail_persist(node: &mut Node, now: u64, msg: Message) -> Vec<Outp
 }
 
 /// After a retry of the same message: no ack before a persist batch holding `key` is done.
-fn assert_ack_waits_for_disk(node: &mut Node, retry: Message, is_ack: fn(&Message) -> bool) {
+/// `earlier` holds what came out after the failure (the node may already have re-issued
+/// the failed ops as a new batch).
+fn assert_ack_waits_for_disk(
+    node: &mut Node,
+    earlier: Vec<Output>,
+    retry: Message,
+    is_ack: fn(&Message) -> bool,
+) {
     node.handle(2_000, from_b(retry));
-    let out = drain(node);
+    let mut out = earlier;
+    out.extend(drain(node));
     let acked_now = out
         .iter()
         .any(|o| matches!(o, Output::Send { msg, .. } if is_ack(msg)));
     assert!(!acked_now, "acked as durable with nothing on disk: {out:?}");
-    let persist = out.iter().find_map(|o| match o {
+    let persist = out.iter().rev().find_map(|o| match o {
         Output::Persist { batch, ops } => Some((*batch, ops.clone())),
         _ => None,
     });
@@ -106,7 +110,7 @@ fn assert_ack_waits_for_disk(node: &mut Node, retry: Message, is_ack: fn(&Messag
 
 #[test]
 fn a_failed_persist_is_not_acked() {
-    // The part that holds today: the failed batch's own ack is withheld.
+    // The failed batch's own ack is withheld.
     let mut node = replica();
     let msg = Message::Replicate {
         rid: 7,
@@ -123,7 +127,6 @@ fn a_failed_persist_is_not_acked() {
 }
 
 #[test]
-#[ignore = "known bug in node.rs: a retried replicate after PersistFailed is acked durable at once"]
 fn a_retried_replicate_after_a_failed_persist_is_acked_only_once_on_disk() {
     let mut node = replica();
     let msg = |rid| Message::Replicate {
@@ -133,14 +136,13 @@ fn a_retried_replicate_after_a_failed_persist_is_acked_only_once_on_disk() {
         hint: None,
         durable: true,
     };
-    deliver_and_fail_persist(&mut node, 1_001, msg(7));
-    assert_ack_waits_for_disk(&mut node, msg(8), |m| {
+    let earlier = deliver_and_fail_persist(&mut node, 1_001, msg(7));
+    assert_ack_waits_for_disk(&mut node, earlier, msg(8), |m| {
         matches!(m, Message::ReplicateAck { durable: true, .. })
     });
 }
 
 #[test]
-#[ignore = "known bug in node.rs: a retried handoff after PersistFailed is acked at once"]
 fn a_retried_handoff_after_a_failed_persist_is_acked_only_once_on_disk() {
     let mut node = replica();
     let msg = |rid| Message::Handoff {
@@ -148,8 +150,8 @@ fn a_retried_handoff_after_a_failed_persist_is_acked_only_once_on_disk() {
         key: Bytes::from("k"),
         versions: versions(),
     };
-    deliver_and_fail_persist(&mut node, 1_001, msg(7));
-    assert_ack_waits_for_disk(&mut node, msg(8), |m| {
+    let earlier = deliver_and_fail_persist(&mut node, 1_001, msg(7));
+    assert_ack_waits_for_disk(&mut node, earlier, msg(8), |m| {
         matches!(m, Message::HandoffAck { .. })
     });
 }

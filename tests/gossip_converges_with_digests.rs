@@ -13,7 +13,11 @@ fn exchange(a: &mut Membership, b: &mut Membership) -> Vec<usize> {
     let mut changed = false;
     while let Some(m) = msg {
         sizes.push(postcard::to_allocvec(&m).map(|v| v.len()).unwrap_or(0));
-        msg = if to_b { respond(b, m, &mut changed) } else { respond(a, m, &mut changed) };
+        msg = if to_b {
+            respond(b, m, &mut changed)
+        } else {
+            respond(a, m, &mut changed)
+        };
         to_b = !to_b;
     }
     sizes
@@ -36,10 +40,16 @@ fn one_exchange_makes_two_views_equal() {
     b.set(&NodeId::new("node7"), Status::Leaving, 1);
     let sizes = exchange(&mut a, &mut b);
     assert_eq!(a, b);
-    assert_eq!(a.get(&NodeId::new("node7")).map(|i| i.status), Some(Status::Leaving));
+    assert_eq!(
+        a.get(&NodeId::new("node7")).map(|i| i.status),
+        Some(Status::Leaving)
+    );
     assert_eq!(sizes.len(), 5, "syn, groups, leaves, entries, entries");
     let total: usize = sizes.iter().sum();
-    assert!(total < 3_000, "a 3-entry difference among 1000 members cost {total} bytes");
+    assert!(
+        total < 3_000,
+        "a 3-entry difference among 1000 members cost {total} bytes"
+    );
 }
 
 #[test]
@@ -61,5 +71,8 @@ fn cost_of_one_difference_does_not_grow_with_the_cluster() {
         costs.push(exchange(&mut a, &mut b).iter().sum::<usize>());
         assert_eq!(a, b);
     }
-    assert!(costs[2] < costs[0] * 2, "bytes per exchange grew with the cluster: {costs:?}");
+    assert!(
+        costs[2] < costs[0] * 2,
+        "bytes per exchange grew with the cluster: {costs:?}"
+    );
 }

@@ -22,10 +22,19 @@ fn view() -> impl Strategy<Value = Membership> {
         let mut m = Membership::new();
         for (n, version, status, capacity) in entries {
             let node = NodeId::new(&format!("n{n}"));
-            m.merge_member(&node, MemberInfo { version, status, capacity });
+            m.merge_member(
+                &node,
+                MemberInfo {
+                    version,
+                    status,
+                    capacity,
+                },
+            );
         }
         if let Some((epoch, owners)) = ring {
-            let members: Vec<Member> = (0..owners).map(|i| Member::new(format!("n{i}").as_str(), 1)).collect();
+            let members: Vec<Member> = (0..owners)
+                .map(|i| Member::new(format!("n{i}").as_str(), 1))
+                .collect();
             let ring = Ring::claim(16, None, &members, 3).expect("valid claim");
             m.merge_ring(&RingState { epoch, ring });
         }
@@ -77,5 +86,8 @@ fn a_local_change_wins_over_the_old_entry() {
     other.set(&n, Status::Leaving, 1);
     assert!(m.merge(&other));
     assert_eq!(m.get(&n).map(|i| i.status), Some(Status::Leaving));
-    assert!(!m.merge(&other), "merging the same view twice changes nothing");
+    assert!(
+        !m.merge(&other),
+        "merging the same view twice changes nothing"
+    );
 }

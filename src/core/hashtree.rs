@@ -785,7 +785,10 @@ impl fmt::Display for ExchangeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ExchangeError::WrongPartition { expected, got } => {
-                write!(f, "exchange of partition {expected} got a message for {got}")
+                write!(
+                    f,
+                    "exchange of partition {expected} got a message for {got}"
+                )
             }
             ExchangeError::FanoutMismatch { mine, theirs } => write!(
                 f,
@@ -873,6 +876,32 @@ impl Exchange {
         Ok((ex, reply))
     }
 
+    /// Runs a whole exchange in-process between two trees of `partition` (for tests,
+    /// benchmarks and a host that holds both replicas): the initiator's and the responder's
+    /// final states. It ends after at most `max_depth + 3` messages: every step goes one
+    /// level deeper and nothing is descended below the deepest level.
+    pub fn run(
+        partition: u32,
+        initiator: &HashTree,
+        responder: &HashTree,
+    ) -> Result<(Exchange, Exchange), ExchangeError> {
+        let (mut a, open) = Exchange::start(partition, initiator);
+        let (mut b, mut msg) = Exchange::accept(responder, &open)?;
+        let mut a_turn = true;
+        loop {
+            let next = if a_turn {
+                a.handle(initiator, &msg)?
+            } else {
+                b.handle(responder, &msg)?
+            };
+            match next {
+                Some(m) => msg = m,
+                None => return Ok((a, b)),
+            }
+            a_turn = !a_turn;
+        }
+    }
+
     /// Feeds the peer's next message. Returns my reply, or `None` when the peer's message
     /// was final. After either a final message or an error, [`is_done`](Self::is_done).
     pub fn handle(
@@ -899,7 +928,9 @@ impl Exchange {
             });
         }
         if self.done {
-            return Err(ExchangeError::Unexpected("a message after the exchange ended"));
+            return Err(ExchangeError::Unexpected(
+                "a message after the exchange ended",
+            ));
         }
         let TreeMsg::Step {
             depth,
@@ -909,20 +940,26 @@ impl Exchange {
             ..
         } = msg
         else {
-            return Err(ExchangeError::Unexpected("Root in the middle of an exchange"));
+            return Err(ExchangeError::Unexpected(
+                "Root in the middle of an exchange",
+            ));
         };
         self.count_received(msg);
         let depth = *depth;
         let shape = self.shape;
         if !msg.is_final() && depth != self.asked_depth {
-            return Err(ExchangeError::Malformed("step at a depth that was not asked"));
+            return Err(ExchangeError::Malformed(
+                "step at a depth that was not asked",
+            ));
         }
 
         // The peer's verdict on the subtrees I listed.
         for e in diff {
             let kh = key_hash64(&e.key);
             if !self.listed.contains(&shape.prefix(kh, self.listed_depth)) {
-                return Err(ExchangeError::Malformed("diff key outside the listed subtrees"));
+                return Err(ExchangeError::Malformed(
+                    "diff key outside the listed subtrees",
+                ));
             }
             let mine = tree.get_hashed(kh, &e.key);
             let theirs = e.digest.map(|h| h.0);
@@ -936,7 +973,9 @@ impl Exchange {
         let mut out_diff = Vec::new();
         for sub in keys {
             if !self.asked.remove(&sub.index) {
-                return Err(ExchangeError::Malformed("keys of a node that was not asked"));
+                return Err(ExchangeError::Malformed(
+                    "keys of a node that was not asked",
+                ));
             }
             let mut theirs: BTreeMap<&[u8], u64> = BTreeMap::new();
             for e in &sub.entries {
@@ -979,7 +1018,9 @@ impl Exchange {
         let mut out_keys = Vec::new();
         for parent in nodes {
             if !self.asked.remove(&parent.index) {
-                return Err(ExchangeError::Malformed("children of a node that was not asked"));
+                return Err(ExchangeError::Malformed(
+                    "children of a node that was not asked",
+                ));
             }
             if depth >= shape.max_depth() || parent.hashes.len() != shape.fanout() {
                 return Err(ExchangeError::Malformed("wrong children for a node"));
@@ -1010,11 +1051,14 @@ impl Exchange {
         keys: &mut Vec<Subtree>,
     ) {
         let listed = if depth >= self.shape.max_depth() {
-            Some(tree.range(depth, index).map(|(s, d)| Entry {
-                key: s.key.clone(),
-                digest: Hash64(*d),
-            }))
-            .map(Iterator::collect)
+            Some(
+                tree.range(depth, index)
+                    .map(|(s, d)| Entry {
+                        key: s.key.clone(),
+                        digest: Hash64(*d),
+                    })
+                    .collect(),
+            )
         } else {
             tree.entries_within(depth, index, self.keys_budget())
         };

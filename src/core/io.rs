@@ -154,9 +154,13 @@ pub enum Event {
     /// The membership view changed (a member joined, left, changed status).
     MembershipChanged,
     /// A new ring was installed (partitions changed owner).
-    RingChanged { epoch: u64 },
+    RingChanged {
+        epoch: u64,
+    },
     /// A key's versions reached all its new primaries and were dropped here (§4.9).
-    Transferred { key: Bytes },
+    Transferred {
+        key: Bytes,
+    },
     /// This node finished leaving: it holds nothing and can be shut down.
     Exited,
 }

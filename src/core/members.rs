@@ -24,12 +24,14 @@ impl Node {
             .members()
             .iter()
             .filter(|(n, i)| {
-                **n != self.id && matches!(i.status, Status::Joining | Status::Valid | Status::Leaving)
+                **n != self.id
+                    && matches!(i.status, Status::Joining | Status::Valid | Status::Leaving)
             })
             .map(|(n, _)| n.clone())
             .collect();
         let every = u64::from(self.config.seed_gossip_every.max(1));
-        let use_seed = !self.seeds.is_empty() && (peers.is_empty() || self.gossip_rounds % every == 0);
+        let use_seed =
+            !self.seeds.is_empty() && (peers.is_empty() || self.gossip_rounds % every == 0);
         let pool = if use_seed { &self.seeds } else { &peers };
         if pool.is_empty() {
             return;
@@ -79,7 +81,8 @@ impl Node {
     /// new ring (ownership handoff) and to our own leaving.
     pub(crate) fn on_view_changed(&mut self) {
         if self.membership.claimant() == Some(&self.id) {
-            self.membership.claim_if_needed(self.config.q, self.config.n);
+            self.membership
+                .claim_if_needed(self.config.q, self.config.n);
         }
         let ring = self.membership.ring_state().map(|r| (r.epoch, r.hash()));
         self.membership_dirty = true;

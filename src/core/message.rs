@@ -71,7 +71,9 @@ pub enum Message {
         versions: Siblings,
     },
     /// The transferred versions are persisted.
-    TransferAck { rid: Rid },
+    TransferAck {
+        rid: Rid,
+    },
     /// Membership gossip (§4.8).
     Gossip(GossipMsg),
     /// Failure detection probe of a node believed down.

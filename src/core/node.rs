@@ -17,13 +17,14 @@ use super::get::GetFsm;
 use super::handoff::HandoffInFlight;
 use super::id::{NodeId, ReqId};
 use super::io::{BatchId, ClientRequest, Event, Input, Output};
+use super::membership::{MemberInfo, Membership, RingState, Status};
 use super::message::{Message, Rid};
 use super::put::{ForwardFsm, PendingWrite, PutFsm};
-use super::membership::{MemberInfo, Membership, RingState, Status};
+use super::resolve::Op;
 use super::ring::{Member, Ring};
-use super::transfer::TransferInFlight;
 use super::rng::Rng;
 use super::storage::{MembershipSnapshot, NodeMeta, Snapshot, StoreOp};
+use super::transfer::TransferInFlight;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Dots are reserved on disk in blocks of this many before they are issued.
@@ -115,7 +116,9 @@ pub struct Node {
     pending_ops: Vec<StoreOp>,
     pending_waiters: Vec<Waiter>,
     next_batch: BatchId,
-    inflight: BTreeMap<BatchId, Vec<Waiter>>,
+    /// Batches handed to the host and not yet durable: their ops (kept to retry a failed
+    /// batch) and what waits for them.
+    inflight: BTreeMap<BatchId, (Vec<StoreOp>, Vec<Waiter>)>,
     out: VecDeque<Output>,
     pub(crate) stats: Stats,
 }
@@ -405,9 +408,7 @@ impl Node {
             Message::ForwardReply { rid, result } => self.on_forward_reply(rid, result),
             Message::Handoff { rid, key, versions } => self.on_handoff(from, rid, key, versions),
             Message::HandoffAck { rid } => self.on_handoff_ack(from, rid),
-            Message::Transfer { rid, key, versions } => {
-                self.on_transfer(from, rid, key, versions)
-            }
+            Message::Transfer { rid, key, versions } => self.on_transfer(from, rid, key, versions),
             Message::TransferAck { rid } => self.on_transfer_ack(from, rid),
             Message::Gossip(g) => self.on_gossip(from, g),
             Message::Ping { nonce } => self.send(from, Message::Pong { nonce }),
@@ -467,6 +468,18 @@ impl Node {
                 )));
             }
         }
+        if let ClientRequest::Update { op, .. } = request {
+            let size = match op {
+                Op::CounterAdd(_) => 0,
+                Op::SetAdd(elems) | Op::SetRemove(elems) => elems.iter().map(|e| e.len()).sum(),
+            };
+            if size > self.config.max_value_bytes {
+                return Err(Error::ValueTooLarge {
+                    size,
+                    max: self.config.max_value_bytes,
+                });
+            }
+        }
         if let ClientRequest::Put { value, .. } = request {
             if value.len() > self.config.max_value_bytes {
                 return Err(Error::ValueTooLarge {
@@ -519,7 +532,9 @@ impl Node {
         if self.membership_dirty {
             self.membership_dirty = false;
             self.pending_ops
-                .push(StoreOp::PutMembership(MembershipSnapshot::of(&self.membership)));
+                .push(StoreOp::PutMembership(MembershipSnapshot::of(
+                    &self.membership,
+                )));
         }
     }
 
@@ -666,7 +681,7 @@ impl Node {
     pub(crate) fn after_durable(&mut self, w: Waiter) {
         if !self.pending_ops.is_empty() {
             self.pending_waiters.push(w);
-        } else if let Some((_, ws)) = self.inflight.iter_mut().next_back() {
+        } else if let Some((_, (_, ws))) = self.inflight.iter_mut().next_back() {
             ws.push(w);
         } else {
             self.run_waiter(w);
@@ -682,7 +697,7 @@ impl Node {
         self.next_batch += 1;
         let ops = std::mem::take(&mut self.pending_ops);
         let waiters = std::mem::take(&mut self.pending_waiters);
-        self.inflight.insert(batch, waiters);
+        self.inflight.insert(batch, (ops.clone(), waiters));
         self.stats.persist_batches += 1;
         self.out.push_back(Output::Persist { batch, ops });
     }
@@ -691,7 +706,7 @@ impl Node {
         // Batches are applied in order: a later batch done means earlier ones are too.
         let done: Vec<BatchId> = self.inflight.range(..=batch).map(|(b, _)| *b).collect();
         for b in done {
-            if let Some(ws) = self.inflight.remove(&b) {
+            if let Some((_, ws)) = self.inflight.remove(&b) {
                 for w in ws {
                     self.run_waiter(w);
                 }
@@ -699,10 +714,24 @@ impl Node {
         }
     }
 
+    /// Nothing of the batch was applied. Its ops go back to the front of the next batch
+    /// (memory already holds them, and a later durable ack must not vouch for them before
+    /// they are on disk); later batches in flight keep their ops but their waiters move to
+    /// the next batch too, so no ack overtakes the retry.
     fn on_persist_failed(&mut self, batch: BatchId, reason: String, quota_exceeded: bool) {
-        let Some(ws) = self.inflight.remove(&batch) else {
+        let Some((ops, ws)) = self.inflight.remove(&batch) else {
             return;
         };
+        let mut retry = ops;
+        retry.append(&mut self.pending_ops);
+        self.pending_ops = retry;
+        let later: Vec<BatchId> = self.inflight.range(batch..).map(|(b, _)| *b).collect();
+        for b in later {
+            if let Some((_, moved)) = self.inflight.get_mut(&b) {
+                let moved = std::mem::take(moved);
+                self.pending_waiters.extend(moved);
+            }
+        }
         for w in ws {
             match w {
                 Waiter::OwnStore(rid) => {

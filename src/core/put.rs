@@ -169,8 +169,9 @@ impl Node {
         // coordinate; the version still goes to the first N healthy nodes).
         self.suspect(&f.to);
         if matches!(f.request, ClientRequest::Update { .. }) {
-            // Counter and set operations need a replica's local state.
-            self.reply(f.origin, Err(Error::Timeout { after_ms }));
+            // Counter and set operations need a replica's local state: try the next
+            // healthy replica instead.
+            self.route_write(f.origin, f.request, f.deadline_ms);
             return;
         }
         self.coordinate_write(f.origin, f.request, f.deadline_ms);

@@ -38,7 +38,9 @@ pub enum StoreOp {
         key: Bytes,
     },
     /// Drop a key this node no longer replicates (after its ownership handoff).
-    DeleteObject { key: Bytes },
+    DeleteObject {
+        key: Bytes,
+    },
     PutMeta(NodeMeta),
     /// The membership view and ring, so a restarted node rejoins with what it knew.
     PutMembership(MembershipSnapshot),

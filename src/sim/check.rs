@@ -153,7 +153,10 @@ impl History {
             v.push(Violation("no node is up at the end".into()));
             return v;
         };
-        let view = cluster.node(first_live).map(|n| n.membership().clone()).unwrap_or_default();
+        let view = cluster
+            .node(first_live)
+            .map(|n| n.membership().clone())
+            .unwrap_or_default();
         let Some(ring) = view.ring().cloned() else {
             v.push(Violation("no ring at the end".into()));
             return v;
@@ -173,9 +176,7 @@ impl History {
             let status = view.get(cluster.id(i)).map(|m| m.status);
             let gone = matches!(status, Some(Status::Exiting | Status::Down));
             match cluster.node(i) {
-                None if !gone => {
-                    v.push(Violation(format!("{} is down at the end", cluster.id(i))))
-                }
+                None if !gone => v.push(Violation(format!("{} is down at the end", cluster.id(i)))),
                 None => {}
                 Some(n) => {
                     if let Some(((to, key), _)) = n.hints().next() {
@@ -192,7 +193,11 @@ impl History {
                                 "{} still holds {key:?}, which the ring places on {:?} ({} ring)",
                                 cluster.id(i),
                                 &primaries[..n_val.min(primaries.len())],
-                                if n.ring() == Some(&ring) { "same" } else { "a different" }
+                                if n.ring() == Some(&ring) {
+                                    "same"
+                                } else {
+                                    "a different"
+                                }
                             )));
                             break;
                         }

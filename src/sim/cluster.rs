@@ -6,8 +6,8 @@
 
 use crate::core::rng::Rng;
 use crate::core::{
-    AdminRequest, BatchId, ClientReply, ClientRequest, Config, Error, Event, Input, Member, MemoryStore, Message,
-    Node, NodeId, Output, ReqId, StoreOp,
+    AdminRequest, BatchId, ClientReply, ClientRequest, Config, Error, Event, Input, Member,
+    MemoryStore, Message, Node, NodeId, Output, ReqId, StoreOp,
 };
 use std::collections::{BTreeMap, VecDeque};
 

@@ -161,7 +161,14 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
         retire_exited(&cluster, &mut churn);
         if opts.faults && cluster.now() >= next_fault {
             let what = if membership_changes && rng.chance(0.25) {
-                change_membership(buffered, &mut cluster, &mut rng, &mut churn, &mut workload, &mut history)
+                change_membership(
+                    buffered,
+                    &mut cluster,
+                    &mut rng,
+                    &mut churn,
+                    &mut workload,
+                    &mut history,
+                )
             } else {
                 inject_fault(&mut cluster, &mut rng, &churn, &mut workload, &mut history)
             };
@@ -199,7 +206,13 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
         let node = live[k % live.len()];
         let options = RequestOptions::default();
         let timeout = cluster.config().request_timeout_ms;
-        let id = cluster.submit(node, ClientRequest::Get { key: key.clone(), options });
+        let id = cluster.submit(
+            node,
+            ClientRequest::Get {
+                key: key.clone(),
+                options,
+            },
+        );
         history.started(id, cluster.now(), timeout, key, false);
     }
     let end = cluster.now() + 5_000;
@@ -266,7 +279,11 @@ fn change_membership(
         cluster.join_node(&name, capacity, &[seed]);
         format!("join {name} through {}", cluster.id(seed))
     } else if roll == 1 && members.len() > 3 && churn.leaving.is_empty() {
-        let up: Vec<usize> = members.iter().copied().filter(|&i| cluster.is_up(i)).collect();
+        let up: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&i| cluster.is_up(i))
+            .collect();
         let Some(&i) = up.get(rng.below(up.len().max(1) as u64) as usize) else {
             return "no node up to leave".into();
         };
@@ -307,7 +324,11 @@ fn inject_fault(
         let lose = rng.chance(0.5);
         let lost = cluster.crash(i, lose);
         workload.on_lost(history, &lost, cluster.now());
-        format!("crash {}{}", cluster.id(i), if lose { " losing unpersisted" } else { "" })
+        format!(
+            "crash {}{}",
+            cluster.id(i),
+            if lose { " losing unpersisted" } else { "" }
+        )
     } else if roll < 50 && !down.is_empty() {
         let i = down[rng.below(down.len() as u64) as usize];
         cluster.restart(i);
