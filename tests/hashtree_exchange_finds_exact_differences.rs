@@ -160,3 +160,32 @@ fn an_empty_replica_learns_every_key() {
         assert_eq!(x.differing_keys(), y.differing_keys());
     }
 }
+
+#[test]
+fn keys_longer_than_the_listing_budget_are_found_at_the_deepest_level() {
+    // A subtree is listed once its entries fit in the budget; a key longer than the budget
+    // never does, so the descent goes to the deepest level, where everything is listed.
+    for bits in [1u8, 4, 8] {
+        let shape = Shape::new(bits, 2).expect("valid");
+        let budget = Exchange::start(0, &HashTree::with_shape(shape))
+            .0
+            .keys_budget();
+        let mut a = HashTree::with_shape(shape);
+        let mut b = HashTree::with_shape(shape);
+        let long = |i: u8| vec![i; budget + 1];
+        for i in 0..20u8 {
+            a.update(&long(i), Some(1));
+            b.update(&long(i), Some(u64::from(i % 2 == 0) + 1));
+        }
+        let (x, y) = Exchange::run(0, &a, &b).expect("clean");
+        let expected: Vec<Bytes> = (0..20u8).step_by(2).map(|i| Bytes::from(long(i))).collect();
+        assert_eq!(x.differing_keys(), expected);
+        assert_eq!(y.differing_keys(), expected);
+        let s = x.stats();
+        assert_eq!(
+            s.messages_sent + s.messages_received,
+            u64::from(shape.max_depth()) + 3,
+            "fan-out 2^{bits}"
+        );
+    }
+}

@@ -202,7 +202,7 @@ fn expected_set(run: &Run, seen: &VersionVector) -> Vec<Bytes> {
                     && !known.iter().any(|o| {
                         o.dot != a.dot
                             && o.past.covers(&a.dot)
-                            && o.touched.as_ref().map_or(true, |t| t.contains(e))
+                            && o.touched.as_ref().is_none_or(|t| t.contains(e))
                     })
             })
         })

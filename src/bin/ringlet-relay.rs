@@ -84,6 +84,14 @@ mod native {
                 );
             }
         }
+        // Listen for signals before announcing anything, so that none is missed.
+        let stopped = match stop_signals() {
+            Ok(stopped) => stopped,
+            Err(e) => {
+                eprintln!("cannot listen for signals: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
         let relay = match Relay::start(config.clone()).await {
             Ok(relay) => relay,
             Err(e) => {
@@ -92,25 +100,30 @@ mod native {
             }
         };
         println!("ringlet relay listening on http://{}/", relay.local_addr());
-        stopped().await;
+        stopped.await;
         println!("ringlet relay shutting down");
         relay.shutdown().await;
         ExitCode::SUCCESS
     }
 
-    /// Ctrl-C, or SIGTERM on Unix.
-    async fn stopped() {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            if let Ok(mut term) = signal(SignalKind::terminate()) {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-                return;
+    /// Resolves on Ctrl-C (SIGINT), or SIGTERM on Unix. The handlers are in place on return.
+    #[cfg(unix)]
+    fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
             }
-        }
-        let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }

@@ -90,12 +90,12 @@ fn show(e: &TraceEvent) -> String {
             from,
             to,
             kind,
+            key,
             dropped,
         } => {
-            format!(
-                "{at:>8} {from} -> {to} {kind}{}",
-                if *dropped { " (dropped)" } else { "" }
-            )
+            let key = key.as_ref().map(|k| format!(" {k:?}")).unwrap_or_default();
+            let dropped = if *dropped { " (dropped)" } else { "" };
+            format!("{at:>8} {from} -> {to} {kind}{key}{dropped}")
         }
         TraceEvent::Deliver { at, from, to, kind } => format!("{at:>8} {to} <- {from} {kind}"),
         TraceEvent::Persist { at, node, ops } => format!("{at:>8} {node} persists {ops} ops"),

@@ -32,6 +32,14 @@ pub struct Config {
     pub gossip_interval_ms: u64,
     /// One gossip round in this many goes to a seed, so no logical partition persists.
     pub seed_gossip_every: u32,
+    /// A gossip partner that has not answered within this is probed indirectly (SWIM).
+    pub probe_timeout_ms: u64,
+    /// Members asked to probe an unanswering partner indirectly.
+    pub indirect_probes: u32,
+    /// A suspicion not refuted within this many rounds × ⌈log2(members+1)⌉ becomes dead.
+    pub suspicion_rounds: u32,
+    /// Each failure-detector rumor is passed on this many × ⌈log2(members+1)⌉ times.
+    pub rumor_rounds: u32,
     /// At most this many keys are in ownership handoff at once (§4.9, throttled).
     pub transfer_batch: usize,
     /// Largest value a put accepts.
@@ -55,6 +63,10 @@ impl Default for Config {
             hint_batch: 64,
             gossip_interval_ms: 1_000,
             seed_gossip_every: 10,
+            probe_timeout_ms: 400,
+            indirect_probes: 3,
+            suspicion_rounds: 2,
+            rumor_rounds: 3,
             transfer_batch: 64,
             max_value_bytes: 1 << 20,
             resolvers: ResolverRules::default(),

@@ -29,28 +29,6 @@ pub fn partition_of(hash: u128, q: u32) -> u32 {
     (((hash >> 64) * u128::from(q)) >> 64) as u32
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn md5_of_known_strings() {
-        assert_eq!(key_hash(b""), 0xd41d8cd98f00b204e9800998ecf8427e);
-        assert_eq!(key_hash(b"abc"), 0x900150983cd24fb0d6963f7d28e17f72);
-    }
-
-    #[test]
-    fn partition_is_the_top_bits() {
-        let h = 0xd41d8cd98f00b204e9800998ecf8427e_u128;
-        assert_eq!(partition_of(h, 1), 0);
-        for bits in 1..=16 {
-            assert_eq!(partition_of(h, 1 << bits), (h >> (128 - bits)) as u32);
-        }
-        assert_eq!(partition_of(u128::MAX, 65536), 65535);
-        assert_eq!(partition_of(0, 65536), 0);
-    }
-}
-
 /// FNV-1a, 64 bit: a small, fast, platform-independent hash for digests (membership
 /// buckets, ring identities). Not for key placement (that is MD5, above).
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
@@ -72,4 +50,26 @@ pub fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn md5_of_known_strings() {
+        assert_eq!(key_hash(b""), 0xd41d8cd98f00b204e9800998ecf8427e);
+        assert_eq!(key_hash(b"abc"), 0x900150983cd24fb0d6963f7d28e17f72);
+    }
+
+    #[test]
+    fn partition_is_the_top_bits() {
+        let h = 0xd41d8cd98f00b204e9800998ecf8427e_u128;
+        assert_eq!(partition_of(h, 1), 0);
+        for bits in 1..=16 {
+            assert_eq!(partition_of(h, 1 << bits), (h >> (128 - bits)) as u32);
+        }
+        assert_eq!(partition_of(u128::MAX, 65536), 65535);
+        assert_eq!(partition_of(0, 65536), 0);
+    }
 }

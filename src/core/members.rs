@@ -9,6 +9,7 @@ use super::io::{AdminRequest, ClientReply, Event};
 use super::membership::Status;
 use super::message::Message;
 use super::node::{actor_name, Node, Origin};
+use super::swim::Life;
 
 impl Node {
     /// Every `gossip_interval_ms`, open an exchange with a random member, or now and then
@@ -26,6 +27,7 @@ impl Node {
             .filter(|(n, i)| {
                 **n != self.id
                     && matches!(i.status, Status::Joining | Status::Valid | Status::Leaving)
+                    && self.swim.life(n) != Life::Dead
             })
             .map(|(n, _)| n.clone())
             .collect();
@@ -38,14 +40,20 @@ impl Node {
         }
         let peer = pool[self.rng.below(pool.len() as u64) as usize].clone();
         let msg = open(&self.membership);
-        self.send(peer, Message::Gossip(msg));
+        self.swim.probe_sent(&peer, self.now_ms);
+        self.send_gossip(peer, msg);
+    }
+
+    fn send_gossip(&mut self, to: NodeId, msg: GossipMsg) {
+        let rumors = self.swim.take_rumors();
+        self.send(to, Message::Gossip { msg, rumors });
     }
 
     pub(crate) fn on_gossip(&mut self, from: NodeId, msg: GossipMsg) {
         let mut changed = false;
         let reply = respond(&mut self.membership, msg, &mut changed);
         if let Some(r) = reply {
-            self.send(from, Message::Gossip(r));
+            self.send_gossip(from, r);
         }
         if changed {
             self.on_view_changed();
@@ -80,7 +88,12 @@ impl Node {
     /// The view changed: claim a new ring if this node is the claimant, and react to a
     /// new ring (ownership handoff) and to our own leaving.
     pub(crate) fn on_view_changed(&mut self) {
-        if self.membership.claimant() == Some(&self.id) {
+        // Only a valid member claims (or the founder of a new cluster, which has no seed
+        // and no ring yet): a joining node's first, partial view must never replace the
+        // cluster's ring.
+        let founder = self.seeds.is_empty() && self.membership.ring().is_none();
+        let valid = self.status() == Some(Status::Valid);
+        if (valid || founder) && self.membership.claimant() == Some(&self.id) {
             self.membership
                 .claim_if_needed(self.config.q, self.config.n);
         }

@@ -258,6 +258,16 @@ impl Membership {
         if wanted.is_empty() {
             return false;
         }
+        // A view that lacks some owner of the current ring is incomplete: wait for gossip.
+        if let Some(r) = &self.ring {
+            if r.ring
+                .members()
+                .iter()
+                .any(|o| !self.members.contains_key(o))
+            {
+                return false;
+            }
+        }
         let current = self.ring.as_ref();
         let owners_match = current.is_some_and(|r| {
             let load = r.ring.load();

@@ -7,6 +7,7 @@ use super::error::Error;
 use super::gossip::GossipMsg;
 use super::id::NodeId;
 use super::io::{ClientReply, ClientRequest};
+use super::swim::Rumor;
 use serde::{Deserialize, Serialize};
 
 /// Internal request id, unique at the coordinator that allocated it.
@@ -74,8 +75,21 @@ pub enum Message {
     TransferAck {
         rid: Rid,
     },
-    /// Membership gossip (§4.8).
-    Gossip(GossipMsg),
+    /// Membership gossip (§4.8), carrying failure-detector rumors (`swim.rs`).
+    Gossip {
+        msg: GossipMsg,
+        rumors: Vec<Rumor>,
+    },
+    /// Ping `target` for me and tell me if it answers (SWIM's indirect probe).
+    PingReq {
+        target: NodeId,
+        nonce: u64,
+    },
+    /// `target` answered the ping asked for by `PingReq`.
+    PingReqAck {
+        target: NodeId,
+        nonce: u64,
+    },
     /// Failure detection probe of a node believed down.
     Ping {
         nonce: u64,
@@ -101,9 +115,24 @@ impl Message {
             Message::HandoffAck { .. } => "hint-ack",
             Message::Transfer { .. } => "transfer",
             Message::TransferAck { .. } => "transfer-ack",
-            Message::Gossip(g) => g.kind(),
+            Message::Gossip { msg, .. } => msg.kind(),
+            Message::PingReq { .. } => "ping-req",
+            Message::PingReqAck { .. } => "ping-req-ack",
             Message::Ping { .. } => "ping",
             Message::Pong { .. } => "pong",
+        }
+    }
+
+    /// The key a data message is about, if any.
+    pub fn key(&self) -> Option<&Bytes> {
+        match self {
+            Message::Replicate { key, .. }
+            | Message::Read { key, .. }
+            | Message::Repair { key, .. }
+            | Message::Handoff { key, .. }
+            | Message::Transfer { key, .. } => Some(key),
+            Message::Forward { request, .. } => Some(request.key()),
+            _ => None,
         }
     }
 

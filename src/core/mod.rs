@@ -15,6 +15,7 @@ pub mod hash;
 pub mod hashtree;
 pub mod id;
 pub mod io;
+mod liveness;
 mod members;
 pub mod membership;
 pub mod message;
@@ -25,6 +26,7 @@ pub mod resolve;
 pub mod ring;
 pub mod rng;
 pub mod storage;
+pub mod swim;
 mod transfer;
 
 pub use bytes::Bytes;

@@ -24,6 +24,7 @@ use super::resolve::Op;
 use super::ring::{Member, Ring};
 use super::rng::Rng;
 use super::storage::{MembershipSnapshot, NodeMeta, Snapshot, StoreOp};
+use super::swim::Swim;
 use super::transfer::TransferInFlight;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -88,6 +89,12 @@ pub struct Node {
     /// Versions held for an unreachable node (§4.6), kept apart from `data`.
     pub(crate) hints: BTreeMap<(NodeId, Bytes), Siblings>,
     pub(crate) detector: Detector,
+    /// Cluster-wide failure detection (SWIM): probes, suspicion, rumors.
+    pub(crate) swim: Swim,
+    /// Indirect probes relayed for others: (target, nonce) -> (requester, expiry).
+    pub(crate) relays: BTreeMap<(NodeId, u64), (NodeId, u64)>,
+    /// When a doubted peer was last told of our doubt.
+    pub(crate) reminded: BTreeMap<NodeId, u64>,
     pub(crate) puts: BTreeMap<Rid, PutFsm>,
     pub(crate) gets: BTreeMap<Rid, GetFsm>,
     pub(crate) forwards: BTreeMap<Rid, ForwardFsm>,
@@ -227,6 +234,9 @@ impl Node {
             data: restored.objects,
             hints: restored.hints,
             detector,
+            swim: Swim::new(),
+            relays: BTreeMap::new(),
+            reminded: BTreeMap::new(),
             puts: BTreeMap::new(),
             gets: BTreeMap::new(),
             forwards: BTreeMap::new(),
@@ -373,6 +383,12 @@ impl Node {
             at(t.expires_ms);
         }
         at(self.next_gossip_ms);
+        if let Some(t) = self.swim_deadline() {
+            at(t);
+        }
+        if let Some(t) = self.relays.values().map(|(_, e)| *e).min() {
+            at(t);
+        }
         d
     }
 
@@ -383,6 +399,7 @@ impl Node {
             // Hints for it may be delivered now.
             self.next_hint_scan_ms = self.now_ms;
         }
+        self.swim_heard_from(&from);
         match msg {
             Message::Replicate {
                 rid,
@@ -410,9 +427,14 @@ impl Node {
             Message::HandoffAck { rid } => self.on_handoff_ack(from, rid),
             Message::Transfer { rid, key, versions } => self.on_transfer(from, rid, key, versions),
             Message::TransferAck { rid } => self.on_transfer_ack(from, rid),
-            Message::Gossip(g) => self.on_gossip(from, g),
+            Message::Gossip { msg, rumors } => {
+                self.learn_rumors(rumors);
+                self.on_gossip(from, msg)
+            }
+            Message::PingReq { target, nonce } => self.on_ping_req(from, target, nonce),
+            Message::PingReqAck { target, .. } => self.swim.heard_from(&target),
+            Message::Pong { nonce } => self.on_pong(from, nonce),
             Message::Ping { nonce } => self.send(from, Message::Pong { nonce }),
-            Message::Pong { .. } => {}
         }
     }
 
@@ -528,6 +550,7 @@ impl Node {
         self.forwards_seen.retain(|_, expiry| *expiry > now);
         self.handoff_timers();
         self.transfer_timers();
+        self.swim_timer();
         self.gossip_timer();
         if self.membership_dirty {
             self.membership_dirty = false;

@@ -169,7 +169,7 @@ impl ResolverRules {
     pub fn for_key(&self, key: &[u8]) -> Resolver {
         let mut best: Option<(usize, Resolver)> = None;
         for (prefix, resolver) in &self.rules {
-            if key.starts_with(prefix) && best.map_or(true, |(len, _)| prefix.len() > len) {
+            if key.starts_with(prefix) && best.is_none_or(|(len, _)| prefix.len() > len) {
                 best = Some((prefix.len(), *resolver));
             }
         }

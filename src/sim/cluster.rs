@@ -6,7 +6,7 @@
 
 use crate::core::rng::Rng;
 use crate::core::{
-    AdminRequest, BatchId, ClientReply, ClientRequest, Config, Error, Event, Input, Member,
+    AdminRequest, BatchId, Bytes, ClientReply, ClientRequest, Config, Error, Event, Input, Member,
     MemoryStore, Message, Node, NodeId, Output, ReqId, StoreOp,
 };
 use std::collections::{BTreeMap, VecDeque};
@@ -48,6 +48,7 @@ pub enum TraceEvent {
         from: NodeId,
         to: NodeId,
         kind: &'static str,
+        key: Option<Bytes>,
         dropped: bool,
     },
     Deliver {
@@ -499,13 +500,17 @@ impl Cluster {
         let dropped = self.side[from] != self.side[dest] || self.rng.chance(self.net.loss);
         self.mix(((from as u64) << 32) ^ dest as u64 ^ (dropped as u64) << 63);
         self.mix_str(kind);
-        self.record(TraceEvent::Send {
-            at: self.now,
-            from: self.nodes[from].id.clone(),
-            to: to.clone(),
-            kind,
-            dropped,
-        });
+        if self.trace.is_some() {
+            let key = msg.key().cloned();
+            self.record(TraceEvent::Send {
+                at: self.now,
+                from: self.nodes[from].id.clone(),
+                to: to.clone(),
+                kind,
+                key,
+                dropped,
+            });
+        }
         if dropped {
             self.messages_dropped += 1;
             return;

@@ -1,0 +1,41 @@
+//! The browser and Node.js host: the core's run loop bound to JavaScript (§4 of the paper
+//! run in a browser tab). Compiled only for `wasm32`; `scripts/build-wasm.sh` turns it into
+//! the `pkg/` the npm package loads.
+//!
+//! One file per concept, like the core:
+//!
+//! - `replica.rs`: the exported `Replica` class and its run loop: relay frames in as
+//!   `Input::Message`, `Output::Send` out as relay frames, persist batches to storage, replies
+//!   to JS promises, events to a JS listener, `next_deadline()` through a timer.
+//! - `transport.rs`: the WebSocket to the relay (`src/relay` documents the protocol).
+//! - `storage.rs`: the storage port as the host sees it, over `storage_memory.rs` (the core's
+//!   `MemoryStore`) and `storage_idb.rs` (IndexedDB, one transaction per persist batch).
+//! - `values.rs`: JS values, keys and contexts to and from bytes.
+//! - `errors.rs`: JS `Error`s with a stable `code`.
+
+pub mod errors;
+pub mod replica;
+pub mod storage;
+pub mod storage_idb;
+pub mod storage_memory;
+pub mod transport;
+pub mod values;
+
+/// Milliseconds since the Unix epoch: the host's clock (the core clamps it to never go back).
+pub(crate) fn now_ms() -> u64 {
+    js_sys::Date::now().max(0.0) as u64
+}
+
+/// `n` random bytes from the platform (crypto.getRandomValues in the browser and Node.js).
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    if getrandom::fill(&mut b).is_err() {
+        // No crypto source at all: fall back to the clock and Math.random, which is enough
+        // for a simulation seed and a node id suffix (not for security; nothing here is).
+        let mix = (js_sys::Math::random() * 2f64.powi(52)) as u64 ^ now_ms().rotate_left(17);
+        for (i, x) in b.iter_mut().enumerate() {
+            *x = (mix >> ((i % 8) * 8)) as u8 ^ (i as u8).wrapping_mul(151);
+        }
+    }
+    b
+}

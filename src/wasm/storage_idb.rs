@@ -1,0 +1,385 @@
+//! The IndexedDB storage engine (§5: a pluggable local persistence engine, here the
+//! browser's). One database per node; one read-write transaction per persist batch, so a
+//! batch is applied whole or not at all (IndexedDB transactions are atomic, and a
+//! `QuotaExceededError` aborts the whole transaction, leaving what was stored untouched).
+//! Read-write transactions over the same stores run in the order they were created, so
+//! batches are applied in order.
+//!
+//! Object stores (records are postcard-encoded `Uint8Array`s):
+//!
+//! | store | key | record |
+//! | --- | --- | --- |
+//! | `objects` | hex of the key | `(key, Siblings)` |
+//! | `hints` | hex of postcard `(intended, key)` | `(intended, key, Siblings)` |
+//! | `meta` | `"meta"` | `NodeMeta` (the dot reservation) |
+//! | `membership` | `"view"` | `MembershipSnapshot` (members and ring) |
+//! | `identity` | `"node"` | the node id (a string), so a reloaded tab is the same node |
+//!
+//! Transactions ask for `durability: "strict"`: a batch is reported done once it is flushed
+//! to disk, because a durable acknowledgement (§6.1) promises exactly that.
+
+use super::storage::StorageError;
+use super::values::describe;
+use crate::core::dvv::Siblings;
+use crate::core::{Bytes, MembershipSnapshot, NodeId, NodeMeta, Snapshot, StoreOp};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use std::cell::Cell;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{IdbDatabase, IdbFactory, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode};
+
+const VERSION: u32 = 1;
+const OBJECTS: &str = "objects";
+const HINTS: &str = "hints";
+const META: &str = "meta";
+const MEMBERSHIP: &str = "membership";
+const IDENTITY: &str = "identity";
+const STORES: [&str; 5] = [OBJECTS, HINTS, META, MEMBERSHIP, IDENTITY];
+
+pub struct IdbStore {
+    db: IdbDatabase,
+    name: String,
+    /// Conformance-suite hook: fail the next batch after this many ops (quota flag).
+    fail_next: Cell<Option<(usize, bool)>>,
+    /// Records that did not decode at the last load (skipped, not fatal).
+    corrupt: Cell<u64>,
+}
+
+impl IdbStore {
+    /// Open (creating if needed) the database `name`.
+    pub async fn open(name: &str) -> Result<IdbStore, StorageError> {
+        let factory = factory()?;
+        let req = factory
+            .open_with_u32(name, VERSION)
+            .map_err(|e| js_failure("cannot open IndexedDB", &e))?;
+        let upgrade = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
+            let db = Reflect::get(&ev, &"target".into())
+                .and_then(|t| Reflect::get(&t, &"result".into()))
+                .map(|d| d.unchecked_into::<IdbDatabase>());
+            if let Ok(db) = db {
+                let names = db.object_store_names();
+                for s in STORES {
+                    if !names.contains(s) {
+                        let _ = db.create_object_store(s);
+                    }
+                }
+            }
+        });
+        req.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+        let blocked = Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| {
+            web_sys_console_warn("ringlet: IndexedDB upgrade blocked by another open connection");
+        });
+        req.set_onblocked(Some(blocked.as_ref().unchecked_ref()));
+        let result = await_request(req.unchecked_ref()).await;
+        req.set_onupgradeneeded(None);
+        req.set_onblocked(None);
+        drop((upgrade, blocked));
+        let db: IdbDatabase = result
+            .map_err(|e| js_failure("cannot open IndexedDB", &e))?
+            .unchecked_into();
+        Ok(IdbStore {
+            db,
+            name: name.to_string(),
+            fail_next: Cell::new(None),
+            corrupt: Cell::new(0),
+        })
+    }
+
+    /// Delete the database `name` (tests and "forget this node").
+    pub async fn delete(name: &str) -> Result<(), StorageError> {
+        let req = factory()?
+            .delete_database(name)
+            .map_err(|e| js_failure("cannot delete the database", &e))?;
+        await_request(req.unchecked_ref())
+            .await
+            .map(|_| ())
+            .map_err(|e| js_failure("cannot delete the database", &e))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn close(&self) {
+        self.db.close();
+    }
+
+    /// Records skipped at the last load because they did not decode.
+    pub fn corrupt_records(&self) -> u64 {
+        self.corrupt.get()
+    }
+
+    pub fn fail_next_batch(&self, after_ops: usize, quota_exceeded: bool) {
+        self.fail_next.set(Some((after_ops, quota_exceeded)));
+    }
+
+    /// Apply one persist batch in one transaction.
+    pub async fn apply(&self, ops: &[StoreOp]) -> Result<(), StorageError> {
+        let tx = self.transaction(&[OBJECTS, HINTS, META, MEMBERSHIP], true)?;
+        let injected = self.fail_next.take();
+        let issued = self.issue(&tx, ops, injected.map(|(n, _)| n));
+        if let Err(e) = issued {
+            let _ = tx.abort();
+            let _ = await_transaction(&tx).await;
+            return Err(e);
+        }
+        if let Some((_, quota_exceeded)) = injected {
+            let _ = tx.abort();
+            let _ = await_transaction(&tx).await;
+            return Err(StorageError {
+                reason: "injected failure: transaction aborted".into(),
+                quota_exceeded,
+            });
+        }
+        await_transaction(&tx).await
+    }
+
+    fn issue(&self, tx: &IdbTransaction, ops: &[StoreOp], stop_at: Option<usize>) -> Result<(), StorageError> {
+        let store = |name: &str| -> Result<IdbObjectStore, StorageError> {
+            tx.object_store(name).map_err(|e| js_failure("no object store", &e))
+        };
+        let (objects, hints, meta, membership) = (store(OBJECTS)?, store(HINTS)?, store(META)?, store(MEMBERSHIP)?);
+        for (i, op) in ops.iter().enumerate() {
+            if stop_at == Some(i) {
+                return Ok(());
+            }
+            let done = match op {
+                StoreOp::PutObject { key, versions } => {
+                    let record = encode(&(key, versions))?;
+                    objects.put_with_key(&record, &hex(key.as_slice()).into())
+                }
+                StoreOp::DeleteObject { key } => objects.delete(&hex(key.as_slice()).into()),
+                StoreOp::PutHint { intended, key, versions } => {
+                    let record = encode(&(intended, key, versions))?;
+                    hints.put_with_key(&record, &hint_key(intended, key)?.into())
+                }
+                StoreOp::DeleteHint { intended, key } => hints.delete(&hint_key(intended, key)?.into()),
+                StoreOp::PutMeta(m) => meta.put_with_key(&encode(m)?, &"meta".into()),
+                StoreOp::PutMembership(m) => membership.put_with_key(&encode(m)?, &"view".into()),
+            };
+            done.map_err(|e| js_failure("a write was refused", &e))?;
+        }
+        Ok(())
+    }
+
+    /// Everything stored, as the node restarts from it.
+    pub async fn load(&self) -> Result<Snapshot, StorageError> {
+        let tx = self.transaction(&[OBJECTS, HINTS, META, MEMBERSHIP], false)?;
+        let read = |store: &str, key: Option<&str>| -> Result<IdbRequest, StorageError> {
+            let s = tx.object_store(store).map_err(|e| js_failure("no object store", &e))?;
+            match key {
+                Some(k) => s.get(&k.into()),
+                None => s.get_all(),
+            }
+            .map_err(|e| js_failure("cannot read", &e))
+        };
+        let reqs = [read(OBJECTS, None)?, read(HINTS, None)?, read(META, Some("meta"))?, read(MEMBERSHIP, Some("view"))?];
+        // Every request's handlers would have to be in place before the first await, so
+        // wait for the transaction instead and read the results from the requests.
+        await_transaction(&tx).await?;
+        let mut results = Vec::with_capacity(reqs.len());
+        for r in &reqs {
+            results.push(r.result().map_err(|e| js_failure("cannot read", &e))?);
+        }
+        let mut corrupt = 0;
+        let mut snap = Snapshot::default();
+        for rec in records(&results[0]) {
+            match postcard::from_bytes::<(Bytes, Siblings)>(&rec) {
+                Ok((k, v)) => {
+                    snap.objects.insert(k, v);
+                }
+                Err(_) => corrupt += 1,
+            }
+        }
+        for rec in records(&results[1]) {
+            match postcard::from_bytes::<(NodeId, Bytes, Siblings)>(&rec) {
+                Ok((n, k, v)) => {
+                    snap.hints.insert((n, k), v);
+                }
+                Err(_) => corrupt += 1,
+            }
+        }
+        if let Some(rec) = bytes_of(&results[2]) {
+            match postcard::from_bytes::<NodeMeta>(&rec) {
+                Ok(m) => snap.meta = Some(m),
+                Err(_) => corrupt += 1,
+            }
+        }
+        if let Some(rec) = bytes_of(&results[3]) {
+            match postcard::from_bytes::<MembershipSnapshot>(&rec) {
+                Ok(m) => snap.membership = Some(m),
+                Err(_) => corrupt += 1,
+            }
+        }
+        self.corrupt.set(corrupt);
+        Ok(snap)
+    }
+
+    /// The node id stored in this database, if any.
+    pub async fn identity(&self) -> Result<Option<String>, StorageError> {
+        let tx = self.transaction(&[IDENTITY], false)?;
+        let req = tx
+            .object_store(IDENTITY)
+            .and_then(|s| s.get(&"node".into()))
+            .map_err(|e| js_failure("cannot read the node id", &e))?;
+        let v = await_request(&req).await.map_err(|e| js_failure("cannot read the node id", &e))?;
+        Ok(v.as_string())
+    }
+
+    /// Store the node id (before the node first runs).
+    pub async fn set_identity(&self, id: &str) -> Result<(), StorageError> {
+        let tx = self.transaction(&[IDENTITY], true)?;
+        tx.object_store(IDENTITY)
+            .and_then(|s| s.put_with_key(&id.into(), &"node".into()))
+            .map_err(|e| js_failure("cannot store the node id", &e))?;
+        await_transaction(&tx).await
+    }
+
+    fn transaction(&self, stores: &[&str], write: bool) -> Result<IdbTransaction, StorageError> {
+        let names: Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
+        if !write {
+            return self
+                .db
+                .transaction_with_str_sequence(&names)
+                .map_err(|e| js_failure("cannot start a transaction", &e));
+        }
+        // `db.transaction(names, "readwrite", { durability: "strict" })`: the options are an
+        // unstable web-sys API, so call the method directly. Engines without the option
+        // ignore the dictionary member.
+        let options = Object::new();
+        let _ = Reflect::set(&options, &"durability".into(), &"strict".into());
+        let method = Reflect::get(&self.db, &"transaction".into())
+            .map_err(|e| js_failure("cannot start a transaction", &e))?;
+        match method.dyn_ref::<Function>() {
+            Some(f) => f
+                .call3(&self.db, &names, &"readwrite".into(), &options)
+                .map(|t| t.unchecked_into())
+                .map_err(|e| js_failure("cannot start a transaction", &e)),
+            None => self
+                .db
+                .transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readwrite)
+                .map_err(|e| js_failure("cannot start a transaction", &e)),
+        }
+    }
+}
+
+/// `indexedDB` of this global (window, worker, or Node.js with `fake-indexeddb/auto`).
+fn factory() -> Result<IdbFactory, StorageError> {
+    let f = Reflect::get(&js_sys::global(), &"indexedDB".into()).unwrap_or(JsValue::UNDEFINED);
+    if f.is_undefined() || f.is_null() {
+        return Err(StorageError::new("IndexedDB is not available here"));
+    }
+    Ok(f.unchecked_into())
+}
+
+fn encode<T: serde::Serialize>(v: &T) -> Result<JsValue, StorageError> {
+    let bytes = postcard::to_allocvec(v).map_err(|e| StorageError::new(format!("cannot encode a record: {e}")))?;
+    Ok(Uint8Array::from(&bytes[..]).into())
+}
+
+fn hint_key(intended: &NodeId, key: &Bytes) -> Result<String, StorageError> {
+    postcard::to_allocvec(&(intended, key))
+        .map(|b| hex(&b))
+        .map_err(|e| StorageError::new(format!("cannot encode a hint key: {e}")))
+}
+
+fn hex(b: &[u8]) -> String {
+    const D: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push(D[(x >> 4) as usize] as char);
+        s.push(D[(x & 15) as usize] as char);
+    }
+    s
+}
+
+fn bytes_of(v: &JsValue) -> Option<Vec<u8>> {
+    v.dyn_ref::<Uint8Array>().map(|a| a.to_vec()).or_else(|| {
+        // A record stored by another realm (or a structured-clone polyfill) may not pass
+        // `instanceof Uint8Array`; accept anything array-like of bytes.
+        (!v.is_undefined() && !v.is_null() && Reflect::has(v, &"byteLength".into()).unwrap_or(false))
+            .then(|| Uint8Array::new(v).to_vec())
+    })
+}
+
+fn records(v: &JsValue) -> Vec<Vec<u8>> {
+    match v.dyn_ref::<Array>() {
+        Some(a) => a.iter().filter_map(|r| bytes_of(&r)).collect(),
+        None => Vec::new(),
+    }
+}
+
+/// A failed IndexedDB call or request, classifying a full quota.
+fn js_failure(what: &str, e: &JsValue) -> StorageError {
+    let name = Reflect::get(e, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
+    StorageError {
+        reason: format!("{what}: {}{}", if name.is_empty() { String::new() } else { format!("{name}: ") }, describe(e)),
+        quota_exceeded: name == "QuotaExceededError",
+    }
+}
+
+fn web_sys_console_warn(msg: &str) {
+    if let Ok(console) = Reflect::get(&js_sys::global(), &"console".into()) {
+        if let Ok(warn) = Reflect::get(&console, &"warn".into()) {
+            if let Some(f) = warn.dyn_ref::<Function>() {
+                let _ = f.call1(&console, &msg.into());
+            }
+        }
+    }
+}
+
+/// Resolve with the request's result once it succeeds, or fail with its error. The
+/// handlers are removed once it settled, so nothing leaks.
+async fn await_request(req: &IdbRequest) -> Result<JsValue, JsValue> {
+    let mut settle = None;
+    let promise = Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
+    let Some((resolve, reject)) = settle else {
+        return Err(JsValue::from_str("promise executor did not run"));
+    };
+    let on_ok = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+        let _ = resolve.call0(&JsValue::NULL);
+    });
+    let on_err = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+        let _ = reject.call0(&JsValue::NULL);
+    });
+    req.set_onsuccess(Some(on_ok.as_ref().unchecked_ref()));
+    req.set_onerror(Some(on_err.as_ref().unchecked_ref()));
+    let settled = JsFuture::from(promise).await;
+    req.set_onsuccess(None);
+    req.set_onerror(None);
+    drop((on_ok, on_err));
+    match settled {
+        Ok(_) => req.result(),
+        Err(_) => Err(req.error().map(JsValue::from).unwrap_or_else(|e| e)),
+    }
+}
+
+/// Resolve once the transaction committed; fail if it aborted (with the quota flag when the
+/// abort was a `QuotaExceededError`).
+async fn await_transaction(tx: &IdbTransaction) -> Result<(), StorageError> {
+    let mut settle = None;
+    let promise = Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
+    let Some((resolve, reject)) = settle else {
+        return Err(StorageError::new("promise executor did not run"));
+    };
+    let on_ok = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+        let _ = resolve.call0(&JsValue::NULL);
+    });
+    let on_abort = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+        let _ = reject.call0(&JsValue::NULL);
+    });
+    tx.set_oncomplete(Some(on_ok.as_ref().unchecked_ref()));
+    tx.set_onabort(Some(on_abort.as_ref().unchecked_ref()));
+    let settled = JsFuture::from(promise).await;
+    tx.set_oncomplete(None);
+    tx.set_onabort(None);
+    drop((on_ok, on_abort));
+    match settled {
+        Ok(_) => Ok(()),
+        Err(_) => match tx.error() {
+            Some(e) => Err(js_failure("the transaction aborted", &e.into())),
+            None => Err(StorageError::new("the transaction was aborted")),
+        },
+    }
+}
