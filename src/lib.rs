@@ -2,3 +2,5 @@ pub mod core;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod relay;
 pub mod sim;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;

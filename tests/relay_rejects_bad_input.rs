@@ -61,6 +61,15 @@ async fn data_before_hello_is_a_bad_hello() {
 }
 
 #[tokio::test]
+async fn no_hello_in_time_is_a_bad_hello() {
+    let relay = relay_with(|c| c.hello_timeout = std::time::Duration::from_millis(200)).await;
+    let mut c = Client::connect(&relay).await;
+    let error = c.control().await;
+    assert_eq!(error_code(&error), Some(ErrorCode::BadHello));
+    assert_eq!(c.closed().await.0, 4002);
+}
+
+#[tokio::test]
 async fn malformed_frames_are_dropped_counted_and_answered() {
     let relay = relay().await;
     let (mut a, mut b) = pair(&relay).await;

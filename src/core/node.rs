@@ -154,11 +154,21 @@ impl Node {
             view.merge_member(&m.node, info);
         }
         view.install_ring(RingState { epoch: 1, ring });
-        let capacity = members
-            .iter()
-            .find(|m| m.node == id)
-            .map_or(1, |m| m.capacity.max(1));
-        let seeds = members.iter().map(|m| m.node.clone()).collect();
+        Node::with_view(id, config, view, seed, restored)
+    }
+
+    /// A node of a statically configured cluster whose view (members and ring) the host
+    /// prepared once for every node (large simulations).
+    pub fn with_view(
+        id: NodeId,
+        config: Config,
+        view: Membership,
+        seed: u64,
+        restored: Snapshot,
+    ) -> Result<Node, Error> {
+        check_config(&config)?;
+        let capacity = view.get(&id).map_or(1, |i| i.capacity.max(1));
+        let seeds = view.members().keys().cloned().collect();
         Node::build(id, config, view, seeds, capacity, seed, restored)
     }
 

@@ -7,8 +7,9 @@
 use crate::core::rng::Rng;
 use crate::core::{
     AdminRequest, BatchId, Bytes, ClientReply, ClientRequest, Config, Error, Event, Input, Member,
-    MemoryStore, Message, Node, NodeId, Output, ReqId, StoreOp,
+    Membership, MemoryStore, Message, Node, NodeId, Output, ReqId, Ring, Status, StoreOp,
 };
+use crate::core::membership::{MemberInfo, RingState};
 use std::collections::{BTreeMap, VecDeque};
 
 /// Virtual time starts here, so that nodes with a negative clock skew stay above zero.
@@ -141,6 +142,11 @@ pub struct Cluster {
     trace: Option<Vec<TraceEvent>>,
     pub messages_sent: u64,
     pub messages_dropped: u64,
+    /// A prepared view for every static node (see `with_view`).
+    view: Option<Membership>,
+    /// Count encoded bytes per message kind (costs an encode per message; off by default).
+    pub count_bytes: bool,
+    pub bytes_by_kind: BTreeMap<&'static str, (u64, u64)>,
 }
 
 impl Cluster {
@@ -171,6 +177,9 @@ impl Cluster {
             trace: None,
             messages_sent: 0,
             messages_dropped: 0,
+            view: None,
+            count_bytes: false,
+            bytes_by_kind: BTreeMap::new(),
             rng: rng.fork(),
         };
         for (i, name) in names.iter().enumerate() {
@@ -191,6 +200,52 @@ impl Cluster {
             cluster.start_node(i);
         }
         cluster
+    }
+
+    /// `n` nodes named n0, n1, ... sharing one prepared view (every node valid, the ring
+    /// claimed once): for simulations of thousands of nodes.
+    pub fn with_view(seed: u64, n: usize, config: Config, net: NetConfig) -> Cluster {
+        let names: Vec<String> = (0..n).map(|i| format!("n{i}")).collect();
+        let members: Vec<Member> = names.iter().map(|s| Member::new(s.as_str(), 1)).collect();
+        let mut view = Membership::new();
+        for m in &members {
+            let info = MemberInfo {
+                version: 1,
+                status: Status::Valid,
+                capacity: 1,
+            };
+            view.merge_member(&m.node, info);
+        }
+        if let Ok(ring) = Ring::claim(config.q, None, &members, config.n) {
+            view.install_ring(RingState { epoch: 1, ring });
+        }
+        let mut cluster = Cluster::new(seed, &[], config, net);
+        cluster.view = Some(view);
+        cluster.members = members;
+        for name in &names {
+            cluster.add_static(name);
+        }
+        cluster
+    }
+
+    fn add_static(&mut self, name: &str) {
+        let i = self.nodes.len();
+        let id = NodeId::new(name);
+        self.index.insert(id.clone(), i);
+        self.side.push(0);
+        self.nodes.push(SimNode {
+            id,
+            node: None,
+            store: MemoryStore::first_run(),
+            unpersisted: VecDeque::new(),
+            last_persist_at: 0,
+            incarnation: 0,
+            skew_ms: 0,
+            timer_at: None,
+            joined_via: None,
+            capacity: 1,
+        });
+        self.start_node(i);
     }
 
     /// `n` nodes named n0, n1, ...
@@ -286,7 +341,10 @@ impl Cluster {
         let snapshot = self.nodes[i].store.snapshot();
         let id = self.nodes[i].id.clone();
         let node = match &self.nodes[i].joined_via {
-            None => Node::new(id, self.config.clone(), &self.members, seed, snapshot),
+            None => match &self.view {
+                Some(view) => Node::with_view(id, self.config.clone(), view.clone(), seed, snapshot),
+                None => Node::new(id, self.config.clone(), &self.members, seed, snapshot),
+            },
             Some(seeds) => Node::join(
                 id,
                 self.config.clone(),
@@ -493,6 +551,11 @@ impl Cluster {
     fn send(&mut self, from: usize, to: NodeId, msg: Message) {
         self.messages_sent += 1;
         let kind = msg.kind();
+        if self.count_bytes {
+            let e = self.bytes_by_kind.entry(kind).or_insert((0, 0));
+            e.0 += 1;
+            e.1 += msg.encode().len() as u64;
+        }
         let Some(&dest) = self.index.get(&to) else {
             self.messages_dropped += 1;
             return;

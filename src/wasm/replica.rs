@@ -1,0 +1,1115 @@
+//! The `Replica` class JavaScript sees (the package's `js/index.js` wraps it) and the host
+//! run loop around one `core::Node` (the README's "run loop", event-driven instead of a
+//! loop, so the page is never blocked):
+//!
+//! - a relay frame → `Message::decode` → `Input::Message` (a frame that does not decode is
+//!   counted in `stats().badFrames` and dropped);
+//! - an API call → `Input::Client` with a fresh `ReqId`; its `Output::Reply` settles the
+//!   call's promise;
+//! - `Output::Send` → a unicast relay frame; `Output::Persist` → one storage transaction, then
+//!   `Input::PersistDone` or `Input::PersistFailed` (memory storage answers at once);
+//! - `Output::Event` → the JS listener;
+//! - `next_deadline()` → a `setTimeout`, then `Input::Tick`.
+//!
+//! Every input is handled to completion in one JS task, and JS callbacks (listeners, promise
+//! settlements) run only after the host's state is released, so a listener may call back
+//! into the replica.
+
+use super::errors::{self, closed, from_core, invalid, js_error};
+use super::storage::{StorageError, Store};
+use super::storage_idb::IdbStore;
+use super::storage_memory::MemoryEngine;
+use super::transport::{Relay, RelayEvent};
+use super::values::{context_from_js, context_to_js, key_to_bytes, key_to_js, value_from_bytes, value_to_bytes};
+use super::{now_ms, random_bytes};
+use crate::core::gossip;
+use crate::core::{
+    AdminRequest, ClientReply, ClientRequest, Config, Event, Input, Message, Node, NodeId, Output, ReqId, RequestOptions,
+    Resolved, Snapshot,
+};
+use gloo_timers::future::TimeoutFuture;
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use serde::Serialize;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::{Rc, Weak};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, spawn_local};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(f: &Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+}
+
+/// How long `Replica.open` waits for the relay's welcome and a ring, by default.
+const OPEN_TIMEOUT_MS: u64 = 15_000;
+/// Reconnection backoff after the relay connection dropped.
+const RECONNECT_MIN_MS: u32 = 250;
+const RECONNECT_MAX_MS: u32 = 10_000;
+
+/// `Replica.open` options, checked.
+struct Options {
+    cluster: String,
+    relay: String,
+    storage: &'static str,
+    name: Option<String>,
+    db_name: Option<String>,
+    seeds: Vec<NodeId>,
+    capacity: u32,
+    config: Config,
+    open_timeout_ms: u64,
+}
+
+#[derive(Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HostStats {
+    frames_in: u64,
+    frames_out: u64,
+    frames_unsent: u64,
+    bad_frames: u64,
+    relay_errors: u64,
+    reconnects: u64,
+    persist_failures: u64,
+}
+
+enum Effect {
+    Settle(Function, JsValue),
+    Emit(Function, JsValue),
+}
+
+struct Pending {
+    resolve: Function,
+    reject: Function,
+}
+
+struct Host {
+    me: Weak<RefCell<Host>>,
+    id: NodeId,
+    cluster: String,
+    relay_url: String,
+    node: Option<Node>,
+    store: Store,
+    relay: Option<Relay>,
+    connected: bool,
+    /// While connecting: settles the wait for the welcome with the peers, or an error.
+    welcome: Option<Pending>,
+    reconnect_delay_ms: u32,
+    replies: BTreeMap<ReqId, Pending>,
+    next_req: ReqId,
+    /// The deadline the timer is armed for, and its handle.
+    timer: Option<(u64, JsValue)>,
+    tick: Option<Closure<dyn FnMut()>>,
+    listener: Option<Function>,
+    closed: bool,
+    persists_in_flight: usize,
+    stats: HostStats,
+}
+
+type Shared = Rc<RefCell<Host>>;
+
+/// One node of a ringlet cluster running in this page or process.
+#[wasm_bindgen(js_name = WasmReplica)]
+pub struct Replica {
+    host: Shared,
+}
+
+#[wasm_bindgen(js_class = WasmReplica)]
+impl Replica {
+    /// Open a node and join the cluster through the relay. Resolves once the node knows the
+    /// ring; rejects with a typed error (`INVALID_ARGUMENT`, `TIMEOUT`, `RELAY_FAILED`,
+    /// `NODE_ID_IN_USE`, `STORAGE_FAILED`).
+    pub async fn open(options: JsValue) -> Result<Replica, JsValue> {
+        let opts = parse_options(&options)?;
+        let deadline = now_ms() + opts.open_timeout_ms;
+        let (store, id, snapshot) = open_storage(&opts).await?;
+        let host: Shared = Rc::new_cyclic(|me: &Weak<RefCell<Host>>| {
+            let weak = me.clone();
+            let tick = Closure::<dyn FnMut()>::new(move || {
+                if let Some(h) = weak.upgrade() {
+                    h.borrow_mut().timer = None;
+                    feed(&h, Input::Tick);
+                }
+            });
+            RefCell::new(Host {
+                me: me.clone(),
+                id: id.clone(),
+                cluster: opts.cluster.clone(),
+                relay_url: opts.relay.clone(),
+                node: None,
+                store,
+                relay: None,
+                connected: false,
+                welcome: None,
+                reconnect_delay_ms: RECONNECT_MIN_MS,
+                replies: BTreeMap::new(),
+                next_req: 1,
+                timer: None,
+                tick: Some(tick),
+                listener: None,
+                closed: false,
+                persists_in_flight: 0,
+                stats: HostStats::default(),
+            })
+        });
+        let replica = Replica { host };
+        match replica.join(opts, id, snapshot, deadline).await {
+            Ok(()) => Ok(replica),
+            Err(e) => {
+                replica.shutdown();
+                replica.host.borrow().store.close();
+                Err(e)
+            }
+        }
+    }
+
+    async fn join(&self, opts: Options, id: NodeId, snapshot: Snapshot, deadline: u64) -> Result<(), JsValue> {
+        let peers = connect_until_welcome(&self.host, deadline).await?;
+        let mut seeds: BTreeSet<NodeId> = peers.iter().map(|p| NodeId::new(p)).collect();
+        seeds.extend(opts.seeds.iter().cloned());
+        seeds.remove(&id);
+        let seeds: Vec<NodeId> = seeds.into_iter().collect();
+        let seed = u64::from_le_bytes(random_bytes::<8>());
+        let node = Node::join(id, opts.config, opts.capacity, &seeds, seed, snapshot).map_err(|e| from_core(&e))?;
+        self.host.borrow_mut().node = Some(node);
+        feed(&self.host, Input::Tick);
+        loop {
+            {
+                let h = self.host.borrow();
+                if h.closed {
+                    return Err(closed());
+                }
+                if h.node.as_ref().is_some_and(|n| n.ring().is_some()) {
+                    return Ok(());
+                }
+            }
+            if now_ms() >= deadline {
+                return Err(js_error(
+                    errors::TIMEOUT,
+                    "the node did not learn the cluster's ring in time (are the seeds reachable?)",
+                ));
+            }
+            TimeoutFuture::new(20).await;
+        }
+    }
+
+    /// This node's id.
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> String {
+        self.host.borrow().id.to_string()
+    }
+
+    /// The storage engine in use: `"memory"` or `"indexeddb"`.
+    #[wasm_bindgen(getter)]
+    pub fn storage(&self) -> String {
+        self.host.borrow().store.kind().to_string()
+    }
+
+    /// Every event goes to this one function (the JS wrapper dispatches by `type`).
+    #[wasm_bindgen(js_name = setListener)]
+    pub fn set_listener(&self, listener: Option<Function>) {
+        self.host.borrow_mut().listener = listener;
+    }
+
+    /// Every sibling of `key` with the context to write back: `{ values, context }`.
+    pub fn get(&self, key: JsValue, options: JsValue) -> Promise {
+        self.call(|| {
+            let key = key_to_bytes(&key)?;
+            let options = request_options(&options, &["r", "timeoutMs"])?;
+            Ok(Input::Client {
+                id: 0,
+                request: ClientRequest::Get { key, options },
+            })
+        })
+    }
+
+    /// Write `value`; `options.context` supersedes what that get returned. Resolves with
+    /// `{ context }` of the new version.
+    pub fn put(&self, key: JsValue, value: JsValue, options: JsValue) -> Promise {
+        self.call(|| {
+            let key = key_to_bytes(&key)?;
+            let value = crate::core::Bytes::new(&value_to_bytes(&value)?);
+            let context = context_from_js(&get(&options, "context"))?;
+            let options = request_options(&options, &["w", "durable", "timeoutMs", "context"])?;
+            Ok(Input::Client {
+                id: 0,
+                request: ClientRequest::Put {
+                    key,
+                    value,
+                    context,
+                    options,
+                },
+            })
+        })
+    }
+
+    /// Delete `key` (a tombstone that supersedes what `options.context` covers).
+    pub fn delete(&self, key: JsValue, options: JsValue) -> Promise {
+        self.call(|| {
+            let key = key_to_bytes(&key)?;
+            let context = context_from_js(&get(&options, "context"))?;
+            let options = request_options(&options, &["w", "durable", "timeoutMs", "context"])?;
+            Ok(Input::Client {
+                id: 0,
+                request: ClientRequest::Delete { key, context, options },
+            })
+        })
+    }
+
+    /// Ask to leave the cluster: partitions move away, then the node holds nothing.
+    pub fn leave(&self) -> Promise {
+        self.call(|| {
+            Ok(Input::Admin {
+                id: 0,
+                request: AdminRequest::Leave,
+            })
+        })
+    }
+
+    /// The members this node knows: `[{ node, status, capacity, up, self }]`.
+    pub fn members(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.host.borrow().members())
+    }
+
+    /// The ring in force: `{ epoch, q, owners, partitions }` (`null` before joining).
+    pub fn ring(&self) -> Result<JsValue, JsValue> {
+        let h = self.host.borrow();
+        let Some(state) = h.node.as_ref().and_then(|n| n.membership().ring_state()) else {
+            return Ok(JsValue::NULL);
+        };
+        let owners: Vec<String> = state.ring.owners().iter().map(|o| o.to_string()).collect();
+        let partitions: BTreeMap<String, u32> = state.ring.load().into_iter().map(|(n, c)| (n.to_string(), c)).collect();
+        to_js(&RingView {
+            epoch: state.epoch,
+            q: state.ring.q(),
+            owners,
+            partitions,
+        })
+    }
+
+    /// The preference list of `key`: the N primaries first, then the fallbacks.
+    pub fn preflist(&self, key: JsValue) -> Result<JsValue, JsValue> {
+        let key = key_to_bytes(&key)?;
+        let h = self.host.borrow();
+        let list: Vec<String> = h
+            .node
+            .as_ref()
+            .and_then(|n| n.ring())
+            .map(|r| r.preflist_for_key(&key).iter().map(|n| n.to_string()).collect())
+            .unwrap_or_default();
+        to_js(&list)
+    }
+
+    /// Counters: requests, hints held, repairs, frames, storage.
+    pub fn stats(&self) -> Result<JsValue, JsValue> {
+        let h = self.host.borrow();
+        let core = h.node.as_ref().map(|n| n.stats().clone()).unwrap_or_default();
+        let view = StatsView {
+            node: h.id.to_string(),
+            storage: h.store.kind(),
+            connected: h.connected && !h.closed,
+            gets: core.gets,
+            puts: core.puts,
+            forwarded: core.forwarded,
+            quorum_failures: core.quorum_failures,
+            read_repairs: core.read_repairs,
+            hints_stored: core.hints_stored,
+            hints_delivered: core.hints_delivered,
+            hints_held: h.node.as_ref().map_or(0, |n| n.hints().count()),
+            keys_held: h.node.as_ref().map_or(0, |n| n.objects().count()),
+            keys_transferred: core.keys_transferred,
+            messages_in: core.messages_in,
+            persist_batches: core.persist_batches,
+            requests_in_flight: h.node.as_ref().map_or(0, |n| n.requests_in_flight()),
+            corrupt_records: match &h.store {
+                Store::IndexedDb(db) => db.corrupt_records(),
+                Store::Memory(_) => 0,
+            },
+            host: &h.stats,
+        };
+        to_js(&view)
+    }
+
+    /// Close the node: pending calls reject with `CLOSED`, the relay connection closes, and
+    /// the promise resolves once storage has finished the batches in flight.
+    pub fn close(&self) -> Promise {
+        self.shutdown();
+        let host = self.host.clone();
+        future_to_promise(async move {
+            for _ in 0..250 {
+                if host.borrow().persists_in_flight == 0 {
+                    break;
+                }
+                TimeoutFuture::new(20).await;
+            }
+            host.borrow().store.close();
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Test hook: send raw bytes to the relay as one binary frame.
+    #[wasm_bindgen(js_name = sendRawFrame)]
+    pub fn send_raw_frame(&self, bytes: &[u8]) -> bool {
+        self.host.borrow().relay.as_ref().is_some_and(|r| r.send_raw(bytes))
+    }
+
+    /// Test hook: the next persist batch fails (as a full quota when `quota_exceeded`).
+    #[wasm_bindgen(js_name = failNextPersist)]
+    pub fn fail_next_persist(&self, quota_exceeded: bool) {
+        self.host.borrow().store.fail_next_batch(0, quota_exceeded);
+    }
+}
+
+impl Replica {
+    /// Submit a request built by `make` (its id is filled in) and return its promise.
+    fn call(&self, make: impl FnOnce() -> Result<Input, JsValue>) -> Promise {
+        let mut settle = None;
+        let promise = Promise::new(&mut |resolve, reject| settle = Some(Pending { resolve, reject }));
+        let Some(pending) = settle else {
+            return promise;
+        };
+        let input = match make() {
+            Ok(i) => i,
+            Err(e) => {
+                let _ = pending.reject.call1(&JsValue::NULL, &e);
+                return promise;
+            }
+        };
+        let input = {
+            let mut h = self.host.borrow_mut();
+            if h.closed || h.node.is_none() {
+                drop(h);
+                let _ = pending.reject.call1(&JsValue::NULL, &closed());
+                return promise;
+            }
+            let id = h.next_req;
+            h.next_req += 1;
+            h.replies.insert(id, pending);
+            match input {
+                Input::Client { request, .. } => Input::Client { id, request },
+                Input::Admin { request, .. } => Input::Admin { id, request },
+                other => other,
+            }
+        };
+        feed(&self.host, input);
+        promise
+    }
+
+    /// Stop everything now (synchronously): pending calls reject with `CLOSED`.
+    fn shutdown(&self) {
+        let (pending, welcome, relay) = {
+            let mut h = self.host.borrow_mut();
+            if h.closed {
+                return;
+            }
+            h.closed = true;
+            h.connected = false;
+            if let Some((_, handle)) = h.timer.take() {
+                clear_timeout(&handle);
+            }
+            h.node = None;
+            h.listener = None;
+            (std::mem::take(&mut h.replies), h.welcome.take(), h.relay.take())
+        };
+        for p in pending.into_values().chain(welcome) {
+            let _ = p.reject.call1(&JsValue::NULL, &closed());
+        }
+        if let Some(r) = relay {
+            // Close now, but free the socket's callbacks only after the current JS task:
+            // `close()` may be called from inside one of them (a listener).
+            r.close();
+            spawn_local(async move { drop(r) });
+        }
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        // The JS object was freed: nothing can call this node any more.
+        self.shutdown();
+        if let Ok(mut h) = self.host.try_borrow_mut() {
+            h.tick = None;
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct MemberView {
+    node: String,
+    status: &'static str,
+    capacity: u32,
+    up: bool,
+    #[serde(rename = "self")]
+    is_self: bool,
+}
+
+#[derive(Serialize)]
+struct RingView {
+    epoch: u64,
+    q: u32,
+    owners: Vec<String>,
+    partitions: BTreeMap<String, u32>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatsView<'a> {
+    node: String,
+    storage: &'static str,
+    connected: bool,
+    gets: u64,
+    puts: u64,
+    forwarded: u64,
+    quorum_failures: u64,
+    read_repairs: u64,
+    hints_stored: u64,
+    hints_delivered: u64,
+    hints_held: usize,
+    keys_held: usize,
+    keys_transferred: u64,
+    messages_in: u64,
+    persist_batches: u64,
+    requests_in_flight: usize,
+    corrupt_records: u64,
+    #[serde(flatten)]
+    host: &'a HostStats,
+}
+
+impl Host {
+    fn members(&self) -> Vec<MemberView> {
+        let Some(node) = &self.node else {
+            return Vec::new();
+        };
+        let down = node.down_peers();
+        node.membership()
+            .members()
+            .iter()
+            .map(|(n, info)| MemberView {
+                node: n.to_string(),
+                status: info.status.name(),
+                capacity: info.capacity,
+                up: !down.contains(n),
+                is_self: *n == self.id,
+            })
+            .collect()
+    }
+
+    /// Handle `input` and everything it leads to (memory persists answer at once), carry out
+    /// the outputs, and re-arm the timer. JS callbacks are returned, not run.
+    fn step(&mut self, input: Input, fx: &mut Vec<Effect>) {
+        let mut inbox = vec![input];
+        while let Some(input) = inbox.pop() {
+            let Some(node) = self.node.as_mut() else {
+                return;
+            };
+            node.handle(now_ms(), input);
+            let outs: Vec<Output> = std::iter::from_fn(|| node.poll()).collect();
+            for out in outs {
+                match out {
+                    Output::Send { to, msg } => self.send(&to, &msg),
+                    Output::Persist { batch, ops } => match &self.store {
+                        Store::Memory(m) => inbox.insert(
+                            0,
+                            match m.apply(&ops) {
+                                Ok(()) => Input::PersistDone { batch },
+                                Err(e) => self.persist_failed(batch, e),
+                            },
+                        ),
+                        Store::IndexedDb(_) => self.persist_async(batch, ops),
+                    },
+                    Output::Reply { id, result } => {
+                        if let Some(p) = self.replies.remove(&id) {
+                            match result {
+                                Ok(reply) => fx.push(Effect::Settle(p.resolve, reply_to_js(reply))),
+                                Err(e) => fx.push(Effect::Settle(p.reject, from_core(&e))),
+                            }
+                        }
+                    }
+                    Output::Event(e) => {
+                        if let Some(l) = &self.listener {
+                            let ev = self.event_to_js(&e);
+                            fx.push(Effect::Emit(l.clone(), ev));
+                        }
+                    }
+                }
+            }
+        }
+        self.arm_timer();
+    }
+
+    fn persist_failed(&mut self, batch: u64, e: StorageError) -> Input {
+        self.stats.persist_failures += 1;
+        Input::PersistFailed {
+            batch,
+            reason: e.reason,
+            quota_exceeded: e.quota_exceeded,
+        }
+    }
+
+    /// Start the batch's transaction now (so transactions are created, and applied, in
+    /// batch order) and feed its outcome back when it settles.
+    fn persist_async(&mut self, batch: u64, ops: Vec<crate::core::StoreOp>) {
+        self.persists_in_flight += 1;
+        let store = self.store.clone();
+        let weak = self.me.clone();
+        spawn_local(async move {
+            let result = store.apply(&ops).await;
+            let Some(h) = weak.upgrade() else {
+                return;
+            };
+            let input = {
+                let mut host = h.borrow_mut();
+                host.persists_in_flight -= 1;
+                match result {
+                    Ok(()) => Input::PersistDone { batch },
+                    Err(e) => host.persist_failed(batch, e),
+                }
+            };
+            feed(&h, input);
+        });
+    }
+
+    fn send(&mut self, to: &NodeId, msg: &Message) {
+        let sent = self.connected && self.relay.as_ref().is_some_and(|r| r.send_to(to.as_str(), &msg.encode()));
+        if sent {
+            self.stats.frames_out += 1;
+        } else {
+            // The core treats the network as lossy: an unsent frame is a lost message.
+            self.stats.frames_unsent += 1;
+        }
+    }
+
+    fn arm_timer(&mut self) {
+        let deadline = if self.closed { None } else { self.node.as_ref().and_then(|n| n.next_deadline()) };
+        if self.timer.as_ref().map(|t| t.0) == deadline {
+            return;
+        }
+        if let Some((_, handle)) = self.timer.take() {
+            clear_timeout(&handle);
+        }
+        if let (Some(at), Some(tick)) = (deadline, &self.tick) {
+            let delay = at.saturating_sub(now_ms()).min(i32::MAX as u64) as f64;
+            let handle = set_timeout(tick.as_ref().unchecked_ref(), delay);
+            self.timer = Some((at, handle));
+        }
+    }
+
+    /// Nudge a node that knows no ring yet: open a gossip exchange with `peer` (the core
+    /// only gossips with the seeds it was given, and a relay `joined` notice may name a
+    /// better one).
+    fn kick(&mut self, peer: &str) {
+        let Some(node) = &self.node else {
+            return;
+        };
+        if node.ring().is_some() || peer == self.id.as_str() {
+            return;
+        }
+        let msg = Message::Gossip {
+            msg: gossip::open(node.membership()),
+            rumors: Vec::new(),
+        };
+        self.send(&NodeId::new(peer), &msg);
+    }
+
+    fn event_to_js(&self, e: &Event) -> JsValue {
+        let o = Object::new();
+        let set = |k: &str, v: JsValue| {
+            let _ = Reflect::set(&o, &k.into(), &v);
+        };
+        let kind = match e {
+            Event::NodeUp(n) => {
+                set("node", n.as_str().into());
+                "nodeup"
+            }
+            Event::NodeDown(n) => {
+                set("node", n.as_str().into());
+                "nodedown"
+            }
+            Event::SiblingsDetected { key, count } => {
+                set("key", key_to_js(key.as_slice()));
+                set("count", (*count as f64).into());
+                "siblings"
+            }
+            Event::ReadRepair { key, to } => {
+                set("key", key_to_js(key.as_slice()));
+                set("to", to.iter().map(|n| JsValue::from_str(n.as_str())).collect::<Array>().into());
+                "readrepair"
+            }
+            Event::HintStored { key, intended } => {
+                set("key", key_to_js(key.as_slice()));
+                set("node", intended.as_str().into());
+                "hintstored"
+            }
+            Event::HintDelivered { key, to } => {
+                set("key", key_to_js(key.as_slice()));
+                set("node", to.as_str().into());
+                "hintdelivered"
+            }
+            Event::MembershipChanged => {
+                set("members", to_js(&self.members()).unwrap_or(JsValue::NULL));
+                "membership"
+            }
+            Event::RingChanged { epoch } => {
+                set("epoch", (*epoch as f64).into());
+                "ring"
+            }
+            // Events added to the core later reach JS too, described.
+            other => {
+                set("detail", format!("{other:?}").into());
+                "other"
+            }
+        };
+        set("type", kind.into());
+        o.into()
+    }
+
+    fn host_event(&self, kind: &str, node: Option<&str>, fx: &mut Vec<Effect>) {
+        if let Some(l) = &self.listener {
+            let o = Object::new();
+            let _ = Reflect::set(&o, &"type".into(), &kind.into());
+            if let Some(n) = node {
+                let _ = Reflect::set(&o, &"node".into(), &n.into());
+            }
+            fx.push(Effect::Emit(l.clone(), o.into()));
+        }
+    }
+}
+
+/// Feed one input and run what it leads to, then the JS callbacks.
+fn feed(host: &Shared, input: Input) {
+    let mut fx = Vec::new();
+    host.borrow_mut().step(input, &mut fx);
+    run(fx);
+}
+
+fn run(fx: Vec<Effect>) {
+    for e in fx {
+        match e {
+            Effect::Settle(f, v) => {
+                let _ = f.call1(&JsValue::NULL, &v);
+            }
+            Effect::Emit(f, v) => {
+                // A throwing listener must not break the node.
+                if let Err(err) = f.call1(&JsValue::NULL, &v) {
+                    web_sys_console_error(&err);
+                }
+            }
+        }
+    }
+}
+
+fn web_sys_console_error(err: &JsValue) {
+    if let Ok(console) = Reflect::get(&js_sys::global(), &"console".into()) {
+        if let Ok(f) = Reflect::get(&console, &"error".into()) {
+            if let Some(f) = f.dyn_ref::<Function>() {
+                let _ = f.call2(&console, &"ringlet: an event listener threw".into(), err);
+            }
+        }
+    }
+}
+
+/// Connect to the relay and wait for its welcome (the peers), retrying while the relay
+/// says the id is still in use (a reloaded tab whose old connection has not ended yet).
+async fn connect_until_welcome(host: &Shared, deadline: u64) -> Result<Vec<String>, JsValue> {
+    loop {
+        let mut settle = None;
+        let promise = Promise::new(&mut |resolve, reject| settle = Some(Pending { resolve, reject }));
+        let Some(pending) = settle else {
+            return Err(js_error(errors::RELAY_FAILED, "cannot wait for the relay"));
+        };
+        {
+            let mut h = host.borrow_mut();
+            if h.closed {
+                return Err(closed());
+            }
+            h.welcome = Some(pending);
+            let relay = connect(&h)?;
+            h.relay = Some(relay);
+        }
+        // Give up at the deadline.
+        let weak = Rc::downgrade(host);
+        let wait = deadline.saturating_sub(now_ms()).min(u32::MAX as u64) as u32;
+        spawn_local(async move {
+            TimeoutFuture::new(wait).await;
+            let Some(h) = weak.upgrade() else {
+                return;
+            };
+            let w = h.borrow_mut().welcome.take();
+            if let Some(p) = w {
+                let e = js_error(errors::TIMEOUT, "the relay did not welcome this node in time");
+                let _ = p.reject.call1(&JsValue::NULL, &e);
+            }
+        });
+        match wasm_bindgen_futures::JsFuture::from(promise).await {
+            Ok(peers) => {
+                let peers = peers
+                    .dyn_ref::<Array>()
+                    .map(|a| a.iter().filter_map(|p| p.as_string()).collect())
+                    .unwrap_or_default();
+                return Ok(peers);
+            }
+            Err(e) => {
+                let in_use = Reflect::get(&e, &"code".into()).ok().and_then(|c| c.as_string())
+                    == Some(errors::NODE_ID_IN_USE.to_string());
+                if in_use && now_ms() + 500 < deadline {
+                    TimeoutFuture::new(500).await;
+                    continue;
+                }
+                return Err(e);
+            }
+        }
+    }
+}
+
+fn connect(h: &Host) -> Result<Relay, JsValue> {
+    let weak = h.me.clone();
+    let sink: Rc<dyn Fn(RelayEvent)> = Rc::new(move |ev| {
+        if let Some(h) = weak.upgrade() {
+            on_relay(&h, ev);
+        }
+    });
+    Relay::connect(&h.relay_url, &h.cluster, h.id.as_str(), sink)
+        .map_err(|e| js_error(errors::RELAY_FAILED, format!("cannot connect to the relay {}: {e}", h.relay_url)))
+}
+
+fn on_relay(host: &Shared, ev: RelayEvent) {
+    let mut fx = Vec::new();
+    let mut input = None;
+    {
+        let mut h = host.borrow_mut();
+        if h.closed {
+            return;
+        }
+        match ev {
+            RelayEvent::Frame { from, payload } => {
+                h.stats.frames_in += 1;
+                match Message::decode(&payload) {
+                    Ok(msg) if h.node.is_some() => {
+                        input = Some(Input::Message {
+                            from: NodeId::new(&from),
+                            msg,
+                        })
+                    }
+                    Ok(_) => {}
+                    Err(_) => h.stats.bad_frames += 1,
+                }
+            }
+            RelayEvent::BadFrame => h.stats.bad_frames += 1,
+            RelayEvent::Welcome { peers } => {
+                h.connected = true;
+                h.reconnect_delay_ms = RECONNECT_MIN_MS;
+                match h.welcome.take() {
+                    Some(p) => {
+                        let arr: Array = peers.iter().map(|p| JsValue::from_str(p)).collect();
+                        fx.push(Effect::Settle(p.resolve, arr.into()));
+                    }
+                    None => {
+                        h.stats.reconnects += 1;
+                        h.host_event("connected", None, &mut fx);
+                        for p in &peers {
+                            h.kick(p);
+                        }
+                    }
+                }
+            }
+            RelayEvent::Joined(node) => {
+                h.host_event("peerjoined", Some(&node), &mut fx);
+                h.kick(&node);
+            }
+            RelayEvent::Left(node) => h.host_event("peerleft", Some(&node), &mut fx),
+            RelayEvent::Error { code, message } => {
+                h.stats.relay_errors += 1;
+                if code == "NODE_ID_IN_USE" || code == "BAD_HELLO" {
+                    if let Some(p) = h.welcome.take() {
+                        let c = if code == "BAD_HELLO" { errors::RELAY_FAILED } else { errors::NODE_ID_IN_USE };
+                        let e = js_error(c, format!("the relay refused this node: {code} {message}"));
+                        fx.push(Effect::Settle(p.reject, e));
+                    }
+                }
+            }
+            RelayEvent::Closed { code, reason } => {
+                let was_connected = h.connected;
+                h.connected = false;
+                if let Some(p) = h.welcome.take() {
+                    let e = if code == 4009 {
+                        js_error(errors::NODE_ID_IN_USE, "another live node of the cluster has this id")
+                    } else {
+                        js_error(
+                            errors::RELAY_FAILED,
+                            format!("the relay connection closed before the welcome ({code} {reason})"),
+                        )
+                    };
+                    fx.push(Effect::Settle(p.reject, e));
+                } else {
+                    if was_connected {
+                        h.host_event("disconnected", None, &mut fx);
+                    }
+                    schedule_reconnect(&mut h);
+                }
+            }
+        }
+    }
+    if let Some(i) = input {
+        feed(host, i);
+    }
+    run(fx);
+}
+
+/// Reconnect after a growing delay; the node keeps running meanwhile (its messages are lost,
+/// which the protocol tolerates).
+fn schedule_reconnect(h: &mut Host) {
+    let delay = h.reconnect_delay_ms;
+    h.reconnect_delay_ms = (delay * 2).min(RECONNECT_MAX_MS);
+    let weak = h.me.clone();
+    spawn_local(async move {
+        TimeoutFuture::new(delay).await;
+        let Some(host) = weak.upgrade() else {
+            return;
+        };
+        let mut h = host.borrow_mut();
+        if h.closed || h.connected {
+            return;
+        }
+        match connect(&h) {
+            // The old relay (closed) is dropped here, outside its own callbacks.
+            Ok(r) => h.relay = Some(r),
+            Err(_) => schedule_reconnect(&mut h),
+        }
+    });
+}
+
+fn reply_to_js(reply: ClientReply) -> JsValue {
+    let o = Object::new();
+    match reply {
+        ClientReply::Get { value, context, .. } => {
+            let values: Array = match value {
+                Resolved::Siblings(vs) | Resolved::Set(vs) => vs.iter().map(|v| value_from_bytes(v.as_slice())).collect(),
+                Resolved::Single(v) => v.iter().map(|v| value_from_bytes(v.as_slice())).collect(),
+                Resolved::Counter(n) => std::iter::once(JsValue::from_f64(n as f64)).collect(),
+            };
+            let _ = Reflect::set(&o, &"values".into(), &values);
+            let _ = Reflect::set(&o, &"context".into(), &context_to_js(&context));
+        }
+        ClientReply::Put { context, .. } => {
+            let _ = Reflect::set(&o, &"context".into(), &context_to_js(&context));
+        }
+        ClientReply::Done => return JsValue::UNDEFINED,
+    }
+    o.into()
+}
+
+fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, JsValue> {
+    let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    v.serialize(&ser).map_err(|e| invalid(e.to_string()))
+}
+
+fn get(o: &JsValue, k: &str) -> JsValue {
+    if o.is_object() {
+        Reflect::get(o, &k.into()).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
+/// Options of one request: only `allowed` keys, each of the right type.
+fn request_options(o: &JsValue, allowed: &[&str]) -> Result<RequestOptions, JsValue> {
+    if o.is_undefined() || o.is_null() {
+        return Ok(RequestOptions::default());
+    }
+    if !o.is_object() {
+        return Err(invalid("request options must be an object"));
+    }
+    for k in Object::keys(o.unchecked_ref::<Object>()).iter() {
+        let k = k.as_string().unwrap_or_default();
+        if !allowed.contains(&k.as_str()) {
+            return Err(invalid(format!("unknown option `{k}` (allowed: {})", allowed.join(", "))));
+        }
+    }
+    let mut r = RequestOptions::default();
+    if allowed.contains(&"r") {
+        r.r = opt_int(o, "r", 1, 255)?.map(|v| v as usize);
+    }
+    if allowed.contains(&"w") {
+        r.w = opt_int(o, "w", 1, 255)?.map(|v| v as usize);
+    }
+    r.timeout_ms = opt_int(o, "timeoutMs", 1, 3_600_000)?;
+    let durable = get(o, "durable");
+    if !durable.is_undefined() {
+        r.durable = Some(durable.as_bool().ok_or_else(|| invalid("`durable` must be a boolean"))?);
+    }
+    Ok(r)
+}
+
+/// An optional integer option in `min..=max`.
+fn opt_int(o: &JsValue, k: &str, min: u64, max: u64) -> Result<Option<u64>, JsValue> {
+    let v = get(o, k);
+    if v.is_undefined() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(f) if f.fract() == 0.0 && f >= min as f64 && f <= max as f64 => Ok(Some(f as u64)),
+        _ => Err(invalid(format!("`{k}` must be an integer from {min} to {max}"))),
+    }
+}
+
+fn opt_string(o: &JsValue, k: &str) -> Result<Option<String>, JsValue> {
+    let v = get(o, k);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_string().map(Some).ok_or_else(|| invalid(format!("`{k}` must be a string")))
+}
+
+/// A name the relay accepts as a node id: 1..=64 printable ASCII characters, no spaces.
+fn valid_node_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
+fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
+    if !o.is_object() {
+        return Err(invalid("Replica.open needs an options object"));
+    }
+    const KNOWN: [&str; 15] = [
+        "cluster", "relay", "storage", "n", "r", "w", "q", "seeds", "name", "dbName", "capacity",
+        "timeoutMs", "openTimeoutMs", "maxValueBytes", "gossipIntervalMs",
+    ];
+    for k in Object::keys(o.unchecked_ref::<Object>()).iter() {
+        let k = k.as_string().unwrap_or_default();
+        if !KNOWN.contains(&k.as_str()) {
+            return Err(invalid(format!("unknown option `{k}`")));
+        }
+    }
+    let cluster = opt_string(o, "cluster")?.ok_or_else(|| invalid("`cluster` is required"))?;
+    let cluster_ok = !cluster.is_empty()
+        && cluster.len() <= 64
+        && cluster.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if !cluster_ok {
+        return Err(invalid("`cluster` must be 1 to 64 characters from [A-Za-z0-9_.-]"));
+    }
+    let relay = opt_string(o, "relay")?.ok_or_else(|| invalid("`relay` (the relay's ws:// URL) is required"))?;
+    if !(relay.starts_with("ws://") || relay.starts_with("wss://")) {
+        return Err(invalid("`relay` must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:8080/ws"));
+    }
+    let has_idb = !Reflect::get(&js_sys::global(), &"indexedDB".into()).unwrap_or(JsValue::UNDEFINED).is_undefined();
+    let storage = match opt_string(o, "storage")?.as_deref() {
+        Some("memory") => "memory",
+        Some("indexeddb") => "indexeddb",
+        None if has_idb => "indexeddb",
+        None => "memory",
+        Some(other) => return Err(invalid(format!("`storage` must be \"indexeddb\" or \"memory\", got {other:?}"))),
+    };
+    if storage == "indexeddb" && !has_idb {
+        return Err(js_error(errors::STORAGE_FAILED, "IndexedDB is not available here; use storage: \"memory\""));
+    }
+    let name = opt_string(o, "name")?;
+    if let Some(n) = &name {
+        if !valid_node_name(n) {
+            return Err(invalid("`name` must be 1 to 64 printable ASCII characters without spaces"));
+        }
+    }
+    let db_name = opt_string(o, "dbName")?;
+    let seeds_v = get(o, "seeds");
+    let mut seeds = Vec::new();
+    if !seeds_v.is_undefined() && !seeds_v.is_null() {
+        let arr = seeds_v.dyn_ref::<Array>().ok_or_else(|| invalid("`seeds` must be an array of node ids"))?;
+        for s in arr.iter() {
+            match s.as_string() {
+                Some(s) if valid_node_name(&s) => seeds.push(NodeId::new(&s)),
+                _ => return Err(invalid("`seeds` must be an array of node ids")),
+            }
+        }
+    }
+    let mut config = Config::default();
+    if let Some(n) = opt_int(o, "n", 1, 64)? {
+        config.n = n as usize;
+    }
+    if let Some(r) = opt_int(o, "r", 1, 64)? {
+        config.r = r as usize;
+    } else {
+        config.r = config.r.min(config.n);
+    }
+    if let Some(w) = opt_int(o, "w", 1, 64)? {
+        config.w = w as usize;
+    } else {
+        config.w = config.w.min(config.n);
+    }
+    if config.r > config.n || config.w > config.n {
+        return Err(invalid(format!(
+            "need 1 <= r, w <= n, got n={} r={} w={}",
+            config.n, config.r, config.w
+        )));
+    }
+    if let Some(q) = opt_int(o, "q", 1, 1 << 16)? {
+        if !q.is_power_of_two() {
+            return Err(invalid("`q` must be a power of two"));
+        }
+        config.q = q as u32;
+    }
+    if let Some(t) = opt_int(o, "timeoutMs", 1, 3_600_000)? {
+        config.request_timeout_ms = t;
+    }
+    if let Some(m) = opt_int(o, "maxValueBytes", 1, 64 << 20)? {
+        config.max_value_bytes = m as usize;
+    }
+    if let Some(g) = opt_int(o, "gossipIntervalMs", 10, 3_600_000)? {
+        config.gossip_interval_ms = g;
+    }
+    let capacity = opt_int(o, "capacity", 1, 1_000)?.unwrap_or(1) as u32;
+    let open_timeout_ms = opt_int(o, "openTimeoutMs", 1, 3_600_000)?.unwrap_or(OPEN_TIMEOUT_MS);
+    Ok(Options {
+        cluster,
+        relay,
+        storage,
+        name,
+        db_name,
+        seeds,
+        capacity,
+        config,
+        open_timeout_ms,
+    })
+}
+
+/// A fresh node id: `<prefix>-` and 8 random hex digits.
+fn random_id(prefix: &str) -> String {
+    let b = random_bytes::<4>();
+    format!("{prefix}-{:02x}{:02x}{:02x}{:02x}", b[0], b[1], b[2], b[3])
+}
+
+/// Open the storage and find the node's id and what it stored before.
+async fn open_storage(opts: &Options) -> Result<(Store, NodeId, Snapshot), JsValue> {
+    let fail = |e: StorageError| {
+        let code = if e.quota_exceeded { errors::QUOTA_EXCEEDED } else { errors::STORAGE_FAILED };
+        js_error(code, e)
+    };
+    if opts.storage == "memory" {
+        // A named node may have run before (and lost its memory): it must not reuse dots
+        // under its plain id, so only a random id counts as a first run.
+        let first_run = opts.name.is_none();
+        let id = opts.name.clone().unwrap_or_else(|| random_id("node"));
+        let engine = MemoryEngine::new(first_run);
+        let snapshot = engine.load();
+        return Ok((Store::Memory(Rc::new(engine)), NodeId::new(&id), snapshot));
+    }
+    let db_name = opts
+        .db_name
+        .clone()
+        .unwrap_or_else(|| format!("ringlet/{}/{}", opts.cluster, opts.name.as_deref().unwrap_or("default")));
+    let db = IdbStore::open(&db_name).await.map_err(fail)?;
+    let stored = db.identity().await.map_err(fail)?;
+    let (id, first_run) = match (stored, &opts.name) {
+        (Some(id), _) => (id, false),
+        (None, Some(name)) => (name.clone(), false),
+        (None, None) => (random_id("tab"), true),
+    };
+    if first_run || opts.name.is_some() {
+        db.set_identity(&id).await.map_err(fail)?;
+    }
+    let mut snapshot = db.load().await.map_err(fail)?;
+    if first_run {
+        snapshot.meta.get_or_insert_with(Default::default);
+    }
+    Ok((Store::IndexedDb(Rc::new(db)), NodeId::new(&id), snapshot))
+}
