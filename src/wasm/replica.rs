@@ -20,12 +20,14 @@ use super::storage::{StorageError, Store};
 use super::storage_idb::IdbStore;
 use super::storage_memory::MemoryEngine;
 use super::transport::{Relay, RelayEvent};
-use super::values::{context_from_js, context_to_js, key_to_bytes, key_to_js, value_from_bytes, value_to_bytes};
+use super::values::{
+    context_from_js, context_to_js, key_to_bytes, key_to_js, value_from_bytes, value_to_bytes,
+};
 use super::{now_ms, random_bytes};
 use crate::core::gossip;
 use crate::core::{
-    AdminRequest, ClientReply, ClientRequest, Config, Event, Input, Message, Node, NodeId, Output, ReqId, RequestOptions,
-    Resolved, Snapshot,
+    AdminRequest, ClientReply, ClientRequest, Config, Event, Input, Message, Node, NodeId, Output,
+    ReqId, RequestOptions, Resolved, Snapshot,
 };
 use gloo_timers::future::TimeoutFuture;
 use js_sys::{Array, Function, Object, Promise, Reflect};
@@ -166,14 +168,21 @@ impl Replica {
         }
     }
 
-    async fn join(&self, opts: Options, id: NodeId, snapshot: Snapshot, deadline: u64) -> Result<(), JsValue> {
+    async fn join(
+        &self,
+        opts: Options,
+        id: NodeId,
+        snapshot: Snapshot,
+        deadline: u64,
+    ) -> Result<(), JsValue> {
         let peers = connect_until_welcome(&self.host, deadline).await?;
         let mut seeds: BTreeSet<NodeId> = peers.iter().map(|p| NodeId::new(p)).collect();
         seeds.extend(opts.seeds.iter().cloned());
         seeds.remove(&id);
         let seeds: Vec<NodeId> = seeds.into_iter().collect();
         let seed = u64::from_le_bytes(random_bytes::<8>());
-        let node = Node::join(id, opts.config, opts.capacity, &seeds, seed, snapshot).map_err(|e| from_core(&e))?;
+        let node = Node::join(id, opts.config, opts.capacity, &seeds, seed, snapshot)
+            .map_err(|e| from_core(&e))?;
         self.host.borrow_mut().node = Some(node);
         feed(&self.host, Input::Tick);
         loop {
@@ -254,7 +263,11 @@ impl Replica {
             let options = request_options(&options, &["w", "durable", "timeoutMs", "context"])?;
             Ok(Input::Client {
                 id: 0,
-                request: ClientRequest::Delete { key, context, options },
+                request: ClientRequest::Delete {
+                    key,
+                    context,
+                    options,
+                },
             })
         })
     }
@@ -281,7 +294,12 @@ impl Replica {
             return Ok(JsValue::NULL);
         };
         let owners: Vec<String> = state.ring.owners().iter().map(|o| o.to_string()).collect();
-        let partitions: BTreeMap<String, u32> = state.ring.load().into_iter().map(|(n, c)| (n.to_string(), c)).collect();
+        let partitions: BTreeMap<String, u32> = state
+            .ring
+            .load()
+            .into_iter()
+            .map(|(n, c)| (n.to_string(), c))
+            .collect();
         to_js(&RingView {
             epoch: state.epoch,
             q: state.ring.q(),
@@ -298,7 +316,12 @@ impl Replica {
             .node
             .as_ref()
             .and_then(|n| n.ring())
-            .map(|r| r.preflist_for_key(&key).iter().map(|n| n.to_string()).collect())
+            .map(|r| {
+                r.preflist_for_key(&key)
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect()
+            })
             .unwrap_or_default();
         to_js(&list)
     }
@@ -306,7 +329,11 @@ impl Replica {
     /// Counters: requests, hints held, repairs, frames, storage.
     pub fn stats(&self) -> Result<JsValue, JsValue> {
         let h = self.host.borrow();
-        let core = h.node.as_ref().map(|n| n.stats().clone()).unwrap_or_default();
+        let core = h
+            .node
+            .as_ref()
+            .map(|n| n.stats().clone())
+            .unwrap_or_default();
         let view = StatsView {
             node: h.id.to_string(),
             storage: h.store.kind(),
@@ -353,7 +380,11 @@ impl Replica {
     /// Test hook: send raw bytes to the relay as one binary frame.
     #[wasm_bindgen(js_name = sendRawFrame)]
     pub fn send_raw_frame(&self, bytes: &[u8]) -> bool {
-        self.host.borrow().relay.as_ref().is_some_and(|r| r.send_raw(bytes))
+        self.host
+            .borrow()
+            .relay
+            .as_ref()
+            .is_some_and(|r| r.send_raw(bytes))
     }
 
     /// Test hook: the next persist batch fails (as a full quota when `quota_exceeded`).
@@ -367,7 +398,8 @@ impl Replica {
     /// Submit a request built by `make` (its id is filled in) and return its promise.
     fn call(&self, make: impl FnOnce() -> Result<Input, JsValue>) -> Promise {
         let mut settle = None;
-        let promise = Promise::new(&mut |resolve, reject| settle = Some(Pending { resolve, reject }));
+        let promise =
+            Promise::new(&mut |resolve, reject| settle = Some(Pending { resolve, reject }));
         let Some(pending) = settle else {
             return promise;
         };
@@ -412,7 +444,11 @@ impl Replica {
             }
             h.node = None;
             h.listener = None;
-            (std::mem::take(&mut h.replies), h.welcome.take(), h.relay.take())
+            (
+                std::mem::take(&mut h.replies),
+                h.welcome.take(),
+                h.relay.take(),
+            )
         };
         for p in pending.into_values().chain(welcome) {
             let _ = p.reject.call1(&JsValue::NULL, &closed());
@@ -573,7 +609,11 @@ impl Host {
     }
 
     fn send(&mut self, to: &NodeId, msg: &Message) {
-        let sent = self.connected && self.relay.as_ref().is_some_and(|r| r.send_to(to.as_str(), &msg.encode()));
+        let sent = self.connected
+            && self
+                .relay
+                .as_ref()
+                .is_some_and(|r| r.send_to(to.as_str(), &msg.encode()));
         if sent {
             self.stats.frames_out += 1;
         } else {
@@ -583,7 +623,11 @@ impl Host {
     }
 
     fn arm_timer(&mut self) {
-        let deadline = if self.closed { None } else { self.node.as_ref().and_then(|n| n.next_deadline()) };
+        let deadline = if self.closed {
+            None
+        } else {
+            self.node.as_ref().and_then(|n| n.next_deadline())
+        };
         if self.timer.as_ref().map(|t| t.0) == deadline {
             return;
         }
@@ -635,7 +679,13 @@ impl Host {
             }
             Event::ReadRepair { key, to } => {
                 set("key", key_to_js(key.as_slice()));
-                set("to", to.iter().map(|n| JsValue::from_str(n.as_str())).collect::<Array>().into());
+                set(
+                    "to",
+                    to.iter()
+                        .map(|n| JsValue::from_str(n.as_str()))
+                        .collect::<Array>()
+                        .into(),
+                );
                 "readrepair"
             }
             Event::HintStored { key, intended } => {
@@ -716,7 +766,8 @@ fn web_sys_console_error(err: &JsValue) {
 async fn connect_until_welcome(host: &Shared, deadline: u64) -> Result<Vec<String>, JsValue> {
     loop {
         let mut settle = None;
-        let promise = Promise::new(&mut |resolve, reject| settle = Some(Pending { resolve, reject }));
+        let promise =
+            Promise::new(&mut |resolve, reject| settle = Some(Pending { resolve, reject }));
         let Some(pending) = settle else {
             return Err(js_error(errors::RELAY_FAILED, "cannot wait for the relay"));
         };
@@ -739,7 +790,10 @@ async fn connect_until_welcome(host: &Shared, deadline: u64) -> Result<Vec<Strin
             };
             let w = h.borrow_mut().welcome.take();
             if let Some(p) = w {
-                let e = js_error(errors::TIMEOUT, "the relay did not welcome this node in time");
+                let e = js_error(
+                    errors::TIMEOUT,
+                    "the relay did not welcome this node in time",
+                );
                 let _ = p.reject.call1(&JsValue::NULL, &e);
             }
         });
@@ -752,7 +806,9 @@ async fn connect_until_welcome(host: &Shared, deadline: u64) -> Result<Vec<Strin
                 return Ok(peers);
             }
             Err(e) => {
-                let in_use = Reflect::get(&e, &"code".into()).ok().and_then(|c| c.as_string())
+                let in_use = Reflect::get(&e, &"code".into())
+                    .ok()
+                    .and_then(|c| c.as_string())
                     == Some(errors::NODE_ID_IN_USE.to_string());
                 if in_use && now_ms() + 500 < deadline {
                     TimeoutFuture::new(500).await;
@@ -771,8 +827,12 @@ fn connect(h: &Host) -> Result<Relay, JsValue> {
             on_relay(&h, ev);
         }
     });
-    Relay::connect(&h.relay_url, &h.cluster, h.id.as_str(), sink)
-        .map_err(|e| js_error(errors::RELAY_FAILED, format!("cannot connect to the relay {}: {e}", h.relay_url)))
+    Relay::connect(&h.relay_url, &h.cluster, h.id.as_str(), sink).map_err(|e| {
+        js_error(
+            errors::RELAY_FAILED,
+            format!("cannot connect to the relay {}: {e}", h.relay_url),
+        )
+    })
 }
 
 fn on_relay(host: &Shared, ev: RelayEvent) {
@@ -824,8 +884,13 @@ fn on_relay(host: &Shared, ev: RelayEvent) {
                 h.stats.relay_errors += 1;
                 if code == "NODE_ID_IN_USE" || code == "BAD_HELLO" {
                     if let Some(p) = h.welcome.take() {
-                        let c = if code == "BAD_HELLO" { errors::RELAY_FAILED } else { errors::NODE_ID_IN_USE };
-                        let e = js_error(c, format!("the relay refused this node: {code} {message}"));
+                        let c = if code == "BAD_HELLO" {
+                            errors::RELAY_FAILED
+                        } else {
+                            errors::NODE_ID_IN_USE
+                        };
+                        let e =
+                            js_error(c, format!("the relay refused this node: {code} {message}"));
                         fx.push(Effect::Settle(p.reject, e));
                     }
                 }
@@ -835,11 +900,16 @@ fn on_relay(host: &Shared, ev: RelayEvent) {
                 h.connected = false;
                 if let Some(p) = h.welcome.take() {
                     let e = if code == 4009 {
-                        js_error(errors::NODE_ID_IN_USE, "another live node of the cluster has this id")
+                        js_error(
+                            errors::NODE_ID_IN_USE,
+                            "another live node of the cluster has this id",
+                        )
                     } else {
                         js_error(
                             errors::RELAY_FAILED,
-                            format!("the relay connection closed before the welcome ({code} {reason})"),
+                            format!(
+                                "the relay connection closed before the welcome ({code} {reason})"
+                            ),
                         )
                     };
                     fx.push(Effect::Settle(p.reject, e));
@@ -886,7 +956,9 @@ fn reply_to_js(reply: ClientReply) -> JsValue {
     match reply {
         ClientReply::Get { value, context, .. } => {
             let values: Array = match value {
-                Resolved::Siblings(vs) | Resolved::Set(vs) => vs.iter().map(|v| value_from_bytes(v.as_slice())).collect(),
+                Resolved::Siblings(vs) | Resolved::Set(vs) => {
+                    vs.iter().map(|v| value_from_bytes(v.as_slice())).collect()
+                }
                 Resolved::Single(v) => v.iter().map(|v| value_from_bytes(v.as_slice())).collect(),
                 Resolved::Counter(n) => std::iter::once(JsValue::from_f64(n as f64)).collect(),
             };
@@ -925,7 +997,10 @@ fn request_options(o: &JsValue, allowed: &[&str]) -> Result<RequestOptions, JsVa
     for k in Object::keys(o.unchecked_ref::<Object>()).iter() {
         let k = k.as_string().unwrap_or_default();
         if !allowed.contains(&k.as_str()) {
-            return Err(invalid(format!("unknown option `{k}` (allowed: {})", allowed.join(", "))));
+            return Err(invalid(format!(
+                "unknown option `{k}` (allowed: {})",
+                allowed.join(", ")
+            )));
         }
     }
     let mut r = RequestOptions::default();
@@ -938,7 +1013,11 @@ fn request_options(o: &JsValue, allowed: &[&str]) -> Result<RequestOptions, JsVa
     r.timeout_ms = opt_int(o, "timeoutMs", 1, 3_600_000)?;
     let durable = get(o, "durable");
     if !durable.is_undefined() {
-        r.durable = Some(durable.as_bool().ok_or_else(|| invalid("`durable` must be a boolean"))?);
+        r.durable = Some(
+            durable
+                .as_bool()
+                .ok_or_else(|| invalid("`durable` must be a boolean"))?,
+        );
     }
     Ok(r)
 }
@@ -951,7 +1030,9 @@ fn opt_int(o: &JsValue, k: &str, min: u64, max: u64) -> Result<Option<u64>, JsVa
     }
     match v.as_f64() {
         Some(f) if f.fract() == 0.0 && f >= min as f64 && f <= max as f64 => Ok(Some(f as u64)),
-        _ => Err(invalid(format!("`{k}` must be an integer from {min} to {max}"))),
+        _ => Err(invalid(format!(
+            "`{k}` must be an integer from {min} to {max}"
+        ))),
     }
 }
 
@@ -960,7 +1041,9 @@ fn opt_string(o: &JsValue, k: &str) -> Result<Option<String>, JsValue> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
-    v.as_string().map(Some).ok_or_else(|| invalid(format!("`{k}` must be a string")))
+    v.as_string()
+        .map(Some)
+        .ok_or_else(|| invalid(format!("`{k}` must be a string")))
 }
 
 /// A name the relay accepts as a node id: 1..=64 printable ASCII characters, no spaces.
@@ -973,8 +1056,21 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
         return Err(invalid("Replica.open needs an options object"));
     }
     const KNOWN: [&str; 15] = [
-        "cluster", "relay", "storage", "n", "r", "w", "q", "seeds", "name", "dbName", "capacity",
-        "timeoutMs", "openTimeoutMs", "maxValueBytes", "gossipIntervalMs",
+        "cluster",
+        "relay",
+        "storage",
+        "n",
+        "r",
+        "w",
+        "q",
+        "seeds",
+        "name",
+        "dbName",
+        "capacity",
+        "timeoutMs",
+        "openTimeoutMs",
+        "maxValueBytes",
+        "gossipIntervalMs",
     ];
     for k in Object::keys(o.unchecked_ref::<Object>()).iter() {
         let k = k.as_string().unwrap_or_default();
@@ -985,36 +1081,56 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
     let cluster = opt_string(o, "cluster")?.ok_or_else(|| invalid("`cluster` is required"))?;
     let cluster_ok = !cluster.is_empty()
         && cluster.len() <= 64
-        && cluster.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        && cluster
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
     if !cluster_ok {
-        return Err(invalid("`cluster` must be 1 to 64 characters from [A-Za-z0-9_.-]"));
+        return Err(invalid(
+            "`cluster` must be 1 to 64 characters from [A-Za-z0-9_.-]",
+        ));
     }
-    let relay = opt_string(o, "relay")?.ok_or_else(|| invalid("`relay` (the relay's ws:// URL) is required"))?;
+    let relay = opt_string(o, "relay")?
+        .ok_or_else(|| invalid("`relay` (the relay's ws:// URL) is required"))?;
     if !(relay.starts_with("ws://") || relay.starts_with("wss://")) {
-        return Err(invalid("`relay` must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:8080/ws"));
+        return Err(invalid(
+            "`relay` must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:8080/ws",
+        ));
     }
-    let has_idb = !Reflect::get(&js_sys::global(), &"indexedDB".into()).unwrap_or(JsValue::UNDEFINED).is_undefined();
+    let has_idb = !Reflect::get(&js_sys::global(), &"indexedDB".into())
+        .unwrap_or(JsValue::UNDEFINED)
+        .is_undefined();
     let storage = match opt_string(o, "storage")?.as_deref() {
         Some("memory") => "memory",
         Some("indexeddb") => "indexeddb",
         None if has_idb => "indexeddb",
         None => "memory",
-        Some(other) => return Err(invalid(format!("`storage` must be \"indexeddb\" or \"memory\", got {other:?}"))),
+        Some(other) => {
+            return Err(invalid(format!(
+                "`storage` must be \"indexeddb\" or \"memory\", got {other:?}"
+            )))
+        }
     };
     if storage == "indexeddb" && !has_idb {
-        return Err(js_error(errors::STORAGE_FAILED, "IndexedDB is not available here; use storage: \"memory\""));
+        return Err(js_error(
+            errors::STORAGE_FAILED,
+            "IndexedDB is not available here; use storage: \"memory\"",
+        ));
     }
     let name = opt_string(o, "name")?;
     if let Some(n) = &name {
         if !valid_node_name(n) {
-            return Err(invalid("`name` must be 1 to 64 printable ASCII characters without spaces"));
+            return Err(invalid(
+                "`name` must be 1 to 64 printable ASCII characters without spaces",
+            ));
         }
     }
     let db_name = opt_string(o, "dbName")?;
     let seeds_v = get(o, "seeds");
     let mut seeds = Vec::new();
     if !seeds_v.is_undefined() && !seeds_v.is_null() {
-        let arr = seeds_v.dyn_ref::<Array>().ok_or_else(|| invalid("`seeds` must be an array of node ids"))?;
+        let arr = seeds_v
+            .dyn_ref::<Array>()
+            .ok_or_else(|| invalid("`seeds` must be an array of node ids"))?;
         for s in arr.iter() {
             match s.as_string() {
                 Some(s) if valid_node_name(&s) => seeds.push(NodeId::new(&s)),
@@ -1081,7 +1197,11 @@ fn random_id(prefix: &str) -> String {
 /// Open the storage and find the node's id and what it stored before.
 async fn open_storage(opts: &Options) -> Result<(Store, NodeId, Snapshot), JsValue> {
     let fail = |e: StorageError| {
-        let code = if e.quota_exceeded { errors::QUOTA_EXCEEDED } else { errors::STORAGE_FAILED };
+        let code = if e.quota_exceeded {
+            errors::QUOTA_EXCEEDED
+        } else {
+            errors::STORAGE_FAILED
+        };
         js_error(code, e)
     };
     if opts.storage == "memory" {
@@ -1093,10 +1213,13 @@ async fn open_storage(opts: &Options) -> Result<(Store, NodeId, Snapshot), JsVal
         let snapshot = engine.load();
         return Ok((Store::Memory(Rc::new(engine)), NodeId::new(&id), snapshot));
     }
-    let db_name = opts
-        .db_name
-        .clone()
-        .unwrap_or_else(|| format!("ringlet/{}/{}", opts.cluster, opts.name.as_deref().unwrap_or("default")));
+    let db_name = opts.db_name.clone().unwrap_or_else(|| {
+        format!(
+            "ringlet/{}/{}",
+            opts.cluster,
+            opts.name.as_deref().unwrap_or("default")
+        )
+    });
     let db = IdbStore::open(&db_name).await.map_err(fail)?;
     let stored = db.identity().await.map_err(fail)?;
     let (id, first_run) = match (stored, &opts.name) {

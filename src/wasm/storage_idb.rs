@@ -27,7 +27,9 @@ use std::cell::Cell;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{IdbDatabase, IdbFactory, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode};
+use web_sys::{
+    IdbDatabase, IdbFactory, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode,
+};
 
 const VERSION: u32 = 1;
 const OBJECTS: &str = "objects";
@@ -135,11 +137,22 @@ impl IdbStore {
         await_transaction(&tx).await
     }
 
-    fn issue(&self, tx: &IdbTransaction, ops: &[StoreOp], stop_at: Option<usize>) -> Result<(), StorageError> {
+    fn issue(
+        &self,
+        tx: &IdbTransaction,
+        ops: &[StoreOp],
+        stop_at: Option<usize>,
+    ) -> Result<(), StorageError> {
         let store = |name: &str| -> Result<IdbObjectStore, StorageError> {
-            tx.object_store(name).map_err(|e| js_failure("no object store", &e))
+            tx.object_store(name)
+                .map_err(|e| js_failure("no object store", &e))
         };
-        let (objects, hints, meta, membership) = (store(OBJECTS)?, store(HINTS)?, store(META)?, store(MEMBERSHIP)?);
+        let (objects, hints, meta, membership) = (
+            store(OBJECTS)?,
+            store(HINTS)?,
+            store(META)?,
+            store(MEMBERSHIP)?,
+        );
         for (i, op) in ops.iter().enumerate() {
             if stop_at == Some(i) {
                 return Ok(());
@@ -150,11 +163,17 @@ impl IdbStore {
                     objects.put_with_key(&record, &hex(key.as_slice()).into())
                 }
                 StoreOp::DeleteObject { key } => objects.delete(&hex(key.as_slice()).into()),
-                StoreOp::PutHint { intended, key, versions } => {
+                StoreOp::PutHint {
+                    intended,
+                    key,
+                    versions,
+                } => {
                     let record = encode(&(intended, key, versions))?;
                     hints.put_with_key(&record, &hint_key(intended, key)?.into())
                 }
-                StoreOp::DeleteHint { intended, key } => hints.delete(&hint_key(intended, key)?.into()),
+                StoreOp::DeleteHint { intended, key } => {
+                    hints.delete(&hint_key(intended, key)?.into())
+                }
                 StoreOp::PutMeta(m) => meta.put_with_key(&encode(m)?, &"meta".into()),
                 StoreOp::PutMembership(m) => membership.put_with_key(&encode(m)?, &"view".into()),
             };
@@ -167,14 +186,21 @@ impl IdbStore {
     pub async fn load(&self) -> Result<Snapshot, StorageError> {
         let tx = self.transaction(&[OBJECTS, HINTS, META, MEMBERSHIP], false)?;
         let read = |store: &str, key: Option<&str>| -> Result<IdbRequest, StorageError> {
-            let s = tx.object_store(store).map_err(|e| js_failure("no object store", &e))?;
+            let s = tx
+                .object_store(store)
+                .map_err(|e| js_failure("no object store", &e))?;
             match key {
                 Some(k) => s.get(&k.into()),
                 None => s.get_all(),
             }
             .map_err(|e| js_failure("cannot read", &e))
         };
-        let reqs = [read(OBJECTS, None)?, read(HINTS, None)?, read(META, Some("meta"))?, read(MEMBERSHIP, Some("view"))?];
+        let reqs = [
+            read(OBJECTS, None)?,
+            read(HINTS, None)?,
+            read(META, Some("meta"))?,
+            read(MEMBERSHIP, Some("view"))?,
+        ];
         // Every request's handlers would have to be in place before the first await, so
         // wait for the transaction instead and read the results from the requests.
         await_transaction(&tx).await?;
@@ -223,7 +249,9 @@ impl IdbStore {
             .object_store(IDENTITY)
             .and_then(|s| s.get(&"node".into()))
             .map_err(|e| js_failure("cannot read the node id", &e))?;
-        let v = await_request(&req).await.map_err(|e| js_failure("cannot read the node id", &e))?;
+        let v = await_request(&req)
+            .await
+            .map_err(|e| js_failure("cannot read the node id", &e))?;
         Ok(v.as_string())
     }
 
@@ -274,7 +302,8 @@ fn factory() -> Result<IdbFactory, StorageError> {
 }
 
 fn encode<T: serde::Serialize>(v: &T) -> Result<JsValue, StorageError> {
-    let bytes = postcard::to_allocvec(v).map_err(|e| StorageError::new(format!("cannot encode a record: {e}")))?;
+    let bytes = postcard::to_allocvec(v)
+        .map_err(|e| StorageError::new(format!("cannot encode a record: {e}")))?;
     Ok(Uint8Array::from(&bytes[..]).into())
 }
 
@@ -298,8 +327,10 @@ fn bytes_of(v: &JsValue) -> Option<Vec<u8>> {
     v.dyn_ref::<Uint8Array>().map(|a| a.to_vec()).or_else(|| {
         // A record stored by another realm (or a structured-clone polyfill) may not pass
         // `instanceof Uint8Array`; accept anything array-like of bytes.
-        (!v.is_undefined() && !v.is_null() && Reflect::has(v, &"byteLength".into()).unwrap_or(false))
-            .then(|| Uint8Array::new(v).to_vec())
+        (!v.is_undefined()
+            && !v.is_null()
+            && Reflect::has(v, &"byteLength".into()).unwrap_or(false))
+        .then(|| Uint8Array::new(v).to_vec())
     })
 }
 
@@ -312,9 +343,20 @@ fn records(v: &JsValue) -> Vec<Vec<u8>> {
 
 /// A failed IndexedDB call or request, classifying a full quota.
 fn js_failure(what: &str, e: &JsValue) -> StorageError {
-    let name = Reflect::get(e, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
+    let name = Reflect::get(e, &"name".into())
+        .ok()
+        .and_then(|n| n.as_string())
+        .unwrap_or_default();
     StorageError {
-        reason: format!("{what}: {}{}", if name.is_empty() { String::new() } else { format!("{name}: ") }, describe(e)),
+        reason: format!(
+            "{what}: {}{}",
+            if name.is_empty() {
+                String::new()
+            } else {
+                format!("{name}: ")
+            },
+            describe(e)
+        ),
         quota_exceeded: name == "QuotaExceededError",
     }
 }

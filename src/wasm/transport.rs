@@ -7,7 +7,7 @@
 //! [`RelayEvent`]s for the replica's run loop and node ids plus payloads into frames.
 
 use super::values::describe;
-use js_sys::{ArrayBuffer, Array, Object, Reflect, Uint8Array, JSON};
+use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array, JSON};
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -20,17 +20,28 @@ pub const BROADCAST: u8 = 0x02;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RelayEvent {
     /// The relay accepted the hello; `peers` are the other nodes connected in the cluster.
-    Welcome { peers: Vec<String> },
+    Welcome {
+        peers: Vec<String>,
+    },
     Joined(String),
     Left(String),
     /// An error message from the relay (`UNKNOWN_DESTINATION`, `MALFORMED_FRAME`, ...).
-    Error { code: String, message: String },
+    Error {
+        code: String,
+        message: String,
+    },
     /// A data frame from node `from`.
-    Frame { from: String, payload: Vec<u8> },
+    Frame {
+        from: String,
+        payload: Vec<u8>,
+    },
     /// A frame that is not valid relay framing.
     BadFrame,
     /// The socket closed (`code` 1006 when it dropped, 4009 when the id is in use).
-    Closed { code: u16, reason: String },
+    Closed {
+        code: u16,
+        reason: String,
+    },
 }
 
 /// One connection to the relay. Dropping it closes the socket.
@@ -43,14 +54,21 @@ pub struct Relay {
 
 impl Relay {
     /// Connect to `url` and say hello as `node` of `cluster`; events go to `sink`.
-    pub fn connect(url: &str, cluster: &str, node: &str, sink: Rc<dyn Fn(RelayEvent)>) -> Result<Relay, String> {
+    pub fn connect(
+        url: &str,
+        cluster: &str,
+        node: &str,
+        sink: Rc<dyn Fn(RelayEvent)>,
+    ) -> Result<Relay, String> {
         let ws = WebSocket::new(url).map_err(|e| describe(&e))?;
         ws.set_binary_type(BinaryType::Arraybuffer);
         let hello = Object::new();
         let _ = Reflect::set(&hello, &"type".into(), &"hello".into());
         let _ = Reflect::set(&hello, &"cluster".into(), &cluster.into());
         let _ = Reflect::set(&hello, &"node".into(), &node.into());
-        let hello = JSON::stringify(&hello).map(String::from).unwrap_or_default();
+        let hello = JSON::stringify(&hello)
+            .map(String::from)
+            .unwrap_or_default();
         let sock = ws.clone();
         let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
             let _ = sock.send_with_str(&hello);
@@ -71,8 +89,14 @@ impl Relay {
         });
         let s = sink;
         let on_close = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
-            let code = Reflect::get(&ev, &"code".into()).ok().and_then(|c| c.as_f64()).unwrap_or(1006.0) as u16;
-            let reason = Reflect::get(&ev, &"reason".into()).ok().and_then(|r| r.as_string()).unwrap_or_default();
+            let code = Reflect::get(&ev, &"code".into())
+                .ok()
+                .and_then(|c| c.as_f64())
+                .unwrap_or(1006.0) as u16;
+            let reason = Reflect::get(&ev, &"reason".into())
+                .ok()
+                .and_then(|r| r.as_string())
+                .unwrap_or_default();
             s(RelayEvent::Closed { code, reason });
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));

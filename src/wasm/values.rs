@@ -53,8 +53,12 @@ pub fn value_to_bytes(v: &JsValue) -> Result<Vec<u8>, JsValue> {
             v.js_typeof().as_string().unwrap_or_default()
         )));
     }
-    let json = JSON::stringify(v)
-        .map_err(|e| invalid(format!("the value is not JSON-serialisable: {}", describe(&e))))?;
+    let json = JSON::stringify(v).map_err(|e| {
+        invalid(format!(
+            "the value is not JSON-serialisable: {}",
+            describe(&e)
+        ))
+    })?;
     match json.as_string() {
         Some(text) => Ok(tagged(TAG_JSON, text.as_bytes())),
         None => Err(invalid("the value is not JSON-serialisable")),
@@ -156,7 +160,11 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 pub fn base64_encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         for i in 0..4 {
             if i <= chunk.len() {

@@ -1,0 +1,240 @@
+// Type declarations of the ringlet package (hand-written; see js/index.js).
+
+/** A key: a string (its UTF-8 bytes) or raw bytes. `"a"` and `Uint8Array.of(0x61)` are the same key. */
+export type Key = string | Uint8Array;
+
+/** JSON-serialisable data, stored with `JSON.stringify` and returned with `JSON.parse`. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * A value: bytes come back as a `Uint8Array` (an `ArrayBuffer` too), a string as a string,
+ * and other JSON data as `JSON.parse(JSON.stringify(value))`.
+ */
+export type Value = Uint8Array | ArrayBuffer | Json;
+
+/** What a read returns for a value written as `Value`. */
+export type StoredValue = Uint8Array | Json;
+
+/**
+ * The opaque causal context of a get (base64 of the context bytes). Pass it back with the
+ * next put or delete of the key so the write supersedes exactly what was read.
+ */
+export type Context = string;
+
+export type StorageKind = 'indexeddb' | 'memory';
+
+export interface OpenOptions {
+  /** The cluster to join: 1 to 64 characters from [A-Za-z0-9_.-]. */
+  cluster: string;
+  /** The relay's WebSocket URL, e.g. `ws://127.0.0.1:8080/ws`. */
+  relay: string;
+  /**
+   * Where the node keeps its data. Default: `'indexeddb'` where IndexedDB exists (browsers,
+   * or Node.js with `fake-indexeddb/auto`), else `'memory'`.
+   */
+  storage?: StorageKind;
+  /** Replicas per key (N). Default 3. Every node of a cluster must use the same N and Q. */
+  n?: number;
+  /** Replies a get waits for (R). Default 2 (at most N). */
+  r?: number;
+  /** Stores a put waits for (W). Default 2 (at most N). */
+  w?: number;
+  /** Partitions in the ring (a power of two). Default 64. */
+  q?: number;
+  /** Node ids to join through, besides the nodes the relay reports connected. */
+  seeds?: string[];
+  /**
+   * This node's id (1 to 64 printable ASCII characters, no spaces). Default: a random id,
+   * kept in IndexedDB so a reloaded tab is the same node (with memory storage, a new random
+   * id per open).
+   */
+  name?: string;
+  /** The IndexedDB database to use (default: chosen from the cluster and `name`). */
+  dbName?: string;
+  /** Relative share of partitions this node claims. Default 1. */
+  capacity?: number;
+  /** A request ends, with a reply or a typed error, within this many ms. Default 2000. */
+  timeoutMs?: number;
+  /** How long `open` waits for the relay and the ring. Default 15000. */
+  openTimeoutMs?: number;
+  /** Largest value a put accepts, in bytes. Default 1 MiB. */
+  maxValueBytes?: number;
+  /** Membership gossip period in ms. Default 1000. */
+  gossipIntervalMs?: number;
+}
+
+export interface GetOptions {
+  /** Replies to wait for (1..N); default the cluster's R. */
+  r?: number;
+  timeoutMs?: number;
+}
+
+export interface PutOptions {
+  /** The context of the get this write replaces; none: a blind write. */
+  context?: Context | Uint8Array;
+  /** Stores to wait for (1..N); default the cluster's W. */
+  w?: number;
+  /** `false`: the write buffer (replicas ack from memory; one store is durable). Default true. */
+  durable?: boolean;
+  timeoutMs?: number;
+}
+
+export interface DeleteOptions extends PutOptions {}
+
+export interface GetResult {
+  /** Every concurrent value (siblings), in a stable order; empty when the key is absent. */
+  values: StoredValue[];
+  /** Pass back with the next put or delete of this key. */
+  context: Context;
+}
+
+export interface PutResult {
+  /** The context of exactly the version written. */
+  context: Context;
+}
+
+export type MemberStatus = 'joining' | 'valid' | 'leaving' | 'exiting' | 'down';
+
+export interface Member {
+  node: string;
+  status: MemberStatus;
+  capacity: number;
+  /** False while this node's failure detector believes it down. */
+  up: boolean;
+  /** True for this node. */
+  self: boolean;
+}
+
+export interface RingInfo {
+  /** Increases each time the claimant installs a new ring. */
+  epoch: number;
+  /** Number of partitions. */
+  q: number;
+  /** `owners[p]` owns partition p. */
+  owners: string[];
+  /** Partitions owned per node. */
+  partitions: Record<string, number>;
+}
+
+export interface ReplicaStats {
+  node: string;
+  storage: StorageKind;
+  /** Connected to the relay. */
+  connected: boolean;
+  gets: number;
+  puts: number;
+  forwarded: number;
+  quorumFailures: number;
+  readRepairs: number;
+  hintsStored: number;
+  hintsDelivered: number;
+  /** Hinted replicas this node holds now for unreachable nodes. */
+  hintsHeld: number;
+  /** Keys this node holds as a replica. */
+  keysHeld: number;
+  keysTransferred: number;
+  messagesIn: number;
+  persistBatches: number;
+  requestsInFlight: number;
+  /** IndexedDB records skipped at load because they did not decode. */
+  corruptRecords: number;
+  framesIn: number;
+  framesOut: number;
+  /** Messages not sent because the relay connection was down. */
+  framesUnsent: number;
+  /** Frames from the relay that were not valid framing or did not decode: dropped. */
+  badFrames: number;
+  /** Error messages from the relay (unknown destination, malformed frame, ...). */
+  relayErrors: number;
+  reconnects: number;
+  persistFailures: number;
+}
+
+export interface ReplicaEvents {
+  /** The membership view changed. */
+  membership: { type: 'membership'; members: Member[] };
+  /** A new ring was installed. */
+  ring: { type: 'ring'; epoch: number };
+  /** A get found concurrent versions. */
+  siblings: { type: 'siblings'; key: Key; count: number };
+  /** The failure detector sees `node` answer again. */
+  nodeup: { type: 'nodeup'; node: string };
+  /** The failure detector suspects `node`. */
+  nodedown: { type: 'nodedown'; node: string };
+  /** Read repair sent newer versions to `to`. */
+  readrepair: { type: 'readrepair'; key: Key; to: string[] };
+  /** This node holds a hinted replica of `key` for `node`. */
+  hintstored: { type: 'hintstored'; key: Key; node: string };
+  /** A hinted replica of `key` reached `node` and was dropped here. */
+  hintdelivered: { type: 'hintdelivered'; key: Key; node: string };
+  /** The relay connection is back. */
+  connected: { type: 'connected' };
+  /** The relay connection dropped; the node reconnects by itself. */
+  disconnected: { type: 'disconnected' };
+  /** A node connected to the relay in this cluster. */
+  peerjoined: { type: 'peerjoined'; node: string };
+  /** A node's relay connection ended. */
+  peerleft: { type: 'peerleft'; node: string };
+  /** Any other event of the core, described. */
+  other: { type: 'other'; detail: string };
+}
+
+export type ReplicaEventType = keyof ReplicaEvents;
+export type ReplicaEvent = ReplicaEvents[ReplicaEventType];
+
+export type ErrorCodeName =
+  | 'QUORUM_FAILED'
+  | 'TIMEOUT'
+  | 'INVALID_ARGUMENT'
+  | 'VALUE_TOO_LARGE'
+  | 'QUOTA_EXCEEDED'
+  | 'STORAGE_FAILED'
+  | 'CORRUPT'
+  | 'CLOSED'
+  | 'NOT_READY'
+  | 'RELAY_FAILED'
+  | 'NODE_ID_IN_USE';
+
+export declare const ErrorCode: { readonly [K in ErrorCodeName]: K };
+
+/** Every error ringlet rejects with. */
+export declare class RingletError extends Error {
+  constructor(code: ErrorCodeName, message: string, details?: Partial<Pick<RingletError, 'needed' | 'got' | 'size' | 'max' | 'afterMs'>>);
+  readonly name: 'RingletError';
+  readonly code: ErrorCodeName;
+  /** QUORUM_FAILED: replicas needed and replicas that answered. */
+  readonly needed?: number;
+  readonly got?: number;
+  /** VALUE_TOO_LARGE: the value's size and the maximum, in bytes. */
+  readonly size?: number;
+  readonly max?: number;
+  /** TIMEOUT of a forwarded request. */
+  readonly afterMs?: number;
+}
+
+/** Load the wasm module (optional: `Replica.open` does it). */
+export declare function init(): Promise<void>;
+
+/** One node of a ringlet cluster, running in this page or process. */
+export declare class Replica {
+  private constructor();
+  /** Open a node and join the cluster; resolves once the node knows the ring. */
+  static open(options: OpenOptions): Promise<Replica>;
+  readonly id: string;
+  readonly storage: StorageKind;
+  get(key: Key, options?: GetOptions): Promise<GetResult>;
+  put(key: Key, value: Value, options?: PutOptions): Promise<PutResult>;
+  delete(key: Key, options?: DeleteOptions): Promise<PutResult>;
+  /** Leave the cluster for good (partitions move away first). */
+  leave(): Promise<void>;
+  members(): Member[];
+  ring(): RingInfo | null;
+  preflist(key: Key): string[];
+  stats(): ReplicaStats;
+  on<T extends ReplicaEventType>(type: T, listener: (event: ReplicaEvents[T]) => void): this;
+  on(type: '*', listener: (event: ReplicaEvent) => void): this;
+  off<T extends ReplicaEventType>(type: T, listener: (event: ReplicaEvents[T]) => void): this;
+  off(type: '*', listener: (event: ReplicaEvent) => void): this;
+  once<T extends ReplicaEventType>(type: T, filter?: (event: ReplicaEvents[T]) => boolean): Promise<ReplicaEvents[T]>;
+  close(): Promise<void>;
+}

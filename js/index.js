@@ -1,0 +1,233 @@
+// ringlet for browsers and Node.js: one Dynamo node per page or process, joined to a cluster
+// through a ringlet relay. This file is the package entry: it loads the wasm build from
+// ../pkg (fetch in a browser, fs in Node.js) and wraps it in an idiomatic `Replica` class.
+//
+//   import { Replica } from 'ringlet';
+//   const r = await Replica.open({ cluster: 'demo', relay: 'ws://127.0.0.1:8080/ws', storage: 'memory' });
+//   await r.put('cart/ada', { items: ['milk'] });
+//   const { values, context } = await r.get('cart/ada');
+
+import initWasm, { initSync, WasmReplica } from '../pkg/ringlet.js';
+
+const isNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
+
+let loaded = null;
+
+/** Load the wasm module once (idempotent). `Replica.open` calls it; call it yourself to load early. */
+export function init() {
+  if (!loaded) {
+    loaded = (async () => {
+      const wasmUrl = new URL('../pkg/ringlet_bg.wasm', import.meta.url);
+      if (isNode) {
+        if (typeof globalThis.WebSocket === 'undefined') {
+          const ws = await import(/* @vite-ignore */ 'ws');
+          globalThis.WebSocket = ws.WebSocket ?? ws.default;
+        }
+        const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
+        initSync({ module: await readFile(wasmUrl) });
+      } else {
+        await initWasm({ module_or_path: wasmUrl });
+      }
+    })();
+    loaded.catch(() => { loaded = null; });
+  }
+  return loaded;
+}
+
+/** The stable error codes a `RingletError` carries. */
+export const ErrorCode = Object.freeze({
+  QUORUM_FAILED: 'QUORUM_FAILED',
+  TIMEOUT: 'TIMEOUT',
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  VALUE_TOO_LARGE: 'VALUE_TOO_LARGE',
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
+  STORAGE_FAILED: 'STORAGE_FAILED',
+  CORRUPT: 'CORRUPT',
+  CLOSED: 'CLOSED',
+  NOT_READY: 'NOT_READY',
+  RELAY_FAILED: 'RELAY_FAILED',
+  NODE_ID_IN_USE: 'NODE_ID_IN_USE',
+});
+
+/** Every error ringlet throws or rejects with: an `Error` with a stable `code`. */
+export class RingletError extends Error {
+  constructor(code, message, details = {}) {
+    super(message);
+    this.name = 'RingletError';
+    this.code = code;
+    Object.assign(this, details);
+  }
+}
+
+function wrapError(e) {
+  if (e instanceof RingletError) return e;
+  if (e && typeof e === 'object' && typeof e.code === 'string') {
+    const details = {};
+    for (const k of ['needed', 'got', 'size', 'max', 'afterMs']) if (k in e) details[k] = e[k];
+    return new RingletError(e.code, e.message, details);
+  }
+  // A bug, not an expected failure: keep the original for its stack.
+  return e;
+}
+
+async function call(fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    throw wrapError(e);
+  }
+}
+
+/**
+ * Without a `name`, each tab of an origin takes the first free numbered slot of the cluster
+ * (held by a Web Lock while the replica is open), and slot i's IndexedDB database keeps its
+ * node id: a reloaded tab comes back as the same node, and two open tabs never share one.
+ */
+async function claimSlot(cluster) {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return { slot: 0, release: () => {} };
+  for (let slot = 0; slot < 256; slot++) {
+    const held = await new Promise((resolve, reject) => {
+      locks
+        .request(`ringlet/${cluster}/slot-${slot}`, { ifAvailable: true }, (lock) => {
+          if (!lock) {
+            resolve(null);
+            return undefined;
+          }
+          return new Promise((release) => resolve({ slot, release }));
+        })
+        .catch(reject);
+    });
+    if (held) return held;
+  }
+  throw new RingletError('STORAGE_FAILED', 'no free replica slot (256 replicas of this cluster open in this origin)');
+}
+
+const EVENT_TYPES = new Set([
+  'membership', 'ring', 'siblings', 'nodeup', 'nodedown', 'readrepair', 'hintstored',
+  'hintdelivered', 'connected', 'disconnected', 'peerjoined', 'peerleft', 'other',
+]);
+
+/** One node of a ringlet cluster, running in this page or process. */
+export class Replica {
+  #inner;
+  #release;
+  #listeners = new Map();
+
+  /** Use `Replica.open`. */
+  constructor(inner, release) {
+    if (!(inner instanceof WasmReplica)) throw new TypeError('use Replica.open(options)');
+    this.#inner = inner;
+    this.#release = release;
+    inner.setListener((event) => this.#dispatch(event));
+  }
+
+  /** Open a node and join the cluster; resolves once the node knows the ring. */
+  static async open(options) {
+    await init();
+    if (options === null || typeof options !== 'object') {
+      throw new RingletError('INVALID_ARGUMENT', 'Replica.open needs an options object');
+    }
+    let opts = options;
+    let release = () => {};
+    const wantsIdb = options.storage === 'indexeddb' || (options.storage === undefined && typeof indexedDB !== 'undefined');
+    if (wantsIdb && options.name === undefined && options.dbName === undefined && typeof options.cluster === 'string') {
+      const held = await claimSlot(options.cluster);
+      release = held.release;
+      opts = { ...options, dbName: `ringlet/${options.cluster}/slot-${held.slot}` };
+    }
+    try {
+      const inner = await call(() => WasmReplica.open(opts));
+      return new Replica(inner, release);
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  /** This node's id (also its name at the relay). */
+  get id() { return this.#inner.id; }
+
+  /** `"indexeddb"` or `"memory"`. */
+  get storage() { return this.#inner.storage; }
+
+  /** Every sibling of `key` and the context to write back. `values` is empty when absent. */
+  get(key, options) { return call(() => this.#inner.get(key, options)); }
+
+  /** Write `value`; pass the context of the get it replaces (none: a blind write). */
+  put(key, value, options) { return call(() => this.#inner.put(key, value, options)); }
+
+  /** Delete `key`: a tombstone superseding what `options.context` covers. */
+  delete(key, options) { return call(() => this.#inner.delete(key, options)); }
+
+  /** Leave the cluster for good: partitions move to other members first. */
+  leave() { return call(() => this.#inner.leave()); }
+
+  /** The members this node knows. */
+  members() { return this.#inner.members(); }
+
+  /** The ring in force (partitions and owners), or null before joining. */
+  ring() { return this.#inner.ring(); }
+
+  /** The preference list of `key`: N primaries, then fallbacks. */
+  preflist(key) {
+    try { return this.#inner.preflist(key); } catch (e) { throw wrapError(e); }
+  }
+
+  /** Counters: requests, hints held, repairs, frames, storage. */
+  stats() { return this.#inner.stats(); }
+
+  /** Listen to `type` (see `ReplicaEvents`), or `'*'` for every event. */
+  on(type, listener) {
+    if (type !== '*' && !EVENT_TYPES.has(type)) throw new RingletError('INVALID_ARGUMENT', `unknown event type ${String(type)}`);
+    if (typeof listener !== 'function') throw new RingletError('INVALID_ARGUMENT', 'a listener must be a function');
+    if (!this.#listeners.has(type)) this.#listeners.set(type, new Set());
+    this.#listeners.get(type).add(listener);
+    return this;
+  }
+
+  off(type, listener) {
+    this.#listeners.get(type)?.delete(listener);
+    return this;
+  }
+
+  /** Listen once; resolves with the first event of `type` that passes `filter`. */
+  once(type, filter = () => true) {
+    return new Promise((resolve) => {
+      const l = (ev) => {
+        if (!filter(ev)) return;
+        this.off(type, l);
+        resolve(ev);
+      };
+      this.on(type, l);
+    });
+  }
+
+  #dispatch(event) {
+    for (const key of [event.type, '*']) {
+      for (const l of this.#listeners.get(key) ?? []) {
+        try {
+          l(event);
+        } catch (e) {
+          console.error('ringlet: an event listener threw', e);
+        }
+      }
+    }
+  }
+
+  /** Close the node; pending calls reject with CLOSED. */
+  async close() {
+    try {
+      await this.#inner.close();
+    } finally {
+      this.#release();
+      this.#release = () => {};
+    }
+  }
+
+  /** Test hook: send raw bytes to the relay as one binary frame. */
+  _sendRawFrame(bytes) { return this.#inner.sendRawFrame(bytes); }
+
+  /** Test hook: make the next storage batch fail (as a full quota when `quotaExceeded`). */
+  _failNextPersist(quotaExceeded = true) { this.#inner.failNextPersist(quotaExceeded); }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Build the browser and Node.js package into pkg/: cargo (wasm32, profile wasm-release), the
+# wasm-bindgen CLI at the crate's exact version, then wasm-opt -Oz from the npm package
+# `binaryen`. Installs what is missing first; running it twice does no extra work.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The wasm-bindgen crate version pinned in Cargo.toml; the CLI must match it exactly.
+WB_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
+
+if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  echo "build-wasm: adding the rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION" ]; then
+  echo "build-wasm: installing wasm-bindgen-cli $WB_VERSION (about two minutes)"
+  cargo install wasm-bindgen-cli --version "$WB_VERSION" --locked
+fi
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/ws ]; then
+  echo "build-wasm: npm install"
+  npm install --no-audit --no-fund
+fi
+
+cargo rustc --lib --profile wasm-release --target wasm32-unknown-unknown --crate-type cdylib --quiet
+WASM=target/wasm32-unknown-unknown/wasm-release/ringlet.wasm
+
+# Regenerate pkg/ only when the wasm or the JS entry changed.
+STAMP=pkg/.stamp
+want=$(cat "$WASM" js/index.js js/index.d.ts | cksum)
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -f pkg/ringlet_bg.wasm ]; then
+  echo "build-wasm: pkg/ is up to date"
+else
+  rm -rf pkg.tmp && mkdir -p pkg.tmp
+  wasm-bindgen "$WASM" --out-dir pkg.tmp --target web --no-typescript
+  node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    pkg.tmp/ringlet_bg.wasm -o pkg.tmp/ringlet_bg.opt.wasm
+  mv pkg.tmp/ringlet_bg.opt.wasm pkg.tmp/ringlet_bg.wasm
+  # The served copy of the JS entry: the page imports /pkg/index.js, which finds the glue at
+  # ../pkg/ringlet.js exactly as js/index.js does from the package.
+  cp js/index.js js/index.d.ts pkg.tmp/
+  rm -rf pkg && mv pkg.tmp pkg
+  echo "$want" > "$STAMP"
+fi
+raw=$(wc -c < pkg/ringlet_bg.wasm)
+gz=$(gzip -9 -c pkg/ringlet_bg.wasm | wc -c)
+echo "build-wasm: pkg/ringlet_bg.wasm $((raw / 1024)) KB raw, $((gz / 1024)) KB gzipped (target < 250 KB gzipped)"
