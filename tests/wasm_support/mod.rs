@@ -1,0 +1,167 @@
+//! The storage conformance suite (automerge-repo's habit: one acceptance suite run against
+//! every adapter). `tests/wasm_storage_memory.rs` runs it on the memory engine in Node.js,
+//! `tests/wasm_storage_idb.rs` on IndexedDB in headless Chromium. Each check compares the
+//! engine with the core's `MemoryStore` (the reference) after the same batches.
+
+use ringlet::core::dvv::{Dot, Siblings, Value, VersionVector};
+use ringlet::core::membership::{Membership, RingState, Status};
+use ringlet::core::{Bytes, Member, MemoryStore, MembershipSnapshot, NodeId, NodeMeta, Ring, Snapshot, StoreOp};
+use ringlet::wasm::storage::Store;
+
+/// How a suite opens the store named `name` again (a reload of the page).
+pub trait Harness {
+    async fn open(&self, name: &str) -> Store;
+    async fn reopen(&self, store: Store, name: &str) -> Store;
+}
+
+pub fn versions(node: &str, counter: u64, value: &[u8]) -> Siblings {
+    let mut s = Siblings::new();
+    s.update(
+        &VersionVector::new(),
+        Dot::new(NodeId::new(node), counter),
+        Value::Data(Bytes::new(value)),
+        1_700_000_000_000 + counter,
+    );
+    s
+}
+
+fn membership() -> MembershipSnapshot {
+    let mut m = Membership::new();
+    let names = ["tab-a", "tab-b", "tab-c"];
+    for n in names {
+        m.set(&NodeId::new(n), Status::Valid, 1);
+    }
+    let members: Vec<Member> = names.iter().map(|n| Member::new(*n, 1)).collect();
+    let ring = Ring::claim(64, None, &members, 3).expect("a valid ring");
+    m.install_ring(RingState { epoch: 3, ring });
+    MembershipSnapshot::of(&m)
+}
+
+fn key(s: &str) -> Bytes {
+    Bytes::new(s.as_bytes())
+}
+
+/// A batch touching every kind of record.
+pub fn full_batch() -> Vec<StoreOp> {
+    vec![
+        StoreOp::PutMeta(NodeMeta { dot_reserved: 1_000 }),
+        StoreOp::PutObject { key: key("cart/ada"), versions: versions("tab-a", 1, b"\xb1milk") },
+        StoreOp::PutObject { key: Bytes::new(&[0, 255, 7]), versions: versions("tab-b", 4, &[0u8; 3000]) },
+        StoreOp::PutHint { intended: NodeId::new("tab-c"), key: key("cart/bob"), versions: versions("tab-a", 2, b"eggs") },
+        StoreOp::PutHint { intended: NodeId::new("tab-b"), key: key("cart/bob"), versions: versions("tab-a", 3, b"ham") },
+        StoreOp::PutMembership(membership()),
+    ]
+}
+
+async fn check(store: &Store, reference: &MemoryStore, what: &str) {
+    let got = store.load().await.expect("load");
+    assert_eq!(got, reference.snapshot(), "{what}: the engine and the reference differ");
+}
+
+/// Apply, load, reload: every kind of record comes back.
+pub async fn batches_round_trip<H: Harness>(h: &H, name: &str) {
+    let store = h.open(name).await;
+    assert_eq!(store.load().await.expect("load"), Snapshot::default(), "a new store is empty");
+    let mut reference = MemoryStore::new();
+    let batch = full_batch();
+    store.apply(&batch).await.expect("apply");
+    reference.apply(&batch);
+    check(&store, &reference, "after one batch").await;
+    let store = h.reopen(store, name).await;
+    check(&store, &reference, "after a reload").await;
+    store.close();
+}
+
+/// Later batches replace and delete what earlier ones wrote.
+pub async fn replaces_and_deletes<H: Harness>(h: &H, name: &str) {
+    let store = h.open(name).await;
+    let mut reference = MemoryStore::new();
+    let batches = [
+        full_batch(),
+        vec![
+            StoreOp::PutObject { key: key("cart/ada"), versions: versions("tab-a", 9, b"bread") },
+            StoreOp::DeleteObject { key: Bytes::new(&[0, 255, 7]) },
+            StoreOp::DeleteHint { intended: NodeId::new("tab-c"), key: key("cart/bob") },
+            StoreOp::PutMeta(NodeMeta { dot_reserved: 2_000 }),
+        ],
+        vec![StoreOp::DeleteObject { key: key("never-written") }],
+    ];
+    for b in &batches {
+        store.apply(b).await.expect("apply");
+        reference.apply(b);
+    }
+    check(&store, &reference, "after replace and delete").await;
+    let store = h.reopen(store, name).await;
+    check(&store, &reference, "after a reload").await;
+    store.close();
+}
+
+/// Within a batch the ops apply in order (a put then a delete of the same key leaves none).
+pub async fn ops_apply_in_order<H: Harness>(h: &H, name: &str) {
+    let store = h.open(name).await;
+    let mut reference = MemoryStore::new();
+    let batch = vec![
+        StoreOp::PutObject { key: key("k"), versions: versions("tab-a", 1, b"one") },
+        StoreOp::PutObject { key: key("k"), versions: versions("tab-a", 2, b"two") },
+        StoreOp::PutObject { key: key("gone"), versions: versions("tab-a", 3, b"x") },
+        StoreOp::DeleteObject { key: key("gone") },
+    ];
+    store.apply(&batch).await.expect("apply");
+    reference.apply(&batch);
+    let store = h.reopen(store, name).await;
+    check(&store, &reference, "ops in order").await;
+    store.close();
+}
+
+/// A failed batch leaves nothing half-applied, reports a full quota as such, and the store
+/// keeps working afterwards.
+pub async fn failed_batch_applies_nothing<H: Harness>(h: &H, name: &str) {
+    let store = h.open(name).await;
+    let mut reference = MemoryStore::new();
+    let first = full_batch();
+    store.apply(&first).await.expect("apply");
+    reference.apply(&first);
+    let doomed = vec![
+        StoreOp::PutObject { key: key("cart/ada"), versions: versions("tab-a", 7, b"overwritten?") },
+        StoreOp::DeleteHint { intended: NodeId::new("tab-b"), key: key("cart/bob") },
+        StoreOp::PutObject { key: key("new"), versions: versions("tab-a", 8, b"half") },
+        StoreOp::PutMeta(NodeMeta { dot_reserved: 9_000 }),
+    ];
+    store.fail_next_batch(2, true);
+    let err = store.apply(&doomed).await.expect_err("the batch must fail");
+    assert!(err.quota_exceeded, "a full quota is reported as such: {err:?}");
+    check(&store, &reference, "after a failed batch").await;
+    store.fail_next_batch(0, false);
+    let err = store.apply(&doomed).await.expect_err("the batch must fail");
+    assert!(!err.quota_exceeded, "{err:?}");
+    let store = h.reopen(store, name).await;
+    check(&store, &reference, "after failed batches and a reload").await;
+    store.apply(&doomed).await.expect("the store works after a failure");
+    reference.apply(&doomed);
+    check(&store, &reference, "after the retry").await;
+    store.close();
+}
+
+/// Batches started one after another without waiting are applied in that order.
+pub async fn batches_apply_in_order<H: Harness>(h: &H, name: &str) {
+    let store = h.open(name).await;
+    let mut reference = MemoryStore::new();
+    let batches: Vec<Vec<StoreOp>> = (1..=20)
+        .map(|i| {
+            vec![
+                StoreOp::PutObject { key: key("hot"), versions: versions("tab-a", i, format!("v{i}").as_bytes()) },
+                StoreOp::PutMeta(NodeMeta { dot_reserved: i * 1000 }),
+            ]
+        })
+        .collect();
+    let pending: Vec<_> = batches.iter().map(|b| store.apply(b)).collect();
+    for p in pending {
+        p.await.expect("apply");
+    }
+    for b in &batches {
+        reference.apply(b);
+    }
+    let store = h.reopen(store, name).await;
+    check(&store, &reference, "concurrent batches").await;
+    store.close();
+}
