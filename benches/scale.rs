@@ -32,7 +32,13 @@ fn main() {
         .unwrap_or_else(|| vec![10, 100, 1_000, 5_000]);
     println!(
         "{:>6} | {:>12} | {:>8} | {:>14} | {:>14} | {:>16} | {:>8}",
-        "nodes", "join rounds", "log2 N", "B/node/round", "B/node/round", "crash known by", "wall s"
+        "nodes",
+        "join rounds",
+        "log2 N",
+        "B/node/round",
+        "B/node/round",
+        "crash known by",
+        "wall s"
     );
     println!(
         "{:>6} | {:>12} | {:>8} | {:>14} | {:>14} | {:>16} | {:>8}",
@@ -66,7 +72,10 @@ fn main() {
         let mut rounds = 0u64;
         loop {
             c.run_for(ROUND_MS / 10);
-            let all = (0..c.len()).all(|i| c.node(i).is_some_and(|x| x.membership().get(&joiner).is_some()));
+            let all = (0..c.len()).all(|i| {
+                c.node(i)
+                    .is_some_and(|x| x.membership().get(&joiner).is_some())
+            });
             if all {
                 rounds = (c.now() - joined_at).div_ceil(ROUND_MS);
                 break;
@@ -87,9 +96,10 @@ fn main() {
         let mut detect_s = f64::NAN;
         while c.now() - crashed_at < 300 * ROUND_MS {
             c.run_for(ROUND_MS / 10);
-            let all = (0..c.len())
-                .filter(|&i| i != victim)
-                .all(|i| c.node(i).is_some_and(|x| x.down_peers().contains(&victim_id)));
+            let all = (0..c.len()).filter(|&i| i != victim).all(|i| {
+                c.node(i)
+                    .is_some_and(|x| x.down_peers().contains(&victim_id))
+            });
             if all {
                 detect_s = (c.now() - crashed_at) as f64 / 1000.0;
                 break;

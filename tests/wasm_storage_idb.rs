@@ -59,7 +59,10 @@ async fn idb_node_identity_survives_reopen() {
     db.set_identity("tab-1f2e3d4c").await.expect("write");
     db.close();
     let db = IdbStore::open("conf-id").await.expect("reopen");
-    assert_eq!(db.identity().await.expect("read").as_deref(), Some("tab-1f2e3d4c"));
+    assert_eq!(
+        db.identity().await.expect("read").as_deref(),
+        Some("tab-1f2e3d4c")
+    );
     db.close();
 }
 
@@ -72,27 +75,43 @@ async fn idb_corrupt_record_is_skipped_not_fatal() {
     store.apply(&full_batch()).await.expect("apply");
     store.close();
     // Write garbage into the objects store behind the engine's back.
-    let factory: web_sys::IdbFactory = js_sys::Reflect::get(&js_sys::global(), &"indexedDB".into()).unwrap().unchecked_into();
+    let factory: web_sys::IdbFactory = js_sys::Reflect::get(&js_sys::global(), &"indexedDB".into())
+        .unwrap()
+        .unchecked_into();
     let req = factory.open(name).unwrap();
-    let db: web_sys::IdbDatabase = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::new(&mut |res, _| {
-        let r = req.clone();
-        let cb = wasm_bindgen::closure::Closure::once_into_js(move || res.call1(&wasm_bindgen::JsValue::NULL, &r.result().unwrap()).unwrap());
-        req.set_onsuccess(Some(cb.unchecked_ref()));
-    }))
-    .await
-    .unwrap()
-    .unchecked_into();
-    let tx = db.transaction_with_str_and_mode("objects", web_sys::IdbTransactionMode::Readwrite).unwrap();
-    tx.object_store("objects").unwrap().put_with_key(&Uint8Array::from(&[1u8, 2, 3][..]), &"bad".into()).unwrap();
+    let db: web_sys::IdbDatabase =
+        wasm_bindgen_futures::JsFuture::from(js_sys::Promise::new(&mut |res, _| {
+            let r = req.clone();
+            let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
+                res.call1(&wasm_bindgen::JsValue::NULL, &r.result().unwrap())
+                    .unwrap()
+            });
+            req.set_onsuccess(Some(cb.unchecked_ref()));
+        }))
+        .await
+        .unwrap()
+        .unchecked_into();
+    let tx = db
+        .transaction_with_str_and_mode("objects", web_sys::IdbTransactionMode::Readwrite)
+        .unwrap();
+    tx.object_store("objects")
+        .unwrap()
+        .put_with_key(&Uint8Array::from(&[1u8, 2, 3][..]), &"bad".into())
+        .unwrap();
     wasm_bindgen_futures::JsFuture::from(js_sys::Promise::new(&mut |res, _| {
-        let cb = wasm_bindgen::closure::Closure::once_into_js(move || res.call0(&wasm_bindgen::JsValue::NULL).unwrap());
+        let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
+            res.call0(&wasm_bindgen::JsValue::NULL).unwrap()
+        });
         tx.set_oncomplete(Some(cb.unchecked_ref()));
     }))
     .await
     .unwrap();
     db.close();
     let db = IdbStore::open(name).await.expect("reopen");
-    let snap = db.load().await.expect("a corrupt record does not make the store unreadable");
+    let snap = db
+        .load()
+        .await
+        .expect("a corrupt record does not make the store unreadable");
     assert_eq!(snap.objects.len(), 2);
     assert_eq!(db.corrupt_records(), 1);
     db.close();

@@ -40,6 +40,14 @@ pub struct Config {
     pub suspicion_rounds: u32,
     /// Each failure-detector rumor is passed on this many × ⌈log2(members+1)⌉ times.
     pub rumor_rounds: u32,
+    /// Merkle anti-entropy opens one tree exchange this often (0 = off) (§4.7).
+    pub anti_entropy_interval_ms: u64,
+    /// At most this many exchanges opened by peers are answered at once (§6.5).
+    pub anti_entropy_max_sessions: usize,
+    /// At most this many keys are repaired per exchange (§6.5).
+    pub anti_entropy_max_keys: usize,
+    /// Write the merged versions back to stale replicas after a get (§4.5).
+    pub read_repair: bool,
     /// At most this many keys are in ownership handoff at once (§4.9, throttled).
     pub transfer_batch: usize,
     /// Largest value a put accepts.
@@ -63,6 +71,10 @@ impl Default for Config {
             hint_batch: 64,
             gossip_interval_ms: 1_000,
             seed_gossip_every: 10,
+            anti_entropy_interval_ms: 500,
+            anti_entropy_max_sessions: 4,
+            anti_entropy_max_keys: 512,
+            read_repair: true,
             probe_timeout_ms: 400,
             indirect_probes: 3,
             suspicion_rounds: 2,

@@ -183,7 +183,7 @@ impl Node {
             return;
         };
         let merged = f.quorum.merged();
-        if merged.is_empty() {
+        if merged.is_empty() || !self.config.read_repair {
             return;
         }
         let stale: BTreeSet<NodeId> = f.quorum.stale().into_iter().collect();

@@ -110,6 +110,7 @@ impl Node {
                 self.emit(Event::RingChanged { epoch });
             }
             self.find_misplaced();
+            self.rebuild_trees();
         }
         self.check_exit();
     }

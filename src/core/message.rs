@@ -5,6 +5,7 @@ use super::bytes::Bytes;
 use super::dvv::Siblings;
 use super::error::Error;
 use super::gossip::GossipMsg;
+use super::hashtree::TreeMsg;
 use super::id::NodeId;
 use super::io::{ClientReply, ClientRequest};
 use super::swim::Rumor;
@@ -90,6 +91,13 @@ pub enum Message {
         target: NodeId,
         nonce: u64,
     },
+    /// Merkle anti-entropy (§4.7): one step of a tree exchange. `xid` is the opener's id
+    /// of the exchange; `from_opener` tells which side sent it.
+    AntiEntropy {
+        xid: Rid,
+        from_opener: bool,
+        msg: TreeMsg,
+    },
     /// Failure detection probe of a node believed down.
     Ping {
         nonce: u64,
@@ -116,6 +124,7 @@ impl Message {
             Message::Transfer { .. } => "transfer",
             Message::TransferAck { .. } => "transfer-ack",
             Message::Gossip { msg, .. } => msg.kind(),
+            Message::AntiEntropy { .. } => "merkle",
             Message::PingReq { .. } => "ping-req",
             Message::PingReqAck { .. } => "ping-req-ack",
             Message::Ping { .. } => "ping",

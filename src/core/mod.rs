@@ -2,6 +2,7 @@
 //! persist batches, replies and events come out as data. No IO, clock, async or ambient
 //! randomness lives here, and every map is ordered, so a run replays exactly from its seed.
 
+mod antientropy;
 pub mod bytes;
 pub mod config;
 pub mod context;

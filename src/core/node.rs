@@ -8,6 +8,7 @@
 //! (§4.5 get and read repair) and `handoff.rs` (§4.6 hinted handoff); this file holds the
 //! node's state, the dispatch of inputs, and the persist batches (§5 storage port, §6.1).
 
+use super::antientropy::AeSession;
 use super::bytes::Bytes;
 use super::config::Config;
 use super::detector::Detector;
@@ -15,6 +16,7 @@ use super::dvv::Siblings;
 use super::error::Error;
 use super::get::GetFsm;
 use super::handoff::HandoffInFlight;
+use super::hashtree::HashTree;
 use super::id::{NodeId, ReqId};
 use super::io::{BatchId, ClientRequest, Event, Input, Output};
 use super::membership::{MemberInfo, Membership, RingState, Status};
@@ -62,6 +64,8 @@ pub struct Stats {
     pub messages_in: u64,
     pub persist_batches: u64,
     pub keys_transferred: u64,
+    pub ae_exchanges: u64,
+    pub ae_keys_repaired: u64,
 }
 
 /// One node of the ring.
@@ -89,6 +93,12 @@ pub struct Node {
     /// Versions held for an unreachable node (§4.6), kept apart from `data`.
     pub(crate) hints: BTreeMap<(NodeId, Bytes), Siblings>,
     pub(crate) detector: Detector,
+    /// One Merkle tree per partition this node replicates (§4.7).
+    pub(crate) trees: BTreeMap<u32, HashTree>,
+    pub(crate) ae_out: BTreeMap<Rid, AeSession>,
+    pub(crate) ae_in: BTreeMap<(NodeId, Rid), AeSession>,
+    pub(crate) next_ae_ms: u64,
+    pub(crate) ae_cursor: u32,
     /// Cluster-wide failure detection (SWIM): probes, suspicion, rumors.
     pub(crate) swim: Swim,
     /// Indirect probes relayed for others: (target, nonce) -> (requester, expiry).
@@ -245,6 +255,11 @@ impl Node {
             hints: restored.hints,
             detector,
             swim: Swim::new(),
+            trees: BTreeMap::new(),
+            ae_out: BTreeMap::new(),
+            ae_in: BTreeMap::new(),
+            next_ae_ms: 0,
+            ae_cursor: 0,
             relays: BTreeMap::new(),
             reminded: BTreeMap::new(),
             puts: BTreeMap::new(),
@@ -271,6 +286,8 @@ impl Node {
         };
         node.ring_seen = node.membership.ring_state().map(|r| (r.epoch, r.hash()));
         node.find_misplaced();
+        node.rebuild_trees();
+        node.next_ae_ms = node.rng.below(node.config.anti_entropy_interval_ms.max(1));
         node.reserve_dots(0);
         node.flush();
         Ok(node)
@@ -396,6 +413,9 @@ impl Node {
         if let Some(t) = self.swim_deadline() {
             at(t);
         }
+        if let Some(t) = self.ae_deadline() {
+            at(t);
+        }
         if let Some(t) = self.relays.values().map(|(_, e)| *e).min() {
             at(t);
         }
@@ -441,6 +461,11 @@ impl Node {
                 self.learn_rumors(rumors);
                 self.on_gossip(from, msg)
             }
+            Message::AntiEntropy {
+                xid,
+                from_opener,
+                msg,
+            } => self.on_anti_entropy(from, xid, from_opener, msg),
             Message::PingReq { target, nonce } => self.on_ping_req(from, target, nonce),
             Message::PingReqAck { target, .. } => self.swim.heard_from(&target),
             Message::Pong { nonce } => self.on_pong(from, nonce),
@@ -562,6 +587,7 @@ impl Node {
         self.transfer_timers();
         self.swim_timer();
         self.gossip_timer();
+        self.ae_timer();
         if self.membership_dirty {
             self.membership_dirty = false;
             self.pending_ops
@@ -700,6 +726,7 @@ impl Node {
                     key: key.clone(),
                     versions,
                 });
+                self.tree_update(key);
                 true
             }
         }

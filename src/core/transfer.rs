@@ -135,6 +135,7 @@ impl Node {
             .is_none_or(|held| held.is_covered_by(&t.versions));
         if delivered && !self.is_primary(&t.key) {
             self.data.remove(&t.key);
+            self.tree_update(&t.key);
             self.queue_op(StoreOp::DeleteObject { key: t.key.clone() });
             self.stats.keys_transferred += 1;
             self.emit(Event::Transferred { key: t.key });

@@ -4,12 +4,12 @@
 //! persist completions, node timers) sit in an ordered queue keyed by (time, sequence), so a
 //! run is a pure function of its seed.
 
+use crate::core::membership::{MemberInfo, RingState};
 use crate::core::rng::Rng;
 use crate::core::{
     AdminRequest, BatchId, Bytes, ClientReply, ClientRequest, Config, Error, Event, Input, Member,
     Membership, MemoryStore, Message, Node, NodeId, Output, ReqId, Ring, Status, StoreOp,
 };
-use crate::core::membership::{MemberInfo, RingState};
 use std::collections::{BTreeMap, VecDeque};
 
 /// Virtual time starts here, so that nodes with a negative clock skew stay above zero.
@@ -342,7 +342,9 @@ impl Cluster {
         let id = self.nodes[i].id.clone();
         let node = match &self.nodes[i].joined_via {
             None => match &self.view {
-                Some(view) => Node::with_view(id, self.config.clone(), view.clone(), seed, snapshot),
+                Some(view) => {
+                    Node::with_view(id, self.config.clone(), view.clone(), seed, snapshot)
+                }
                 None => Node::new(id, self.config.clone(), &self.members, seed, snapshot),
             },
             Some(seeds) => Node::join(

@@ -5,7 +5,9 @@
 
 use ringlet::core::dvv::{Dot, Siblings, Value, VersionVector};
 use ringlet::core::membership::{Membership, RingState, Status};
-use ringlet::core::{Bytes, Member, MemoryStore, MembershipSnapshot, NodeId, NodeMeta, Ring, Snapshot, StoreOp};
+use ringlet::core::{
+    Bytes, Member, MembershipSnapshot, MemoryStore, NodeId, NodeMeta, Ring, Snapshot, StoreOp,
+};
 use ringlet::wasm::storage::Store;
 
 /// How a suite opens the store named `name` again (a reload of the page).
@@ -44,24 +46,48 @@ fn key(s: &str) -> Bytes {
 /// A batch touching every kind of record.
 pub fn full_batch() -> Vec<StoreOp> {
     vec![
-        StoreOp::PutMeta(NodeMeta { dot_reserved: 1_000 }),
-        StoreOp::PutObject { key: key("cart/ada"), versions: versions("tab-a", 1, b"\xb1milk") },
-        StoreOp::PutObject { key: Bytes::new(&[0, 255, 7]), versions: versions("tab-b", 4, &[0u8; 3000]) },
-        StoreOp::PutHint { intended: NodeId::new("tab-c"), key: key("cart/bob"), versions: versions("tab-a", 2, b"eggs") },
-        StoreOp::PutHint { intended: NodeId::new("tab-b"), key: key("cart/bob"), versions: versions("tab-a", 3, b"ham") },
+        StoreOp::PutMeta(NodeMeta {
+            dot_reserved: 1_000,
+        }),
+        StoreOp::PutObject {
+            key: key("cart/ada"),
+            versions: versions("tab-a", 1, b"\xb1milk"),
+        },
+        StoreOp::PutObject {
+            key: Bytes::new(&[0, 255, 7]),
+            versions: versions("tab-b", 4, &[0u8; 3000]),
+        },
+        StoreOp::PutHint {
+            intended: NodeId::new("tab-c"),
+            key: key("cart/bob"),
+            versions: versions("tab-a", 2, b"eggs"),
+        },
+        StoreOp::PutHint {
+            intended: NodeId::new("tab-b"),
+            key: key("cart/bob"),
+            versions: versions("tab-a", 3, b"ham"),
+        },
         StoreOp::PutMembership(membership()),
     ]
 }
 
 async fn check(store: &Store, reference: &MemoryStore, what: &str) {
     let got = store.load().await.expect("load");
-    assert_eq!(got, reference.snapshot(), "{what}: the engine and the reference differ");
+    assert_eq!(
+        got,
+        reference.snapshot(),
+        "{what}: the engine and the reference differ"
+    );
 }
 
 /// Apply, load, reload: every kind of record comes back.
 pub async fn batches_round_trip<H: Harness>(h: &H, name: &str) {
     let store = h.open(name).await;
-    assert_eq!(store.load().await.expect("load"), Snapshot::default(), "a new store is empty");
+    assert_eq!(
+        store.load().await.expect("load"),
+        Snapshot::default(),
+        "a new store is empty"
+    );
     let mut reference = MemoryStore::new();
     let batch = full_batch();
     store.apply(&batch).await.expect("apply");
@@ -79,12 +105,24 @@ pub async fn replaces_and_deletes<H: Harness>(h: &H, name: &str) {
     let batches = [
         full_batch(),
         vec![
-            StoreOp::PutObject { key: key("cart/ada"), versions: versions("tab-a", 9, b"bread") },
-            StoreOp::DeleteObject { key: Bytes::new(&[0, 255, 7]) },
-            StoreOp::DeleteHint { intended: NodeId::new("tab-c"), key: key("cart/bob") },
-            StoreOp::PutMeta(NodeMeta { dot_reserved: 2_000 }),
+            StoreOp::PutObject {
+                key: key("cart/ada"),
+                versions: versions("tab-a", 9, b"bread"),
+            },
+            StoreOp::DeleteObject {
+                key: Bytes::new(&[0, 255, 7]),
+            },
+            StoreOp::DeleteHint {
+                intended: NodeId::new("tab-c"),
+                key: key("cart/bob"),
+            },
+            StoreOp::PutMeta(NodeMeta {
+                dot_reserved: 2_000,
+            }),
         ],
-        vec![StoreOp::DeleteObject { key: key("never-written") }],
+        vec![StoreOp::DeleteObject {
+            key: key("never-written"),
+        }],
     ];
     for b in &batches {
         store.apply(b).await.expect("apply");
@@ -101,9 +139,18 @@ pub async fn ops_apply_in_order<H: Harness>(h: &H, name: &str) {
     let store = h.open(name).await;
     let mut reference = MemoryStore::new();
     let batch = vec![
-        StoreOp::PutObject { key: key("k"), versions: versions("tab-a", 1, b"one") },
-        StoreOp::PutObject { key: key("k"), versions: versions("tab-a", 2, b"two") },
-        StoreOp::PutObject { key: key("gone"), versions: versions("tab-a", 3, b"x") },
+        StoreOp::PutObject {
+            key: key("k"),
+            versions: versions("tab-a", 1, b"one"),
+        },
+        StoreOp::PutObject {
+            key: key("k"),
+            versions: versions("tab-a", 2, b"two"),
+        },
+        StoreOp::PutObject {
+            key: key("gone"),
+            versions: versions("tab-a", 3, b"x"),
+        },
         StoreOp::DeleteObject { key: key("gone") },
     ];
     store.apply(&batch).await.expect("apply");
@@ -122,21 +169,38 @@ pub async fn failed_batch_applies_nothing<H: Harness>(h: &H, name: &str) {
     store.apply(&first).await.expect("apply");
     reference.apply(&first);
     let doomed = vec![
-        StoreOp::PutObject { key: key("cart/ada"), versions: versions("tab-a", 7, b"overwritten?") },
-        StoreOp::DeleteHint { intended: NodeId::new("tab-b"), key: key("cart/bob") },
-        StoreOp::PutObject { key: key("new"), versions: versions("tab-a", 8, b"half") },
-        StoreOp::PutMeta(NodeMeta { dot_reserved: 9_000 }),
+        StoreOp::PutObject {
+            key: key("cart/ada"),
+            versions: versions("tab-a", 7, b"overwritten?"),
+        },
+        StoreOp::DeleteHint {
+            intended: NodeId::new("tab-b"),
+            key: key("cart/bob"),
+        },
+        StoreOp::PutObject {
+            key: key("new"),
+            versions: versions("tab-a", 8, b"half"),
+        },
+        StoreOp::PutMeta(NodeMeta {
+            dot_reserved: 9_000,
+        }),
     ];
     store.fail_next_batch(2, true);
     let err = store.apply(&doomed).await.expect_err("the batch must fail");
-    assert!(err.quota_exceeded, "a full quota is reported as such: {err:?}");
+    assert!(
+        err.quota_exceeded,
+        "a full quota is reported as such: {err:?}"
+    );
     check(&store, &reference, "after a failed batch").await;
     store.fail_next_batch(0, false);
     let err = store.apply(&doomed).await.expect_err("the batch must fail");
     assert!(!err.quota_exceeded, "{err:?}");
     let store = h.reopen(store, name).await;
     check(&store, &reference, "after failed batches and a reload").await;
-    store.apply(&doomed).await.expect("the store works after a failure");
+    store
+        .apply(&doomed)
+        .await
+        .expect("the store works after a failure");
     reference.apply(&doomed);
     check(&store, &reference, "after the retry").await;
     store.close();
@@ -149,8 +213,13 @@ pub async fn batches_apply_in_order<H: Harness>(h: &H, name: &str) {
     let batches: Vec<Vec<StoreOp>> = (1..=20)
         .map(|i| {
             vec![
-                StoreOp::PutObject { key: key("hot"), versions: versions("tab-a", i, format!("v{i}").as_bytes()) },
-                StoreOp::PutMeta(NodeMeta { dot_reserved: i * 1000 }),
+                StoreOp::PutObject {
+                    key: key("hot"),
+                    versions: versions("tab-a", i, format!("v{i}").as_bytes()),
+                },
+                StoreOp::PutMeta(NodeMeta {
+                    dot_reserved: i * 1000,
+                }),
             ]
         })
         .collect();

@@ -1,0 +1,85 @@
+// Shared by the JS tests and the e2e tests: start and stop a real ringlet-relay on a fixed
+// 127.0.0.1 port, and wait for conditions.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import net from 'node:net';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Start `target/release/ringlet-relay` (built by `npm test`) and wait until it listens. */
+export async function startRelay(port, { www = path.join(ROOT, 'www') } = {}) {
+  const bin = path.join(ROOT, 'target', 'release', 'ringlet-relay');
+  const child = spawn(bin, ['--listen', `127.0.0.1:${port}`, '--www', www, '--pkg', path.join(ROOT, 'pkg')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  const deadline = Date.now() + 10_000;
+  while (!(await canConnect(port))) {
+    if (child.exitCode !== null) throw new Error(`the relay exited: ${output}`);
+    if (Date.now() > deadline) throw new Error(`the relay did not listen on ${port}: ${output}`);
+    await sleep(50);
+  }
+  return {
+    url: `ws://127.0.0.1:${port}/ws`,
+    http: `http://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(5_000)]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+    async stats() {
+      const res = await fetch(`http://127.0.0.1:${port}/stats`);
+      return res.json();
+    },
+  };
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
+    s.on('error', () => resolve(false));
+  });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `check` (sync or async) until it returns a truthy value; fail after `ms`. */
+export async function waitFor(check, ms = 10_000, what = 'a condition') {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** True when every replica sees every node of `ids` as a valid member, and all rings agree. */
+export function converged(replicas, ids) {
+  const epochs = new Set();
+  for (const r of replicas) {
+    const valid = r.members().filter((m) => m.status === 'valid').map((m) => m.node);
+    if (!ids.every((id) => valid.includes(id))) return false;
+    const ring = r.ring();
+    if (!ring || !ids.every((id) => ring.owners.includes(id))) return false;
+    epochs.add(`${ring.epoch}:${ring.owners.join(',')}`);
+  }
+  return epochs.size === 1;
+}
+
+/** Expect `promise` to reject with a RingletError of `code`. */
+export async function rejectsWith(promise, code) {
+  try {
+    await promise;
+  } catch (e) {
+    if (e?.code !== code) throw new Error(`expected ${code}, got ${e?.code}: ${e?.message}`);
+    if (!(e instanceof Error)) throw new Error('not an Error');
+    return e;
+  }
+  throw new Error(`expected a rejection with ${code}, but it resolved`);
+}
