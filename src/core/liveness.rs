@@ -37,7 +37,12 @@ impl Node {
 
     pub(crate) fn swim_timer(&mut self) {
         let now = self.now_ms;
-        self.relays.retain(|_, (_, expiry)| *expiry > now);
+        if !self.relays.is_empty() {
+            self.relays.retain(|_, (_, expiry)| *expiry > now);
+        }
+        if self.swim_deadline().is_none_or(|t| t > now) {
+            return;
+        }
         let k = self.config.indirect_probes as usize;
         let candidates: Vec<NodeId> = self
             .membership

@@ -51,6 +51,26 @@ pub(crate) enum Waiter {
     DotsReserved(u64),
 }
 
+/// What a persist op wrote, without its payload: on a failed batch the op is rebuilt from
+/// the node's current state (which is at least as new).
+#[derive(Clone, Debug)]
+enum Written {
+    Object(Bytes),
+    Hint(NodeId, Bytes),
+    Op(StoreOp),
+}
+
+impl Written {
+    fn of(op: &StoreOp) -> Written {
+        match op {
+            StoreOp::PutObject { key, .. } => Written::Object(key.clone()),
+            StoreOp::PutHint { intended, key, .. } => Written::Hint(intended.clone(), key.clone()),
+            StoreOp::PutMembership(_) => Written::Op(StoreOp::PutMembership(Default::default())),
+            other => Written::Op(other.clone()),
+        }
+    }
+}
+
 /// Counters a host can show (`stats()`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -133,9 +153,9 @@ pub struct Node {
     pending_ops: Vec<StoreOp>,
     pending_waiters: Vec<Waiter>,
     next_batch: BatchId,
-    /// Batches handed to the host and not yet durable: their ops (kept to retry a failed
-    /// batch) and what waits for them.
-    inflight: BTreeMap<BatchId, (Vec<StoreOp>, Vec<Waiter>)>,
+    /// Batches handed to the host and not yet durable: what they wrote (to rewrite it if
+    /// the batch fails) and what waits for them.
+    inflight: BTreeMap<BatchId, (Vec<Written>, Vec<Waiter>)>,
     out: VecDeque<Output>,
     pub(crate) stats: Stats,
 }
@@ -757,7 +777,8 @@ impl Node {
         self.next_batch += 1;
         let ops = std::mem::take(&mut self.pending_ops);
         let waiters = std::mem::take(&mut self.pending_waiters);
-        self.inflight.insert(batch, (ops.clone(), waiters));
+        let written = ops.iter().map(Written::of).collect();
+        self.inflight.insert(batch, (written, waiters));
         self.stats.persist_batches += 1;
         self.out.push_back(Output::Persist { batch, ops });
     }
@@ -779,10 +800,10 @@ impl Node {
     /// they are on disk); later batches in flight keep their ops but their waiters move to
     /// the next batch too, so no ack overtakes the retry.
     fn on_persist_failed(&mut self, batch: BatchId, reason: String, quota_exceeded: bool) {
-        let Some((ops, ws)) = self.inflight.remove(&batch) else {
+        let Some((written, ws)) = self.inflight.remove(&batch) else {
             return;
         };
-        let mut retry = ops;
+        let mut retry: Vec<StoreOp> = written.iter().map(|w| self.rewrite(w)).collect();
         retry.append(&mut self.pending_ops);
         self.pending_ops = retry;
         let later: Vec<BatchId> = self.inflight.range(batch..).map(|(b, _)| *b).collect();
@@ -809,6 +830,36 @@ impl Node {
                 Waiter::Send { .. } => {}
                 Waiter::DotsReserved(_) => self.dot_reserving = false,
             }
+        }
+    }
+
+    /// The op that writes what `w` wrote, from the current state.
+    fn rewrite(&self, w: &Written) -> StoreOp {
+        match w {
+            Written::Object(key) => match self.data.get(key) {
+                Some(versions) => StoreOp::PutObject {
+                    key: key.clone(),
+                    versions: versions.clone(),
+                },
+                None => StoreOp::DeleteObject { key: key.clone() },
+            },
+            Written::Hint(intended, key) => {
+                match self.hints.get(&(intended.clone(), key.clone())) {
+                    Some(versions) => StoreOp::PutHint {
+                        intended: intended.clone(),
+                        key: key.clone(),
+                        versions: versions.clone(),
+                    },
+                    None => StoreOp::DeleteHint {
+                        intended: intended.clone(),
+                        key: key.clone(),
+                    },
+                }
+            }
+            Written::Op(StoreOp::PutMembership(_)) => {
+                StoreOp::PutMembership(MembershipSnapshot::of(&self.membership))
+            }
+            Written::Op(op) => op.clone(),
         }
     }
 

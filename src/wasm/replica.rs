@@ -105,6 +105,8 @@ struct Host {
     /// The deadline the timer is armed for, and its handle.
     timer: Option<(u64, JsValue)>,
     tick: Option<Closure<dyn FnMut()>>,
+    reconnect_timer: Option<JsValue>,
+    reconnect_cb: Option<Closure<dyn FnMut()>>,
     listener: Option<Function>,
     closed: bool,
     persists_in_flight: usize,
@@ -136,6 +138,8 @@ impl Replica {
                     feed(&h, Input::Tick);
                 }
             });
+            let weak = me.clone();
+            let reconnect_cb = Closure::<dyn FnMut()>::new(move || reconnect(&weak));
             RefCell::new(Host {
                 me: me.clone(),
                 id: id.clone(),
@@ -151,6 +155,8 @@ impl Replica {
                 next_req: 1,
                 timer: None,
                 tick: Some(tick),
+                reconnect_timer: None,
+                reconnect_cb: Some(reconnect_cb),
                 listener: None,
                 closed: false,
                 persists_in_flight: 0,
@@ -442,6 +448,9 @@ impl Replica {
             if let Some((_, handle)) = h.timer.take() {
                 clear_timeout(&handle);
             }
+            if let Some(handle) = h.reconnect_timer.take() {
+                clear_timeout(&handle);
+            }
             h.node = None;
             h.listener = None;
             (
@@ -468,6 +477,7 @@ impl Drop for Replica {
         self.shutdown();
         if let Ok(mut h) = self.host.try_borrow_mut() {
             h.tick = None;
+            h.reconnect_cb = None;
         }
     }
 }
@@ -780,11 +790,11 @@ async fn connect_until_welcome(host: &Shared, deadline: u64) -> Result<Vec<Strin
             let relay = connect(&h)?;
             h.relay = Some(relay);
         }
-        // Give up at the deadline.
+        // Give up at the deadline (a cancelled timer, so a Node.js process is not kept
+        // alive by it after the welcome).
         let weak = Rc::downgrade(host);
-        let wait = deadline.saturating_sub(now_ms()).min(u32::MAX as u64) as u32;
-        spawn_local(async move {
-            TimeoutFuture::new(wait).await;
+        let wait = deadline.saturating_sub(now_ms()) as f64;
+        let give_up = Closure::<dyn FnMut()>::new(move || {
             let Some(h) = weak.upgrade() else {
                 return;
             };
@@ -797,7 +807,11 @@ async fn connect_until_welcome(host: &Shared, deadline: u64) -> Result<Vec<Strin
                 let _ = p.reject.call1(&JsValue::NULL, &e);
             }
         });
-        match wasm_bindgen_futures::JsFuture::from(promise).await {
+        let handle = set_timeout(give_up.as_ref().unchecked_ref(), wait);
+        let settled = wasm_bindgen_futures::JsFuture::from(promise).await;
+        clear_timeout(&handle);
+        drop(give_up);
+        match settled {
             Ok(peers) => {
                 let peers = peers
                     .dyn_ref::<Array>()
@@ -931,24 +945,31 @@ fn on_relay(host: &Shared, ev: RelayEvent) {
 /// Reconnect after a growing delay; the node keeps running meanwhile (its messages are lost,
 /// which the protocol tolerates).
 fn schedule_reconnect(h: &mut Host) {
+    if h.reconnect_timer.is_some() || h.closed {
+        return;
+    }
     let delay = h.reconnect_delay_ms;
     h.reconnect_delay_ms = (delay * 2).min(RECONNECT_MAX_MS);
-    let weak = h.me.clone();
-    spawn_local(async move {
-        TimeoutFuture::new(delay).await;
-        let Some(host) = weak.upgrade() else {
-            return;
-        };
-        let mut h = host.borrow_mut();
-        if h.closed || h.connected {
-            return;
-        }
-        match connect(&h) {
-            // The old relay (closed) is dropped here, outside its own callbacks.
-            Ok(r) => h.relay = Some(r),
-            Err(_) => schedule_reconnect(&mut h),
-        }
-    });
+    if let Some(cb) = &h.reconnect_cb {
+        h.reconnect_timer = Some(set_timeout(cb.as_ref().unchecked_ref(), delay as f64));
+    }
+}
+
+/// The reconnection timer's callback: connect again unless closed or already connected.
+fn reconnect(weak: &Weak<RefCell<Host>>) {
+    let Some(host) = weak.upgrade() else {
+        return;
+    };
+    let mut h = host.borrow_mut();
+    h.reconnect_timer = None;
+    if h.closed || h.connected {
+        return;
+    }
+    match connect(&h) {
+        // The old relay (closed) is dropped here, outside its own callbacks.
+        Ok(r) => h.relay = Some(r),
+        Err(_) => schedule_reconnect(&mut h),
+    }
 }
 
 fn reply_to_js(reply: ClientReply) -> JsValue {

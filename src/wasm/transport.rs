@@ -50,7 +50,13 @@ pub struct Relay {
     _on_open: Closure<dyn FnMut(JsValue)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_close: Closure<dyn FnMut(JsValue)>,
-    _on_error: Closure<dyn FnMut(JsValue)>,
+}
+
+thread_local! {
+    /// The socket's `onerror`: a failed connection is reported by the close event that
+    /// follows, but the handler must exist for the socket's whole life (Node's `ws` throws
+    /// an unhandled 'error' otherwise, also after `close()`). One shared function, never freed.
+    static IGNORE: JsValue = Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| {}).into_js_value();
 }
 
 impl Relay {
@@ -103,16 +109,12 @@ impl Relay {
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        // A failed connection is reported by the close event that follows; the handler must
-        // exist anyway (Node's `ws` throws an unhandled 'error' otherwise).
-        let on_error = Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| {});
-        ws.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        IGNORE.with(|f| ws.set_onerror(Some(f.unchecked_ref())));
         Ok(Relay {
             ws,
             _on_open: on_open,
             _on_message: on_message,
             _on_close: on_close,
-            _on_error: on_error,
         })
     }
 

@@ -145,7 +145,10 @@ test('a full storage quota fails the write with QUOTA_EXCEEDED; the next write s
     r._failNextPersist(true);
     await rejectsWith(r.put('k', 'v'), 'QUOTA_EXCEEDED');
     await r.put('k', 'v2');
-    assert.deepEqual((await r.get('k')).values, ['v2']);
+    // The failed write was not acknowledged, but the node keeps it in memory and retries
+    // its batch, so it may survive (as a sibling of the blind write after it): a failed
+    // write is "not known to be stored", never "known not to be stored".
+    assert.ok((await r.get('k')).values.includes('v2'));
     assert.equal(r.stats().persistFailures, 1);
   } finally {
     await r.close();

@@ -29,7 +29,9 @@ export async function startRelay(port, { www = path.join(ROOT, 'www') } = {}) {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
-      await Promise.race([exited, sleep(5_000)]);
+      let timer;
+      await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 5_000); })]);
+      clearTimeout(timer);
       if (child.exitCode === null) child.kill('SIGKILL');
     },
     async stats() {
