@@ -574,31 +574,13 @@ impl Node {
             let nonce = self.rng.next_u64();
             self.send(node, Message::Ping { nonce });
         }
-        let due: Vec<Rid> = self
-            .puts
-            .iter()
-            .filter(|(_, f)| f.next_deadline() <= now)
-            .map(|(r, _)| *r)
-            .collect();
-        for rid in due {
+        for rid in due(&self.puts, now, PutFsm::next_deadline) {
             self.put_timer(rid);
         }
-        let due: Vec<Rid> = self
-            .gets
-            .iter()
-            .filter(|(_, f)| f.next_deadline() <= now)
-            .map(|(r, _)| *r)
-            .collect();
-        for rid in due {
+        for rid in due(&self.gets, now, GetFsm::next_deadline) {
             self.get_timer(rid);
         }
-        let due: Vec<Rid> = self
-            .forwards
-            .iter()
-            .filter(|(_, f)| f.next_deadline() <= now)
-            .map(|(r, _)| *r)
-            .collect();
-        for rid in due {
+        for rid in due(&self.forwards, now, ForwardFsm::next_deadline) {
             self.forward_timer(rid);
         }
         self.expire_pending_writes();
@@ -932,4 +914,12 @@ pub(crate) fn actor_name(id: &NodeId, epoch: u64, generation: u64) -> NodeId {
         (e, 0) => NodeId::new(&format!("{id}@{e}")),
         (e, g) => NodeId::new(&format!("{id}@{e}.{g}")),
     }
+}
+
+/// The requests of `map` whose next deadline has come.
+fn due<T>(map: &BTreeMap<Rid, T>, now: u64, deadline: impl Fn(&T) -> u64) -> Vec<Rid> {
+    map.iter()
+        .filter(|(_, f)| deadline(f) <= now)
+        .map(|(r, _)| *r)
+        .collect()
 }

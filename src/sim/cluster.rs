@@ -169,7 +169,7 @@ impl Cluster {
             queue: BTreeMap::new(),
             seq: 0,
             net,
-            side: vec![0; names.len()],
+            side: Vec::new(),
             next_req: 1,
             in_flight: BTreeMap::new(),
             completed: VecDeque::new(),
@@ -182,22 +182,8 @@ impl Cluster {
             bytes_by_kind: BTreeMap::new(),
             rng: rng.fork(),
         };
-        for (i, name) in names.iter().enumerate() {
-            let id = NodeId::new(name);
-            cluster.index.insert(id.clone(), i);
-            cluster.nodes.push(SimNode {
-                id,
-                node: None,
-                store: MemoryStore::first_run(),
-                unpersisted: VecDeque::new(),
-                last_persist_at: 0,
-                incarnation: 0,
-                skew_ms: 0,
-                timer_at: None,
-                joined_via: None,
-                capacity: 1,
-            });
-            cluster.start_node(i);
+        for name in names {
+            cluster.add_node(name, None, 1);
         }
         cluster
     }
@@ -223,12 +209,14 @@ impl Cluster {
         cluster.view = Some(view);
         cluster.members = members;
         for name in &names {
-            cluster.add_static(name);
+            cluster.add_node(name, None, 1);
         }
         cluster
     }
 
-    fn add_static(&mut self, name: &str) {
+    /// Add and start a node with a brand-new disk: a static member (`joined_via` None) or
+    /// one that joins through seeds.
+    fn add_node(&mut self, name: &str, joined_via: Option<Vec<NodeId>>, capacity: u32) -> usize {
         let i = self.nodes.len();
         let id = NodeId::new(name);
         self.index.insert(id.clone(), i);
@@ -242,10 +230,11 @@ impl Cluster {
             incarnation: 0,
             skew_ms: 0,
             timer_at: None,
-            joined_via: None,
-            capacity: 1,
+            joined_via,
+            capacity,
         });
         self.start_node(i);
+        i
     }
 
     /// `n` nodes named n0, n1, ...
@@ -370,44 +359,14 @@ impl Cluster {
     /// Start a new node `name` that joins through the nodes `seeds` (§4.8). Returns its
     /// index.
     pub fn join_node(&mut self, name: &str, capacity: u32, seeds: &[usize]) -> usize {
-        let i = self.nodes.len();
-        let id = NodeId::new(name);
-        self.index.insert(id.clone(), i);
-        self.side.push(0);
         let seeds = seeds.iter().map(|&s| self.nodes[s].id.clone()).collect();
         self.fault(format!("join {name}"));
-        self.nodes.push(SimNode {
-            id,
-            node: None,
-            store: MemoryStore::first_run(),
-            unpersisted: VecDeque::new(),
-            last_persist_at: 0,
-            incarnation: 0,
-            skew_ms: 0,
-            timer_at: None,
-            joined_via: Some(seeds),
-            capacity,
-        });
-        self.start_node(i);
-        i
+        self.add_node(name, Some(seeds), capacity)
     }
 
     /// Hand a membership request (leave, remove) to node `i`.
     pub fn submit_admin(&mut self, i: usize, request: AdminRequest) -> ReqId {
-        let id = self.next_req;
-        self.next_req += 1;
-        if self.nodes[i].node.is_none() {
-            self.completed.push_back(Completed {
-                id,
-                node: i,
-                at: self.now,
-                result: Err(Error::Closed),
-            });
-            return id;
-        }
-        self.in_flight.insert(id, i);
-        self.handle(i, Input::Admin { id, request });
-        id
+        self.submit_input(i, |id| Input::Admin { id, request })
     }
 
     /// Crash node `i` and lose its whole disk; it restarts empty.
@@ -420,6 +379,10 @@ impl Cluster {
 
     /// Hand a client request to node `i`. A crashed node refuses it at once (`Closed`).
     pub fn submit(&mut self, i: usize, request: ClientRequest) -> ReqId {
+        self.submit_input(i, |id| Input::Client { id, request })
+    }
+
+    fn submit_input(&mut self, i: usize, input: impl FnOnce(ReqId) -> Input) -> ReqId {
         let id = self.next_req;
         self.next_req += 1;
         if self.nodes[i].node.is_none() {
@@ -432,7 +395,7 @@ impl Cluster {
             return id;
         }
         self.in_flight.insert(id, i);
-        self.handle(i, Input::Client { id, request });
+        self.handle(i, input(id));
         id
     }
 
