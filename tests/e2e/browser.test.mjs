@@ -1,0 +1,236 @@
+// End-to-end: real browser tabs (Debian's Chromium through playwright-core) as ringlet
+// nodes with IndexedDB storage, a Node.js node, and a real ringlet-relay on 127.0.0.1:8090.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import WebSocket from 'ws';
+import { chromium } from 'playwright-core';
+import { startRelay, waitFor, ROOT } from '../js/support.mjs';
+
+const PORT = 8090;
+const CLUSTER = 'e2e';
+const COMMON = { cluster: CLUSTER, storage: 'indexeddb', n: 3, r: 2, w: 2, gossipIntervalMs: 250 };
+const profile = mkdtempSync(path.join(tmpdir(), 'ringlet-e2e-'));
+let relay;
+let context;
+const tabs = new Map(); // name -> page
+const acked = new Map(); // key -> value of every acknowledged write
+
+async function launch() {
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+      '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+      '--disable-backgrounding-occluded-windows', '--disable-dev-shm-usage',
+      ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
+    ],
+  });
+}
+
+/** Open tab `name` as a ringlet node. */
+async function openTab(name, extra = {}) {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error(`[${name}] page error:`, e.message));
+  await page.goto(`${relay.http}/index.html`);
+  await page.waitForFunction(() => window.ringletLoaded === true);
+  const id = await page.evaluate(async (opts) => {
+    window.replica = await window.Replica.open(opts);
+    window.events = [];
+    window.replica.on('*', (e) => window.events.push(e));
+    return window.replica.id;
+  }, { ...COMMON, relay: relay.url, name, ...extra });
+  tabs.set(name, page);
+  return id;
+}
+
+const inTab = (name, fn, arg) => tabs.get(name).evaluate(fn, arg);
+const stats = (name) => inTab(name, () => window.replica.stats());
+const put = async (name, key, value, options) => {
+  const res = await inTab(name, ([k, v, o]) => window.replica.put(k, v, o), [key, value, options]);
+  acked.set(key, value);
+  return res;
+};
+const get = (name, key) => inTab(name, (k) => window.replica.get(k), key);
+
+/** Every tab in `names` sees exactly `ids` as valid owners of one ring. */
+async function waitConverged(names, ids, ms = 30_000) {
+  await waitFor(async () => {
+    const views = await Promise.all(names.map((n) => inTab(n, () => ({ m: window.replica.members(), r: window.replica.ring() }))));
+    const rings = new Set();
+    for (const { m, r } of views) {
+      const valid = m.filter((x) => x.status === 'valid').map((x) => x.node).sort();
+      if (JSON.stringify(valid) !== JSON.stringify([...ids].sort())) return false;
+      if (!r || !ids.every((id) => r.owners.includes(id))) return false;
+      rings.add(`${r.epoch}/${r.owners.join(',')}`);
+    }
+    return rings.size === 1;
+  }, ms, `${names.join(',')} to converge on ${ids.join(',')}`);
+}
+
+const NAMES = ['tab1', 'tab2', 'tab3', 'tab4', 'tab5'];
+
+before(async () => {
+  relay = await startRelay(PORT, { www: path.join(ROOT, 'tests', 'e2e', 'www') });
+  await launch();
+});
+
+after(async () => {
+  await context?.close().catch(() => {});
+  await relay?.stop();
+  rmSync(profile, { recursive: true, force: true });
+});
+
+test('5 tabs form a cluster; a put in tab 1 is read in tab 5', async () => {
+  for (const n of NAMES) assert.equal(await openTab(n), n);
+  await waitConverged(NAMES, NAMES);
+  await put('tab1', 'greeting', 'hello from tab 1');
+  assert.deepEqual((await get('tab5', 'greeting')).values, ['hello from tab 1']);
+  const bytes = await inTab('tab2', async () => {
+    await window.replica.put('bytes', new Uint8Array([1, 2, 255]));
+    const { values } = await window.replica.get('bytes');
+    return values[0] instanceof Uint8Array ? Array.from(values[0]) : null;
+  });
+  assert.deepEqual(bytes, [1, 2, 255]);
+  const s = await stats('tab1');
+  assert.equal(s.storage, 'indexeddb');
+  assert.equal(s.connected, true);
+  assert.ok(s.persistBatches > 0);
+});
+
+test('a tab closed: puts still succeed and a fallback holds hints; reopened, the hints are delivered', async () => {
+  await tabs.get('tab5').close();
+  tabs.delete('tab5');
+  const live = NAMES.slice(0, 4);
+  // Keys whose three primaries include tab5.
+  const keys = await inTab('tab1', () => {
+    const out = [];
+    for (let i = 0; out.length < 8; i++) {
+      const k = `handoff/${i}`;
+      if (window.replica.preflist(k).slice(0, 3).includes('tab5')) out.push(k);
+    }
+    return out;
+  });
+  for (const [i, k] of keys.entries()) await put(live[i % 4], k, { i, written: 'while tab5 was away' });
+  const held = async () => (await Promise.all(live.map(stats))).reduce((a, s) => a + s.hintsHeld, 0);
+  await waitFor(async () => (await held()) > 0, 10_000, 'a fallback to hold hints');
+  assert.equal(await openTab('tab5'), 'tab5', 'the reopened tab is the same node');
+  await waitFor(async () => (await held()) === 0, 20_000, 'every hint to be delivered');
+  const delivered = (await Promise.all(live.map(stats))).reduce((a, s) => a + s.hintsDelivered, 0);
+  assert.ok(delivered >= keys.length, `${delivered} hints delivered`);
+  for (const k of keys) assert.deepEqual((await get('tab5', k)).values, [acked.get(k)]);
+});
+
+test('two tabs write the same key concurrently: both siblings; a put with the merged context collapses them', async () => {
+  await Promise.all([put('tab2', 'doc', 'from tab 2'), put('tab3', 'doc', 'from tab 3')]);
+  const got = await get('tab4', 'doc');
+  assert.deepEqual([...got.values].sort(), ['from tab 2', 'from tab 3']);
+  const ev = await inTab('tab4', () => window.events.find((e) => e.type === 'siblings' && e.key === 'doc'));
+  assert.equal(ev?.count, 2);
+  await put('tab4', 'doc', 'merged', { context: got.context });
+  assert.deepEqual((await get('tab1', 'doc')).values, ['merged']);
+});
+
+test('a Node.js node and browser tabs in one cluster', async () => {
+  const child = spawn(process.execPath, [path.join(ROOT, 'js', 'replica-cli.js'), '--relay', relay.url, '--cluster', CLUSTER,
+    '--name', 'nodejs', '--n', '3', '--r', '2', '--w', '2', '--gossipIntervalMs', '250'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const answers = [];
+  createInterface({ input: child.stdout }).on('line', (l) => answers.push(JSON.parse(l)));
+  const ask = async (line) => {
+    const before = answers.length;
+    child.stdin.write(`${line}\n`);
+    await waitFor(() => answers.length > before, 10_000, `an answer to ${line}`);
+    return answers[before];
+  };
+  try {
+    await waitFor(() => answers.some((a) => a.ready === 'nodejs'), 20_000, 'the Node.js replica');
+    await waitConverged(NAMES, [...NAMES, 'nodejs']);
+    const w = await ask('put from/node {"runtime":"node"}');
+    assert.ok(w.ok?.context, JSON.stringify(w));
+    acked.set('from/node', { runtime: 'node' });
+    assert.deepEqual((await get('tab3', 'from/node')).values, [{ runtime: 'node' }]);
+    await put('tab2', 'from/tab', { runtime: 'browser' });
+    const r = await ask('get from/tab');
+    assert.deepEqual(r.ok.values, [{ runtime: 'browser' }]);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+});
+
+test('malformed frames and bad API arguments get typed errors and break nothing', async () => {
+  const evil = new WebSocket(relay.url);
+  const texts = [];
+  await new Promise((resolve, reject) => { evil.once('open', resolve); evil.once('error', reject); });
+  evil.on('message', (d, binary) => { if (!binary) texts.push(JSON.parse(d.toString())); });
+  evil.send(JSON.stringify({ type: 'hello', cluster: CLUSTER, node: 'evil' }));
+  await waitFor(() => texts.some((t) => t.type === 'welcome'), 5_000, 'the welcome');
+  const before = (await stats('tab1')).badFrames;
+  const frame = (dest, payload) => Buffer.concat([Buffer.from([1, dest.length]), Buffer.from(dest), Buffer.from(payload)]);
+  evil.send(frame('tab1', [0xff, 0xff, 0xff, 0xff, 0xff]));
+  evil.send(frame('tab1', []));
+  evil.send(Buffer.from([9, 9, 9]));
+  evil.send(frame('nobody', [1]));
+  await waitFor(async () => (await stats('tab1')).badFrames >= before + 2, 5_000, 'tab1 to count the bad frames');
+  await waitFor(() => texts.some((t) => t.code === 'MALFORMED_FRAME') && texts.some((t) => t.code === 'UNKNOWN_DESTINATION'), 5_000, 'the relay errors');
+  evil.close();
+  const codes = await inTab('tab1', async () => {
+    const r = window.replica;
+    const attempts = [
+      () => r.get(7), () => r.put('k', undefined), () => r.put('k', 'v', { w: 0 }), () => r.put('k', 'v', { w: 4 }),
+      () => r.put('k', 'v', { context: '%%%' }), () => r.delete('k', { context: [1, 2] }), () => r.get('k', { r: 'all' }),
+      () => window.Replica.open({ cluster: 'e2e', relay: 'not a url' }), () => window.Replica.open({ cluster: '', relay: 'ws://x' }),
+    ];
+    const out = [];
+    for (const a of attempts) {
+      try { await a(); out.push('resolved'); } catch (e) { out.push(e instanceof Error && e.name === 'RingletError' ? e.code : `untyped ${e}`); }
+    }
+    return out;
+  });
+  assert.deepEqual(codes, Array(codes.length).fill('INVALID_ARGUMENT'));
+  await put('tab1', 'after/abuse', 'still serving');
+  assert.deepEqual((await get('tab5', 'after/abuse')).values, ['still serving']);
+});
+
+test('all tabs reloaded (the browser restarted on its profile): every acknowledged value is still there', async () => {
+  await context.close();
+  tabs.clear();
+  await launch();
+  for (const n of NAMES) assert.equal(await openTab(n), n, 'each tab comes back as the same node');
+  // The Node.js node stopped but is still a member (an outage never changes membership).
+  await waitConverged(NAMES, [...NAMES, 'nodejs']);
+  const held = await Promise.all(NAMES.map(stats));
+  assert.ok(held.every((s) => s.keysHeld > 0), 'every tab restored its data from IndexedDB');
+  for (const [k, v] of acked) {
+    const got = await get(NAMES[k.length % 5], k);
+    assert.ok(got.values.some((x) => JSON.stringify(x) === JSON.stringify(v)), `${k}: ${JSON.stringify(got.values)}`);
+  }
+});
+
+test('tabs without a name take distinct slots, and a reloaded tab keeps its node id', async () => {
+  const page = async () => {
+    const p = await context.newPage();
+    await p.goto(`${relay.http}/index.html`);
+    await p.waitForFunction(() => window.ringletLoaded === true);
+    return p;
+  };
+  const open = (p) => p.evaluate(async (opts) => {
+    window.replica = await window.Replica.open(opts);
+    return window.replica.id;
+  }, { cluster: 'slots', relay: relay.url, n: 1, r: 1, w: 1 });
+  const [a, b] = [await page(), await page()];
+  const idA = await open(a);
+  const idB = await open(b);
+  assert.match(idA, /^tab-[0-9a-f]{8}$/);
+  assert.notEqual(idA, idB);
+  await a.reload();
+  await a.waitForFunction(() => window.ringletLoaded === true);
+  assert.equal(await open(a), idA);
+  await a.close();
+  await b.close();
+});
