@@ -12,3 +12,26 @@ echo "== cargo test --release (unit, property, scenario and simulation tests)"
 cargo test --release --all-targets
 echo "== simulation summary"
 cargo test --release --test sim_seeds -- --nocapture 2>&1 | grep -E "seeds from|test result"
+
+# ---- the browser and Node.js node (src/wasm, js/, tests/wasm_*, tests/js, tests/e2e) -------
+phase() { echo "== $1"; phase_start=$(date +%s); }
+phase_done() { echo "   ($(( $(date +%s) - phase_start )) s)"; }
+phase "cargo clippy for wasm32 (warnings are errors)"
+cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+phase_done
+phase "build: relay, wasm package (pkg/)"
+cargo build --release --bin ringlet-relay --quiet
+bash scripts/build-wasm.sh
+phase_done
+phase "wasm-bindgen tests in Node.js (values, memory storage conformance)"
+cargo test --target wasm32-unknown-unknown --test wasm_values --test wasm_storage_memory
+phase_done
+phase "wasm-bindgen tests in headless Chromium (IndexedDB storage conformance)"
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test wasm_storage_idb
+phase_done
+phase "JS tests of the package in Node.js against a real relay (node --test)"
+node --test tests/js/
+phase_done
+phase "end-to-end tests: Chromium tabs, a Node.js node, the relay (node --test + playwright-core)"
+node --test tests/e2e/
+phase_done
