@@ -15,6 +15,12 @@ const PORT = 8090;
 const CLUSTER = 'e2e';
 const COMMON = { cluster: CLUSTER, storage: 'indexeddb', n: 3, r: 2, w: 2, gossipIntervalMs: 250 };
 const profile = mkdtempSync(path.join(tmpdir(), 'ringlet-e2e-'));
+const BROWSER_ARGS = [
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+  '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows', '--disable-dev-shm-usage',
+  ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
+];
 let relay;
 let context;
 const tabs = new Map(); // name -> page
@@ -24,12 +30,7 @@ async function launch() {
   context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: [
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-      '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
-      '--disable-backgrounding-occluded-windows', '--disable-dev-shm-usage',
-      ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
-    ],
+    args: BROWSER_ARGS,
   });
 }
 
@@ -116,7 +117,11 @@ test('a tab closed: puts still succeed and a fallback holds hints; reopened, the
     }
     return out;
   });
-  for (const [i, k] of keys.entries()) await put(live[i % 4], k, { i, written: 'while tab5 was away' });
+  // W=3: the put needs a third store, so once tab5 stays silent for the sloppy-retry
+  // interval the coordinator sends its replica to the next healthy node of the preference
+  // list, with a hint naming tab5 (with W=2 the two other primaries would be enough and no
+  // fallback would be asked until tab5 is detected down).
+  for (const [i, k] of keys.entries()) await put(live[i % 4], k, { i, written: 'while tab5 was away' }, { w: 3 });
   const held = async () => (await Promise.all(live.map(stats))).reduce((a, s) => a + s.hintsHeld, 0);
   await waitFor(async () => (await held()) > 0, 10_000, 'a fallback to hold hints');
   assert.equal(await openTab('tab5'), 'tab5', 'the reopened tab is the same node');
@@ -233,4 +238,49 @@ test('tabs without a name take distinct slots, and a reloaded tab keeps its node
   assert.equal(await open(a), idA);
   await a.close();
   await b.close();
+});
+
+test('a full IndexedDB quota is QUOTA_EXCEEDED and corrupts nothing that was stored', async () => {
+  // Chromium enforces an overridden quota on IndexedDB writes in an in-memory (incognito)
+  // profile, so this test runs in a browser of its own without a profile directory.
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: BROWSER_ARGS });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${relay.http}/index.html`);
+    await page.waitForFunction(() => window.ringletLoaded === true);
+    const opts = { cluster: 'quota', relay: relay.url, storage: 'indexeddb', name: 'q1', n: 1, r: 1, w: 1, maxValueBytes: 8 << 20 };
+    const open = () => page.evaluate(async (o) => { window.replica = await window.Replica.open(o); }, opts);
+    // A small quota for the origin (Chromium applies it to connections opened after it).
+    const cdp = await page.context().newCDPSession(page);
+    const origin = relay.http;
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 512 * 1024 });
+    await open();
+    await page.evaluate(() => window.replica.put('small', 'kept'));
+    const code = await page.evaluate(async () => {
+      // Random bytes: Chromium compresses large IndexedDB values.
+      const big = new Uint8Array(2 << 20);
+      for (let i = 0; i < big.length; i += 65536) crypto.getRandomValues(big.subarray(i, i + 65536));
+      try {
+        await window.replica.put('big', big);
+        return 'resolved';
+      } catch (e) {
+        return e.code;
+      }
+    });
+    assert.equal(code, 'QUOTA_EXCEEDED');
+    assert.deepEqual(await page.evaluate(async () => (await window.replica.get('small')).values), ['kept']);
+    assert.ok((await page.evaluate(() => window.replica.stats().persistFailures)) >= 1);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+    await page.evaluate(() => window.replica.put('later', 'written after the quota was raised'));
+    await page.evaluate(() => window.replica.close());
+    await open();
+    const after = await page.evaluate(async () => ({
+      small: (await window.replica.get('small')).values,
+      later: (await window.replica.get('later')).values,
+      corrupt: window.replica.stats().corruptRecords,
+    }));
+    assert.deepEqual(after, { small: ['kept'], later: ['written after the quota was raised'], corrupt: 0 });
+  } finally {
+    await browser.close();
+  }
 });
