@@ -57,7 +57,7 @@ export interface OpenOptions {
   timeoutMs?: number;
   /** How long `open` waits for the relay and the ring. Default 15000. */
   openTimeoutMs?: number;
-  /** Largest value a put accepts, in bytes. Default 1 MiB. */
+  /** Largest value a put accepts, in bytes. Default 256 KiB (the relay routes frames of at most 1 MiB, and a replica message carries every sibling). */
   maxValueBytes?: number;
   /** Membership gossip period in ms. Default 1000. */
   gossipIntervalMs?: number;

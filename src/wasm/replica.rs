@@ -26,14 +26,14 @@ use super::values::{
 use super::{now_ms, random_bytes};
 use crate::core::gossip;
 use crate::core::{
-    AdminRequest, ClientReply, ClientRequest, Config, Event, Input, Message, Node, NodeId, Output,
-    ReqId, RequestOptions, Resolved, Snapshot,
+    AdminRequest, BatchId, ClientReply, ClientRequest, Config, Event, Input, Message, Node, NodeId,
+    Output, ReqId, RequestOptions, Resolved, Snapshot, StoreOp,
 };
 use gloo_timers::future::TimeoutFuture;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use serde::Serialize;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
@@ -49,7 +49,12 @@ extern "C" {
 
 /// How long `Replica.open` waits for the relay's welcome and a ring, by default.
 const OPEN_TIMEOUT_MS: u64 = 15_000;
+/// The largest value by default: a replica message carries every sibling of a key, and the
+/// relay routes frames of at most 1 MiB.
+const DEFAULT_MAX_VALUE_BYTES: usize = 256 * 1024;
 /// Reconnection backoff after the relay connection dropped.
+/// At most this many store operations go into one group-commit transaction.
+const MAX_GROUP_OPS: usize = 4096;
 const RECONNECT_MIN_MS: u32 = 250;
 const RECONNECT_MAX_MS: u32 = 10_000;
 
@@ -109,7 +114,11 @@ struct Host {
     reconnect_cb: Option<Closure<dyn FnMut()>>,
     listener: Option<Function>,
     closed: bool,
+    /// Batches handed to the host and not yet reported back.
     persists_in_flight: usize,
+    /// IndexedDB batches waiting for the transaction in flight to end.
+    idb_queue: VecDeque<(BatchId, Vec<StoreOp>)>,
+    idb_busy: bool,
     stats: HostStats,
 }
 
@@ -160,6 +169,8 @@ impl Replica {
                 listener: None,
                 closed: false,
                 persists_in_flight: 0,
+                idb_queue: VecDeque::new(),
+                idb_busy: false,
                 stats: HostStats::default(),
             })
         });
@@ -595,27 +606,18 @@ impl Host {
         }
     }
 
-    /// Start the batch's transaction now (so transactions are created, and applied, in
-    /// batch order) and feed its outcome back when it settles.
-    fn persist_async(&mut self, batch: u64, ops: Vec<crate::core::StoreOp>) {
+    /// Queue the batch for storage. One transaction is in flight at a time; the batches
+    /// that arrive meanwhile are committed together in the next one (group commit), so
+    /// batches are applied in order and a busy node pays one transaction per group, not per
+    /// batch.
+    fn persist_async(&mut self, batch: BatchId, ops: Vec<StoreOp>) {
         self.persists_in_flight += 1;
-        let store = self.store.clone();
-        let weak = self.me.clone();
-        spawn_local(async move {
-            let result = store.apply(&ops).await;
-            let Some(h) = weak.upgrade() else {
-                return;
-            };
-            let input = {
-                let mut host = h.borrow_mut();
-                host.persists_in_flight -= 1;
-                match result {
-                    Ok(()) => Input::PersistDone { batch },
-                    Err(e) => host.persist_failed(batch, e),
-                }
-            };
-            feed(&h, input);
-        });
+        self.idb_queue.push_back((batch, ops));
+        if !self.idb_busy {
+            self.idb_busy = true;
+            let weak = self.me.clone();
+            spawn_local(commit_queued(weak));
+        }
     }
 
     fn send(&mut self, to: &NodeId, msg: &Message) {
@@ -734,6 +736,61 @@ impl Host {
                 let _ = Reflect::set(&o, &"node".into(), &n.into());
             }
             fx.push(Effect::Emit(l.clone(), o.into()));
+        }
+    }
+}
+
+/// Commit the queued IndexedDB batches, a group per transaction, until the queue is empty.
+/// A group that fails is retried batch by batch, so each batch still gets its own outcome
+/// (`PersistDone` or `PersistFailed`, nothing of a failed batch applied) exactly as if it had
+/// been committed alone.
+async fn commit_queued(weak: Weak<RefCell<Host>>) {
+    loop {
+        let Some(host) = weak.upgrade() else {
+            return;
+        };
+        let (store, group) = {
+            let mut h = host.borrow_mut();
+            if h.idb_queue.is_empty() {
+                h.idb_busy = false;
+                return;
+            }
+            let mut group = Vec::new();
+            let mut ops = 0;
+            while let Some((b, o)) = h.idb_queue.pop_front() {
+                ops += o.len();
+                group.push((b, o));
+                if ops >= MAX_GROUP_OPS {
+                    break;
+                }
+            }
+            (h.store.clone(), group)
+        };
+        drop(host);
+        let mut outcomes = Vec::with_capacity(group.len());
+        let all: Vec<StoreOp> = group.iter().flat_map(|(_, o)| o.iter().cloned()).collect();
+        match store.apply(&all).await {
+            Ok(()) => outcomes.extend(group.iter().map(|(b, _)| (*b, Ok(())))),
+            Err(_) if group.len() > 1 => {
+                for (b, o) in &group {
+                    outcomes.push((*b, store.apply(o).await));
+                }
+            }
+            Err(e) => outcomes.extend(group.iter().map(|(b, _)| (*b, Err(e.clone())))),
+        }
+        let Some(host) = weak.upgrade() else {
+            return;
+        };
+        for (batch, result) in outcomes {
+            let input = {
+                let mut h = host.borrow_mut();
+                h.persists_in_flight = h.persists_in_flight.saturating_sub(1);
+                match result {
+                    Ok(()) => Input::PersistDone { batch },
+                    Err(e) => h.persist_failed(batch, e),
+                }
+            };
+            feed(&host, input);
         }
     }
 }
@@ -1159,7 +1216,10 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
             }
         }
     }
-    let mut config = Config::default();
+    let mut config = Config {
+        max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
+        ..Config::default()
+    };
     if let Some(n) = opt_int(o, "n", 1, 64)? {
         config.n = n as usize;
     }
