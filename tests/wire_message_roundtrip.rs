@@ -1,13 +1,19 @@
 //! The wire protocol: every message of every variant decodes from its own encoding to an
-//! equal message; a truncated frame is refused; arbitrary bytes never make `decode` panic,
-//! and whatever they decode to re-encodes faithfully.
+//! equal message (data, membership gossip with its rumors, failure-detector probes,
+//! ownership handoff and Merkle anti-entropy steps alike); a truncated frame is refused;
+//! arbitrary bytes never make `decode` panic, and whatever they decode to re-encodes
+//! faithfully.
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
+use ringlet::core::gossip::GossipMsg;
+use ringlet::core::hashtree::{Children, DiffEntry, Entry, Hash64, Subtree, TreeMsg};
+use ringlet::core::membership::{MemberInfo, RingState, Summary};
+use ringlet::core::swim::Rumor;
 use ringlet::core::{
-    Bytes, ClientReply, ClientRequest, Context, Dot, Error, Message, NodeId, Op, RequestOptions,
-    Resolved, Siblings, Value, Version, VersionVector,
+    Bytes, ClientReply, ClientRequest, Context, Dot, Error, Member, Message, NodeId, Op,
+    RequestOptions, Resolved, Ring, Siblings, Status, Value, Version, VersionVector,
 };
 use std::collections::BTreeSet;
 
@@ -139,6 +145,122 @@ fn result() -> impl Strategy<Value = Result<ClientReply, Error>> {
     ]
 }
 
+fn summary() -> impl Strategy<Value = Summary> {
+    (any::<u64>(), any::<u64>(), any::<u64>()).prop_map(|(root, ring_epoch, ring_hash)| Summary {
+        root,
+        ring_epoch,
+        ring_hash,
+    })
+}
+
+fn status() -> impl Strategy<Value = Status> {
+    prop::sample::select(vec![
+        Status::Joining,
+        Status::Valid,
+        Status::Leaving,
+        Status::Exiting,
+        Status::Down,
+    ])
+}
+
+fn member_info() -> impl Strategy<Value = MemberInfo> {
+    (any::<u64>(), status(), any::<u32>()).prop_map(|(version, status, capacity)| MemberInfo {
+        version,
+        status,
+        capacity,
+    })
+}
+
+/// A ring claimed over a few members (a decoded ring must be well formed, so the
+/// generator makes only well-formed ones).
+fn ring_state() -> impl Strategy<Value = RingState> {
+    (
+        any::<u64>(),
+        prop::sample::select(vec![1u32, 8, 16]),
+        prop::collection::btree_set(node(), 1..5),
+        0..4usize,
+    )
+        .prop_map(|(epoch, q, nodes, n_val)| {
+            let members: Vec<Member> = nodes.into_iter().map(|n| Member::new(n, 1)).collect();
+            let ring = Ring::claim(q, None, &members, n_val).expect("a valid claim");
+            RingState { epoch, ring }
+        })
+}
+
+fn gossip() -> impl Strategy<Value = GossipMsg> {
+    prop_oneof![
+        summary().prop_map(|summary| GossipMsg::Syn { summary }),
+        (
+            summary(),
+            prop::collection::vec(any::<u64>(), 0..4),
+            prop::option::of(ring_state())
+        )
+            .prop_map(|(summary, hashes, ring)| GossipMsg::Groups {
+                summary,
+                hashes,
+                ring
+            }),
+        (
+            prop::collection::vec(
+                (any::<u16>(), prop::collection::vec(any::<u64>(), 0..3)),
+                0..3
+            ),
+            prop::option::of(ring_state())
+        )
+            .prop_map(|(groups, ring)| GossipMsg::Leaves { groups, ring }),
+        (
+            prop::collection::vec((node(), member_info()), 0..4),
+            prop::collection::vec(any::<u16>(), 0..4)
+        )
+            .prop_map(|(entries, want)| GossipMsg::Entries { entries, want }),
+    ]
+}
+
+fn rumor() -> impl Strategy<Value = Rumor> {
+    prop_oneof![
+        (node(), any::<u64>()).prop_map(|(node, incarnation)| Rumor::Alive { node, incarnation }),
+        (node(), any::<u64>()).prop_map(|(node, incarnation)| Rumor::Suspect { node, incarnation }),
+        (node(), any::<u64>()).prop_map(|(node, incarnation)| Rumor::Dead { node, incarnation }),
+    ]
+}
+
+fn hash64() -> impl Strategy<Value = Hash64> {
+    any::<u64>().prop_map(Hash64)
+}
+
+fn tree_msg() -> impl Strategy<Value = TreeMsg> {
+    let children = (any::<u64>(), prop::collection::vec(hash64(), 0..4))
+        .prop_map(|(index, hashes)| Children { index, hashes });
+    let entry = (bytes(), hash64()).prop_map(|(key, digest)| Entry { key, digest });
+    let subtree = (any::<u64>(), prop::collection::vec(entry, 0..3))
+        .prop_map(|(index, entries)| Subtree { index, entries });
+    let diff =
+        (bytes(), prop::option::of(hash64())).prop_map(|(key, digest)| DiffEntry { key, digest });
+    prop_oneof![
+        (any::<u32>(), any::<u8>(), hash64()).prop_map(|(partition, fanout_bits, hash)| {
+            TreeMsg::Root {
+                partition,
+                fanout_bits,
+                hash,
+            }
+        }),
+        (
+            any::<u32>(),
+            any::<u8>(),
+            prop::collection::vec(children, 0..3),
+            prop::collection::vec(subtree, 0..3),
+            prop::collection::vec(diff, 0..3)
+        )
+            .prop_map(|(partition, depth, nodes, keys, diff)| TreeMsg::Step {
+                partition,
+                depth,
+                nodes,
+                keys,
+                diff
+            }),
+    ]
+}
+
 fn message() -> impl Strategy<Value = Message> {
     let rid = any::<u64>;
     prop_oneof![
@@ -172,13 +294,30 @@ fn message() -> impl Strategy<Value = Message> {
             versions
         }),
         rid().prop_map(|rid| Message::HandoffAck { rid }),
+        (rid(), bytes(), siblings()).prop_map(|(rid, key, versions)| Message::Transfer {
+            rid,
+            key,
+            versions
+        }),
+        rid().prop_map(|rid| Message::TransferAck { rid }),
+        (gossip(), prop::collection::vec(rumor(), 0..4))
+            .prop_map(|(msg, rumors)| Message::Gossip { msg, rumors }),
+        (node(), any::<u64>()).prop_map(|(target, nonce)| Message::PingReq { target, nonce }),
+        (node(), any::<u64>()).prop_map(|(target, nonce)| Message::PingReqAck { target, nonce }),
+        (rid(), any::<bool>(), tree_msg()).prop_map(|(xid, from_opener, msg)| {
+            Message::AntiEntropy {
+                xid,
+                from_opener,
+                msg,
+            }
+        }),
         any::<u64>().prop_map(|nonce| Message::Ping { nonce }),
         any::<u64>().prop_map(|nonce| Message::Pong { nonce }),
     ]
 }
 
 /// Every message kind the protocol has (`Message::kind`); the strategy must reach each.
-const KINDS: [&str; 12] = [
+const KINDS: [&str; 21] = [
     "put",
     "put-hinted",
     "put-ack",
@@ -189,6 +328,15 @@ const KINDS: [&str; 12] = [
     "forward-reply",
     "hint-delivery",
     "hint-ack",
+    "transfer",
+    "transfer-ack",
+    "gossip",
+    "gossip-groups",
+    "gossip-leaves",
+    "gossip-entries",
+    "ping-req",
+    "ping-req-ack",
+    "merkle",
     "ping",
     "pong",
 ];

@@ -1,12 +1,16 @@
 //! Hinted handoff (§4.6): a fallback keeps replicas it stored for an unreachable node apart
 //! (`Node::hints`), offers them to that node every `hint_interval_ms` once it answers again
 //! (at most `hint_batch` keys per scan, so background work never starves requests), and
-//! drops each hint only after the intended node acknowledged it durably.
+//! drops each hint only after the intended node acknowledged it durably. A hint for a node
+//! that left or was removed (`Exiting`, `Down`) can never be delivered: the fallback takes
+//! it as its own replica, and ownership handoff (§4.9) passes it on to the key's current
+//! primaries.
 
 use super::bytes::Bytes;
 use super::dvv::Siblings;
 use super::id::NodeId;
 use super::io::Event;
+use super::membership::Status;
 use super::message::{Message, Rid};
 use super::node::{Node, Waiter};
 use super::storage::StoreOp;
@@ -39,6 +43,7 @@ impl Node {
             return;
         }
         self.next_hint_scan_ms = now + self.config.hint_interval_ms;
+        self.adopt_orphan_hints();
         let offered: Vec<(NodeId, Bytes)> = self
             .handoffs
             .values()
@@ -72,6 +77,31 @@ impl Node {
                     expires_ms: now + self.config.request_timeout_ms,
                 },
             );
+        }
+    }
+
+    /// Hints whose intended node left or was removed become this node's own replicas (one
+    /// batch writes the object and deletes the hint, so the versions are never lost); a
+    /// key this node does not replicate is then transferred to its primaries.
+    fn adopt_orphan_hints(&mut self) {
+        let gone = |n: &NodeId| {
+            self.membership
+                .get(n)
+                .is_some_and(|i| matches!(i.status, Status::Exiting | Status::Down))
+        };
+        let orphans: Vec<(NodeId, Bytes)> = self
+            .hints
+            .keys()
+            .filter(|(n, _)| gone(n))
+            .cloned()
+            .collect();
+        for slot in orphans {
+            let Some(versions) = self.hints.remove(&slot) else {
+                continue;
+            };
+            let (intended, key) = slot;
+            self.store(&key, &versions, None);
+            self.queue_op(StoreOp::DeleteHint { intended, key });
         }
     }
 
