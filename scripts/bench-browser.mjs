@@ -109,8 +109,8 @@ try {
   for (const p of pages) await p.evaluate(() => window.replica.close());
 
   const solo = await tab({ cluster: 'bench-solo', storage: 'indexeddb', name: 'solo', n: 1, r: 1, w: 1 });
-  row('1-node replica: durable put = one IndexedDB transaction, 1 at a time', await measure(solo, 'put', {}, 1));
-  row(`1-node replica: durable put, ${CONCURRENCY} in flight`, await measure(solo, 'put', {}, CONCURRENCY));
+  row('1 node (N=R=W=1): durable put, 1 at a time', await measure(solo, 'put', {}, 1));
+  row(`1 node (N=R=W=1): durable put, ${CONCURRENCY} in flight`, await measure(solo, 'put', {}, CONCURRENCY));
   row('raw IndexedDB loop: one transaction per 1 KB record', await rawIdb(solo, 1));
   row(`raw IndexedDB loop: ${CONCURRENCY} records per transaction`, await rawIdb(solo, CONCURRENCY));
   await solo.evaluate(() => window.replica.close());
