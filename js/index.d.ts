@@ -218,7 +218,10 @@ export declare function init(): Promise<void>;
 /** One node of a ringlet cluster, running in this page or process. */
 export declare class Replica {
   private constructor();
-  /** Open a node and join the cluster; resolves once the node knows the ring. */
+  /**
+   * Open a node and join the cluster; resolves once the node owns partitions of the ring
+   * (or, if the cluster cannot add it yet, knows the ring after half of `openTimeoutMs`).
+   */
   static open(options: OpenOptions): Promise<Replica>;
   readonly id: string;
   readonly storage: StorageKind;

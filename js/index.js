@@ -122,7 +122,10 @@ export class Replica {
     inner.setListener((event) => this.#dispatch(event));
   }
 
-  /** Open a node and join the cluster; resolves once the node knows the ring. */
+  /**
+   * Open a node and join the cluster; resolves once the node owns partitions of the ring
+   * (or, if the cluster cannot add it yet, knows the ring after half of `openTimeoutMs`).
+   */
   static async open(options) {
     await init();
     if (options === null || typeof options !== 'object') {

@@ -202,13 +202,19 @@ impl Replica {
             .map_err(|e| from_core(&e))?;
         self.host.borrow_mut().node = Some(node);
         feed(&self.host, Input::Tick);
+        // Joined means: the claimant put this node in the ring and this node knows it. A
+        // cluster whose claimant is away cannot add members; then, after half the wait, a
+        // node that knows the ring is good enough (it coordinates through the owners).
+        let settle_at = now_ms() + deadline.saturating_sub(now_ms()) / 2;
         loop {
             {
                 let h = self.host.borrow();
                 if h.closed {
                     return Err(closed());
                 }
-                if h.node.as_ref().is_some_and(|n| n.ring().is_some()) {
+                let ring = h.node.as_ref().and_then(|n| n.ring());
+                let owner = ring.is_some_and(|r| r.owners().contains(&h.id));
+                if owner || (ring.is_some() && now_ms() >= settle_at) {
                     return Ok(());
                 }
             }
