@@ -53,6 +53,8 @@ const OPEN_TIMEOUT_MS: u64 = 15_000;
 /// relay routes frames of at most 1 MiB.
 const DEFAULT_MAX_VALUE_BYTES: usize = 256 * 1024;
 /// Reconnection backoff after the relay connection dropped.
+/// The timer's delay when a tick left the node's deadline where it was.
+const STUCK_DEADLINE_DELAY_MS: f64 = 25.0;
 /// At most this many store operations go into one group-commit transaction.
 const MAX_GROUP_OPS: usize = 4096;
 const RECONNECT_MIN_MS: u32 = 250;
@@ -109,6 +111,8 @@ struct Host {
     next_req: ReqId,
     /// The deadline the timer is armed for, and its handle.
     timer: Option<(u64, JsValue)>,
+    /// The deadline the timer last fired for.
+    last_fired: Option<u64>,
     tick: Option<Closure<dyn FnMut()>>,
     reconnect_timer: Option<JsValue>,
     reconnect_cb: Option<Closure<dyn FnMut()>>,
@@ -143,7 +147,10 @@ impl Replica {
             let weak = me.clone();
             let tick = Closure::<dyn FnMut()>::new(move || {
                 if let Some(h) = weak.upgrade() {
-                    h.borrow_mut().timer = None;
+                    {
+                        let mut host = h.borrow_mut();
+                        host.last_fired = host.timer.take().map(|(at, _)| at);
+                    }
                     feed(&h, Input::Tick);
                 }
             });
@@ -163,6 +170,7 @@ impl Replica {
                 replies: BTreeMap::new(),
                 next_req: 1,
                 timer: None,
+                last_fired: None,
                 tick: Some(tick),
                 reconnect_timer: None,
                 reconnect_cb: Some(reconnect_cb),
@@ -653,7 +661,11 @@ impl Host {
             clear_timeout(&handle);
         }
         if let (Some(at), Some(tick)) = (deadline, &self.tick) {
-            let delay = at.saturating_sub(now_ms()).min(i32::MAX as u64) as f64;
+            let mut delay = at.saturating_sub(now_ms()).min(i32::MAX as u64) as f64;
+            // A deadline that a tick did not move is not worth a busy loop.
+            if self.last_fired == Some(at) {
+                delay = delay.max(STUCK_DEADLINE_DELAY_MS);
+            }
             let handle = set_timeout(tick.as_ref().unchecked_ref(), delay);
             self.timer = Some((at, handle));
         }

@@ -208,3 +208,35 @@ test('IndexedDB storage (fake-indexeddb): a reopened node is the same node with 
   assert.equal(r.id, id);
   await r.close();
 });
+
+test('a relay restart: replicas reconnect by themselves and keep serving', async () => {
+  const port = 8092;
+  let own = await startRelay(port);
+  const opts = (name) => ({ cluster: 'bounce', relay: own.url, storage: 'memory', name, ...fast });
+  const rs = [await Replica.open(opts('b1')), await Replica.open(opts('b2'))];
+  try {
+    await waitFor(() => converged(rs, ['b1', 'b2']), 15_000, 'the pair to converge');
+    await rs[0].put('before', 1);
+    const down = Promise.all(rs.map((r) => r.once('disconnected')));
+    await own.stop();
+    await down;
+    assert.equal(rs[0].stats().connected, false);
+    const back = Promise.all(rs.map((r) => r.once('connected')));
+    own = await startRelay(port);
+    await back;
+    assert.ok(rs.every((r) => r.stats().connected && r.stats().reconnects >= 1));
+    await waitFor(async () => {
+      try {
+        await rs[1].put('after', 2);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 10_000, 'a write after the restart');
+    assert.deepEqual((await rs[0].get('after')).values.slice(-1), [2]);
+    assert.deepEqual((await rs[1].get('before')).values, [1]);
+  } finally {
+    await closeAll(rs);
+    await own.stop();
+  }
+});
