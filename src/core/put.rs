@@ -429,10 +429,14 @@ impl Node {
             // over from a silent node) is the one node sure to be up: it takes the first
             // replacement itself, so a lone survivor still meets W = 1 (§4.6), and its
             // own store is the durable one a buffered write needs.
+            // Never a node some target already stands in for: once that hint is delivered
+            // the node would hold two of the write's copies, and one lost disk could then
+            // lose an acknowledged write.
+            let stood_for = |c: &NodeId| f.targets.values().any(|t| t.hint.as_ref() == Some(c));
             let next = if f.targets.contains_key(&self.id) {
                 f.preflist
                     .iter()
-                    .find(|c| !f.targets.contains_key(*c) && self.is_up(c))
+                    .find(|c| !f.targets.contains_key(*c) && !stood_for(c) && self.is_up(c))
                     .cloned()
             } else {
                 Some(self.id.clone())

@@ -99,6 +99,7 @@ struct Churn {
     leaving: Vec<usize>,
     joins: usize,
     wipes: usize,
+    removed: usize,
 }
 
 /// Run one seed to the end and check every invariant.
@@ -276,14 +277,57 @@ fn change_membership(
     let members: Vec<usize> = (0..n)
         .filter(|i| !churn.gone.contains(i) && !churn.leaving.contains(i))
         .collect();
-    let roll = rng.below(3);
-    if roll == 0 && churn.joins < 2 {
+    let roll = rng.below(4);
+    let crashed: Vec<usize> = members
+        .iter()
+        .copied()
+        .filter(|&i| !cluster.is_up(i))
+        .collect();
+    // At most one permanent loss per run (a wiped disk or a removed node): with W=2, two
+    // such losses can take both durable copies of a write, which no replication survives.
+    let losses = churn.wipes + churn.removed;
+    if roll == 3 && !crashed.is_empty() && members.len() > 3 && losses == 0 && !buffered_writes {
+        // An operator removes a crashed node for good: it never comes back, its partitions
+        // are reassigned, and hints held for it must still reach the new primaries.
+        churn.removed += 1;
+        let i = crashed[rng.below(crashed.len() as u64) as usize];
+        let id = cluster.id(i).clone();
+        let knows = |x: usize| {
+            cluster
+                .node(x)
+                .is_some_and(|n| n.ring().is_some() && n.membership().get(&id).is_some())
+        };
+        let Some(&via) = members.iter().find(|&&x| x != i && knows(x)) else {
+            return "no node up to remove through".into();
+        };
+        churn.gone.push(i);
+        let node = cluster.id(i).clone();
+        cluster.submit_admin(via, AdminRequest::Remove { node });
+        format!("{} removed through {}", cluster.id(i), cluster.id(via))
+    } else if roll == 0 && churn.joins < 2 {
+        // A new node is configured with two seeds that are up (a seed that is down forever
+        // could never introduce it).
+        let up: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&i| cluster.is_up(i))
+            .collect();
+        if up.is_empty() {
+            return "no seed up to join through".into();
+        }
         churn.joins += 1;
-        let seed = members[rng.below(members.len() as u64) as usize];
+        let seeds = [
+            up[rng.below(up.len() as u64) as usize],
+            up[rng.below(up.len() as u64) as usize],
+        ];
         let name = format!("j{}", churn.joins);
         let capacity = 1 + rng.below(2) as u32;
-        cluster.join_node(&name, capacity, &[seed]);
-        format!("join {name} through {}", cluster.id(seed))
+        cluster.join_node(&name, capacity, &seeds);
+        format!(
+            "join {name} through {} and {}",
+            cluster.id(seeds[0]),
+            cluster.id(seeds[1])
+        )
     } else if roll == 1 && members.len() > 3 && churn.leaving.is_empty() {
         let up: Vec<usize> = members
             .iter()
@@ -296,7 +340,7 @@ fn change_membership(
         churn.leaving.push(i);
         cluster.submit_admin(i, AdminRequest::Leave);
         format!("{} leaves", cluster.id(i))
-    } else if churn.wipes == 0 && !buffered_writes {
+    } else if losses == 0 && !buffered_writes {
         // One disk per run: with W=2 durable stores, a second wipe could take the last
         // copy, which no replication scheme survives. Buffered writes have only one
         // durable copy, so they never meet a wipe.
