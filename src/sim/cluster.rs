@@ -80,6 +80,22 @@ pub enum TraceEvent {
     },
 }
 
+/// One message as the teaching page animates it (`Cluster::record_flights`): the whole
+/// message, when it left and when it arrives. `TraceEvent::Deliver { at, from, to, kind }`
+/// of the same message has `at == arrives`; two flights of one sender, recipient, kind and
+/// arrival time are delivered in the order they were sent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flight {
+    pub at: u64,
+    pub from: NodeId,
+    pub to: NodeId,
+    pub msg: Message,
+    /// When it reaches `to`; `None` when the network dropped it (loss or a partition).
+    pub arrives: Option<u64>,
+    /// When the network's duplicate of it arrives, if it made one.
+    pub duplicate_arrives: Option<u64>,
+}
+
 #[derive(Clone, Debug)]
 enum SimEvent {
     Deliver {
@@ -140,6 +156,7 @@ pub struct Cluster {
     completed: VecDeque<Completed>,
     trace_hash: u64,
     trace: Option<Vec<TraceEvent>>,
+    flights: Option<Vec<Flight>>,
     pub messages_sent: u64,
     pub messages_dropped: u64,
     /// A prepared view for every static node (see `with_view`).
@@ -175,6 +192,7 @@ impl Cluster {
             completed: VecDeque::new(),
             trace_hash: 0xcbf2_9ce4_8422_2325,
             trace: None,
+            flights: None,
             messages_sent: 0,
             messages_dropped: 0,
             view: None,
@@ -251,6 +269,30 @@ impl Cluster {
 
     pub fn take_trace(&mut self) -> Vec<TraceEvent> {
         self.trace.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Keep every message sent, whole, with its arrival time (for the teaching page); off
+    /// by default. Recording draws nothing from the RNG, so runs stay identical.
+    pub fn record_flights(&mut self) {
+        self.flights = Some(Vec::new());
+    }
+
+    pub fn take_flights(&mut self) -> Vec<Flight> {
+        self.flights
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// The virtual time of the next queued event (a delivery, a persist completion or a
+    /// node timer), if any.
+    pub fn next_event_at(&self) -> Option<u64> {
+        self.queue.keys().next().map(|&(at, _)| at)
+    }
+
+    /// Which side of the current network partition node `i` is on (0 when healed).
+    pub fn side(&self, i: usize) -> u8 {
+        self.side[i]
     }
 
     /// A hash of everything that happened: equal for two runs of the same seed.
@@ -541,13 +583,16 @@ impl Cluster {
         }
         if dropped {
             self.messages_dropped += 1;
+            self.record_flight(from, to, &msg, None, None);
             return;
         }
         let from_id = self.nodes[from].id.clone();
+        let mut duplicate_arrives = None;
         if self.rng.chance(self.net.duplicate) {
             let lat = self
                 .rng
                 .range(self.net.min_latency_ms, self.net.max_latency_ms);
+            duplicate_arrives = Some(self.now + lat);
             self.schedule(
                 self.now + lat,
                 SimEvent::Deliver {
@@ -560,6 +605,7 @@ impl Cluster {
         let lat = self
             .rng
             .range(self.net.min_latency_ms, self.net.max_latency_ms);
+        self.record_flight(from, to, &msg, Some(self.now + lat), duplicate_arrives);
         self.schedule(
             self.now + lat,
             SimEvent::Deliver {
@@ -568,6 +614,26 @@ impl Cluster {
                 msg,
             },
         );
+    }
+
+    fn record_flight(
+        &mut self,
+        from: usize,
+        to: NodeId,
+        msg: &Message,
+        arrives: Option<u64>,
+        duplicate_arrives: Option<u64>,
+    ) {
+        if let Some(flights) = self.flights.as_mut() {
+            flights.push(Flight {
+                at: self.now,
+                from: self.nodes[from].id.clone(),
+                to,
+                msg: msg.clone(),
+                arrives,
+                duplicate_arrives,
+            });
+        }
     }
 
     /// Process the next event if it is due by `limit`. Returns false when there is none.

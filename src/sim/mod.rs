@@ -6,9 +6,10 @@
 
 pub mod check;
 pub mod cluster;
+pub mod observe;
 pub mod run;
 pub mod workload;
 
 pub use check::{History, Violation};
-pub use cluster::{Cluster, NetConfig, TraceEvent};
+pub use cluster::{Cluster, Flight, NetConfig, TraceEvent};
 pub use run::{run_seed, RunReport, SimOptions};

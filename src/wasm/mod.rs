@@ -15,6 +15,7 @@
 
 pub mod errors;
 pub mod replica;
+pub mod sim;
 pub mod storage;
 pub mod storage_idb;
 pub mod storage_memory;

@@ -1,0 +1,1908 @@
+//! The teaching page's cluster (`www/index.html`): the real core's nodes run by the
+//! deterministic simulator (`crate::sim::Cluster`) on virtual time, bound to JavaScript.
+//!
+//! The page owns the clock: it calls `runUntil(t)` (or `step()`) and gets back, as plain JS
+//! objects, everything that happened meanwhile, in order: every message with its whole
+//! payload summarised (the versions it carries in the paper's notation, the hint, the
+//! Merkle step), its delivery, persist batches, replies, core events, faults, the quorum
+//! counters of the requests in flight (§4.5), and every change of a watched key's versions
+//! at a replica with the comparison that decided it (descends / concurrent, §4.4).
+//!
+//! A seeded client workload (read, read-modify-write and blind writes through a random
+//! node, the paper's generic load balancer) runs inside, at exact virtual times, so one
+//! seed gives one run however the page slices time. Nothing here changes the core: it only
+//! feeds the simulator inputs and reads what the nodes expose.
+
+use crate::core::hash::key_hash;
+use crate::core::hashtree::TreeMsg;
+use crate::core::rng::Rng;
+use crate::core::{
+    AdminRequest, Bytes, ClientReply, ClientRequest, Config, Context, Message, NodeId, ReqId,
+    RequestOptions, Resolved, Siblings, Value, Version, VersionVector,
+};
+use crate::sim::observe::{self, Requester};
+use crate::sim::{Cluster, Flight, NetConfig, TraceEvent};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+use wasm_bindgen::prelude::*;
+
+/// Node names of a new cluster (the paper's figure 2 calls them A, B, C, ...).
+const NAMES: [&str; 26] = [
+    "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S",
+    "T", "U", "V", "W", "X", "Y", "Z",
+];
+/// Keys of the workload whose versions the page follows (hot keys).
+const HOT_KEYS: [&str; 4] = ["cart/ada", "cart/bob", "cart/cy", "profile/dee"];
+/// Cold keys of the workload: spread over the ring, they make the load per node.
+const COLD_KEYS: u64 = 512;
+/// At most this many keys have their versions followed at every node.
+const MAX_WATCHED: usize = 64;
+
+/// Options of a new simulated cluster, from JS (every field optional).
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct Options {
+    seed: Option<u64>,
+    nodes: Option<usize>,
+    names: Option<Vec<String>>,
+    n: Option<usize>,
+    r: Option<usize>,
+    w: Option<usize>,
+    q: Option<u32>,
+    min_latency_ms: Option<u64>,
+    max_latency_ms: Option<u64>,
+    read_repair: Option<bool>,
+    anti_entropy_ms: Option<u64>,
+    gossip_ms: Option<u64>,
+    clients: Option<usize>,
+    think_ms: Option<u64>,
+}
+
+/// One version as the page shows it.
+#[derive(Serialize, Clone)]
+struct VersionView {
+    value: String,
+    deleted: bool,
+    /// The dot, `(Sx,2)`.
+    dot: String,
+    actor: String,
+    counter: u64,
+    /// The causal past the writer had seen, `[(Sx,1)]`.
+    past: String,
+    /// The paper's clock `past ∪ {dot}`, `[(Sx,2)]`.
+    clock: String,
+}
+
+#[derive(Serialize, Clone)]
+struct HintView {
+    intended: String,
+    versions: Vec<VersionView>,
+}
+
+#[derive(Serialize)]
+struct Verdict {
+    incoming: String,
+    existing: String,
+    /// `descends` (incoming supersedes existing), `ancestor` (incoming is older and is
+    /// dropped), `equal`, or `concurrent` (both are kept: siblings).
+    rel: &'static str,
+}
+
+/// What the page gets from `runUntil` and `step`, in order.
+#[derive(Serialize)]
+#[serde(tag = "t", rename_all = "camelCase")]
+enum PageEvent {
+    /// A message left `from` for `to`; `arrives` is `None` when the network dropped it.
+    Send {
+        id: u64,
+        at: u64,
+        arrives: Option<u64>,
+        dup: Option<u64>,
+        from: String,
+        to: String,
+        kind: &'static str,
+        key: Option<String>,
+        /// Who asked: the client request this message serves, when known.
+        req: Option<ReqId>,
+        detail: String,
+        versions: Vec<VersionView>,
+    },
+    Deliver {
+        id: u64,
+        at: u64,
+        from: String,
+        to: String,
+        kind: &'static str,
+    },
+    /// A message reached a crashed node: it is lost.
+    Lost {
+        id: u64,
+        at: u64,
+        to: String,
+    },
+    Persist {
+        at: u64,
+        node: String,
+        ops: usize,
+    },
+    /// A client request handed to a node (by the page, a scenario or the workload).
+    Request {
+        req: ReqId,
+        at: u64,
+        node: String,
+        op: &'static str,
+        key: String,
+        value: Option<String>,
+        context: Option<String>,
+        workload: bool,
+    },
+    Reply {
+        req: ReqId,
+        at: u64,
+        node: String,
+        op: &'static str,
+        key: String,
+        ok: bool,
+        latency: u64,
+        error: Option<String>,
+        code: Option<&'static str>,
+        values: Vec<String>,
+        versions: Vec<VersionView>,
+        /// A get's context, or a put's new clock (paper notation).
+        context: Option<String>,
+        dot: Option<String>,
+        workload: bool,
+    },
+    /// A quorum counter moved (or its request ended at this node: `done`).
+    Quorum {
+        at: u64,
+        node: String,
+        rid: u64,
+        kind: &'static str,
+        key: String,
+        req: Option<ReqId>,
+        got: usize,
+        needed: usize,
+        answered: Vec<String>,
+        asked: Vec<String>,
+        hints: Vec<(String, String)>,
+        phase: &'static str,
+        done: bool,
+    },
+    /// A watched key's versions changed at a node.
+    Versions {
+        at: u64,
+        node: String,
+        key: String,
+        /// `write` (the coordinator's new version), or the kind of the message that brought
+        /// the versions (`put`, `read-repair`, `hint-delivery`, `transfer`, ...), or
+        /// `restart` / `drop`.
+        cause: String,
+        msg: Option<u64>,
+        before: Vec<VersionView>,
+        incoming: Vec<VersionView>,
+        after: Vec<VersionView>,
+        hints_before: Vec<HintView>,
+        hints_after: Vec<HintView>,
+        verdicts: Vec<Verdict>,
+    },
+    Event {
+        at: u64,
+        node: String,
+        text: String,
+    },
+    Fault {
+        at: u64,
+        what: String,
+    },
+}
+
+#[derive(Clone)]
+struct PageReq {
+    node: usize,
+    op: &'static str,
+    key: String,
+    at: u64,
+    client: Option<usize>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum ClientState {
+    Idle,
+    Busy,
+}
+
+struct Client {
+    next_at: u64,
+    state: ClientState,
+    /// A read-modify-write's read is done: the write follows with its context.
+    then_write: Option<(Bytes, Context)>,
+}
+
+#[derive(Default)]
+struct Metrics {
+    reads_by_versions: [u64; 4],
+    latency_get: Vec<u64>,
+    latency_put: Vec<u64>,
+    ok: u64,
+    failed: u64,
+    /// Client requests and replica messages handled, per node index.
+    load: Vec<u64>,
+}
+
+/// A message on its way.
+struct Airborne {
+    id: u64,
+    from: NodeId,
+    to: NodeId,
+    to_index: Option<usize>,
+    kind: &'static str,
+    arrives: u64,
+    /// The message, when it carries versions of a watched key.
+    msg: Option<Message>,
+}
+
+#[derive(Clone, PartialEq, Default)]
+struct Held {
+    data: Option<Siblings>,
+    hints: Vec<(NodeId, Siblings)>,
+}
+
+/// The simulated cluster of the teaching page.
+#[wasm_bindgen(js_name = SimCluster)]
+pub struct SimCluster {
+    c: Cluster,
+    seed: u64,
+    rng: Rng,
+    reqs: BTreeMap<ReqId, PageReq>,
+    /// Messages on their way, in send order (a duplicated message twice).
+    flying: Vec<Airborne>,
+    flight_seq: u64,
+    /// Keys whose versions are followed; `seen[node][k]` is what node held of `watched[k]`.
+    watched: Vec<Bytes>,
+    seen: Vec<Vec<Held>>,
+    /// The quorum counters last reported: (node, kind, rid) -> (got, needed).
+    quorums: Vec<(QuorumKey, (usize, usize))>,
+    /// (node, rid) -> the client request a put, get or forward of that node serves.
+    rid_req: Vec<(usize, u64, ReqId)>,
+    clients: Vec<Client>,
+    think_ms: u64,
+    next_value: u64,
+    metrics: Metrics,
+    out: Vec<PageEvent>,
+    joined: usize,
+}
+
+fn text(b: &[u8]) -> String {
+    let s = String::from_utf8_lossy(b);
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s.into_owned()
+    }
+}
+
+fn version_view(v: &Version) -> VersionView {
+    let (value, deleted) = match &v.value {
+        Value::Data(b) => (text(b), false),
+        Value::Tombstone => ("(deleted)".to_string(), true),
+    };
+    VersionView {
+        value,
+        deleted,
+        dot: v.dot.to_string(),
+        actor: v.dot.node.to_string(),
+        counter: v.dot.counter,
+        past: v.past.to_string(),
+        clock: v.clock().to_string(),
+    }
+}
+
+fn versions_view(s: &Siblings) -> Vec<VersionView> {
+    s.versions().iter().map(version_view).collect()
+}
+
+fn relation(incoming: &Version, existing: &Version) -> &'static str {
+    if incoming.dot == existing.dot {
+        "equal"
+    } else if incoming.past.covers(&existing.dot) {
+        "descends"
+    } else if existing.past.covers(&incoming.dot) {
+        "ancestor"
+    } else {
+        "concurrent"
+    }
+}
+
+/// The versions a message carries, if any.
+fn carried(msg: &Message) -> Option<&Siblings> {
+    match msg {
+        Message::Replicate { versions, .. }
+        | Message::ReadReply { versions, .. }
+        | Message::Repair { versions, .. }
+        | Message::Handoff { versions, .. }
+        | Message::Transfer { versions, .. } => Some(versions),
+        _ => None,
+    }
+}
+
+fn short(vs: &Siblings) -> String {
+    if vs.is_empty() {
+        return "no versions".into();
+    }
+    vs.versions()
+        .iter()
+        .map(|v| match &v.value {
+            Value::Data(b) => format!("{} {}", text(b), v.clock()),
+            Value::Tombstone => format!("(deleted) {}", v.clock()),
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// A one-line summary of a message for the log.
+fn detail(msg: &Message) -> String {
+    match msg {
+        Message::Replicate {
+            versions,
+            hint,
+            durable,
+            ..
+        } => {
+            let mut s = short(versions);
+            if let Some(h) = hint {
+                s.push_str(&format!(" — hinted: for {h}"));
+            }
+            if !durable {
+                s.push_str(" — buffered");
+            }
+            s
+        }
+        Message::ReplicateAck { durable, .. } => {
+            if *durable {
+                "stored on disk".into()
+            } else {
+                "stored in memory".into()
+            }
+        }
+        Message::Read { .. } => "send me your versions".into(),
+        Message::ReadReply { versions, .. } => short(versions),
+        Message::Repair { versions, .. } => short(versions),
+        Message::Forward { request, .. } => match request {
+            ClientRequest::Put { value, context, .. } => format!(
+                "put {} with context {}",
+                text(value),
+                context
+                    .as_ref()
+                    .map_or("[] (blind)".to_string(), |c| c.to_string())
+            ),
+            ClientRequest::Delete { .. } => "delete".into(),
+            ClientRequest::Update { .. } => "update".into(),
+            ClientRequest::Get { .. } => "get".into(),
+        },
+        Message::ForwardReply { result, .. } => match result {
+            Ok(ClientReply::Put { context, .. }) => format!("ok {context}"),
+            Ok(_) => "ok".into(),
+            Err(e) => e.code().to_string(),
+        },
+        Message::Handoff { versions, .. } | Message::Transfer { versions, .. } => short(versions),
+        Message::HandoffAck { .. } => "hint stored: drop it".into(),
+        Message::TransferAck { .. } => "stored: the sender may drop it".into(),
+        Message::Gossip { rumors, .. } => {
+            if rumors.is_empty() {
+                "membership digest".into()
+            } else {
+                format!("membership digest, {} rumor(s)", rumors.len())
+            }
+        }
+        Message::AntiEntropy {
+            msg, from_opener, ..
+        } => merkle_detail(msg, *from_opener),
+        Message::PingReq { target, .. } => format!("ping {target} for me"),
+        Message::PingReqAck { target, .. } => format!("{target} answered"),
+        Message::Ping { .. } => "are you there?".into(),
+        Message::Pong { .. } => "yes".into(),
+    }
+}
+
+fn merkle_detail(msg: &TreeMsg, from_opener: bool) -> String {
+    match msg {
+        TreeMsg::Root {
+            partition, hash, ..
+        } => format!("partition {partition}: my root hash {:04x}…", hash.0 >> 48),
+        TreeMsg::Step {
+            partition,
+            depth,
+            nodes,
+            keys,
+            diff,
+        } => {
+            let mut parts = Vec::new();
+            if !nodes.is_empty() {
+                parts.push(format!(
+                    "{} differing branch(es) at depth {depth}: my child hashes",
+                    nodes.len()
+                ));
+            }
+            if !keys.is_empty() {
+                let n: usize = keys.iter().map(|k| k.entries.len()).sum();
+                parts.push(format!(
+                    "{} small subtree(s): my {n} key digest(s)",
+                    keys.len()
+                ));
+            }
+            if !diff.is_empty() {
+                let names: Vec<String> = diff.iter().map(|d| text(&d.key)).collect();
+                parts.push(format!("keys that differ: {}", names.join(", ")));
+            }
+            if parts.is_empty() {
+                parts.push(if from_opener {
+                    "nothing differs".into()
+                } else {
+                    "roots equal: nothing to do".into()
+                });
+            }
+            format!("partition {partition}: {}", parts.join("; "))
+        }
+    }
+}
+
+/// Parse a context in the paper's notation, `[(Sx,2),(Sy,1)]` (empty: `[]`).
+fn parse_clock(s: &str) -> Result<VersionVector, JsValue> {
+    let body = s.trim();
+    let body = body
+        .strip_prefix('[')
+        .and_then(|b| b.strip_suffix(']'))
+        .ok_or_else(|| JsValue::from_str("a context looks like [(Sx,2),(Sy,1)]"))?;
+    let mut vv = VersionVector::new();
+    let mut rest = body.trim();
+    while !rest.is_empty() {
+        rest = rest.trim_start_matches([',', ' ']);
+        if rest.is_empty() {
+            break;
+        }
+        let inner = rest
+            .strip_prefix('(')
+            .ok_or_else(|| JsValue::from_str("a context entry looks like (Sx,2)"))?;
+        let close = inner
+            .find(')')
+            .ok_or_else(|| JsValue::from_str("unclosed ( in a context"))?;
+        let entry = &inner[..close];
+        let comma = entry
+            .rfind(',')
+            .ok_or_else(|| JsValue::from_str("a context entry looks like (Sx,2)"))?;
+        let name = entry[..comma].trim();
+        let counter: u64 = entry[comma + 1..]
+            .trim()
+            .parse()
+            .map_err(|_| JsValue::from_str("a context counter is a number"))?;
+        if name.is_empty() {
+            return Err(JsValue::from_str("a context entry needs a node name"));
+        }
+        vv.raise(&NodeId::new(name), counter);
+        rest = &inner[close + 1..];
+    }
+    Ok(vv)
+}
+
+fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, JsValue> {
+    let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    v.serialize(&ser)
+        .map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
+fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    Some(sorted[i])
+}
+
+#[derive(Serialize)]
+struct LatencyView {
+    count: usize,
+    p50: Option<u64>,
+    p99: Option<u64>,
+    p999: Option<u64>,
+    max: Option<u64>,
+}
+
+fn latency_view(v: &[u64]) -> LatencyView {
+    let mut s = v.to_vec();
+    s.sort_unstable();
+    LatencyView {
+        count: s.len(),
+        p50: percentile(&s, 0.5),
+        p99: percentile(&s, 0.99),
+        p999: percentile(&s, 0.999),
+        max: s.last().copied(),
+    }
+}
+
+#[derive(Serialize)]
+struct NodeView {
+    index: usize,
+    name: String,
+    up: bool,
+    status: String,
+    side: u8,
+    partitions: u32,
+    keys: usize,
+    hints: usize,
+    /// Other live nodes whose failure detector believes this one down.
+    suspected_by: Vec<String>,
+    ring_epoch: Option<u64>,
+    requests: usize,
+    gets: u64,
+    puts: u64,
+    forwarded: u64,
+    read_repairs: u64,
+    hints_stored: u64,
+    hints_delivered: u64,
+    keys_transferred: u64,
+    ae_exchanges: u64,
+    ae_keys_repaired: u64,
+}
+
+#[derive(Serialize)]
+struct StateView {
+    now: u64,
+    seed: u64,
+    n: usize,
+    r: usize,
+    w: usize,
+    q: u32,
+    min_latency_ms: u64,
+    max_latency_ms: u64,
+    loss: f64,
+    partitioned: bool,
+    ring_epoch: u64,
+    ring_hash: String,
+    nodes: Vec<NodeView>,
+    messages: u64,
+    dropped: u64,
+    clients: usize,
+    next_event_at: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct ReplicaView {
+    index: usize,
+    node: String,
+    up: bool,
+    /// `primary` (the first N of the preference list) or `fallback`.
+    role: &'static str,
+    rank: usize,
+    versions: Vec<VersionView>,
+    hints: Vec<HintView>,
+    /// A crashed node: what its disk holds.
+    on_disk: bool,
+}
+
+#[derive(Serialize)]
+struct KeyView {
+    key: String,
+    /// The key's position on the ring, 0..1 clockwise from the top (its MD5 hash).
+    position: f64,
+    hash: String,
+    partition: u32,
+    q: u32,
+    n: usize,
+    r: usize,
+    w: usize,
+    preflist: Vec<String>,
+    /// The first N healthy nodes a coordinator would use now (sloppy quorum), with the
+    /// primary each fallback stands in for.
+    replicas: Vec<ReplicaView>,
+}
+
+#[derive(Serialize)]
+struct LoadView {
+    node: String,
+    requests: u64,
+    partitions: u32,
+}
+
+#[derive(Serialize)]
+struct MetricsView {
+    reads: u64,
+    reads_by_versions: [u64; 4],
+    get: LatencyView,
+    put: LatencyView,
+    ok: u64,
+    failed: u64,
+    load: Vec<LoadView>,
+}
+
+/// A quorum counter: (node index, kind, the coordinator's request id).
+type QuorumKey = (usize, &'static str, u64);
+/// A delivered message that brought versions of a watched key: (node, key index, message
+/// id, kind, versions).
+type Brought = Vec<(usize, usize, u64, &'static str, Siblings)>;
+
+/// Kinds of the messages that serve a client's request at a replica (the load of §6.2).
+fn is_request_work(kind: &str) -> bool {
+    matches!(
+        kind,
+        "put" | "put-hinted" | "get" | "forward" | "read-repair" | "hint-delivery"
+    )
+}
+
+/// The request id a message names and the node that allocated it: the sender of a request,
+/// the recipient of its answer.
+fn message_rid(msg: &Message, from: usize, to: Option<usize>) -> Option<(usize, u64)> {
+    match msg {
+        Message::Replicate { rid, .. }
+        | Message::Read { rid, .. }
+        | Message::Forward { rid, .. } => Some((from, *rid)),
+        Message::ReplicateAck { rid, .. }
+        | Message::ReadReply { rid, .. }
+        | Message::ForwardReply { rid, .. } => to.map(|t| (t, *rid)),
+        _ => None,
+    }
+}
+
+impl SimCluster {
+    fn name(&self, i: usize) -> String {
+        self.c.id(i).to_string()
+    }
+
+    fn check(&self, i: usize) -> Result<(), JsValue> {
+        if i < self.c.len() {
+            Ok(())
+        } else {
+            Err(JsValue::from_str(&format!("no node {i}")))
+        }
+    }
+
+    /// The ring most nodes act on: the highest epoch any live node holds.
+    fn reference_ring(&self) -> Option<(u64, u64, crate::core::Ring)> {
+        let mut best: Option<(u64, u64, crate::core::Ring)> = None;
+        for i in 0..self.c.len() {
+            if let Some(rs) = self.c.node(i).and_then(|n| n.membership().ring_state()) {
+                if best.as_ref().is_none_or(|(e, _, _)| rs.epoch > *e) {
+                    best = Some((rs.epoch, rs.hash(), rs.ring.clone()));
+                }
+            }
+        }
+        best
+    }
+
+    /// What node `i` holds for `key`: from memory when up, from its disk when crashed.
+    fn held(&self, i: usize, key: &Bytes) -> Held {
+        match self.c.node(i) {
+            Some(node) => Held {
+                data: node.local_versions(key).cloned(),
+                hints: node
+                    .hints()
+                    .filter(|((_, k), _)| k == key)
+                    .map(|((n, _), v)| (n.clone(), v.clone()))
+                    .collect(),
+            },
+            None => {
+                let st = self.c.store(i).state();
+                Held {
+                    data: st.objects.get(key).cloned(),
+                    hints: st
+                        .hints
+                        .iter()
+                        .filter(|((_, k), _)| k == key)
+                        .map(|((n, _), v)| (n.clone(), v.clone()))
+                        .collect(),
+                }
+            }
+        }
+    }
+
+    fn watch_key(&mut self, key: &Bytes) {
+        if self.watched.contains(key) || self.watched.len() >= MAX_WATCHED {
+            return;
+        }
+        self.watched.push(key.clone());
+        for i in 0..self.c.len() {
+            let h = self.held(i, key);
+            self.seen[i].push(h);
+        }
+    }
+
+    fn submit(
+        &mut self,
+        i: usize,
+        request: ClientRequest,
+        client: Option<usize>,
+    ) -> Result<ReqId, JsValue> {
+        self.check(i)?;
+        let ctx =
+            |c: &Option<Context>| Some(c.as_ref().map_or("[]".to_string(), |c| c.to_string()));
+        let (op, value, context) = match &request {
+            ClientRequest::Get { .. } => ("get", None, None),
+            ClientRequest::Put { value, context, .. } => ("put", Some(text(value)), ctx(context)),
+            ClientRequest::Delete { context, .. } => ("delete", None, ctx(context)),
+            ClientRequest::Update { .. } => ("update", None, None),
+        };
+        let key = request.key().clone();
+        if client.is_none() || HOT_KEYS.iter().any(|k| k.as_bytes() == key.as_slice()) {
+            self.watch_key(&key);
+        }
+        self.collect(); // anything pending goes before the request
+        let at = self.c.now();
+        if let Some(l) = self.metrics.load.get_mut(i) {
+            *l += 1;
+        }
+        // Announce the request before what the node does with it: the cluster hands out
+        // request ids in sequence, so the next one is known.
+        let id = self.c.submit(i, request);
+        self.reqs.insert(
+            id,
+            PageReq {
+                node: i,
+                op,
+                key: text(&key),
+                at,
+                client,
+            },
+        );
+        self.out.push(PageEvent::Request {
+            req: id,
+            at,
+            node: self.name(i),
+            op,
+            key: text(&key),
+            value,
+            context,
+            workload: client.is_some(),
+        });
+        self.collect();
+        Ok(id)
+    }
+
+    fn submit_admin(&mut self, i: usize, request: AdminRequest, op: &'static str) -> ReqId {
+        self.collect();
+        let at = self.c.now();
+        let id = self.c.submit_admin(i, request);
+        self.reqs.insert(
+            id,
+            PageReq {
+                node: i,
+                op,
+                key: String::new(),
+                at,
+                client: None,
+            },
+        );
+        self.collect_all();
+        id
+    }
+
+    /// Collect, and compare every node's versions of the watched keys (after a fault).
+    fn collect_all(&mut self) {
+        self.collect();
+        let all = vec![true; self.c.len()];
+        self.version_changes(&all, &Brought::new(), "restart");
+    }
+
+    /// Turn what the cluster recorded since the last call into page events, then report
+    /// the quorum counters and the versions that changed.
+    fn collect(&mut self) {
+        let trace = self.c.take_trace();
+        let mut flights: VecDeque<Flight> = self.c.take_flights().into();
+        let progress = self.progress();
+        let mut touched = vec![false; self.c.len()];
+        let mut brought = Brought::new();
+        for e in trace {
+            match e {
+                TraceEvent::Send { .. } => {
+                    // One flight per traced send, in the same order.
+                    let Some(f) = flights.pop_front() else {
+                        continue;
+                    };
+                    self.on_send(f, &mut touched);
+                }
+                TraceEvent::Deliver { at, from, to, kind } => {
+                    // Same sender, recipient, kind and arrival: delivered in send order.
+                    let landed = self
+                        .flying
+                        .iter()
+                        .position(|a| {
+                            a.arrives == at && a.kind == kind && a.from == from && a.to == to
+                        })
+                        .map(|p| self.flying.remove(p));
+                    let id = landed.as_ref().map_or(0, |a| a.id);
+                    if let Some(i) = self.c.index_of(&to) {
+                        touched[i] = true;
+                        if is_request_work(kind) {
+                            if let Some(l) = self.metrics.load.get_mut(i) {
+                                *l += 1;
+                            }
+                        }
+                        let msg = landed.and_then(|a| a.msg);
+                        if let Some(msg) = msg {
+                            if let (Some(key), Some(vs)) = (msg.key(), carried(&msg)) {
+                                if let Some(k) = self.watched.iter().position(|w| w == key) {
+                                    brought.retain(|b| !(b.0 == i && b.1 == k));
+                                    brought.push((i, k, id, kind, vs.clone()));
+                                }
+                            }
+                        }
+                    }
+                    self.out.push(PageEvent::Deliver {
+                        id,
+                        at,
+                        from: from.to_string(),
+                        to: to.to_string(),
+                        kind,
+                    });
+                }
+                TraceEvent::Persist { at, node, ops } => {
+                    if let Some(i) = self.c.index_of(&node) {
+                        touched[i] = true;
+                    }
+                    self.out.push(PageEvent::Persist {
+                        at,
+                        node: node.to_string(),
+                        ops,
+                    });
+                }
+                TraceEvent::Reply { node, .. } => {
+                    if let Some(i) = self.c.index_of(&node) {
+                        touched[i] = true;
+                    }
+                }
+                TraceEvent::Event { at, node, event } => {
+                    if let Some(i) = self.c.index_of(&node) {
+                        touched[i] = true;
+                    }
+                    self.out.push(PageEvent::Event {
+                        at,
+                        node: node.to_string(),
+                        text: event,
+                    });
+                }
+                TraceEvent::Fault { at, what } => self.out.push(PageEvent::Fault { at, what }),
+            }
+        }
+        // Messages that reached a crashed node are lost there.
+        let now = self.c.now();
+        let mut k = 0;
+        while k < self.flying.len() {
+            let a = &self.flying[k];
+            let gone = a.to_index.is_none_or(|t| !self.c.is_up(t));
+            if a.arrives <= now && gone {
+                let a = self.flying.remove(k);
+                self.out.push(PageEvent::Lost {
+                    id: a.id,
+                    at: a.arrives,
+                    to: a.to.to_string(),
+                });
+            } else {
+                k += 1;
+            }
+        }
+        self.quorum_changes(progress);
+        self.replies();
+        self.version_changes(&touched, &brought, "write");
+    }
+
+    /// Every request in flight at every live node, with the client request it serves.
+    fn progress(&mut self) -> Vec<(usize, observe::Progress, Option<ReqId>)> {
+        let mut out = Vec::new();
+        for i in 0..self.c.len() {
+            let Some(node) = self.c.node(i) else {
+                continue;
+            };
+            if node.requests_in_flight() == 0 && !self.quorums.iter().any(|(k, _)| k.0 == i) {
+                continue;
+            }
+            for p in observe::requests(node) {
+                let req = match &p.requester {
+                    Requester::Client(r) => Some(*r),
+                    Requester::Forwarded { from, rid } => {
+                        self.c.index_of(from).and_then(|f| self.req_of(f, *rid))
+                    }
+                    Requester::Answered => self.req_of(i, p.rid),
+                };
+                out.push((i, p, req));
+            }
+        }
+        for (i, p, req) in &out {
+            if let Some(r) = req {
+                if self.req_of(*i, p.rid).is_none() {
+                    self.rid_req.push((*i, p.rid, *r));
+                }
+            }
+        }
+        out
+    }
+
+    fn req_of(&self, node: usize, rid: u64) -> Option<ReqId> {
+        self.rid_req
+            .iter()
+            .find(|(n, r, _)| *n == node && *r == rid)
+            .map(|x| x.2)
+    }
+
+    fn on_send(&mut self, f: Flight, touched: &mut [bool]) {
+        self.flight_seq += 1;
+        let id = self.flight_seq;
+        let kind = f.msg.kind();
+        let from_i = self.c.index_of(&f.from);
+        let to_i = self.c.index_of(&f.to);
+        if let Some(i) = from_i {
+            touched[i] = true;
+        }
+        let key = f.msg.key().cloned();
+        let keep =
+            carried(&f.msg).is_some() && key.as_ref().is_some_and(|k| self.watched.contains(k));
+        for at in [f.arrives, f.duplicate_arrives].into_iter().flatten() {
+            self.flying.push(Airborne {
+                id,
+                from: f.from.clone(),
+                to: f.to.clone(),
+                to_index: to_i,
+                kind,
+                arrives: at,
+                msg: keep.then(|| f.msg.clone()),
+            });
+        }
+        let req = from_i
+            .and_then(|fi| message_rid(&f.msg, fi, to_i))
+            .and_then(|(n, r)| self.req_of(n, r));
+        let versions = carried(&f.msg).map(versions_view).unwrap_or_default();
+        self.out.push(PageEvent::Send {
+            id,
+            at: f.at,
+            arrives: f.arrives,
+            dup: f.duplicate_arrives,
+            from: f.from.to_string(),
+            to: f.to.to_string(),
+            kind,
+            key: key.map(|k| text(&k)),
+            req,
+            detail: detail(&f.msg),
+            versions,
+        });
+    }
+
+    fn quorum_changes(&mut self, progress: Vec<(usize, observe::Progress, Option<ReqId>)>) {
+        let at = self.c.now();
+        let mut live: Vec<QuorumKey> = Vec::new();
+        for (i, p, req) in progress {
+            let k = (i, p.kind, p.rid);
+            live.push(k);
+            let counter = (p.got, p.needed);
+            match self.quorums.iter_mut().find(|(q, _)| *q == k) {
+                Some((_, c)) if *c == counter => continue,
+                Some((_, c)) => *c = counter,
+                None => self.quorums.push((k, counter)),
+            }
+            let phase = match (&p.requester, p.kind) {
+                (Requester::Answered, _) => "read-repair window",
+                (_, "forward") => "forwarded",
+                _ => "collecting",
+            };
+            self.out.push(PageEvent::Quorum {
+                at,
+                node: self.name(i),
+                rid: p.rid,
+                kind: p.kind,
+                key: text(&p.key),
+                req,
+                got: p.got,
+                needed: p.needed,
+                answered: p
+                    .targets
+                    .iter()
+                    .filter(|t| t.answered)
+                    .map(|t| t.node.to_string())
+                    .collect(),
+                asked: p.targets.iter().map(|t| t.node.to_string()).collect(),
+                hints: p
+                    .targets
+                    .iter()
+                    .filter_map(|t| t.hint.as_ref().map(|h| (t.node.to_string(), h.to_string())))
+                    .collect(),
+                phase,
+                done: false,
+            });
+        }
+        let ended: Vec<(QuorumKey, (usize, usize))> = self
+            .quorums
+            .iter()
+            .filter(|(k, _)| !live.contains(k))
+            .copied()
+            .collect();
+        self.quorums.retain(|(k, _)| live.contains(k));
+        for ((i, kind, rid), (got, needed)) in ended {
+            let req = self.req_of(i, rid);
+            self.out.push(PageEvent::Quorum {
+                at,
+                node: self.name(i),
+                rid,
+                kind,
+                key: String::new(),
+                req,
+                got,
+                needed,
+                answered: Vec::new(),
+                asked: Vec::new(),
+                hints: Vec::new(),
+                phase: "ended",
+                done: true,
+            });
+        }
+    }
+
+    fn replies(&mut self) {
+        for c in self.c.take_completed() {
+            let Some(pr) = self.reqs.remove(&c.id) else {
+                continue;
+            };
+            self.rid_req.retain(|x| x.2 != c.id);
+            let latency = c.at.saturating_sub(pr.at);
+            let mut ev_values = Vec::new();
+            let mut ev_versions = Vec::new();
+            let mut ev_context = None;
+            let mut ev_dot = None;
+            let (mut error, mut code) = (None, None);
+            let mut next_write = None;
+            match c.result {
+                Ok(ClientReply::Get {
+                    value,
+                    context,
+                    versions,
+                }) => {
+                    ev_values = match value {
+                        Resolved::Siblings(vs) | Resolved::Set(vs) => {
+                            vs.iter().map(|v| text(v)).collect()
+                        }
+                        Resolved::Single(v) => v.iter().map(|v| text(v)).collect(),
+                        Resolved::Counter(n) => vec![n.to_string()],
+                    };
+                    let live = versions
+                        .versions()
+                        .iter()
+                        .filter(|v| !matches!(v.value, Value::Tombstone))
+                        .count();
+                    self.metrics.reads_by_versions[live.min(3)] += 1;
+                    self.metrics.latency_get.push(latency);
+                    ev_versions = versions_view(&versions);
+                    ev_context = Some(context.to_string());
+                    next_write = Some(context);
+                    self.metrics.ok += 1;
+                }
+                Ok(ClientReply::Put { dot, context }) => {
+                    self.metrics.latency_put.push(latency);
+                    ev_dot = Some(dot.to_string());
+                    ev_context = Some(context.to_string());
+                    self.metrics.ok += 1;
+                }
+                Ok(ClientReply::Done) => self.metrics.ok += 1,
+                Err(e) => {
+                    error = Some(e.to_string());
+                    code = Some(e.code());
+                    self.metrics.failed += 1;
+                }
+            }
+            let ok = error.is_none();
+            self.out.push(PageEvent::Reply {
+                req: c.id,
+                at: c.at,
+                node: self.name(pr.node),
+                op: pr.op,
+                key: pr.key.clone(),
+                ok,
+                latency,
+                error,
+                code,
+                values: ev_values,
+                versions: ev_versions,
+                context: ev_context,
+                dot: ev_dot,
+                workload: pr.client.is_some(),
+            });
+            if let Some(ci) = pr.client {
+                self.client_done(ci, &pr, next_write);
+            }
+        }
+    }
+
+    fn client_done(&mut self, ci: usize, pr: &PageReq, read: Option<Context>) {
+        let now = self.c.now();
+        let think = self.think_ms.max(10);
+        let Some(cl) = self.clients.get_mut(ci) else {
+            return;
+        };
+        cl.state = ClientState::Idle;
+        match (cl.then_write.take(), read) {
+            // The read of a read-modify-write: write back soon with what was read.
+            (Some(_), Some(ctx)) => {
+                cl.then_write = Some((Bytes::from(pr.key.as_str()), ctx));
+                cl.next_at = now + 5;
+            }
+            _ => cl.next_at = now + self.rng.range(think / 2, think + think / 2),
+        }
+    }
+
+    fn version_changes(&mut self, touched: &[bool], brought: &Brought, default_cause: &str) {
+        if self.watched.is_empty() {
+            return;
+        }
+        let at = self.c.now();
+        let keys: Vec<Bytes> = self.watched.clone();
+        for (i, _) in touched.iter().enumerate().filter(|(_, t)| **t) {
+            for (k, key) in keys.iter().enumerate() {
+                let now_h = self.held(i, key);
+                let Some(before) = self.seen.get(i).and_then(|s| s.get(k)).cloned() else {
+                    continue;
+                };
+                if before == now_h {
+                    continue;
+                }
+                let before_vs: Vec<Version> = before
+                    .data
+                    .as_ref()
+                    .map(|s| s.versions().to_vec())
+                    .unwrap_or_default();
+                let from_msg = brought.iter().find(|b| b.0 == i && b.1 == k);
+                let (cause, msg, incoming): (String, Option<u64>, Vec<Version>) = match from_msg {
+                    Some((_, _, id, kind, vs)) => {
+                        (kind.to_string(), Some(*id), vs.versions().to_vec())
+                    }
+                    None => {
+                        let new: Vec<Version> = now_h
+                            .data
+                            .as_ref()
+                            .map(|s| {
+                                s.versions()
+                                    .iter()
+                                    .filter(|v| !before_vs.iter().any(|b| b.dot == v.dot))
+                                    .cloned()
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        let cause = if !self.c.is_up(i) {
+                            "crash"
+                        } else if new.is_empty() && now_h.data.is_none() {
+                            "drop"
+                        } else {
+                            default_cause
+                        };
+                        (cause.to_string(), None, new)
+                    }
+                };
+                let mut verdicts = Vec::new();
+                for inc in &incoming {
+                    for ex in &before_vs {
+                        verdicts.push(Verdict {
+                            incoming: inc.clock().to_string(),
+                            existing: ex.clock().to_string(),
+                            rel: relation(inc, ex),
+                        });
+                    }
+                }
+                let hint_view = |h: &Held| -> Vec<HintView> {
+                    h.hints
+                        .iter()
+                        .map(|(n, s)| HintView {
+                            intended: n.to_string(),
+                            versions: versions_view(s),
+                        })
+                        .collect()
+                };
+                self.out.push(PageEvent::Versions {
+                    at,
+                    node: self.name(i),
+                    key: text(key),
+                    cause,
+                    msg,
+                    before: before_vs.iter().map(version_view).collect(),
+                    incoming: incoming.iter().map(version_view).collect(),
+                    after: now_h.data.as_ref().map(versions_view).unwrap_or_default(),
+                    hints_before: hint_view(&before),
+                    hints_after: hint_view(&now_h),
+                    verdicts,
+                });
+                self.seen[i][k] = now_h;
+            }
+        }
+    }
+
+    fn next_wake(&self) -> Option<u64> {
+        self.clients
+            .iter()
+            .filter(|c| c.state == ClientState::Idle)
+            .map(|c| c.next_at)
+            .min()
+    }
+
+    /// Clients whose time has come issue their next request through a random live node.
+    fn fire_clients(&mut self) {
+        let now = self.c.now();
+        let think = self.think_ms.max(10);
+        for ci in 0..self.clients.len() {
+            let cl = &self.clients[ci];
+            if cl.state != ClientState::Idle || cl.next_at > now {
+                continue;
+            }
+            let ready: Vec<usize> = (0..self.c.len())
+                .filter(|&i| {
+                    self.c.node(i).is_some_and(|n| {
+                        n.ring().is_some()
+                            && !n.has_exited()
+                            && n.status().is_some_and(|s| s.owns())
+                    })
+                })
+                .collect();
+            if ready.is_empty() {
+                self.clients[ci].next_at = now + think;
+                continue;
+            }
+            let node = ready[self.rng.below(ready.len() as u64) as usize];
+            let options = RequestOptions::default();
+            let request = match self.clients[ci].then_write.take() {
+                Some((key, context)) => {
+                    self.next_value += 1;
+                    ClientRequest::Put {
+                        key,
+                        value: Bytes::from(format!("v{}", self.next_value).as_str()),
+                        context: Some(context),
+                        options,
+                    }
+                }
+                None => {
+                    let key = if self.rng.chance(0.3) {
+                        HOT_KEYS[self.rng.below(HOT_KEYS.len() as u64) as usize].to_string()
+                    } else {
+                        format!("item/{}", self.rng.below(COLD_KEYS))
+                    };
+                    let key = Bytes::from(key.as_str());
+                    let roll = self.rng.below(100);
+                    if roll < 10 {
+                        self.next_value += 1;
+                        ClientRequest::Put {
+                            key,
+                            value: Bytes::from(format!("v{}", self.next_value).as_str()),
+                            context: None,
+                            options,
+                        }
+                    } else {
+                        if roll < 55 {
+                            // A read-modify-write: the write follows the read.
+                            self.clients[ci].then_write = Some((key.clone(), Context::new()));
+                        }
+                        ClientRequest::Get { key, options }
+                    }
+                }
+            };
+            self.clients[ci].state = ClientState::Busy;
+            if self.submit(node, request, Some(ci)).is_err() {
+                self.clients[ci].state = ClientState::Idle;
+                self.clients[ci].next_at = now + think;
+            }
+        }
+    }
+
+    fn take_events(&mut self) -> Result<JsValue, JsValue> {
+        let out = std::mem::take(&mut self.out);
+        to_js(&out)
+    }
+
+    fn node_view(&self, i: usize, ring: Option<&(u64, u64, crate::core::Ring)>) -> NodeView {
+        let id = self.c.id(i);
+        let node = self.c.node(i);
+        let status = match node.and_then(|n| n.status()) {
+            Some(s) => s.name().to_string(),
+            None => (0..self.c.len())
+                .find_map(|j| self.c.node(j).and_then(|n| n.membership().get(id)))
+                .map_or("unknown".to_string(), |info| info.status.name().to_string()),
+        };
+        let suspected_by = (0..self.c.len())
+            .filter(|&j| j != i)
+            .filter(|&j| {
+                self.c
+                    .node(j)
+                    .is_some_and(|n| n.down_peers().iter().any(|p| p == id))
+            })
+            .map(|j| self.name(j))
+            .collect();
+        let partitions = ring.map_or(0, |(_, _, r)| {
+            r.owners().iter().filter(|o| *o == id).count() as u32
+        });
+        let stats = node.map(|n| n.stats().clone()).unwrap_or_default();
+        NodeView {
+            index: i,
+            name: id.to_string(),
+            up: node.is_some(),
+            status,
+            side: self.c.side(i),
+            partitions,
+            keys: node.map_or(self.c.store(i).state().objects.len(), |n| {
+                n.objects().count()
+            }),
+            hints: node.map_or(self.c.store(i).state().hints.len(), |n| n.hints().count()),
+            suspected_by,
+            ring_epoch: node.and_then(|n| n.membership().ring_state().map(|r| r.epoch)),
+            requests: node.map_or(0, |n| n.requests_in_flight()),
+            gets: stats.gets,
+            puts: stats.puts,
+            forwarded: stats.forwarded,
+            read_repairs: stats.read_repairs,
+            hints_stored: stats.hints_stored,
+            hints_delivered: stats.hints_delivered,
+            keys_transferred: stats.keys_transferred,
+            ae_exchanges: stats.ae_exchanges,
+            ae_keys_repaired: stats.ae_keys_repaired,
+        }
+    }
+
+    /// Per-node bookkeeping, also for nodes that joined.
+    fn ensure_node_slots(&mut self) {
+        while self.metrics.load.len() < self.c.len() {
+            self.metrics.load.push(0);
+        }
+        while self.seen.len() < self.c.len() {
+            let i = self.seen.len();
+            let held = self.watched.iter().map(|k| self.held(i, k)).collect();
+            self.seen.push(held);
+        }
+    }
+}
+
+#[wasm_bindgen(js_class = SimCluster)]
+impl SimCluster {
+    /// A new simulated cluster. Options (all optional): `seed`, `nodes` (3..=26) or
+    /// `names`, `n`, `r`, `w`, `q` (a power of two, 8..=1024), `minLatencyMs`,
+    /// `maxLatencyMs`, `readRepair`, `antiEntropyMs` (0 = off), `gossipMs`, `clients`
+    /// (workload clients, 0..=16), `thinkMs`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<SimCluster, JsValue> {
+        let o: Options = if options.is_undefined() || options.is_null() {
+            Options::default()
+        } else {
+            serde_wasm_bindgen::from_value(options)
+                .map_err(|e| JsValue::from_str(&e.to_string()))?
+        };
+        let names: Vec<String> = match o.names {
+            Some(n) => n,
+            None => {
+                let count = o.nodes.unwrap_or(5);
+                if !(1..=NAMES.len()).contains(&count) {
+                    return Err(JsValue::from_str("nodes must be between 1 and 26"));
+                }
+                NAMES[..count].iter().map(|s| s.to_string()).collect()
+            }
+        };
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        if names.is_empty()
+            || unique.len() != names.len()
+            || names.iter().any(|n| {
+                n.is_empty() || n.len() > 16 || !n.chars().all(|c| c.is_ascii_alphanumeric())
+            })
+        {
+            return Err(JsValue::from_str(
+                "node names must be 1 to 16 distinct letters or digits",
+            ));
+        }
+        let defaults = Config::default();
+        let n = o.n.unwrap_or(3);
+        let r = o.r.unwrap_or(2);
+        let w = o.w.unwrap_or(2);
+        let q = o.q.unwrap_or(64);
+        if n == 0 || r == 0 || w == 0 || r > n || w > n || n > names.len() {
+            return Err(JsValue::from_str(
+                "need 1 <= R, W <= N <= the number of nodes",
+            ));
+        }
+        if !q.is_power_of_two() || !(8..=1024).contains(&q) {
+            return Err(JsValue::from_str("Q must be a power of two from 8 to 1024"));
+        }
+        let config = Config {
+            n,
+            r,
+            w,
+            q,
+            read_repair: o.read_repair.unwrap_or(true),
+            anti_entropy_interval_ms: o.anti_entropy_ms.unwrap_or(2_000),
+            gossip_interval_ms: o.gossip_ms.unwrap_or(defaults.gossip_interval_ms).max(50),
+            ..defaults
+        };
+        let min_latency_ms = o.min_latency_ms.unwrap_or(10).clamp(1, 5_000);
+        let max_latency_ms = o.max_latency_ms.unwrap_or(30).clamp(min_latency_ms, 5_000);
+        let net = NetConfig {
+            min_latency_ms,
+            max_latency_ms,
+            loss: 0.0,
+            duplicate: 0.0,
+            min_persist_ms: 1,
+            max_persist_ms: 3,
+        };
+        let seed = o.seed.unwrap_or(1);
+        let refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+        let mut c = Cluster::new(seed, &refs, config, net);
+        c.record_trace();
+        c.record_flights();
+        let think_ms = o.think_ms.unwrap_or(800).clamp(10, 60_000);
+        let mut rng = Rng::new(seed ^ 0x7ea_c4e5);
+        let clients = (0..o.clients.unwrap_or(0).min(16))
+            .map(|_| Client {
+                next_at: c.now() + 200 + rng.below(think_ms),
+                state: ClientState::Idle,
+                then_write: None,
+            })
+            .collect();
+        let mut s = SimCluster {
+            c,
+            seed,
+            rng,
+            reqs: BTreeMap::new(),
+            flying: Vec::new(),
+            flight_seq: 0,
+            watched: Vec::new(),
+            seen: Vec::new(),
+            quorums: Vec::new(),
+            rid_req: Vec::new(),
+            clients,
+            think_ms,
+            next_value: 0,
+            metrics: Metrics::default(),
+            out: Vec::new(),
+            joined: 0,
+        };
+        s.ensure_node_slots();
+        for k in HOT_KEYS {
+            s.watch_key(&Bytes::from(k));
+        }
+        s.collect();
+        Ok(s)
+    }
+
+    /// Virtual time in ms.
+    pub fn now(&self) -> f64 {
+        self.c.now() as f64
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn seed(&self) -> f64 {
+        self.seed as f64
+    }
+
+    /// When the next thing happens (a queued event or a client's next request).
+    #[wasm_bindgen(js_name = nextEventAt)]
+    pub fn next_event_at(&self) -> Option<f64> {
+        match (self.c.next_event_at(), self.next_wake()) {
+            (Some(a), Some(b)) => Some(a.min(b) as f64),
+            (a, b) => a.or(b).map(|t| t as f64),
+        }
+    }
+
+    /// Run every event up to virtual time `t` (workload requests at their exact times) and
+    /// return what happened, in order.
+    #[wasm_bindgen(js_name = runUntil)]
+    pub fn run_until(&mut self, t: f64) -> Result<JsValue, JsValue> {
+        let t = (t.max(0.0) as u64).max(self.c.now());
+        loop {
+            let wake = self.next_wake().filter(|&w| w <= t);
+            let limit = wake.unwrap_or(t);
+            while self.c.step_until(limit) {
+                self.collect();
+            }
+            if wake.is_some() {
+                self.fire_clients();
+            } else {
+                break;
+            }
+        }
+        self.collect();
+        self.take_events()
+    }
+
+    /// Run exactly one event (a delivery, a persist completion, a timer, or a client's
+    /// request) and return what happened.
+    pub fn step(&mut self) -> Result<JsValue, JsValue> {
+        let ev = self.c.next_event_at();
+        match (ev, self.next_wake()) {
+            (e, Some(w)) if e.is_none_or(|e| w < e) => {
+                self.c.run_until(w.max(self.c.now()));
+                self.fire_clients();
+            }
+            (Some(e), _) => {
+                self.c.step_until(e);
+            }
+            _ => {}
+        }
+        self.collect();
+        self.take_events()
+    }
+
+    /// A put through node `node`. `context` in the paper's notation (`[(Sx,2)]`); none or
+    /// empty: a blind write. Returns the request id its reply will carry.
+    pub fn put(
+        &mut self,
+        node: usize,
+        key: &str,
+        value: &str,
+        context: Option<String>,
+    ) -> Result<f64, JsValue> {
+        let context = match context.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(c) => Some(Context::from(parse_clock(c)?)),
+        };
+        let request = ClientRequest::Put {
+            key: Bytes::from(key),
+            value: Bytes::from(value),
+            context,
+            options: RequestOptions::default(),
+        };
+        self.submit(node, request, None).map(|id| id as f64)
+    }
+
+    /// A get through node `node`, with R overridden when `r` is given.
+    pub fn get(&mut self, node: usize, key: &str, r: Option<usize>) -> Result<f64, JsValue> {
+        let request = ClientRequest::Get {
+            key: Bytes::from(key),
+            options: RequestOptions {
+                r,
+                ..RequestOptions::default()
+            },
+        };
+        self.submit(node, request, None).map(|id| id as f64)
+    }
+
+    /// A delete (a tombstone superseding what `context` covers).
+    #[wasm_bindgen(js_name = delete)]
+    pub fn delete_key(
+        &mut self,
+        node: usize,
+        key: &str,
+        context: Option<String>,
+    ) -> Result<f64, JsValue> {
+        let context = match context.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(c) => Some(Context::from(parse_clock(c)?)),
+        };
+        let request = ClientRequest::Delete {
+            key: Bytes::from(key),
+            context,
+            options: RequestOptions::default(),
+        };
+        self.submit(node, request, None).map(|id| id as f64)
+    }
+
+    /// Follow this key's versions at every node (`versions` events).
+    pub fn watch(&mut self, key: &str) {
+        self.watch_key(&Bytes::from(key));
+    }
+
+    /// Crash node `i`; with `lose_unpersisted`, batches not yet on disk are lost.
+    pub fn crash(&mut self, i: usize, lose_unpersisted: bool) -> Result<(), JsValue> {
+        self.check(i)?;
+        self.collect();
+        let lost = self.c.crash(i, lose_unpersisted);
+        self.rid_req.retain(|x| x.0 != i);
+        let at = self.c.now();
+        for id in lost {
+            if let Some(pr) = self.reqs.remove(&id) {
+                self.metrics.failed += 1;
+                self.out.push(PageEvent::Reply {
+                    req: id,
+                    at,
+                    node: self.name(i),
+                    op: pr.op,
+                    key: pr.key.clone(),
+                    ok: false,
+                    latency: at.saturating_sub(pr.at),
+                    error: Some("the coordinator crashed: the client never hears back".into()),
+                    code: Some("LOST"),
+                    values: Vec::new(),
+                    versions: Vec::new(),
+                    context: None,
+                    dot: None,
+                    workload: pr.client.is_some(),
+                });
+                if let Some(ci) = pr.client {
+                    if let Some(cl) = self.clients.get_mut(ci) {
+                        cl.state = ClientState::Idle;
+                        cl.then_write = None;
+                        cl.next_at = at + self.think_ms;
+                    }
+                }
+            }
+        }
+        self.collect_all();
+        Ok(())
+    }
+
+    /// Restart crashed node `i` from what its disk holds.
+    pub fn restart(&mut self, i: usize) -> Result<(), JsValue> {
+        self.check(i)?;
+        self.collect();
+        self.c.restart(i);
+        self.collect_all();
+        Ok(())
+    }
+
+    /// Cut the network: the nodes in `group` on one side, the rest on the other.
+    pub fn partition(&mut self, group: Vec<u32>) -> Result<(), JsValue> {
+        let group: Vec<usize> = group.into_iter().map(|g| g as usize).collect();
+        for &g in &group {
+            self.check(g)?;
+        }
+        self.collect();
+        self.c.partition(&group);
+        self.collect();
+        Ok(())
+    }
+
+    pub fn heal(&mut self) {
+        self.collect();
+        self.c.heal();
+        self.collect();
+    }
+
+    /// One-way message latency, uniform in `min..=max` ms.
+    #[wasm_bindgen(js_name = setLatency)]
+    pub fn set_latency(&mut self, min: u32, max: u32) {
+        let min = (min as u64).clamp(1, 5_000);
+        self.c.net.min_latency_ms = min;
+        self.c.net.max_latency_ms = (max as u64).clamp(min, 5_000);
+        self.out.push(PageEvent::Fault {
+            at: self.c.now(),
+            what: format!("latency {min}..{} ms", self.c.net.max_latency_ms),
+        });
+    }
+
+    /// The probability that a message is lost (0..=1).
+    #[wasm_bindgen(js_name = setLoss)]
+    pub fn set_loss(&mut self, p: f64) {
+        let p = if p.is_finite() {
+            p.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        self.c.net.loss = p;
+        self.out.push(PageEvent::Fault {
+            at: self.c.now(),
+            what: format!("message loss {:.0}%", p * 100.0),
+        });
+    }
+
+    /// A new node joins through two live members (§4.8); returns its index.
+    pub fn join(&mut self, capacity: u32) -> Result<usize, JsValue> {
+        let used: Vec<String> = (0..self.c.len()).map(|i| self.name(i)).collect();
+        let Some(name) = NAMES
+            .iter()
+            .find(|n| !used.iter().any(|u| u == **n))
+            .map(|s| s.to_string())
+        else {
+            return Err(JsValue::from_str("no more node names"));
+        };
+        let seeds: Vec<usize> = (0..self.c.len())
+            .filter(|&i| {
+                self.c
+                    .node(i)
+                    .is_some_and(|n| n.ring().is_some() && !n.has_exited())
+            })
+            .take(2)
+            .collect();
+        if seeds.is_empty() {
+            return Err(JsValue::from_str("no live member to join through"));
+        }
+        self.collect();
+        let i = self.c.join_node(&name, capacity.clamp(1, 4), &seeds);
+        self.joined += 1;
+        self.ensure_node_slots();
+        self.collect_all();
+        Ok(i)
+    }
+
+    /// Node `i` leaves for good: its partitions move away, it hands off its data (§4.9).
+    pub fn leave(&mut self, i: usize) -> Result<(), JsValue> {
+        self.check(i)?;
+        if !self.c.is_up(i) {
+            return Err(JsValue::from_str(
+                "a crashed node cannot leave; remove it instead",
+            ));
+        }
+        self.submit_admin(i, AdminRequest::Leave, "leave");
+        Ok(())
+    }
+
+    /// An operator removes node `i` (it will not come back), through another live member.
+    pub fn remove(&mut self, i: usize) -> Result<(), JsValue> {
+        self.check(i)?;
+        let via = (0..self.c.len())
+            .find(|&j| j != i && self.c.node(j).is_some_and(|n| n.ring().is_some()))
+            .ok_or_else(|| JsValue::from_str("no live member to remove through"))?;
+        let node = self.c.id(i).clone();
+        self.submit_admin(via, AdminRequest::Remove { node }, "remove");
+        Ok(())
+    }
+
+    /// The workload: `count` clients, each thinking about `think_ms` between requests.
+    #[wasm_bindgen(js_name = setClients)]
+    pub fn set_clients(&mut self, count: usize, think_ms: u32) {
+        self.think_ms = (think_ms as u64).clamp(10, 60_000);
+        let now = self.c.now();
+        let count = count.min(16);
+        while self.clients.len() < count {
+            let at = now + self.rng.below(self.think_ms);
+            self.clients.push(Client {
+                next_at: at,
+                state: ClientState::Idle,
+                then_write: None,
+            });
+        }
+        // Clients beyond `count` stop once their request in flight ends.
+        while self.clients.len() > count {
+            if self
+                .clients
+                .last()
+                .is_some_and(|c| c.state == ClientState::Busy)
+            {
+                break;
+            }
+            self.clients.pop();
+        }
+        for c in self.clients.iter_mut().skip(count) {
+            c.then_write = None;
+            c.next_at = u64::MAX;
+        }
+    }
+
+    /// The cluster now: nodes, their status and counters, the ring's epoch.
+    pub fn state(&self) -> Result<JsValue, JsValue> {
+        let ring = self.reference_ring();
+        let cfg = self.c.config();
+        let nodes = (0..self.c.len())
+            .map(|i| self.node_view(i, ring.as_ref()))
+            .collect();
+        to_js(&StateView {
+            now: self.c.now(),
+            seed: self.seed,
+            n: cfg.n,
+            r: cfg.r,
+            w: cfg.w,
+            q: cfg.q,
+            min_latency_ms: self.c.net.min_latency_ms,
+            max_latency_ms: self.c.net.max_latency_ms,
+            loss: self.c.net.loss,
+            partitioned: self.c.is_partitioned(),
+            ring_epoch: ring.as_ref().map_or(0, |r| r.0),
+            ring_hash: ring
+                .as_ref()
+                .map_or(String::new(), |r| format!("{:016x}", r.1)),
+            nodes,
+            messages: self.c.messages_sent,
+            dropped: self.c.messages_dropped,
+            clients: self
+                .clients
+                .iter()
+                .filter(|c| c.next_at != u64::MAX)
+                .count(),
+            next_event_at: self.c.next_event_at(),
+        })
+    }
+
+    /// The ring in force: `{ epoch, q, owners }` with `owners[p]` the owner of partition p.
+    pub fn ring(&self) -> Result<JsValue, JsValue> {
+        #[derive(Serialize)]
+        struct RingView {
+            epoch: u64,
+            q: u32,
+            owners: Vec<String>,
+        }
+        let (epoch, q, owners) = match self.reference_ring() {
+            Some((e, _, r)) => (e, r.q(), r.owners().iter().map(|o| o.to_string()).collect()),
+            None => (0, self.c.config().q, Vec::new()),
+        };
+        to_js(&RingView { epoch, q, owners })
+    }
+
+    /// Where `key` lives: its ring position, partition, preference list, and the versions
+    /// every node of the list holds (hinted copies included).
+    #[wasm_bindgen(js_name = keyInfo)]
+    pub fn key_info(&self, key: &str) -> Result<JsValue, JsValue> {
+        let cfg = self.c.config();
+        let bytes = Bytes::from(key);
+        let hash = key_hash(key.as_bytes());
+        let position = (hash >> 64) as u64 as f64 / 18_446_744_073_709_551_616.0;
+        let (partition, preflist) = match self.reference_ring() {
+            Some((_, _, r)) => (
+                r.partition_of_key(key.as_bytes()),
+                r.preflist_for_key(key.as_bytes()),
+            ),
+            None => (0, Vec::new()),
+        };
+        let mut replicas = Vec::new();
+        for (rank, id) in preflist.iter().enumerate() {
+            let Some(i) = self.c.index_of(id) else {
+                continue;
+            };
+            let h = self.held(i, &bytes);
+            replicas.push(ReplicaView {
+                index: i,
+                node: id.to_string(),
+                up: self.c.is_up(i),
+                role: if rank < cfg.n { "primary" } else { "fallback" },
+                rank,
+                versions: h.data.as_ref().map(versions_view).unwrap_or_default(),
+                hints: h
+                    .hints
+                    .iter()
+                    .map(|(n, s)| HintView {
+                        intended: n.to_string(),
+                        versions: versions_view(s),
+                    })
+                    .collect(),
+                on_disk: !self.c.is_up(i),
+            });
+        }
+        // Nodes outside the ring (joining, left) that still hold something for the key.
+        for i in 0..self.c.len() {
+            if preflist.iter().any(|p| p == self.c.id(i)) {
+                continue;
+            }
+            let h = self.held(i, &bytes);
+            if h.data.is_some() || !h.hints.is_empty() {
+                replicas.push(ReplicaView {
+                    index: i,
+                    node: self.name(i),
+                    up: self.c.is_up(i),
+                    role: "outside",
+                    rank: usize::MAX,
+                    versions: h.data.as_ref().map(versions_view).unwrap_or_default(),
+                    hints: h
+                        .hints
+                        .iter()
+                        .map(|(n, s)| HintView {
+                            intended: n.to_string(),
+                            versions: versions_view(s),
+                        })
+                        .collect(),
+                    on_disk: !self.c.is_up(i),
+                });
+            }
+        }
+        to_js(&KeyView {
+            key: key.to_string(),
+            position,
+            hash: format!("{hash:032x}"),
+            partition,
+            q: cfg.q,
+            n: cfg.n,
+            r: cfg.r,
+            w: cfg.w,
+            preflist: preflist.iter().map(|p| p.to_string()).collect(),
+            replicas,
+        })
+    }
+
+    /// The paper's measurements on this run: versions seen per read (§6: 99.94% of reads
+    /// saw one version), request load per node against the mean (§6.2), and latency
+    /// percentiles in virtual ms (§6.1).
+    pub fn metrics(&self) -> Result<JsValue, JsValue> {
+        let ring = self.reference_ring();
+        let load = (0..self.c.len())
+            .map(|i| LoadView {
+                node: self.name(i),
+                requests: self.metrics.load.get(i).copied().unwrap_or(0),
+                partitions: ring.as_ref().map_or(0, |(_, _, r)| {
+                    r.owners().iter().filter(|o| *o == self.c.id(i)).count() as u32
+                }),
+            })
+            .collect();
+        let m = &self.metrics;
+        to_js(&MetricsView {
+            reads: m.reads_by_versions.iter().sum(),
+            reads_by_versions: m.reads_by_versions,
+            get: latency_view(&m.latency_get),
+            put: latency_view(&m.latency_put),
+            ok: m.ok,
+            failed: m.failed,
+            load,
+        })
+    }
+}
