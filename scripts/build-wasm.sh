@@ -45,4 +45,4 @@ fi
 raw=$(wc -c < pkg/ringlet_bg.wasm)
 gz=$(gzip -9 -c pkg/ringlet_bg.wasm | wc -c)
 echo "build-wasm: pkg/ringlet_bg.wasm $((raw / 1024)) KB raw, $((gz / 1024)) KB gzipped (target < 250 KB gzipped)"
-if [ "$gz" -gt $((250 * 1024)) ]; then echo "build-wasm: warning: over the 250 KB gzipped budget" >echo "build-wasm: pkg/ringlet_bg.wasm $((raw / 1024)) KB raw, $((gz / 1024)) KB gzipped (target < 250 KB gzipped)"2; fi
+if [ "$gz" -gt $((250 * 1024)) ]; then echo "build-wasm: warning: over the 250 KB gzipped budget" >&2; fi
