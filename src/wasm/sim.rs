@@ -1518,13 +1518,15 @@ impl SimCluster {
     }
 
     /// A put through node `node`. `context` in the paper's notation (`[(Sx,2)]`); none or
-    /// empty: a blind write. Returns the request id its reply will carry.
+    /// empty: a blind write. `w` overrides W for this request. Returns the request id its
+    /// reply will carry.
     pub fn put(
         &mut self,
         node: usize,
         key: &str,
         value: &str,
         context: Option<String>,
+        w: Option<usize>,
     ) -> Result<f64, JsValue> {
         let context = match context.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -1534,7 +1536,10 @@ impl SimCluster {
             key: Bytes::from(key),
             value: Bytes::from(value),
             context,
-            options: RequestOptions::default(),
+            options: RequestOptions {
+                w,
+                ..RequestOptions::default()
+            },
         };
         self.submit(node, request, None).map(|id| id as f64)
     }

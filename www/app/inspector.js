@@ -1,0 +1,200 @@
+// The key inspector: where a key lives (its MD5 position, partition and preference list, with
+// N/R/W), the versions every replica holds in the paper's notation, the quorum counters of
+// the requests on it, and every comparison and merge of its versions (§4.4) as it happens.
+
+const $ = (id) => document.getElementById(id);
+const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
+
+const REL_TEXT = {
+  descends: ['descends from', 'supersedes it: the old version is dropped'],
+  ancestor: ['is an ancestor of', 'is already covered: ignored'],
+  equal: ['is the same version as', 'nothing to do'],
+  concurrent: ['is concurrent with', 'neither saw the other: both are kept as siblings'],
+};
+
+/** A version chip: value and clock; the tooltip tells dot and past apart. */
+export function chip(v, extra = '') {
+  const title = `value ${v.value} · dot ${v.dot} (the write event) · past ${v.past} (what its writer had seen) · clock = past ∪ dot = ${v.clock}`;
+  return `<span class="ver${v.deleted ? ' dead' : ''}${extra}" title="${esc(title)}"><b>${esc(v.value)}</b> ${esc(v.clock)}</span>`;
+}
+
+export class Inspector {
+  constructor(app) {
+    this.app = app;
+    this.info = null;
+    this.merges = [];
+    this.lastContext = new Map(); // key -> context of the last get
+    $('key-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const k = $('key-input').value.trim();
+      if (k) this.setKey(k);
+    });
+    $('client-form').addEventListener('submit', (ev) => { ev.preventDefault(); this.client('put'); });
+    $('btn-get').addEventListener('click', () => this.client('get'));
+    $('btn-delete').addEventListener('click', () => this.client('delete'));
+  }
+
+  get key() { return this.app.selectedKey; }
+
+  reset() {
+    this.merges = [];
+    $('merges').innerHTML = '';
+    $('quorums').innerHTML = '';
+    $('client-result').textContent = '';
+    $('client-result').className = 'result';
+    this.myReqs = new Set();
+  }
+
+  setKey(key) {
+    this.app.selectedKey = key;
+    $('key-input').value = key;
+    this.merges = [];
+    $('merges').innerHTML = '';
+    const ctx = this.lastContext.get(key);
+    $('client-context').value = ctx ?? '';
+    if (this.app.sim) this.app.sim.watch(key);
+    this.refresh();
+  }
+
+  refresh() {
+    const sim = this.app.sim;
+    if (!sim) return;
+    const info = sim.keyInfo(this.key);
+    this.info = info;
+    this.app.ring.setKey(info);
+    this.renderInfo(info);
+    this.renderReplicas(info);
+  }
+
+  renderInfo(info) {
+    const owner = info.preflist[0];
+    const nodes = this.app.state?.nodes ?? [];
+    const status = (name) => nodes.find((n) => n.name === name);
+    const tag = (name, rank) => {
+      const st = status(name);
+      const primary = rank < info.n;
+      const down = st && !st.up;
+      const label = primary ? `${rank + 1}${rank === 0 ? ' · coordinator' : ''}` : `f${rank - info.n + 1}`;
+      return `<span class="tag ${primary ? 'primary' : 'fallback'}${down ? ' down' : ''}" title="${primary ? 'primary replica' : 'fallback: takes a write with a hint when a primary is unreachable'}${down ? ' (crashed)' : ''}">${label} ${esc(name)}</span>`;
+    };
+    const fallbacks = info.preflist.slice(info.n, info.n + 3);
+    const overlap = info.r + info.w > info.n;
+    $('key-info').innerHTML = `
+      <p><code>md5("${esc(info.key)}") = ${info.hash.slice(0, 8)}…</code> → ${(info.position * 100).toFixed(1)}% around the ring →
+        partition <b>${info.partition}</b> of ${info.q}${owner ? `, owned by <b>${esc(owner)}</b>` : ''}.</p>
+      <div class="pl" aria-label="Preference list">${info.preflist.slice(0, info.n).map(tag).join('')}${fallbacks.length ? ' <span class="small">then</span> ' : ''}${fallbacks.map((n, k) => tag(n, info.n + k)).join('')}</div>
+      <p><b>N=${info.n}</b> replicas, a read waits for <b>R=${info.r}</b> replies, a write for <b>W=${info.w}</b> stores.
+        ${overlap ? 'R + W > N: every read quorum overlaps the last write quorum.' : 'R + W ≤ N: a read may miss the last write (faster, less consistent).'}</p>`;
+  }
+
+  renderReplicas(info) {
+    const rows = info.replicas.map((r) => {
+      const role = r.role === 'primary' ? `primary ${r.rank + 1}` : r.role === 'fallback' ? `fallback f${r.rank - info.n + 1}` : 'not in the list';
+      const vs = r.versions.length ? r.versions.map((v) => chip(v)).join('') : '<span class="none">nothing</span>';
+      const hints = r.hints.map((h) => h.versions.map((v) => chip(v, ' hint').replace('</span>', ` <i>hint for ${esc(h.intended)}</i></span>`)).join('')).join('');
+      return `<div class="replica${r.up ? '' : ' down'}" data-node="${esc(r.node)}">
+        <div class="who">${esc(r.node)}<small>${role}${r.up ? '' : ' · crashed (disk)'}</small></div>
+        <div class="versions">${vs}${hints}</div></div>`;
+    });
+    const html = rows.join('');
+    const box = $('replicas');
+    if (box.dataset.html !== html) {
+      box.innerHTML = html;
+      box.dataset.html = html;
+      for (const name of this.flashNext ?? []) box.querySelector(`.replica[data-node="${CSS.escape(name)}"]`)?.classList.add('flash');
+      this.flashNext = [];
+    }
+  }
+
+  onEvents(evs) {
+    let changed = false;
+    for (const e of evs) {
+      if (e.t === 'versions' && e.key === this.key) {
+        this.addMerge(e);
+        (this.flashNext ??= []).push(e.node);
+        changed = true;
+      } else if (e.t === 'reply' && this.myReqs?.has(e.req)) {
+        this.showResult(e);
+      }
+    }
+    if (changed) this.renderMerges();
+  }
+
+  addMerge(e) {
+    const t = ((e.at - this.app.engine.t0) / 1000).toFixed(3);
+    const list = (vs) => (vs.length ? vs.map((v) => chip(v)).join(' ') : '<span class="none">nothing</span>');
+    let head;
+    if (e.cause === 'write') {
+      const v = e.incoming[0];
+      head = v
+        ? `<b>${esc(e.node)}</b> coordinates a write: new version ${chip(v)} — dot <code>${esc(v.dot)}</code>, past <code>${esc(v.past)}</code> (the client's context)`
+        : `<b>${esc(e.node)}</b> changes its copy`;
+    } else if (e.cause === 'restart' || e.cause === 'crash') {
+      head = `<b>${esc(e.node)}</b> ${e.cause === 'crash' ? 'crashed: what is shown is its disk' : 'restarted from its disk'}`;
+    } else if (e.cause === 'drop') {
+      head = `<b>${esc(e.node)}</b> drops its copy (handed off to the key's replicas)`;
+    } else {
+      head = `<b>${esc(e.node)}</b> receives a <b>${esc(e.cause)}</b> message carrying ${list(e.incoming)}`;
+    }
+    const verdicts = e.verdicts.map((v) => {
+      const [rel, outcome] = REL_TEXT[v.rel] ?? [v.rel, ''];
+      return `<div><code>${esc(v.incoming)}</code> <span class="rel ${v.rel}">${rel}</span> <code>${esc(v.existing)}</code> → ${outcome}</div>`;
+    }).join('');
+    const hintNote = JSON.stringify(e.hints_before) !== JSON.stringify(e.hints_after)
+      ? `<div>hinted copies now: ${e.hints_after.length ? e.hints_after.map((h) => `for ${esc(h.intended)}: ${list(h.versions)}`).join('; ') : 'none (delivered and dropped)'}</div>`
+      : '';
+    const after = `<div>now holds: ${list(e.after)}${e.after.length > 1 ? ' <b class="rel concurrent">siblings</b>' : ''}</div>`;
+    this.merges.unshift(`<span class="t">${t}</span> ${head}${verdicts}${hintNote}${after}`);
+    this.merges.length = Math.min(this.merges.length, 14);
+  }
+
+  renderMerges() {
+    $('merges').innerHTML = this.merges.map((m, i) => `<li${i === 0 ? ' class="new"' : ''}>${m}</li>`).join('');
+  }
+
+  renderQuorums(list) {
+    const mine = list.filter((q) => q.key === this.key || q.key === '');
+    const html = mine.map((q) => {
+      const cells = Array.from({ length: q.needed }, (_, s) => `<i class="${s < q.got ? 'on' : ''}"></i>`).join('');
+      const state = q.state === 'ok' ? 'ok' : q.state === 'bad' ? 'bad' : '';
+      const what = q.kind === 'get' ? `get: ${q.got}/${q.needed} replies (R=${q.needed})` : `put: ${q.got}/${q.needed} stores (W=${q.needed})`;
+      const hints = (q.hints ?? []).map(([n, h]) => `${n} stands in for ${h}`).join(', ');
+      const outcome = q.state === 'ok' ? ' ✓ quorum reached' : q.state === 'bad' ? ' ✗ failed' : q.phase === 'read-repair window' ? ' — answered; waiting for late replies to repair' : '';
+      return `<li>${esc(q.node)} <span class="qbar ${state}" role="img" aria-label="${q.got} of ${q.needed}">${cells}</span>${esc(what)}${q.req !== undefined ? ` <span class="small">request ${q.req}</span>` : ''}${outcome}${hints ? ` <span class="small">(${esc(hints)})</span>` : ''}</li>`;
+    }).join('');
+    const box = $('quorums');
+    if (box.dataset.html !== html) { box.innerHTML = html || '<li class="none">none in flight</li>'; box.dataset.html = html; }
+  }
+
+  client(op) {
+    const app = this.app;
+    const node = Number($('client-node').value);
+    const key = this.key;
+    const value = $('client-value').value;
+    const ctx = $('client-context').value.trim();
+    const req = app.act(op, (s) => (op === 'put' ? s.put(node, key, value, ctx || undefined)
+      : op === 'get' ? s.get(node, key, undefined) : s.delete(node, key, ctx || undefined)));
+    if (req === undefined) return;
+    (this.myReqs ??= new Set()).add(req);
+    $('client-result').className = 'result';
+    $('client-result').textContent = `request ${req}: ${op} sent to ${app.state?.nodes[node]?.name ?? node}…`;
+    if (!app.engine.playing) app.setPlay(true);
+  }
+
+  showResult(e) {
+    const box = $('client-result');
+    box.className = `result ${e.ok ? 'ok' : 'bad'}`;
+    if (!e.ok) { box.textContent = `request ${e.req}: ${e.code} — ${e.error}`; return; }
+    if (e.op === 'get') {
+      this.lastContext.set(e.key, e.context);
+      if (e.key === this.key) $('client-context').value = e.context;
+      box.innerHTML = e.versions.length === 0
+        ? `request ${e.req}: not found (context [])`
+        : `request ${e.req}: ${e.versions.length} version${e.versions.length > 1 ? 's — siblings: write back with this context to merge them' : ''}: ${e.versions.map((v) => chip(v)).join(' ')} · context <code>${esc(e.context)}</code> (filled in above)`;
+    } else {
+      this.lastContext.set(e.key, e.context);
+      if (e.key === this.key) $('client-context').value = e.context;
+      box.innerHTML = `request ${e.req}: stored with dot <code>${esc(e.dot)}</code>, clock <code>${esc(e.context)}</code> (${e.latency} ms)`;
+    }
+  }
+}

@@ -1,0 +1,172 @@
+// The message log: one line per message, request, reply, core event and fault, in virtual
+// time. A message's line is linked to its animation: select it to replay the message on the
+// ring; hover or click a message on the ring to find its line.
+
+import { CLIENT_KINDS, REPAIR_KINDS, isBackground } from './engine.js';
+import { kindColor } from './ring.js';
+
+const MAX_LINES = 400;
+
+export class LogView {
+  constructor(ol, app) {
+    this.ol = ol;
+    this.app = app;
+    this.lines = new Map(); // message id -> li
+    this.sends = new Map(); // message id -> send event
+    this.reqKeys = new Map(); // request id -> key
+    this.filters = {};
+    for (const f of ['client', 'repair', 'background', 'disk', 'key']) {
+      const box = document.getElementById(`log-${f}`);
+      this.filters[f] = box.checked;
+      box.addEventListener('change', () => { this.filters[f] = box.checked; });
+    }
+    this.stick = true;
+    ol.addEventListener('scroll', () => {
+      this.stick = ol.scrollTop + ol.clientHeight >= ol.scrollHeight - 8;
+    });
+  }
+
+  reset() {
+    this.ol.innerHTML = '';
+    this.lines.clear();
+    this.sends.clear();
+    this.reqKeys.clear();
+  }
+
+  time(at) { return ((at - this.app.engine.t0) / 1000).toFixed(3); }
+
+  keyOk(key, req) {
+    if (!this.filters.key) return true;
+    const k = key ?? (req !== undefined ? this.reqKeys.get(req) : undefined);
+    return k === this.app.selectedKey;
+  }
+
+  /** A line for the reader (a refused action, a scenario note). */
+  note(text) {
+    const li = document.createElement('li');
+    li.className = 'note';
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = `— ${text}`;
+    li.appendChild(b);
+    this.append([li]);
+  }
+
+  add(evs) {
+    const items = [];
+    for (const e of evs) {
+      const li = this.line(e);
+      if (li) items.push(li);
+    }
+    if (items.length) this.append(items);
+  }
+
+  append(items) {
+    const frag = document.createDocumentFragment();
+    for (const li of items) frag.appendChild(li);
+    this.ol.appendChild(frag);
+    let extra = this.ol.childElementCount - MAX_LINES;
+    while (extra-- > 0) {
+      const first = this.ol.firstElementChild;
+      if (first.dataset.id) { this.lines.delete(Number(first.dataset.id)); this.sends.delete(Number(first.dataset.id)); }
+      first.remove();
+    }
+    if (this.stick) this.ol.scrollTop = this.ol.scrollHeight;
+  }
+
+  make(cls, html, title, onClick) {
+    const li = document.createElement('li');
+    if (cls) li.className = cls;
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.innerHTML = html;
+    if (title) b.title = title;
+    if (onClick) b.addEventListener('click', onClick);
+    li.appendChild(b);
+    return li;
+  }
+
+  line(e) {
+    const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
+    switch (e.t) {
+      case 'send': {
+        const bg = isBackground(e.kind);
+        const cat = CLIENT_KINDS.has(e.kind) ? 'client' : REPAIR_KINDS.has(e.kind) ? 'repair' : 'background';
+        if (!this.filters[cat]) return null;
+        if (e.req !== undefined && e.key) this.reqKeys.set(e.req, e.key);
+        if (this.filters.key && !this.keyOk(e.key, e.req)) return null;
+        const dropped = e.arrives == null;
+        const html = `<span class="t">${this.time(e.at)}</span> ${esc(e.from)}→${esc(e.to)} `
+          + `<span class="k" style="color:${kindColor(e.kind)}">${esc(e.kind)}</span>`
+          + `${e.key ? ` <b>${esc(e.key)}</b>` : ''} ${esc(e.detail)}${dropped ? ' <b style="color:#b3261e">✗ dropped by the network</b>' : ''}`;
+        const title = `message #${e.id}${e.req !== undefined ? ` for request ${e.req}` : ''}: sent at ${this.time(e.at)} s${dropped ? ', dropped' : `, arrives at ${this.time(e.arrives)} s`} — select to replay it on the ring`;
+        const li = this.make(bg ? 'bg' : '', html, title, () => this.pick(e.id));
+        li.dataset.id = String(e.id);
+        this.lines.set(e.id, li);
+        this.sends.set(e.id, e);
+        return li;
+      }
+      case 'deliver': {
+        const li = this.lines.get(e.id);
+        if (li) li.firstChild.insertAdjacentHTML('beforeend', ' <span style="color:#1f7a44">✓</span>');
+        return null;
+      }
+      case 'lost': {
+        const li = this.lines.get(e.id);
+        if (li) li.firstChild.insertAdjacentHTML('beforeend', ` <b style="color:#b3261e">✗ lost: ${esc(e.to)} is down</b>`);
+        return null;
+      }
+      case 'request': {
+        this.reqKeys.set(e.req, e.key);
+        if (!this.filters.client || !this.keyOk(e.key)) return null;
+        const what = e.op === 'get' ? `get <b>${esc(e.key)}</b>`
+          : e.op === 'put' ? `put <b>${esc(e.key)}</b> = "${esc(e.value)}" with context ${esc(e.context)}${e.context === '[]' ? ' (blind)' : ''}`
+            : `${esc(e.op)} <b>${esc(e.key)}</b>${e.context ? ` context ${esc(e.context)}` : ''}`;
+        return this.make(e.workload ? '' : 'reply-ok', `<span class="t">${this.time(e.at)}</span> ${e.workload ? 'client' : '<b>you</b>'}→${esc(e.node)} <span class="k">request ${e.req}</span> ${what}`, null,
+          () => this.app.inspector.setKey(e.key));
+      }
+      case 'reply': {
+        if (!this.filters.client || !this.keyOk(e.key, e.req)) return null;
+        let what;
+        if (!e.ok) what = `<b>${esc(e.code)}</b> ${esc(e.error)}`;
+        else if (e.op === 'get') {
+          what = e.versions.length === 0 ? 'not found'
+            : `${e.versions.length} version${e.versions.length > 1 ? 's (siblings!)' : ''}: ${e.versions.map((v) => `${esc(v.value)} ${esc(v.clock)}`).join(' | ')} — context ${esc(e.context)}`;
+        } else if (e.op === 'put' || e.op === 'delete') what = `stored, dot ${esc(e.dot)}, clock ${esc(e.context)}`;
+        else what = 'done';
+        return this.make(e.ok ? (e.workload ? '' : 'reply-ok') : 'reply-bad',
+          `<span class="t">${this.time(e.at)}</span> ${esc(e.node)}→${e.workload ? 'client' : '<b>you</b>'} <span class="k">reply ${e.req}</span> ${esc(e.op)} ${esc(e.key)}: ${what} <span class="t">(${e.latency} ms)</span>`);
+      }
+      case 'event': {
+        if (!this.filters.repair) return null;
+        return this.make('', `<span class="t">${this.time(e.at)}</span> <b>${esc(e.node)}</b> ${esc(e.text)}`);
+      }
+      case 'fault':
+        return this.make('fault', `<span class="t">${this.time(e.at)}</span> <b>FAULT</b> ${esc(e.what)}`);
+      case 'persist': {
+        if (!this.filters.disk) return null;
+        return this.make('bg', `<span class="t">${this.time(e.at)}</span> ${esc(e.node)} writes ${e.ops} op${e.ops > 1 ? 's' : ''} to its disk`);
+      }
+      default:
+        return null;
+    }
+  }
+
+  pick(id) {
+    const e = this.sends.get(id);
+    if (!e) return;
+    for (const li of this.ol.querySelectorAll('li.sel')) li.classList.remove('sel');
+    this.lines.get(id)?.classList.add('sel');
+    this.app.ring.showFlight(e);
+  }
+
+  /** Scroll to a message's line (picked on the ring). */
+  reveal(id) {
+    const li = this.lines.get(id);
+    if (!li) return;
+    for (const x of this.ol.querySelectorAll('li.sel')) x.classList.remove('sel');
+    li.classList.add('sel');
+    li.scrollIntoView({ block: 'nearest' });
+    this.stick = false;
+  }
+}

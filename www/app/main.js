@@ -1,0 +1,366 @@
+// The teaching page: wires the simulator engine to the views (ring, log, key inspector,
+// metrics), the controls (clock, faults, cluster setup), the guided scenarios and the live
+// mode. Everything shown comes from the real core (src/core) run by src/sim through the
+// wasm binding src/wasm/sim.rs.
+
+import init, { SimCluster } from '/pkg/ringlet.js';
+import { Engine } from './engine.js';
+import { RingView, kindColor } from './ring.js';
+import { LogView } from './log.js';
+import { Inspector } from './inspector.js';
+import { MetricsView } from './metrics.js';
+import { SCENARIOS, ScenarioRunner } from './scenarios.js';
+import { LiveMode } from './live.js';
+
+const $ = (id) => document.getElementById(id);
+
+const DEFAULTS = { nodes: 5, q: 32, n: 3, r: 2, w: 2, clients: 2, seed: 1 };
+
+class App {
+  constructor() {
+    this.engine = new Engine(SimCluster);
+    this.selectedKey = 'cart/ada';
+    this.selectedNode = 0;
+    this.state = null;
+    this.ringSig = '';
+    this.reqs = new Map(); // req -> { workload, key, op, node }
+    this.quorums = new Map(); // node/kind/rid -> counter
+    this.lastStateAt = 0;
+    this.lastMetricsAt = 0;
+    this.lastKeyAt = 0;
+    this.stateDirty = true;
+    this.keyDirty = true;
+
+    this.ring = new RingView($('ring'), $('flights'), {
+      onSelectNode: (i) => this.selectNode(i),
+      onHoverFlight: (f, ev) => this.tooltip(f, ev),
+      onPickFlight: (f) => { this.log.reveal(f.id); this.ring.showFlight(f); },
+    });
+    this.log = new LogView($('log'), this);
+    this.inspector = new Inspector(this);
+    this.metrics = new MetricsView(this);
+    this.scenarios = new ScenarioRunner(this);
+    this.engine.on((evs) => this.onEvents(evs));
+    this.bindControls();
+    this.renderLegend();
+  }
+
+  get sim() { return this.engine.sim; }
+
+  /** A fresh cluster with `opts` (defaults filled in). */
+  newCluster(opts) {
+    const o = { ...DEFAULTS, ...opts };
+    const options = {
+      seed: Number(o.seed) || 0,
+      n: o.n, r: o.r, w: o.w, q: o.q,
+      clients: o.clients,
+      ...(o.names ? { names: o.names } : { nodes: o.nodes }),
+      ...(o.readRepair === false ? { readRepair: false } : {}),
+      ...(o.antiEntropyMs !== undefined ? { antiEntropyMs: o.antiEntropyMs } : {}),
+      ...(o.minLatencyMs ? { minLatencyMs: o.minLatencyMs, maxLatencyMs: o.maxLatencyMs } : {}),
+      ...(o.thinkMs ? { thinkMs: o.thinkMs } : {}),
+    };
+    this.engine.reset(options);
+    this.selectNode(Math.min(this.selectedNode, (o.names?.length ?? o.nodes) - 1));
+    this.syncSetupForm(o);
+    this.inspector.setKey(o.key ?? this.selectedKey);
+  }
+
+  onEvents(evs) {
+    for (const e of evs) {
+      switch (e.t) {
+        case 'reset':
+          this.ring.clearFlights();
+          this.ringSig = '';
+          this.reqs.clear();
+          this.quorums.clear();
+          this.log.reset();
+          this.inspector.reset();
+          this.metrics.reset();
+          this.stateDirty = true;
+          this.keyDirty = true;
+          break;
+        case 'send': this.ring.addFlight(e); break;
+        case 'deliver': this.ring.land(e, false); break;
+        case 'lost': this.ring.land(e, true); break;
+        case 'request':
+          this.reqs.set(e.req, { workload: e.workload, key: e.key, op: e.op, node: e.node });
+          break;
+        case 'reply': this.finishQuorums(e); this.keyDirty = true; break;
+        case 'quorum': this.onQuorum(e); break;
+        case 'versions': if (e.key === this.selectedKey) this.keyDirty = true; this.stateDirty = true; break;
+        case 'event': case 'fault': this.stateDirty = true; this.keyDirty = true; break;
+        case 'tick': this.stateDirty = true; this.keyDirty = true; break;
+        default: break;
+      }
+    }
+    this.log.add(evs);
+    this.inspector.onEvents(evs);
+    const frame = evs.length === 1 && evs[0].t === 'frame';
+    if (frame) this.onFrame();
+  }
+
+  onQuorum(e) {
+    const id = `${e.node}/${e.kind}/${e.rid}`;
+    if (e.done) {
+      const q = this.quorums.get(id);
+      if (q && q.state === 'open') { q.state = 'ended'; q.endedAt = performance.now(); }
+    } else {
+      const q = this.quorums.get(id) ?? { id, state: 'open' };
+      Object.assign(q, e, { state: q.state === 'ok' || q.state === 'bad' ? q.state : 'open' });
+      if (e.phase === 'read-repair window') q.state = 'ok';
+      this.quorums.set(id, q);
+    }
+    this.quorumsDirty = true;
+  }
+
+  finishQuorums(reply) {
+    for (const q of this.quorums.values()) {
+      if (q.req !== reply.req) continue;
+      q.state = reply.ok ? 'ok' : 'bad';
+      if (reply.ok) q.got = Math.max(q.got, q.needed);
+      q.endedAt = performance.now();
+    }
+    this.quorumsDirty = true;
+  }
+
+  /** Quorum counters worth drawing: the page's own requests and those on the selected key. */
+  visibleQuorums() {
+    const now = performance.now();
+    const out = [];
+    for (const [id, q] of this.quorums) {
+      if (q.state !== 'open' && q.endedAt && now - q.endedAt > 2500) { this.quorums.delete(id); continue; }
+      if (q.kind === 'forward') continue;
+      const info = this.reqs.get(q.req);
+      const mine = info ? !info.workload : false;
+      if (mine || q.key === this.selectedKey) out.push(q);
+    }
+    return out;
+  }
+
+  onFrame() {
+    const now = performance.now();
+    if (!this.sim) return;
+    if (this.stateDirty || now - this.lastStateAt > 400) this.refreshState(now);
+    if (this.keyDirty && now - this.lastKeyAt > 120) { this.inspector.refresh(); this.keyDirty = false; this.lastKeyAt = now; }
+    if (now - this.lastMetricsAt > 1000) { this.metrics.render(); this.lastMetricsAt = now; }
+    if (this.quorumsDirty || this.quorums.size) {
+      const vis = this.visibleQuorums();
+      this.ring.setQuorums(vis);
+      this.inspector.renderQuorums(vis);
+      this.quorumsDirty = false;
+    }
+    const s = this.state;
+    this.ring.draw(this.engine.vt, s ? (s.min_latency_ms + s.max_latency_ms) / 2 : 20);
+    $('clock').textContent = `t = ${this.engine.seconds.toFixed(3)} s`;
+  }
+
+  refreshState(now = performance.now()) {
+    this.stateDirty = false;
+    this.lastStateAt = now;
+    const s = this.sim.state();
+    this.state = s;
+    this.ring.setNodes(s.nodes);
+    const sig = `${s.ring_epoch}:${s.ring_hash}`;
+    if (sig !== this.ringSig) {
+      this.ringSig = sig;
+      this.ring.setRing(this.sim.ring());
+      this.keyDirty = true;
+    }
+    this.syncNodeControls(s);
+    document.body.dataset.nodes = String(s.nodes.length);
+  }
+
+  selectNode(i) {
+    this.selectedNode = i;
+    this.ring.selectNode(i);
+    if ($('fault-node').value !== String(i)) $('fault-node').value = String(i);
+    if ($('client-node').value !== String(i)) $('client-node').value = String(i);
+  }
+
+  syncNodeControls(s) {
+    const names = s.nodes.map((n) => `${n.name}${n.up ? '' : ' (crashed)'}${n.status !== 'valid' && n.up ? ` (${n.status})` : ''}`);
+    for (const id of ['fault-node', 'client-node']) {
+      const sel = $(id);
+      const have = [...sel.options].map((o) => o.textContent).join('|');
+      if (have !== names.join('|')) {
+        sel.innerHTML = names.map((n, i) => `<option value="${i}">${n}</option>`).join('');
+        sel.value = String(Math.min(this.selectedNode, names.length - 1));
+      }
+    }
+    const box = $('side-buttons');
+    if (box.childElementCount !== s.nodes.length || [...box.children].some((b, i) => b.textContent !== s.nodes[i].name)) {
+      box.innerHTML = '';
+      s.nodes.forEach((n, i) => {
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.textContent = n.name;
+        b.dataset.index = String(i);
+        b.setAttribute('aria-pressed', n.side === 1 ? 'true' : 'false');
+        b.addEventListener('click', () => b.setAttribute('aria-pressed', b.getAttribute('aria-pressed') === 'true' ? 'false' : 'true'));
+        box.appendChild(b);
+      });
+    }
+    $('btn-heal').disabled = !s.partitioned;
+    const sel = s.nodes[this.selectedNode];
+    if (sel) {
+      $('btn-crash').disabled = !sel.up;
+      $('btn-restart').disabled = sel.up;
+      $('btn-leave').disabled = !sel.up || sel.status !== 'valid';
+      $('btn-remove').disabled = sel.up || sel.status === 'down';
+    }
+  }
+
+  tooltip(f, ev) {
+    const tip = $('tooltip');
+    if (!f || !ev) { tip.hidden = true; return; }
+    const wrap = $('ring-wrap').getBoundingClientRect();
+    tip.hidden = false;
+    tip.style.left = `${ev.clientX - wrap.left + 12}px`;
+    tip.style.top = `${ev.clientY - wrap.top + 12}px`;
+    tip.textContent = `${f.kind} ${f.from} → ${f.to}${f.key ? ` · ${f.key}` : ''} · ${f.detail}`;
+  }
+
+  /** Run a user action on the simulator, reporting a refusal in the log instead of throwing. */
+  act(what, fn) {
+    if (!this.sim) return undefined;
+    try {
+      const r = fn(this.sim);
+      this.stateDirty = true;
+      this.keyDirty = true;
+      this.engine.dispatch(this.sim.runUntil(this.sim.now()));
+      return r;
+    } catch (err) {
+      this.log.note(`${what}: ${err?.message ?? err}`);
+      return undefined;
+    }
+  }
+
+  bindControls() {
+    const play = $('btn-play');
+    const setPlay = (on) => {
+      this.engine.setPlaying(on);
+      play.setAttribute('aria-pressed', on ? 'true' : 'false');
+      play.textContent = on ? '❚❚ Pause' : '▶ Play';
+    };
+    this.setPlay = setPlay;
+    play.addEventListener('click', () => setPlay(!this.engine.playing));
+    $('btn-step').addEventListener('click', () => { setPlay(false); this.engine.step(); });
+    $('speed').addEventListener('change', (ev) => {
+      const v = ev.target.value;
+      this.engine.setSpeed(v === 'max' ? Infinity : Number(v));
+    });
+    $('skip-quiet').addEventListener('change', (ev) => { this.engine.skipQuiet = ev.target.checked; });
+    document.addEventListener('keydown', (ev) => {
+      const tag = ev.target?.tagName;
+      if (['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(tag) || ev.target?.closest?.('.node')) return;
+      if (ev.key === ' ' || ev.key === 'k') { ev.preventDefault(); setPlay(!this.engine.playing); }
+      if (ev.key === '.' || ev.key === 's') { setPlay(false); this.engine.step(); }
+    });
+
+    // Faults.
+    $('fault-node').addEventListener('change', (ev) => this.selectNode(Number(ev.target.value)));
+    $('client-node').addEventListener('change', (ev) => this.selectNode(Number(ev.target.value)));
+    $('btn-crash').addEventListener('click', () => this.act('crash', (s) => s.crash(this.selectedNode, $('lose-unpersisted').checked)));
+    $('btn-restart').addEventListener('click', () => this.act('restart', (s) => s.restart(this.selectedNode)));
+    $('btn-cut').addEventListener('click', () => {
+      const group = [...$('side-buttons').children].filter((b) => b.getAttribute('aria-pressed') === 'true').map((b) => Number(b.dataset.index));
+      if (!group.length || group.length === this.state?.nodes.length) { this.log.note('pick the nodes of one side first (not all of them)'); return; }
+      this.act('partition', (s) => s.partition(Uint32Array.from(group)));
+    });
+    $('btn-heal').addEventListener('click', () => this.act('heal', (s) => s.heal()));
+    const lat = $('latency');
+    const showLat = () => {
+      const max = Number(lat.value);
+      const min = Math.max(1, Math.round(max / 3));
+      $('latency-out').textContent = `${min}–${max} ms`;
+      return [min, max];
+    };
+    lat.addEventListener('input', showLat);
+    lat.addEventListener('change', () => { const [min, max] = showLat(); this.act('latency', (s) => s.setLatency(min, max)); });
+    const loss = $('loss');
+    loss.addEventListener('input', () => { $('loss-out').textContent = `${loss.value}%`; });
+    loss.addEventListener('change', () => this.act('loss', (s) => s.setLoss(Number(loss.value) / 100)));
+    $('btn-join').addEventListener('click', () => {
+      const i = this.act('join', (s) => s.join(1));
+      if (i !== undefined) this.selectNode(i);
+    });
+    $('btn-leave').addEventListener('click', () => this.act('leave', (s) => s.leave(this.selectedNode)));
+    $('btn-remove').addEventListener('click', () => this.act('remove', (s) => s.remove(this.selectedNode)));
+
+    // Cluster setup.
+    const nodes = $('set-nodes');
+    nodes.innerHTML = Array.from({ length: 14 }, (_, k) => `<option>${k + 3}</option>`).join('');
+    const fillNRW = () => {
+      const count = Number(nodes.value);
+      const n = $('set-n'); const keepN = Number(n.value) || 3;
+      n.innerHTML = Array.from({ length: Math.min(5, count) }, (_, k) => `<option>${k + 1}</option>`).join('');
+      n.value = String(Math.min(keepN, count, 5));
+      for (const id of ['set-r', 'set-w']) {
+        const sel = $(id); const keep = Number(sel.value) || 2;
+        sel.innerHTML = Array.from({ length: Number(n.value) }, (_, k) => `<option>${k + 1}</option>`).join('');
+        sel.value = String(Math.min(keep, Number(n.value)));
+      }
+    };
+    this.fillNRW = fillNRW;
+    nodes.addEventListener('change', fillNRW);
+    $('set-n').addEventListener('change', fillNRW);
+    $('setup').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      this.scenarios.stop();
+      this.newCluster({
+        nodes: Number(nodes.value), q: Number($('set-q').value), n: Number($('set-n').value),
+        r: Number($('set-r').value), w: Number($('set-w').value), clients: Number($('set-clients').value),
+        seed: Number($('set-seed').value),
+      });
+    });
+    $('mode-sim').addEventListener('click', () => this.mode('sim'));
+    $('mode-live').addEventListener('click', () => this.mode('live'));
+  }
+
+  syncSetupForm(o) {
+    if (!o.names) $('set-nodes').value = String(o.nodes);
+    $('set-q').value = String(o.q);
+    this.fillNRW();
+    $('set-n').value = String(o.n);
+    this.fillNRW();
+    $('set-r').value = String(o.r);
+    $('set-w').value = String(o.w);
+    $('set-clients').value = String(o.clients);
+    $('set-seed').value = String(o.seed);
+  }
+
+  mode(which) {
+    const live = which === 'live';
+    $('sim-view').hidden = live;
+    $('live-view').hidden = !live;
+    $('mode-sim').setAttribute('aria-pressed', String(!live));
+    $('mode-live').setAttribute('aria-pressed', String(live));
+    if (live) { this.setPlay(false); this.live ??= new LiveMode(); }
+    history.replaceState(null, '', live ? '#live' : '#');
+  }
+
+  renderLegend() {
+    const kinds = [['put', 'put'], ['put-ack', 'ack'], ['get', 'get'], ['get-reply', 'reply'], ['forward', 'forward'],
+      ['put-hinted', 'hinted put / hint delivery'], ['read-repair', 'read repair'], ['merkle', 'Merkle'], ['transfer', 'transfer'], ['gossip', 'gossip & probes']];
+    $('legend').innerHTML = kinds.map(([k, label]) => `<span class="sw" style="background:${kindColor(k)}"></span>${label}`).join('')
+      + '<br>Keys: <kbd>Space</kbd> play/pause · <kbd>.</kbd> one step · <kbd>Tab</kbd> to a node, <kbd>Enter</kbd> selects it';
+  }
+}
+
+async function main() {
+  await init({ module_or_path: '/pkg/ringlet_bg.wasm' });
+  const app = new App();
+  window.ringletPage = app;
+  $('loading').hidden = true;
+  $('sim-view').hidden = false;
+  app.newCluster({ ...DEFAULTS });
+  app.scenarios.renderList(SCENARIOS);
+  if (location.hash === '#live') app.mode('live');
+  document.body.dataset.ready = 'true';
+}
+
+main().catch((err) => {
+  console.error(err);
+  $('loading').textContent = `Could not start the page: ${err?.message ?? err}`;
+});

@@ -1,0 +1,491 @@
+// The ring: Q partitions around a circle coloured by their owner (§4.2, §6.2 strategy 3), the
+// nodes inside it with their status, the selected key's position and preference list (§4.3),
+// and, on a canvas on top, every message in flight from sender to receiver.
+
+import { CLIENT_KINDS, isBackground } from './engine.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
+const C = 300; // centre of the 600 x 600 view box
+const R_OUT = 274;
+const R_IN = 240;
+const R_NODES = 172;
+
+export const KIND_COLORS = {
+  put: '#2457c5', 'put-hinted': '#c98a00', 'put-ack': '#6e93e0',
+  get: '#1f7a44', 'get-reply': '#4fb072',
+  forward: '#7b3fc4', 'forward-reply': '#a886dc',
+  'read-repair': '#d2561b', 'hint-delivery': '#c98a00', 'hint-ack': '#e0b95a',
+  transfer: '#b8327a', 'transfer-ack': '#d77fae', merkle: '#13837f',
+};
+export const kindColor = (k) => KIND_COLORS[k] ?? '#9aa3b2';
+
+/** A stable, distinct colour per node index (golden-angle hues). */
+export function nodeColor(i) {
+  const hue = (i * 137.508 + 205) % 360;
+  return `hsl(${hue.toFixed(1)} 58% 52%)`;
+}
+
+function el(name, attrs = {}, parent) {
+  const e = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (parent) parent.appendChild(e);
+  return e;
+}
+
+const polar = (r, frac) => {
+  const a = frac * 2 * Math.PI - Math.PI / 2;
+  return [C + r * Math.cos(a), C + r * Math.sin(a)];
+};
+
+function arcPath(r0, r1, f0, f1) {
+  const [x0, y0] = polar(r1, f0);
+  const [x1, y1] = polar(r1, f1);
+  const [x2, y2] = polar(r0, f1);
+  const [x3, y3] = polar(r0, f0);
+  const large = f1 - f0 > 0.5 ? 1 : 0;
+  return `M${x0.toFixed(2)},${y0.toFixed(2)}A${r1},${r1} 0 ${large} 1 ${x1.toFixed(2)},${y1.toFixed(2)}`
+    + `L${x2.toFixed(2)},${y2.toFixed(2)}A${r0},${r0} 0 ${large} 0 ${x3.toFixed(2)},${y3.toFixed(2)}Z`;
+}
+
+export class RingView {
+  /**
+   * @param svg the <svg> element; @param canvas an overlay <canvas> (optional, for messages)
+   * @param opts.onSelectNode(index), opts.onHoverFlight(flight|null), opts.onPickFlight(flight)
+   */
+  constructor(svg, canvas, opts = {}) {
+    this.svg = svg;
+    this.canvas = canvas;
+    this.opts = opts;
+    this.nodes = [];
+    this.names = [];
+    this.owners = [];
+    this.ringKey = '';
+    this.selectedNode = -1;
+    this.keyInfo = null;
+    this.flights = new Map();
+    this.effects = [];
+    this.highlight = null;
+    this.showBackground = true;
+    this.positions = [];
+    this.quorums = new Map();
+    svg.innerHTML = '';
+    el('circle', { cx: C, cy: C, r: R_OUT + 3, fill: 'none', stroke: '#d9dde4' }, svg);
+    this.gParts = el('g', { 'aria-hidden': 'true' }, svg);
+    this.gKey = el('g', { 'aria-hidden': 'true' }, svg);
+    this.gCut = el('g', { 'aria-hidden': 'true' }, svg);
+    this.gNodes = el('g', {}, svg);
+    this.gQuorum = el('g', { 'aria-hidden': 'true' }, svg);
+    this.center = el('text', { x: C, y: C - 6, 'text-anchor': 'middle', 'font-size': 15, fill: '#5b6474' }, svg);
+    this.center2 = el('text', { x: C, y: C + 14, 'text-anchor': 'middle', 'font-size': 12, fill: '#8a93a3' }, svg);
+    if (canvas) {
+      this.ctx = canvas.getContext('2d');
+      const wrap = canvas.parentElement;
+      wrap.addEventListener('mousemove', (ev) => this.hover(ev));
+      wrap.addEventListener('mouseleave', () => opts.onHoverFlight?.(null, null));
+      wrap.addEventListener('click', (ev) => {
+        const f = this.flightAt(ev);
+        if (f) opts.onPickFlight?.(f);
+      });
+    }
+  }
+
+  nodeIndex(name) { return this.names.indexOf(name); }
+
+  nodePos(i) {
+    const n = Math.max(this.names.length, 1);
+    return polar(R_NODES, i / n);
+  }
+
+  nodeRadius() {
+    const n = this.names.length;
+    return n <= 6 ? 27 : n <= 10 ? 23 : n <= 14 ? 19 : 17;
+  }
+
+  /** Nodes: [{name, up, status, side, partitions, suspected_by, keys, hints}]. */
+  setNodes(nodes) {
+    const names = nodes.map((n) => n.name);
+    const rebuild = names.join(',') !== this.names.join(',');
+    this.nodes = nodes;
+    this.names = names;
+    if (rebuild) this.buildNodes();
+    this.updateNodes();
+    if (rebuild) { this.drawRing(true); this.drawKey(); }
+  }
+
+  buildNodes() {
+    this.gNodes.innerHTML = '';
+    this.nodeEls = this.names.map((name, i) => {
+      const [x, y] = this.nodePos(i);
+      const r = this.nodeRadius();
+      const g = el('g', { class: 'node', transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`, tabindex: 0, role: 'button' }, this.gNodes);
+      const ring = el('circle', { r: r + 5, fill: 'none', stroke: 'transparent', 'stroke-width': 3 }, g);
+      const body = el('circle', { class: 'body', r, fill: nodeColor(i), stroke: '#fff', 'stroke-width': 2 }, g);
+      const label = el('text', { 'text-anchor': 'middle', y: 5, 'font-size': r > 20 ? 16 : 13, 'font-weight': 700, fill: '#fff' }, g);
+      label.textContent = name;
+      const sub = el('text', { 'text-anchor': 'middle', y: r + 15, 'font-size': 11, fill: '#5b6474' }, g);
+      const mark = el('text', { 'text-anchor': 'middle', y: 9, 'font-size': r * 1.6, fill: '#b3261e', 'font-weight': 700 }, g);
+      const badge = el('g', { transform: `translate(${(r * 0.75).toFixed(1)},${(-r * 0.8).toFixed(1)})` }, g);
+      el('circle', { r: 8, fill: '#f0a500' }, badge);
+      const badgeText = el('text', { 'text-anchor': 'middle', y: 4, 'font-size': 11, 'font-weight': 700, fill: '#fff' }, badge);
+      badgeText.textContent = '?';
+      const select = () => this.opts.onSelectNode?.(i);
+      g.addEventListener('click', (ev) => { ev.stopPropagation(); select(); });
+      g.addEventListener('keydown', (ev) => {
+        if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); select(); }
+      });
+      return { g, ring, body, label, sub, mark, badge, badgeText };
+    });
+  }
+
+  updateNodes() {
+    const r = this.nodeRadius();
+    this.nodes.forEach((n, i) => {
+      const e = this.nodeEls[i];
+      if (!e) return;
+      const color = nodeColor(i);
+      const up = n.up !== false;
+      const status = n.status ?? 'valid';
+      e.body.setAttribute('fill', up ? (status === 'joining' ? '#fff' : color) : '#e4e6ea');
+      e.body.setAttribute('stroke', up ? (status === 'joining' ? color : '#fff') : '#b9c0cc');
+      e.body.setAttribute('stroke-width', status === 'joining' ? 4 : 2);
+      e.body.setAttribute('stroke-dasharray', status === 'joining' ? '5 3' : status === 'leaving' ? '2 3' : '');
+      e.body.setAttribute('opacity', status === 'exiting' || status === 'down' ? 0.45 : 1);
+      e.label.setAttribute('fill', up && status !== 'joining' ? '#fff' : '#5b6474');
+      e.mark.textContent = up ? '' : '✕';
+      const suspected = up && (n.suspected_by?.length ?? 0) > 0;
+      e.badge.setAttribute('visibility', suspected ? 'visible' : 'hidden');
+      e.badgeText.textContent = suspected ? String(n.suspected_by.length) : '';
+      const bits = [];
+      if (!up) bits.push('crashed');
+      else if (status !== 'valid') bits.push(status);
+      if (n.partitions !== undefined) bits.push(`${n.partitions}p`);
+      if (n.hints) bits.push(`${n.hints} hint${n.hints > 1 ? 's' : ''}`);
+      e.sub.textContent = bits.join(' · ');
+      e.sub.setAttribute('y', r + 15);
+      const sel = i === this.selectedNode;
+      const cut = n.side === 1;
+      e.ring.setAttribute('stroke', sel ? '#1d2330' : cut ? '#b3261e' : 'transparent');
+      e.ring.setAttribute('stroke-dasharray', cut && !sel ? '4 3' : '');
+      const label = [`Node ${n.name}`, up ? status : 'crashed',
+        n.partitions !== undefined ? `${n.partitions} partitions` : null,
+        n.keys !== undefined ? `${n.keys} keys` : null,
+        suspected ? `suspected down by ${n.suspected_by.join(', ')}` : null,
+        cut ? 'on the cut-off side of the network' : null,
+        sel ? 'selected' : null].filter(Boolean).join(', ');
+      e.g.setAttribute('aria-label', label);
+      e.g.setAttribute('aria-pressed', sel ? 'true' : 'false');
+    });
+    this.drawCut();
+  }
+
+  drawCut() {
+    this.gCut.innerHTML = '';
+    if (!this.nodes.some((n) => n.side === 1)) return;
+    // A dashed line between the two sides, through the centre, perpendicular to the mean
+    // direction of the cut-off nodes.
+    let sx = 0; let sy = 0;
+    this.nodes.forEach((n, i) => {
+      const [x, y] = this.nodePos(i);
+      const s = n.side === 1 ? 1 : -1;
+      sx += s * (x - C); sy += s * (y - C);
+    });
+    const len = Math.hypot(sx, sy) || 1;
+    const px = -sy / len; const py = sx / len;
+    el('line', { x1: C - px * 220, y1: C - py * 220, x2: C + px * 220, y2: C + py * 220, stroke: '#b3261e', 'stroke-width': 3, 'stroke-dasharray': '10 7', opacity: 0.7 }, this.gCut);
+    const t = el('text', { x: C + (sx / len) * 60, y: C + (sy / len) * 60, 'text-anchor': 'middle', 'font-size': 13, fill: '#b3261e', 'font-weight': 600 }, this.gCut);
+    t.textContent = 'network cut';
+  }
+
+  selectNode(i) { this.selectedNode = i; this.updateNodes(); }
+
+  /** The ring: `{ epoch, q, owners }`. */
+  setRing(ring) {
+    const key = `${ring.epoch}:${ring.owners.join(',')}`;
+    if (key === this.ringKey) return;
+    const old = this.owners;
+    this.owners = ring.owners;
+    this.q = ring.q;
+    this.epoch = ring.epoch;
+    this.ringKey = key;
+    this.drawRing(false, old);
+    this.drawKey();
+    this.center.textContent = ring.owners.length ? `ring epoch ${ring.epoch}` : 'no ring yet';
+    this.center2.textContent = `${ring.q} partitions`;
+  }
+
+  drawRing(recolor, old = []) {
+    const q = this.owners.length;
+    if (!q) { this.gParts.innerHTML = ''; this.partEls = []; return; }
+    if (!this.partEls || this.partEls.length !== q) {
+      this.gParts.innerHTML = '';
+      this.partEls = [];
+      for (let p = 0; p < q; p++) {
+        const path = el('path', { d: arcPath(R_IN, R_OUT, p / q, (p + 1) / q), stroke: '#fff', 'stroke-width': q > 128 ? 0.4 : 1 }, this.gParts);
+        this.partEls.push(path);
+      }
+      recolor = true;
+    }
+    for (let p = 0; p < q; p++) {
+      const owner = this.owners[p];
+      if (!recolor && old[p] === owner) continue;
+      const i = this.nodeIndex(owner);
+      this.partEls[p].setAttribute('fill', i >= 0 ? nodeColor(i) : '#ccc');
+      if (!recolor && old.length === q && old[p] !== owner) {
+        // A partition changed owner: flash it.
+        this.partEls[p].animate?.([{ opacity: 0.2 }, { opacity: 1 }], { duration: 900 });
+      }
+    }
+  }
+
+  /** The selected key: keyInfo from the simulator (position, partition, preflist, N). */
+  setKey(info) {
+    this.keyInfo = info;
+    this.drawKey();
+  }
+
+  drawKey() {
+    this.gKey.innerHTML = '';
+    const info = this.keyInfo;
+    if (!info || !this.owners.length) return;
+    const q = this.owners.length;
+    // The preference list walk: clockwise from the key's partition until N distinct owners.
+    const seen = [];
+    const walked = [];
+    for (let k = 0; k < q && seen.length < info.n; k++) {
+      const p = (info.partition + k) % q;
+      walked.push(p);
+      if (!seen.includes(this.owners[p])) seen.push(this.owners[p]);
+    }
+    for (const p of walked) {
+      el('path', { d: arcPath(R_OUT + 3, R_OUT + 9, p / q, (p + 1) / q), fill: '#1d2330', opacity: 0.65 }, this.gKey);
+    }
+    const [kx, ky] = polar(R_OUT + 12, info.position);
+    const [tx, ty] = polar(R_OUT - 2, info.position);
+    el('line', { x1: kx, y1: ky, x2: tx, y2: ty, stroke: '#1d2330', 'stroke-width': 3 }, this.gKey);
+    el('circle', { cx: kx, cy: ky, r: 5, fill: '#f0a500', stroke: '#1d2330', 'stroke-width': 1.5 }, this.gKey);
+    const [lx, ly] = polar(R_OUT + 20, info.position);
+    const label = el('text', { x: lx, y: ly + 4, 'font-size': 12, 'font-weight': 700, fill: '#1d2330', 'text-anchor': info.position > 0.5 ? 'end' : 'start' }, this.gKey);
+    label.textContent = info.key;
+    // Lines from the key's partition to its preference list: primaries solid, fallbacks dashed.
+    const [px, py] = polar(R_IN - 4, info.position);
+    info.preflist.forEach((name, rank) => {
+      const i = this.nodeIndex(name);
+      if (i < 0) return;
+      const primary = rank < info.n;
+      if (!primary && rank > info.n + 1) return;
+      const [nx, ny] = this.nodePos(i);
+      el('line', { x1: px, y1: py, x2: nx, y2: ny, stroke: primary ? '#1d2330' : '#c98a00', 'stroke-width': primary ? 1.6 : 1.2, 'stroke-dasharray': primary ? '' : '5 4', opacity: primary ? 0.45 : 0.6 }, this.gKey);
+      const r = this.nodeRadius();
+      const [bx, by] = [nx + (px - nx) * ((r + 10) / Math.hypot(px - nx, py - ny)), ny + (py - ny) * ((r + 10) / Math.hypot(px - nx, py - ny))];
+      el('circle', { cx: bx, cy: by, r: 9, fill: primary ? '#1d2330' : '#c98a00' }, this.gKey);
+      const t = el('text', { x: bx, y: by + 4, 'text-anchor': 'middle', 'font-size': 10, 'font-weight': 700, fill: '#fff' }, this.gKey);
+      t.textContent = primary ? String(rank + 1) : `f${rank - info.n + 1}`;
+    });
+  }
+
+  /** Quorum counters to draw beside their coordinators: key -> {node, kind, got, needed, state}. */
+  setQuorums(list) {
+    this.gQuorum.innerHTML = '';
+    const perNode = new Map();
+    for (const qd of list) {
+      const i = this.nodeIndex(qd.node);
+      if (i < 0) continue;
+      const k = perNode.get(i) ?? 0;
+      perNode.set(i, k + 1);
+      if (k > 2) continue;
+      const [nx, ny] = this.nodePos(i);
+      const dx = C - nx; const dy = C - ny; const d = Math.hypot(dx, dy) || 1;
+      const r = this.nodeRadius() + 30 + k * 24;
+      const x = nx + (dx / d) * r; const y = ny + (dy / d) * r;
+      const w = 26 + qd.needed * 12;
+      const g = el('g', { transform: `translate(${(x - w / 2).toFixed(1)},${(y - 9).toFixed(1)})` }, this.gQuorum);
+      const fill = qd.state === 'ok' ? '#eaf7ee' : qd.state === 'bad' ? '#fdecea' : '#fff';
+      el('rect', { width: w, height: 18, rx: 5, fill, stroke: '#1d2330', 'stroke-width': 1 }, g);
+      const t = el('text', { x: 4, y: 13, 'font-size': 11, 'font-weight': 700, fill: '#1d2330' }, g);
+      t.textContent = qd.kind === 'get' ? 'R' : 'W';
+      for (let s = 0; s < qd.needed; s++) {
+        const on = s < qd.got;
+        el('rect', { x: 16 + s * 12, y: 4, width: 10, height: 10, rx: 2, fill: on ? (qd.state === 'bad' ? '#b3261e' : qd.state === 'ok' ? '#1f7a44' : '#2457c5') : '#dde2ea' }, g);
+      }
+    }
+  }
+
+  // ---- messages on the canvas -----------------------------------------------------------------
+
+  addFlight(e) { this.flights.set(e.id, { ...e, born: performance.now() }); }
+
+  land(e, lost) {
+    const f = this.flights.get(e.id);
+    this.flights.delete(e.id);
+    const i = this.nodeIndex(e.to);
+    if (i < 0 || (!f && !lost)) return;
+    if (f && isBackground(f.kind) && !this.showBackground) return;
+    const [x, y] = this.nodePos(i);
+    this.effects.push({ x, y, color: lost ? '#b3261e' : kindColor(f?.kind), start: performance.now(), lost, big: f ? !isBackground(f.kind) : true });
+  }
+
+  clearFlights() { this.flights.clear(); this.effects = []; this.highlight = null; }
+
+  /** Draw a past or present message's path and replay it (from the log). */
+  showFlight(e) { this.highlight = { ...e, start: performance.now() }; }
+
+  resize() {
+    if (!this.canvas) return;
+    const rect = this.canvas.getBoundingClientRect();
+    const dpr = Math.min(window.devicePixelRatio || 1, 2);
+    const w = Math.round(rect.width * dpr); const h = Math.round(rect.height * dpr);
+    if (this.canvas.width !== w || this.canvas.height !== h) { this.canvas.width = w; this.canvas.height = h; }
+    this.scale = w / 600;
+  }
+
+  path(f) {
+    const a = this.nodeIndex(f.from); const b = this.nodeIndex(f.to);
+    if (a < 0 || b < 0) return null;
+    const [x0, y0] = this.nodePos(a);
+    const [x1, y1] = this.nodePos(b);
+    const dx = x1 - x0; const dy = y1 - y0; const len = Math.hypot(dx, dy) || 1;
+    // Bend to the right of the direction of travel, so a request and its answer do not overlap.
+    const bend = 0.12 * len;
+    const cx = (x0 + x1) / 2 + (dy / len) * bend; const cy = (y0 + y1) / 2 - (dx / len) * bend;
+    return { x0, y0, x1, y1, cx, cy };
+  }
+
+  static at(p, t) {
+    const u = 1 - t;
+    return [u * u * p.x0 + 2 * u * t * p.cx + t * t * p.x1, u * u * p.y0 + 2 * u * t * p.cy + t * t * p.y1];
+  }
+
+  /** Draw every message at virtual time `vt`. */
+  draw(vt, nominalLatency = 20) {
+    if (!this.ctx) return;
+    this.resize();
+    const ctx = this.ctx;
+    const s = this.scale;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    ctx.setTransform(s, 0, 0, s, 0, 0);
+    const now = performance.now();
+    this.positions = [];
+    let labels = 0;
+    const busy = this.flights.size > 40;
+    for (const f of this.flights.values()) {
+      const bg = isBackground(f.kind);
+      if (bg && !this.showBackground) continue;
+      const p = this.path(f);
+      if (!p) continue;
+      let t;
+      let dropped = false;
+      if (f.arrives == null) {
+        dropped = true;
+        t = Math.min(0.45, (vt - f.at) / Math.max(nominalLatency, 1));
+        if ((vt - f.at) / Math.max(nominalLatency, 1) > 1.2 && now - f.born > 700) { this.flights.delete(f.id); continue; }
+      } else {
+        t = Math.max(0, Math.min(1, (vt - f.at) / Math.max(f.arrives - f.at, 1)));
+      }
+      const [x, y] = RingView.at(p, t);
+      const color = kindColor(f.kind);
+      if (!bg) {
+        ctx.strokeStyle = color;
+        ctx.globalAlpha = 0.25;
+        ctx.lineWidth = 1.5;
+        ctx.beginPath();
+        ctx.moveTo(p.x0, p.y0);
+        ctx.quadraticCurveTo(p.cx, p.cy, p.x1, p.y1);
+        ctx.stroke();
+        ctx.globalAlpha = 1;
+      }
+      ctx.fillStyle = color;
+      ctx.beginPath();
+      ctx.arc(x, y, bg ? 3 : 6.5, 0, Math.PI * 2);
+      ctx.fill();
+      if (!bg) {
+        ctx.strokeStyle = '#fff';
+        ctx.lineWidth = 1.5;
+        ctx.stroke();
+      }
+      if (dropped) {
+        ctx.strokeStyle = '#b3261e';
+        ctx.lineWidth = 2;
+        ctx.beginPath();
+        ctx.moveTo(x - 6, y - 6); ctx.lineTo(x + 6, y + 6);
+        ctx.moveTo(x + 6, y - 6); ctx.lineTo(x - 6, y + 6);
+        ctx.stroke();
+      }
+      if (!bg && (!busy || CLIENT_KINDS.has(f.kind)) && labels < 24) {
+        labels++;
+        ctx.font = '600 11px system-ui, sans-serif';
+        ctx.fillStyle = '#1d2330';
+        ctx.fillText(dropped ? `${f.kind} (lost)` : f.kind, x + 8, y - 6);
+      }
+      this.positions.push({ x, y, f });
+    }
+    // Arrivals: a ring that grows and fades (real time, visible at any speed).
+    this.effects = this.effects.filter((e) => now - e.start < 600);
+    for (const e of this.effects) {
+      const k = (now - e.start) / 600;
+      ctx.globalAlpha = 1 - k;
+      ctx.strokeStyle = e.color;
+      ctx.lineWidth = e.big ? 3 : 1.5;
+      ctx.beginPath();
+      ctx.arc(e.x, e.y, this.nodeRadius() + 4 + k * (e.big ? 14 : 7), 0, Math.PI * 2);
+      ctx.stroke();
+      if (e.lost) {
+        ctx.fillStyle = '#b3261e';
+        ctx.font = '700 16px system-ui';
+        ctx.fillText('lost', e.x + this.nodeRadius(), e.y - this.nodeRadius());
+      }
+      ctx.globalAlpha = 1;
+    }
+    this.drawHighlight(vt, now);
+  }
+
+  drawHighlight(vt, now) {
+    const h = this.highlight;
+    if (!h) return;
+    const age = now - h.start;
+    if (age > 3000) { this.highlight = null; return; }
+    const p = this.path(h);
+    if (!p) return;
+    const ctx = this.ctx;
+    ctx.globalAlpha = age > 2200 ? (3000 - age) / 800 : 1;
+    ctx.strokeStyle = '#f0a500';
+    ctx.lineWidth = 5;
+    ctx.setLineDash([8, 6]);
+    ctx.beginPath();
+    ctx.moveTo(p.x0, p.y0);
+    ctx.quadraticCurveTo(p.cx, p.cy, p.x1, p.y1);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    const t = Math.min(1, age / 1200);
+    const [x, y] = RingView.at(p, h.arrives == null ? Math.min(t, 0.45) : t);
+    ctx.fillStyle = kindColor(h.kind);
+    ctx.strokeStyle = '#f0a500';
+    ctx.lineWidth = 3;
+    ctx.beginPath();
+    ctx.arc(x, y, 9, 0, Math.PI * 2);
+    ctx.fill();
+    ctx.stroke();
+    ctx.font = '700 12px system-ui, sans-serif';
+    ctx.fillStyle = '#1d2330';
+    ctx.fillText(`${h.kind} ${h.from}→${h.to}`, x + 11, y + 4);
+    ctx.globalAlpha = 1;
+  }
+
+  flightAt(ev) {
+    if (!this.canvas) return null;
+    const rect = this.canvas.getBoundingClientRect();
+    const x = ((ev.clientX - rect.left) / rect.width) * 600;
+    const y = ((ev.clientY - rect.top) / rect.height) * 600;
+    let best = null; let bd = 14;
+    for (const p of this.positions) {
+      const d = Math.hypot(p.x - x, p.y - y);
+      if (d < bd) { bd = d; best = p.f; }
+    }
+    return best;
+  }
+
+  hover(ev) {
+    const f = this.flightAt(ev);
+    this.opts.onHoverFlight?.(f, ev);
+  }
+}

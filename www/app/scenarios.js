@@ -1,0 +1,469 @@
+// Guided scenarios: each one builds a fresh cluster and drives it with real client requests
+// and faults, pausing on captions that say what happens and why. What the captions quote
+// (clocks, hints, owners, repaired keys) is read back from the real core as it runs, and
+// each scenario records what it found in `document.body.dataset.result` for the tests.
+
+import { chip } from './inspector.js';
+
+const $ = (id) => document.getElementById(id);
+const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
+const code = (s) => `<code>${esc(s)}</code>`;
+
+class ScenarioError extends Error {}
+
+/** What a scenario script can do. Every await lets virtual time run. */
+class Ctx {
+  constructor(runner, token) {
+    this.runner = runner;
+    this.app = runner.app;
+    this.engine = runner.app.engine;
+    this.token = token;
+    this.stepNo = 0;
+    this.results = {};
+  }
+
+  get sim() { return this.app.sim; }
+
+  live() {
+    if (this.token !== this.runner.token) {
+      const e = new Error('cancelled');
+      e.cancelled = true;
+      throw e;
+    }
+  }
+
+  /** A fresh cluster for this scenario, playing. */
+  async reset(opts) {
+    this.live();
+    this.app.newCluster({ clients: 0, seed: 7, ...opts });
+    this.app.setPlay(true);
+    await this.sleep(150); // every node reserves its first dots on disk
+  }
+
+  index(name) {
+    const i = this.sim.state().nodes.findIndex((n) => n.name === name);
+    if (i < 0) throw new ScenarioError(`no node ${name}`);
+    return i;
+  }
+
+  say(html) {
+    this.live();
+    this.stepNo++;
+    this.runner.caption(html, `step ${this.stepNo}`);
+  }
+
+  /** Show a caption and hold the clock while the reader reads it. */
+  async pause(html) {
+    this.say(html);
+    await this.runner.read(html, this.token);
+    this.live();
+  }
+
+  key(k) { this.app.inspector.setKey(k); }
+
+  keyInfo(k) { return this.sim.keyInfo(k); }
+
+  async sleep(ms) {
+    this.live();
+    await this.engine.sleep(ms);
+    this.live();
+  }
+
+  async until(test, limitMs, what) {
+    const end = this.engine.vt + limitMs;
+    while (!test()) {
+      if (this.engine.vt >= end) throw new ScenarioError(`gave up after ${limitMs} ms of virtual time waiting for ${what}`);
+      await this.sleep(20);
+    }
+  }
+
+  async request(make) {
+    this.live();
+    const req = this.app.act('scenario', make);
+    if (req === undefined) throw new ScenarioError('the simulator refused a request');
+    this.app.inspector.myReqs?.add(req);
+    const reply = await this.engine.reply(req);
+    this.live();
+    return reply;
+  }
+
+  async put(node, key, value, context, w) {
+    const r = await this.request((s) => s.put(this.index(node), key, value, context || undefined, w));
+    if (!r.ok) throw new ScenarioError(`put through ${node} failed: ${r.code} ${r.error}`);
+    return r;
+  }
+
+  async get(node, key, r) {
+    const rep = await this.request((s) => s.get(this.index(node), key, r));
+    if (!rep.ok) throw new ScenarioError(`get through ${node} failed: ${rep.code} ${rep.error}`);
+    return rep;
+  }
+
+  fault(what, fn) { this.live(); this.app.act(what, fn); }
+
+  crash(name) { this.fault('crash', (s) => s.crash(this.index(name), false)); }
+
+  restart(name) { this.fault('restart', (s) => s.restart(this.index(name))); }
+
+  partition(names) { this.fault('partition', (s) => s.partition(Uint32Array.from(names.map((n) => this.index(n))))); }
+
+  heal() { this.fault('heal', (s) => s.heal()); }
+
+  check(ok, what) {
+    if (!ok) throw new ScenarioError(`expected ${what}`);
+  }
+
+  /** Record a finding for the tests and the final caption. */
+  result(k, v) { this.results[k] = v; }
+
+  /** The versions `node` holds of `key` (clocks), from the key inspector's data. */
+  held(key, node) {
+    const r = this.keyInfo(key).replicas.find((x) => x.node === node);
+    return r ? r.versions.map((v) => `${v.value} ${v.clock}`) : [];
+  }
+
+  hints(key, node) {
+    const r = this.keyInfo(key).replicas.find((x) => x.node === node);
+    return r ? r.hints : [];
+  }
+}
+
+const clocks = (reply) => reply.versions.map((v) => v.clock);
+
+export const SCENARIOS = [
+  {
+    id: 'basics',
+    title: 'The basics: a put and a get',
+    blurb: 'Consistent hashing, the preference list, W and R.',
+    async run(c) {
+      await c.reset({ nodes: 5, q: 32, n: 3, r: 2, w: 2, key: 'cart/ada' });
+      c.key('cart/ada');
+      const info = c.keyInfo('cart/ada');
+      const [p0, p1, p2] = info.preflist;
+      await c.pause(`Five nodes share a ring of ${info.q} partitions (the coloured arcs, coloured by owner). The key ${code('cart/ada')} hashes (MD5) to partition ${info.partition}: walking clockwise from there, the first ${info.n} distinct owners — <b>${p0}, ${p1}, ${p2}</b> — are its <b>preference list</b>: the nodes that store it (numbered on the ring).`);
+      const outsider = info.preflist[info.n];
+      c.say(`A client sends a put to <b>${outsider}</b>, which is not one of the key's replicas: it <b>forwards</b> the write to ${p0}, the first of them. ${p0} coordinates: it creates the version, stores it, and sends it to ${p1} and ${p2}. Watch the <b>W counter</b> next to ${p0}: the put succeeds once W=${info.w} stores (its own included) are acknowledged.`);
+      const w = await c.put(outsider, 'cart/ada', 'milk');
+      c.result('put', w.context);
+      await c.pause(`Stored: the version's clock is ${code(w.context)} (one event of ${w.dot.slice(1, -1).split(',')[0]}). The third replica's ack arrives a little later; the client did not wait for it.`);
+      c.say(`Now a get through <b>${p2}</b>: it asks all ${info.n} replicas and answers once R=${info.r} replied (the <b>R counter</b>).`);
+      const g = await c.get(p2, 'cart/ada');
+      c.result('get', g.values);
+      await c.pause(`The get returned ${g.values.map((v) => code(v)).join(', ')} with context ${code(g.context)}: since R + W &gt; N, every read quorum overlaps every write quorum. Select any log line to replay its message on the ring.`);
+    },
+  },
+  {
+    id: 'figure3',
+    title: 'Paper figure 3: versions D1–D5',
+    blurb: 'Vector clocks, concurrent writes, siblings and their merge.',
+    async run(c) {
+      await c.reset({ names: ['Sx', 'Sy', 'Sz'], q: 16, n: 3, r: 2, w: 2, key: 'cart' });
+      c.key('cart');
+      await c.pause('The paper\'s figure 3 with three nodes named as in the paper: <b>Sx, Sy, Sz</b>. Every version carries a <b>vector clock</b>: a list of (node, counter) pairs, one per node that coordinated a write to it.');
+      c.say('A client writes a new object <b>D1</b> through Sx, without a context (nothing was read before).');
+      const d1 = await c.put('Sx', 'cart', 'D1');
+      c.result('D1', d1.context);
+      await c.pause(`D1 has clock ${code(d1.context)}: the first write Sx coordinated for this key. Sx sent it to Sy and Sz; the W counter filled at 2 of 2.`);
+      c.say(`The client updates the object: it writes <b>D2</b> through Sx, passing the context of D1, ${code(d1.context)}.`);
+      const d2 = await c.put('Sx', 'cart', 'D2', d1.context);
+      c.result('D2', d2.context);
+      await c.pause(`D2 has clock ${code(d2.context)}. It <b>descends</b> from D1 (every counter is at least D1's), so each replica drops D1: <i>syntactic reconciliation</i>. See "Comparisons and merges".`);
+      c.say(`Two clients have both read D2. One writes <b>D3</b> through <b>Sy</b>, the other <b>D4</b> through <b>Sz</b>, at the same time, each with context ${code(d2.context)}.`);
+      const [d3, d4] = await Promise.all([c.put('Sy', 'cart', 'D3', d2.context), c.put('Sz', 'cart', 'D4', d2.context)]);
+      c.result('D3', d3.context);
+      c.result('D4', d4.context);
+      await c.sleep(120);
+      await c.pause(`D3 ${code(d3.context)} and D4 ${code(d4.context)}: neither descends from the other — Sy's and Sz's counters disagree in opposite directions. They are <b>concurrent</b>, so every replica keeps <b>both</b>: siblings.`);
+      c.say('A client reads the key through Sx.');
+      const g = await c.get('Sx', 'cart');
+      c.result('read', clocks(g));
+      c.result('readContext', g.context);
+      c.check(g.versions.length === 2, 'two siblings');
+      await c.pause(`The read returns both siblings, ${g.versions.map((v) => chip(v)).join(' and ')}, and one context that covers both: ${code(g.context)}. Dynamo leaves the merge to the application (<i>semantic reconciliation</i>): the client merges the two carts.`);
+      c.say(`The client writes the merged object <b>D5</b> through Sx with context ${code(g.context)}.`);
+      const d5 = await c.put('Sx', 'cart', 'D5', g.context);
+      c.result('D5', d5.context);
+      await c.sleep(150);
+      const everywhere = ['Sx', 'Sy', 'Sz'].every((n) => c.held('cart', n).join() === `D5 ${d5.context}`);
+      c.check(everywhere, 'D5 alone at every replica');
+      c.finalHtml = `<table class="table"><tbody>${['D1', 'D2', 'D3', 'D4', 'D5'].map((d) => `<tr><td>${d}</td><td class="mono" data-clock="${d}">${esc(c.results[d])}</td></tr>`).join('')}</tbody></table>`;
+      await c.pause(`D5 ${code(d5.context)} descends from both D3 and D4, so it replaces both at every replica. Exactly the paper's clocks: D1 ${code(c.results.D1)} → D2 ${code(c.results.D2)} → D3 ${code(c.results.D3)} ∥ D4 ${code(c.results.D4)} → D5 ${code(c.results.D5)}.`);
+    },
+  },
+  {
+    id: 'handoff',
+    title: 'Sloppy quorum and hinted handoff',
+    blurb: 'A primary crashes; a fallback takes the write and hands it back.',
+    async run(c) {
+      await c.reset({ nodes: 5, q: 32, n: 3, r: 2, w: 2, key: 'cart/bob' });
+      c.key('cart/bob');
+      const pl = c.keyInfo('cart/bob').preflist;
+      const [p0, p1, p2, f0] = pl;
+      c.result('preflist', pl);
+      await c.pause(`${code('cart/bob')} is stored on <b>${p0}, ${p1}, ${p2}</b>; <b>${f0}</b> is its first <b>fallback</b> (f1 on the ring): the next node clockwise.`);
+      c.crash(p1);
+      await c.pause(`<b>${p1} crashes.</b> Nobody removes it from the ring: in Dynamo an outage is temporary until an operator says otherwise, so no data moves.`);
+      c.say(`A client writes through ${p0} and asks for <b>W=3</b> stores. ${p0} stores its own copy and sends the version to ${p1} and ${p2}. ${p1} cannot answer: the W counter stops at 2 of 3…`);
+      const hinted = c.engine.waitEvent((e) => e.t === 'send' && e.kind === 'put-hinted' && e.key === 'cart/bob');
+      const put = c.put(p0, 'cart/bob', 'book', undefined, 3);
+      const h = await hinted;
+      c.result('hintedTo', h.to);
+      c.say(`…after 250 ms without an answer, ${p0} takes the next healthy node of the preference list, <b>${h.to}</b>, and sends it the version with a <b>hint</b>: "${h.detail.split('hinted: ')[1] ?? 'for ' + p1}". This is the <b>sloppy quorum</b>: the first N <i>healthy</i> nodes, not strictly the first N.`);
+      const w = await put;
+      await c.sleep(30);
+      const hints = c.hints('cart/bob', h.to);
+      c.check(hints.length === 1 && hints[0].intended === p1, `${h.to} to hold a hint for ${p1}`);
+      c.result('hint', `${h.to} holds ${hints[0].versions[0].value} for ${hints[0].intended}`);
+      await c.pause(`W=3 reached with the fallback's store (clock ${code(w.context)}). ${h.to} keeps the hinted copy <b>apart</b> from its own data (dashed in "Versions at each replica") and will offer it back.`);
+      c.restart(p1);
+      c.say(`<b>${p1} restarts</b> from its disk — which never got the write. ${h.to} scans its hints every second and offers each one to its intended node…`);
+      await c.until(() => c.held('cart/bob', p1).length > 0 && c.hints('cart/bob', h.to).length === 0, 15_000, 'the hint to be delivered');
+      c.result('delivered', c.held('cart/bob', p1));
+      await c.pause(`…a <b>hint-delivery</b> message carried the version to ${p1}, which stored it durably and acknowledged; then ${h.to} dropped its hint. ${p1} now holds ${code(c.held('cart/bob', p1)[0])}: nothing was lost, and no operator acted.`);
+    },
+  },
+  {
+    id: 'readrepair',
+    title: 'Read repair',
+    blurb: 'A replica that missed a write is fixed by the next read.',
+    async run(c) {
+      await c.reset({ nodes: 3, q: 16, n: 3, r: 2, w: 2, key: 'profile/eve', antiEntropyMs: 0 });
+      c.key('profile/eve');
+      const [p0, p1, p2] = c.keyInfo('profile/eve').preflist;
+      c.say(`Three nodes, N=3: all of them replicate ${code('profile/eve')} (there is no fallback). A client writes <b>v1</b> through ${p0}.`);
+      const v1 = await c.put(p0, 'profile/eve', 'v1');
+      await c.sleep(80);
+      c.partition([p2]);
+      await c.pause(`<b>The network is cut</b>: ${p2} is alone on one side (dashed line). Anti-entropy is off in this scenario, so only reads can repair.`);
+      c.say(`A client updates the key to <b>v2</b> through ${p0}, with the context of v1, ${code(v1.context)}. ${p0} and ${p1} make W=2; ${p2} never gets it.`);
+      const v2 = await c.put(p0, 'profile/eve', 'v2', v1.context);
+      await c.sleep(300);
+      c.heal();
+      c.result('stale', c.held('profile/eve', p2));
+      await c.pause(`The network heals. ${p2} is <b>stale</b>: it still holds ${code(c.held('profile/eve', p2).join(' '))} while the others hold v2 ${code(v2.context)}.`);
+      c.say(`A client reads through ${p1} (R=2). The coordinator answers after two replies, then waits 100 ms for late replies and compares every answer with the merged result…`);
+      const repair = c.engine.waitEvent((e) => e.t === 'send' && e.kind === 'read-repair' && e.to === p2);
+      const g = await c.get(p1, 'profile/eve');
+      c.result('read', g.values);
+      const rr = await repair;
+      c.result('repairFrom', rr.from);
+      await c.until(() => c.held('profile/eve', p2).join() === `v2 ${v2.context}`, 5_000, 'the repair to land');
+      c.result('repaired', c.held('profile/eve', p2));
+      await c.pause(`${p2}'s answer ${code('v1')} is covered by v2 (v2 <span class="rel descends">descends</span> from it), so ${rr.from} sent ${p2} a <b>read-repair</b> with v2 — off the client's path: the client already had its answer, ${g.values.map(code).join(', ')}. ${p2} now holds ${code(c.held('profile/eve', p2)[0])}.`);
+    },
+  },
+  {
+    id: 'antientropy',
+    title: 'Anti-entropy with Merkle trees',
+    blurb: 'Replicas diverge in a partition; trees find the few keys that differ.',
+    async run(c) {
+      await c.reset({ nodes: 3, q: 8, n: 3, r: 2, w: 2, key: 'item/3', readRepair: false, antiEntropyMs: 300 });
+      c.key('item/3');
+      const names = c.sim.state().nodes.map((n) => n.name);
+      const [a, , cc] = names;
+      c.say(`Three replicas of every key. Read repair is <b>off</b> here and nobody will read: only anti-entropy can fix a replica. A client writes 12 keys through ${a}.`);
+      const ctx = {};
+      for (let k = 0; k < 12; k++) ctx[k] = (await c.put(a, `item/${k}`, `old${k}`)).context;
+      await c.sleep(200);
+      c.partition([cc]);
+      await c.pause(`<b>${cc} is cut off.</b> Two keys change on the other side.`);
+      await c.put(a, 'item/3', 'new3', ctx[3]);
+      await c.put(a, 'item/7', 'new7', ctx[7]);
+      await c.sleep(300);
+      c.heal();
+      const repaired = new Set();
+      let merkle = 0;
+      const off = c.engine.on((evs) => {
+        for (const e of evs) {
+          if (e.t === 'send' && e.kind === 'read-repair' && e.key) repaired.add(e.key);
+          if (e.t === 'send' && e.kind === 'merkle') merkle++;
+        }
+      });
+      try {
+        await c.pause(`Healed. ${cc} holds old versions of ${code('item/3')} and ${code('item/7')}. Every 300 ms each node takes its next partition and compares its <b>Merkle tree</b> with another replica's (teal <b>merkle</b> messages): the <b>root hashes</b> first; equal roots end the exchange; different roots make them descend into the <b>differing branches only</b>, down to the keys.`);
+        await c.until(() => c.held('item/3', cc).join().includes('new3') && c.held('item/7', cc).join().includes('new7'), 30_000, 'anti-entropy to repair both keys');
+        await c.sleep(400);
+      } finally {
+        off();
+      }
+      const moved = [...repaired].sort();
+      c.result('moved', moved);
+      c.result('merkle', merkle);
+      c.check(moved.every((k) => k === 'item/3' || k === 'item/7'), 'only the differing keys to move');
+      await c.pause(`Repaired: ${cc} holds ${code(c.held('item/3', cc)[0])} and ${code(c.held('item/7', cc)[0])}. ${merkle} merkle messages compared the trees; the keys that moved were only ${moved.map(code).join(' and ')} — not the ten others. The cost follows the differences, not the data.`);
+    },
+  },
+  {
+    id: 'join',
+    title: 'Join and rebalance',
+    blurb: 'A node joins; partitions and their keys move to it.',
+    async run(c) {
+      await c.reset({ nodes: 4, q: 32, n: 3, r: 2, w: 2, key: 'key/1' });
+      c.key('key/1');
+      const before = c.sim.ring();
+      c.say(`Four nodes own 8 of the ${before.q} partitions each. A client writes 16 keys.`);
+      for (let k = 0; k < 16; k++) await c.put(c.sim.state().nodes[k % 4].name, `key/${k}`, `v${k}`);
+      await c.sleep(200);
+      c.say('A new node <b>E</b> joins through two seeds: it starts as <b>joining</b> (dashed) and gossips. The <b>claimant</b> — the smallest valid member — computes a new ring that moves as few partitions as possible.');
+      c.fault('join', (s) => s.join(1));
+      await c.until(() => c.sim.ring().owners.includes('E'), 20_000, 'E to own partitions');
+      const after = c.sim.ring();
+      const moves = after.owners.map((o, p) => [p, before.owners[p], o]).filter(([, x, y]) => x !== y);
+      const toE = moves.filter(([, , y]) => y === 'E').length;
+      c.result('moved', moves.length);
+      c.result('toE', toE);
+      c.check(moves.every(([, , y]) => y === 'E'), 'partitions to move only to the new node');
+      await c.pause(`Ring epoch ${after.epoch}: <b>${moves.length}</b> partitions changed owner (they flashed), all of them to E — none moved between the old nodes. Now the old owners hand off the keys of partitions they no longer replicate (<b>transfer</b> messages).`);
+      const misplaced = () => {
+        let bad = 0;
+        for (let k = 0; k < 16; k++) {
+          const info = c.keyInfo(`key/${k}`);
+          const primaries = new Set(info.preflist.slice(0, info.n));
+          for (const r of info.replicas) {
+            const has = r.versions.length > 0;
+            if (primaries.has(r.node) !== has) bad++;
+          }
+        }
+        return bad;
+      };
+      await c.until(() => misplaced() === 0, 30_000, 'every key to sit on exactly its new replicas');
+      const held = c.sim.state().nodes.find((n) => n.name === 'E').keys;
+      c.result('keysOnE', held);
+      await c.pause(`Done: E holds <b>${held}</b> keys, and every key sits on exactly the three nodes of its new preference list. A key is dropped by its old owner only after every new replica acknowledged a durable copy, so nothing was lost in between.`);
+    },
+  },
+  {
+    id: 'dvv',
+    title: 'Why dotted version vectors',
+    blurb: 'Two blind writes through one node: plain clocks lose one.',
+    async run(c) {
+      await c.reset({ names: ['Sx', 'Sy', 'Sz'], q: 16, n: 3, r: 2, w: 2, key: 'cart/zoe' });
+      c.key('cart/zoe');
+      c.say('Two clients write the same key <b>without reading it first</b> (blind writes, empty context), both through <b>Sx</b>. First <b>A</b>…');
+      const a = await c.put('Sx', 'cart/zoe', 'A');
+      c.say('…then <b>B</b>, also through Sx, also with an empty context.');
+      const b = await c.put('Sx', 'cart/zoe', 'B');
+      c.result('A', a.dot);
+      c.result('B', b.dot);
+      await c.sleep(100);
+      await c.pause(`<b>Plain vector clocks</b> (the paper's) would stamp A with ${code('[(Sx,1)]')} and B with ${code('[(Sx,2)]')}. Since ${code('[(Sx,2)]')} descends from ${code('[(Sx,1)]')}, every replica would drop A: <b>a lost write</b>, though B's writer never saw A.`);
+      c.say('ringlet stores each version as a <b>dot</b> — the write event — plus its <b>past</b> — what the writer had seen (its context). A read through Sy shows what survived.');
+      const g = await c.get('Sy', 'cart/zoe');
+      c.result('values', g.values);
+      c.check(g.values.length === 2, 'both blind writes to survive');
+      const rows = g.versions.map((v) => `<tr><td><b>${esc(v.value)}</b></td><td class="mono">dot ${esc(v.dot)}</td><td class="mono">past ${esc(v.past)}</td></tr>`).join('');
+      c.finalHtml = `<table class="table"><thead><tr><th></th><th>plain vector clocks</th><th>dotted version vectors (ringlet)</th></tr></thead><tbody>
+        <tr><td>A</td><td class="mono">[(Sx,1)]</td><td class="mono">dot ${esc(a.dot)}, past []</td></tr>
+        <tr><td>B</td><td class="mono">[(Sx,2)] ≥ [(Sx,1)]: A dropped</td><td class="mono">dot ${esc(b.dot)}, past []: does not cover ${esc(a.dot)}</td></tr>
+        <tr><td>read</td><td>B only</td><td data-values>${g.values.map(esc).join(', ')}</td></tr></tbody></table>`;
+      await c.pause(`Both survive as siblings: <table class="table">${rows}</table> B's past ${code('[]')} does not cover A's dot ${code(a.dot)}: B's writer never saw A, so neither supersedes the other. A version is dropped only when a writer had <i>seen</i> it.`);
+      c.say(`The client merges and writes back with the read's context ${code(g.context)}.`);
+      const m = await c.put('Sx', 'cart/zoe', 'A+B', g.context);
+      await c.sleep(100);
+      c.result('merged', m.context);
+      await c.pause(`${code('A+B')} with clock ${code(m.context)} covers both dots, so it replaces both siblings everywhere.`);
+    },
+  },
+];
+
+/** Runs one scenario at a time; shows captions and the Continue button. */
+export class ScenarioRunner {
+  constructor(app) {
+    this.app = app;
+    this.token = 0;
+    this.current = null;
+    this.buttons = new Map();
+    this.continue = null;
+    $('btn-continue').addEventListener('click', () => this.continue?.());
+  }
+
+  renderList(list) {
+    const box = $('scenario-list');
+    box.innerHTML = '';
+    for (const sc of list) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.dataset.scenario = sc.id;
+      b.setAttribute('aria-pressed', 'false');
+      b.innerHTML = `<span class="t">${esc(sc.title)}</span><span class="d">${esc(sc.blurb)}</span>`;
+      b.addEventListener('click', () => this.run(sc));
+      box.appendChild(b);
+      this.buttons.set(sc.id, b);
+    }
+  }
+
+  caption(html, step) {
+    $('caption').classList.remove('done');
+    $('caption-text').innerHTML = html;
+    $('caption-step').textContent = this.current ? `${this.current.title} · ${step}` : step;
+  }
+
+  /** Hold the clock for the reader; Continue (or the reading time, when autoplay) goes on. */
+  read(html, token) {
+    if (this.app.engine.speed === Infinity) return Promise.resolve();
+    const words = html.replace(/<[^>]+>/g, ' ').split(/\s+/).filter(Boolean).length;
+    const ms = Math.min(12_000, Math.max(2_500, words * 230));
+    this.app.engine.hold();
+    $('btn-continue').hidden = false;
+    $('autoplay-label').hidden = false;
+    return new Promise((resolve) => {
+      let timer = null;
+      const done = () => {
+        if (timer) clearTimeout(timer);
+        this.continue = null;
+        $('btn-continue').hidden = true;
+        this.app.engine.release();
+        resolve();
+      };
+      this.continue = done;
+      this.cancelRead = done;
+      const arm = () => {
+        if (token !== this.token) { done(); return; }
+        if ($('autoplay').checked && this.app.engine.playing) timer = setTimeout(done, ms);
+        else timer = setTimeout(arm, 400);
+      };
+      arm();
+    });
+  }
+
+  stop() {
+    this.token++;
+    this.cancelRead?.();
+    this.cancelRead = null;
+    this.app.engine.cancelWaiters('stopped');
+    for (const b of this.buttons.values()) b.setAttribute('aria-pressed', 'false');
+    this.current = null;
+    $('btn-continue').hidden = true;
+    $('autoplay-label').hidden = true;
+  }
+
+  async run(sc) {
+    this.stop();
+    const token = this.token;
+    this.current = sc;
+    const button = this.buttons.get(sc.id);
+    button?.setAttribute('aria-pressed', 'true');
+    button?.removeAttribute('data-state');
+    document.body.dataset.scenario = `${sc.id}:running`;
+    delete document.body.dataset.result;
+    const ctx = new Ctx(this, token);
+    try {
+      await sc.run(ctx);
+      if (token !== this.token) return;
+      document.body.dataset.result = JSON.stringify(ctx.results);
+      document.body.dataset.scenario = `${sc.id}:done`;
+      button?.setAttribute('data-state', 'done');
+      $('caption').classList.add('done');
+      $('caption-step').textContent = `${sc.title} · finished`;
+      $('caption-text').innerHTML = `<b>Finished.</b> ${ctx.finalHtml ?? ''} <span class="small">Keep playing to explore, use the faults, or pick another scenario.</span>`;
+      this.current = null;
+      $('btn-continue').hidden = true;
+      $('autoplay-label').hidden = true;
+    } catch (err) {
+      if (err?.cancelled || token !== this.token) return;
+      console.error(`scenario ${sc.id} failed`, err);
+      document.body.dataset.scenario = `${sc.id}:failed`;
+      $('caption-text').textContent = `This scenario stopped: ${err?.message ?? err}`;
+    }
+  }
+}
