@@ -305,9 +305,9 @@ fn change_membership(
         cluster.submit_admin(via, AdminRequest::Remove { node });
         format!("{} removed through {}", cluster.id(i), cluster.id(via))
     } else if roll == 0 && churn.joins < 2 {
-        // A new node is configured with two seeds that are up (a seed that is down forever
-        // could never introduce it).
-        let up: Vec<usize> = members
+        // A new node is configured with up to three distinct seeds that are up (a seed that
+        // is gone for good could never introduce it).
+        let mut up: Vec<usize> = members
             .iter()
             .copied()
             .filter(|&i| cluster.is_up(i))
@@ -316,18 +316,15 @@ fn change_membership(
             return "no seed up to join through".into();
         }
         churn.joins += 1;
-        let seeds = [
-            up[rng.below(up.len() as u64) as usize],
-            up[rng.below(up.len() as u64) as usize],
-        ];
+        let mut seeds = Vec::new();
+        while seeds.len() < 3 && !up.is_empty() {
+            seeds.push(up.swap_remove(rng.below(up.len() as u64) as usize));
+        }
         let name = format!("j{}", churn.joins);
         let capacity = 1 + rng.below(2) as u32;
         cluster.join_node(&name, capacity, &seeds);
-        format!(
-            "join {name} through {} and {}",
-            cluster.id(seeds[0]),
-            cluster.id(seeds[1])
-        )
+        let names: Vec<String> = seeds.iter().map(|&s| cluster.id(s).to_string()).collect();
+        format!("join {name} through {}", names.join(", "))
     } else if roll == 1 && members.len() > 3 && churn.leaving.is_empty() {
         let up: Vec<usize> = members
             .iter()
