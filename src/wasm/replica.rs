@@ -899,7 +899,11 @@ async fn connect_until_welcome(host: &Shared, deadline: u64) -> Result<Vec<Strin
                     .ok()
                     .and_then(|c| c.as_string())
                     == Some(errors::NODE_ID_IN_USE.to_string());
-                if in_use && now_ms() + 500 < deadline {
+                let retryable = Reflect::get(&e, &"retryable".into())
+                    .ok()
+                    .and_then(|r| r.as_bool())
+                    == Some(true);
+                if (in_use || retryable) && now_ms() + 500 < deadline {
                     TimeoutFuture::new(500).await;
                     continue;
                 }
@@ -984,7 +988,11 @@ fn on_relay(host: &Shared, ev: RelayEvent) {
                     }
                 }
             }
-            RelayEvent::Closed { code, reason } => {
+            RelayEvent::Closed {
+                code,
+                reason,
+                opened,
+            } => {
                 let was_connected = h.connected;
                 h.connected = false;
                 if let Some(p) = h.welcome.take() {
@@ -994,12 +1002,19 @@ fn on_relay(host: &Shared, ev: RelayEvent) {
                             "another live node of the cluster has this id",
                         )
                     } else {
-                        js_error(
+                        let e = js_error(
                             errors::RELAY_FAILED,
                             format!(
                                 "the relay connection closed before the welcome ({code} {reason})"
                             ),
-                        )
+                        );
+                        // A relay that accepted the socket and then dropped it (a restart, or
+                        // the previous connection of this id still being torn down) is worth
+                        // another try; no relay at all is not.
+                        if opened && code != 4002 {
+                            let _ = Reflect::set(&e, &"retryable".into(), &JsValue::TRUE);
+                        }
+                        e
                     };
                     fx.push(Effect::Settle(p.reject, e));
                 } else {

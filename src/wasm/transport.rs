@@ -8,6 +8,7 @@
 
 use super::values::describe;
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array, JSON};
+use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -38,9 +39,11 @@ pub enum RelayEvent {
     /// A frame that is not valid relay framing.
     BadFrame,
     /// The socket closed (`code` 1006 when it dropped, 4009 when the id is in use).
+    /// `opened`: the WebSocket handshake had succeeded (a relay is there).
     Closed {
         code: u16,
         reason: String,
+        opened: bool,
     },
 }
 
@@ -77,7 +80,10 @@ impl Relay {
             .map(String::from)
             .unwrap_or_default();
         let sock = ws.clone();
+        let opened = Rc::new(Cell::new(false));
+        let was_opened = opened.clone();
         let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+            was_opened.set(true);
             let _ = sock.send_with_str(&hello);
         });
         let s = sink.clone();
@@ -104,7 +110,11 @@ impl Relay {
                 .ok()
                 .and_then(|r| r.as_string())
                 .unwrap_or_default();
-            s(RelayEvent::Closed { code, reason });
+            s(RelayEvent::Closed {
+                code,
+                reason,
+                opened: opened.get(),
+            });
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
