@@ -99,6 +99,12 @@ try {
     return rings.every((r) => r && new Set(r.owners).size === 3 && r.epoch === rings[0].epoch);
   }, 30_000, 'the 3 tabs to converge');
   const [p1] = pages;
+  // Main-thread tasks over 50 ms in the coordinating tab (the page must stay responsive).
+  await p1.evaluate(() => {
+    window.longTasks = [];
+    new PerformanceObserver((list) => window.longTasks.push(...list.getEntries().map((e) => e.duration)))
+      .observe({ type: 'longtask', buffered: false });
+  });
   await measure(p1, 'put', {}, 4); // warm up
   row('3 tabs, put, durable, 1 at a time', await measure(p1, 'put', {}, 1));
   row(`3 tabs, put, durable, ${CONCURRENCY} in flight`, await measure(p1, 'put', {}, CONCURRENCY));
@@ -106,6 +112,8 @@ try {
   row(`3 tabs, put, buffered, ${CONCURRENCY} in flight`, await measure(p1, 'put', { durable: false }, CONCURRENCY));
   row('3 tabs, get (R=2), 1 at a time', await measure(p1, 'get', {}, 1));
   row(`3 tabs, get (R=2), ${CONCURRENCY} in flight`, await measure(p1, 'get', {}, CONCURRENCY));
+  const long = await p1.evaluate(() => window.longTasks);
+  const longest = long.length ? Math.max(...long).toFixed(0) : 0;
   for (const p of pages) await p.evaluate(() => window.replica.close());
 
   const solo = await tab({ cluster: 'bench-solo', storage: 'indexeddb', name: 'solo', n: 1, r: 1, w: 1 });
@@ -119,6 +127,7 @@ try {
   console.log(`\n${OPS} operations each, 1 KB values, ${cpus().length} cores, ${version}, ${new Date().toISOString().slice(0, 10)}\n`);
   console.log('| what | ops/s | p50 ms | p99 ms |\n| --- | --- | --- | --- |');
   console.log(rows.join('\n'));
+  console.log(`\nmain-thread tasks over 50 ms in the coordinating tab during the cluster runs: ${long.length} (longest ${longest} ms)`);
 } finally {
   await context.close();
   await relay.stop();
