@@ -1484,12 +1484,13 @@ impl SimCluster {
     pub fn run_until(&mut self, t: f64) -> Result<JsValue, JsValue> {
         let t = (t.max(0.0) as u64).max(self.c.now());
         loop {
+            // A reply can make a client ready at any step: look again after each one, so
+            // that the request goes out at its exact time however the page slices time.
             let wake = self.next_wake().filter(|&w| w <= t);
             let limit = wake.unwrap_or(t);
-            while self.c.step_until(limit) {
+            if self.c.step_until(limit) {
                 self.collect();
-            }
-            if wake.is_some() {
+            } else if wake.is_some() {
                 self.fire_clients();
             } else {
                 break;

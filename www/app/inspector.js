@@ -79,12 +79,14 @@ export class Inspector {
     };
     const fallbacks = info.preflist.slice(info.n, info.n + 3);
     const overlap = info.r + info.w > info.n;
-    $('key-info').innerHTML = `
+    const html = `
       <p><code>md5("${esc(info.key)}") = ${info.hash.slice(0, 8)}…</code> → ${(info.position * 100).toFixed(1)}% around the ring →
         partition <b>${info.partition}</b> of ${info.q}${owner ? `, owned by <b>${esc(owner)}</b>` : ''}.</p>
       <div class="pl" aria-label="Preference list">${info.preflist.slice(0, info.n).map(tag).join('')}${fallbacks.length ? ' <span class="small">then</span> ' : ''}${fallbacks.map((n, k) => tag(n, info.n + k)).join('')}</div>
       <p><b>N=${info.n}</b> replicas, a read waits for <b>R=${info.r}</b> replies, a write for <b>W=${info.w}</b> stores.
         ${overlap ? 'R + W > N: every read quorum overlaps the last write quorum.' : 'R + W ≤ N: a read may miss the last write (faster, less consistent).'}</p>`;
+    const box = $('key-info');
+    if (box._html !== html) { box.innerHTML = html; box._html = html; }
   }
 
   renderReplicas(info) {
@@ -98,10 +100,12 @@ export class Inspector {
     });
     const html = rows.join('');
     const box = $('replicas');
-    if (box.dataset.html !== html) {
+    if (box._html !== html) {
       box.innerHTML = html;
-      box.dataset.html = html;
-      for (const name of this.flashNext ?? []) box.querySelector(`.replica[data-node="${CSS.escape(name)}"]`)?.classList.add('flash');
+      box._html = html;
+      if (this.app.engine.speed < 1000) {
+        for (const name of this.flashNext ?? []) box.querySelector(`.replica[data-node="${CSS.escape(name)}"]`)?.classList.add('flash');
+      }
       this.flashNext = [];
     }
   }
@@ -117,7 +121,7 @@ export class Inspector {
         this.showResult(e);
       }
     }
-    if (changed) this.renderMerges();
+    if (changed) this.mergesDirty = true;
   }
 
   addMerge(e) {
@@ -149,6 +153,7 @@ export class Inspector {
   }
 
   renderMerges() {
+    this.mergesDirty = false;
     $('merges').innerHTML = this.merges.map((m, i) => `<li${i === 0 ? ' class="new"' : ''}>${m}</li>`).join('');
   }
 
@@ -163,7 +168,7 @@ export class Inspector {
       return `<li>${esc(q.node)} <span class="qbar ${state}" role="img" aria-label="${q.got} of ${q.needed}">${cells}</span>${esc(what)}${q.req !== undefined ? ` <span class="small">request ${q.req}</span>` : ''}${outcome}${hints ? ` <span class="small">(${esc(hints)})</span>` : ''}</li>`;
     }).join('');
     const box = $('quorums');
-    if (box.dataset.html !== html) { box.innerHTML = html || '<li class="none">none in flight</li>'; box.dataset.html = html; }
+    if (box._html !== html) { box.innerHTML = html || '<li class="none">none in flight</li>'; box._html = html; }
   }
 
   client(op) {

@@ -81,7 +81,7 @@ export class LiveMode {
     }
     const body = $('live-members').tBodies[0];
     const html = members.map((m) => `<tr data-node="${esc(m.node)}"><td>${esc(m.node)}${m.self ? ' <b>(this tab)</b>' : ''}</td><td>${esc(m.status)}</td><td>${m.up ? 'up' : '<b style="color:#b3261e">down</b>'}</td><td class="num">${parts[m.node] ?? 0}</td></tr>`).join('');
-    if (body.dataset.html !== html) { body.innerHTML = html; body.dataset.html = html; }
+    if (body._html !== html) { body.innerHTML = html; body._html = html; }
     document.body.dataset.liveMembers = String(members.filter((m) => m.status === 'valid' || m.status === 'joining').length);
     const s = r.stats();
     $('live-stats').textContent = `frames in ${s.framesIn} · out ${s.framesOut} · gets ${s.gets} · puts ${s.puts} · forwarded ${s.forwarded} · keys held ${s.keysHeld} · hints ${s.hintsHeld} · read repairs ${s.readRepairs} · relay ${s.connected ? 'connected' : 'disconnected'}`;

@@ -5,7 +5,9 @@
 import { CLIENT_KINDS, REPAIR_KINDS, isBackground } from './engine.js';
 import { kindColor } from './ring.js';
 
-const MAX_LINES = 400;
+const MAX_LINES = 300;
+/** At most this many new lines per frame; when more arrive, only the newest are kept. */
+const MAX_FLUSH = 60;
 
 export class LogView {
   constructor(ol, app) {
@@ -20,14 +22,13 @@ export class LogView {
       this.filters[f] = box.checked;
       box.addEventListener('change', () => { this.filters[f] = box.checked; });
     }
-    this.stick = true;
-    ol.addEventListener('scroll', () => {
-      this.stick = ol.scrollTop + ol.clientHeight >= ol.scrollHeight - 8;
-    });
+    this.pending = [];
+    this.skipped = 0;
   }
 
   reset() {
     this.ol.innerHTML = '';
+    this.pending = [];
     this.lines.clear();
     this.sends.clear();
     this.reqKeys.clear();
@@ -52,26 +53,43 @@ export class LogView {
     this.append([li]);
   }
 
+  /** Queue events; `flush` (once per animation frame) turns them into lines. */
   add(evs) {
+    for (const e of evs) if (e.t !== 'frame' && e.t !== 'tick' && e.t !== 'quorum' && e.t !== 'versions') this.pending.push(e);
+    if (this.pending.length > 20 * MAX_FLUSH) this.pending.splice(0, this.pending.length - 10 * MAX_FLUSH);
+  }
+
+  flush() {
+    if (!this.pending.length) return;
+    const evs = this.pending;
+    this.pending = [];
     const items = [];
     for (const e of evs) {
       const li = this.line(e);
       if (li) items.push(li);
     }
+    const cap = this.app.engine.speed === Infinity ? MAX_LINES : MAX_FLUSH;
+    if (items.length > cap) {
+      const dropped = items.splice(0, items.length - cap);
+      for (const li of dropped) if (li.dataset.id) { this.lines.delete(Number(li.dataset.id)); this.sends.delete(Number(li.dataset.id)); }
+      const note = this.make('note', `— ${dropped.length} more lines went by too fast (slow down or filter to read them)`);
+      items.unshift(note);
+    }
     if (items.length) this.append(items);
   }
 
   append(items) {
+    // The list is laid out bottom-up (column-reverse): the newest line is the first child, so
+    // the view stays on the newest lines without any scrolling from script.
     const frag = document.createDocumentFragment();
-    for (const li of items) frag.appendChild(li);
-    this.ol.appendChild(frag);
+    for (let k = items.length - 1; k >= 0; k--) frag.appendChild(items[k]);
+    this.ol.prepend(frag);
     let extra = this.ol.childElementCount - MAX_LINES;
     while (extra-- > 0) {
-      const first = this.ol.firstElementChild;
-      if (first.dataset.id) { this.lines.delete(Number(first.dataset.id)); this.sends.delete(Number(first.dataset.id)); }
-      first.remove();
+      const last = this.ol.lastElementChild;
+      if (last.dataset.id) { this.lines.delete(Number(last.dataset.id)); this.sends.delete(Number(last.dataset.id)); }
+      last.remove();
     }
-    if (this.stick) this.ol.scrollTop = this.ol.scrollHeight;
   }
 
   make(cls, html, title, onClick) {
@@ -167,6 +185,5 @@ export class LogView {
     for (const x of this.ol.querySelectorAll('li.sel')) x.classList.remove('sel');
     li.classList.add('sel');
     li.scrollIntoView({ block: 'nearest' });
-    this.stick = false;
   }
 }

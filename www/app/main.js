@@ -32,6 +32,7 @@ class App {
     this.keyDirty = true;
 
     this.ring = new RingView($('ring'), $('flights'), {
+      bg: $('ring-bg'),
       onSelectNode: (i) => this.selectNode(i),
       onHoverFlight: (f, ev) => this.tooltip(f, ev),
       onPickFlight: (f) => { this.log.reveal(f.id); this.ring.showFlight(f); },
@@ -141,18 +142,36 @@ class App {
   onFrame() {
     const now = performance.now();
     if (!this.sim) return;
-    if (this.stateDirty || now - this.lastStateAt > 400) this.refreshState(now);
-    if (this.keyDirty && now - this.lastKeyAt > 120) { this.inspector.refresh(); this.keyDirty = false; this.lastKeyAt = now; }
+    // Panels are read, not watched: at high speed they are redrawn a few times a second.
+    const calm = this.engine.speed < 1000;
+    if ((this.stateDirty && now - this.lastStateAt > (calm ? 60 : 250)) || now - this.lastStateAt > 400) this.refreshState(now);
+    if (this.keyDirty && now - this.lastKeyAt > (calm ? 120 : 300)) { this.inspector.refresh(); this.keyDirty = false; this.lastKeyAt = now; }
+    if (this.inspector.mergesDirty && (calm || now - (this.lastMergesAt ?? 0) > 300)) { this.inspector.renderMerges(); this.lastMergesAt = now; }
     if (now - this.lastMetricsAt > 1000) { this.metrics.render(); this.lastMetricsAt = now; }
-    if (this.quorumsDirty || this.quorums.size) {
+    if ((this.quorumsDirty || this.quorums.size) && (calm || now - (this.lastQuorumAt ?? 0) > 250)) {
+      this.lastQuorumAt = now;
       const vis = this.visibleQuorums();
       this.ring.setQuorums(vis);
       this.inspector.renderQuorums(vis);
       this.quorumsDirty = false;
     }
+    if (calm || now - (this.lastLogAt ?? 0) > 200) { this.log.flush(); this.lastLogAt = now; }
     const s = this.state;
     this.ring.draw(this.engine.vt, s ? (s.min_latency_ms + s.max_latency_ms) / 2 : 20);
     $('clock').textContent = `t = ${this.engine.seconds.toFixed(3)} s`;
+  }
+
+  /** Bring every panel up to date now (a scenario's end, a test). */
+  flushViews() {
+    if (!this.sim) return;
+    this.refreshState();
+    this.inspector.refresh();
+    this.inspector.renderMerges();
+    this.log.flush();
+    this.metrics.render();
+    const vis = this.visibleQuorums();
+    this.ring.setQuorums(vis);
+    this.inspector.renderQuorums(vis);
   }
 
   refreshState(now = performance.now()) {
@@ -319,7 +338,7 @@ class App {
   }
 
   syncSetupForm(o) {
-    if (!o.names) $('set-nodes').value = String(o.nodes);
+    $('set-nodes').value = String(o.names ? o.names.length : o.nodes);
     $('set-q').value = String(o.q);
     this.fillNRW();
     $('set-n').value = String(o.n);

@@ -69,8 +69,13 @@ export class RingView {
     this.positions = [];
     this.quorums = new Map();
     svg.innerHTML = '';
-    el('circle', { cx: C, cy: C, r: R_OUT + 3, fill: 'none', stroke: '#d9dde4' }, svg);
-    this.gParts = el('g', { 'aria-hidden': 'true' }, svg);
+    // The partitions live in their own SVG when the page gives one (`opts.bg`): they change
+    // only with the ring, so the browser need not repaint 256 arcs when a node or a quorum
+    // counter changes.
+    const bg = opts.bg ?? svg;
+    if (opts.bg) bg.innerHTML = '';
+    el('circle', { cx: C, cy: C, r: R_OUT + 3, fill: 'none', stroke: '#d9dde4' }, bg);
+    this.gParts = el('g', { 'aria-hidden': 'true' }, bg);
     this.gKey = el('g', { 'aria-hidden': 'true' }, svg);
     this.gCut = el('g', { 'aria-hidden': 'true' }, svg);
     this.gNodes = el('g', {}, svg);
@@ -79,6 +84,11 @@ export class RingView {
     this.center2 = el('text', { x: C, y: C + 14, 'text-anchor': 'middle', 'font-size': 12, fill: '#8a93a3' }, svg);
     if (canvas) {
       this.ctx = canvas.getContext('2d');
+      this.size = null;
+      new ResizeObserver((entries) => {
+        const r = entries[0].contentRect;
+        this.size = [r.width, r.height];
+      }).observe(canvas);
       const wrap = canvas.parentElement;
       wrap.addEventListener('mousemove', (ev) => this.hover(ev));
       wrap.addEventListener('mouseleave', () => opts.onHoverFlight?.(null, null));
@@ -139,9 +149,15 @@ export class RingView {
 
   updateNodes() {
     const r = this.nodeRadius();
+    const sig = `${this.selectedNode}|${JSON.stringify(this.nodes)}`;
+    if (sig === this.nodesSig) return;
+    this.nodesSig = sig;
     this.nodes.forEach((n, i) => {
       const e = this.nodeEls[i];
       if (!e) return;
+      const one = `${i === this.selectedNode}|${JSON.stringify(n)}`;
+      if (e.sig === one) return;
+      e.sig = one;
       const color = nodeColor(i);
       const up = n.up !== false;
       const status = n.status ?? 'valid';
@@ -179,6 +195,9 @@ export class RingView {
   }
 
   drawCut() {
+    const sides = this.nodes.map((n) => n.side).join('');
+    if (sides === this.cutSig) return;
+    this.cutSig = sides;
     this.gCut.innerHTML = '';
     if (!this.nodes.some((n) => n.side === 1)) return;
     // A dashed line between the two sides, through the centre, perpendicular to the mean
@@ -244,8 +263,11 @@ export class RingView {
   }
 
   drawKey() {
-    this.gKey.innerHTML = '';
     const info = this.keyInfo;
+    const sig = info ? `${info.key}|${info.partition}|${info.n}|${info.preflist.join(',')}|${this.ringKey}|${this.names.join(',')}` : '';
+    if (sig === this.keySig) return;
+    this.keySig = sig;
+    this.gKey.innerHTML = '';
     if (!info || !this.owners.length) return;
     const q = this.owners.length;
     // The preference list walk: clockwise from the key's partition until N distinct owners.
@@ -285,6 +307,9 @@ export class RingView {
 
   /** Quorum counters to draw beside their coordinators: key -> {node, kind, got, needed, state}. */
   setQuorums(list) {
+    const sig = list.map((q) => `${q.node}/${q.kind}/${q.got}/${q.needed}/${q.state}`).join('|') + this.names.join(',');
+    if (sig === this.quorumSig) return;
+    this.quorumSig = sig;
     this.gQuorum.innerHTML = '';
     const perNode = new Map();
     for (const qd of list) {
@@ -331,9 +356,9 @@ export class RingView {
 
   resize() {
     if (!this.canvas) return;
-    const rect = this.canvas.getBoundingClientRect();
+    if (!this.size) { const r = this.canvas.getBoundingClientRect(); this.size = [r.width, r.height]; }
     const dpr = Math.min(window.devicePixelRatio || 1, 2);
-    const w = Math.round(rect.width * dpr); const h = Math.round(rect.height * dpr);
+    const w = Math.round(this.size[0] * dpr); const h = Math.round(this.size[1] * dpr);
     if (this.canvas.width !== w || this.canvas.height !== h) { this.canvas.width = w; this.canvas.height = h; }
     this.scale = w / 600;
   }

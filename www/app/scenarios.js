@@ -150,6 +150,7 @@ export const SCENARIOS = [
       const g = await c.get(p2, 'cart/ada');
       c.result('get', g.values);
       await c.pause(`The get returned ${g.values.map((v) => code(v)).join(', ')} with context ${code(g.context)}: since R + W &gt; N, every read quorum overlaps every write quorum. Select any log line to replay its message on the ring.`);
+      c.finalHtml = `A put through a non-replica was forwarded to ${p0} and stored with clock ${code(w.context)}; a get through ${p2} read ${g.values.map(code).join(', ')}.`;
     },
   },
   {
@@ -186,7 +187,7 @@ export const SCENARIOS = [
       await c.sleep(150);
       const everywhere = ['Sx', 'Sy', 'Sz'].every((n) => c.held('cart', n).join() === `D5 ${d5.context}`);
       c.check(everywhere, 'D5 alone at every replica');
-      c.finalHtml = `<table class="table"><tbody>${['D1', 'D2', 'D3', 'D4', 'D5'].map((d) => `<tr><td>${d}</td><td class="mono" data-clock="${d}">${esc(c.results[d])}</td></tr>`).join('')}</tbody></table>`;
+      c.finalHtml = `The paper's figure 3, clock for clock: <span id="figure3-clocks">${['D1', 'D2', 'D3', 'D4', 'D5'].map((d) => `<b>${d}</b> <code data-clock="${d}">${esc(c.results[d])}</code>`).join(' · ')}</span>. D3 and D4 were concurrent siblings; D5 merged them.`;
       await c.pause(`D5 ${code(d5.context)} descends from both D3 and D4, so it replaces both at every replica. Exactly the paper's clocks: D1 ${code(c.results.D1)} → D2 ${code(c.results.D2)} → D3 ${code(c.results.D3)} ∥ D4 ${code(c.results.D4)} → D5 ${code(c.results.D5)}.`);
     },
   },
@@ -220,6 +221,7 @@ export const SCENARIOS = [
       await c.until(() => c.held('cart/bob', p1).length > 0 && c.hints('cart/bob', h.to).length === 0, 15_000, 'the hint to be delivered');
       c.result('delivered', c.held('cart/bob', p1));
       await c.pause(`…a <b>hint-delivery</b> message carried the version to ${p1}, which stored it durably and acknowledged; then ${h.to} dropped its hint. ${p1} now holds ${code(c.held('cart/bob', p1)[0])}: nothing was lost, and no operator acted.`);
+      c.finalHtml = `Sloppy quorum: ${h.to} stood in for the crashed ${p1} and held a hint; hinted handoff: ${p1} now holds <span id="handoff-delivered">${esc(c.held('cart/bob', p1)[0])}</span> and ${h.to} holds no hint.`;
     },
   },
   {
@@ -250,6 +252,7 @@ export const SCENARIOS = [
       await c.until(() => c.held('profile/eve', p2).join() === `v2 ${v2.context}`, 5_000, 'the repair to land');
       c.result('repaired', c.held('profile/eve', p2));
       await c.pause(`${p2}'s answer ${code('v1')} is covered by v2 (v2 <span class="rel descends">descends</span> from it), so ${rr.from} sent ${p2} a <b>read-repair</b> with v2 — off the client's path: the client already had its answer, ${g.values.map(code).join(', ')}. ${p2} now holds ${code(c.held('profile/eve', p2)[0])}.`);
+      c.finalHtml = `${p2} was stale (${code(c.results.stale.join(' '))}); the read through ${p1} answered ${g.values.map(code).join(', ')} and ${rr.from} repaired ${p2}: it now holds <span id="repaired">${esc(c.held('profile/eve', p2)[0])}</span>.`;
     },
   },
   {
@@ -291,6 +294,7 @@ export const SCENARIOS = [
       c.result('merkle', merkle);
       c.check(moved.every((k) => k === 'item/3' || k === 'item/7'), 'only the differing keys to move');
       await c.pause(`Repaired: ${cc} holds ${code(c.held('item/3', cc)[0])} and ${code(c.held('item/7', cc)[0])}. ${merkle} merkle messages compared the trees; the keys that moved were only ${moved.map(code).join(' and ')} — not the ten others. The cost follows the differences, not the data.`);
+      c.finalHtml = `${merkle} merkle messages compared the trees; the only keys that moved: <span id="ae-moved">${moved.map(esc).join(', ')}</span>. ${cc} holds ${code(c.held('item/3', cc)[0])} and ${code(c.held('item/7', cc)[0])}.`;
     },
   },
   {
@@ -330,6 +334,7 @@ export const SCENARIOS = [
       const held = c.sim.state().nodes.find((n) => n.name === 'E').keys;
       c.result('keysOnE', held);
       await c.pause(`Done: E holds <b>${held}</b> keys, and every key sits on exactly the three nodes of its new preference list. A key is dropped by its old owner only after every new replica acknowledged a durable copy, so nothing was lost in between.`);
+      c.finalHtml = `<span id="join-moved">${moves.length}</span> partitions moved, all to E (ring epoch ${after.epoch}); E holds <span id="join-keys">${held}</span> keys and every key sits on exactly its new preference list.`;
     },
   },
   {
@@ -450,12 +455,15 @@ export class ScenarioRunner {
     try {
       await sc.run(ctx);
       if (token !== this.token) return;
+      // Stop the clock on the final state, and show all of it.
+      this.app.setPlay(false);
+      this.app.flushViews();
       document.body.dataset.result = JSON.stringify(ctx.results);
       document.body.dataset.scenario = `${sc.id}:done`;
       button?.setAttribute('data-state', 'done');
       $('caption').classList.add('done');
       $('caption-step').textContent = `${sc.title} · finished`;
-      $('caption-text').innerHTML = `<b>Finished.</b> ${ctx.finalHtml ?? ''} <span class="small">Keep playing to explore, use the faults, or pick another scenario.</span>`;
+      $('caption-text').innerHTML = `<b>Finished.</b> ${ctx.finalHtml ?? ''} <span class="small">The clock is paused on the final state: press Play to keep going, try the faults, or pick another scenario.</span>`;
       this.current = null;
       $('btn-continue').hidden = true;
       $('autoplay-label').hidden = true;
