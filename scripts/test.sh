@@ -35,3 +35,4 @@ phase_done
 phase "end-to-end tests: Chromium tabs, a Node.js node, the relay (node --test + playwright-core)"
 node --test tests/e2e/
 phase_done
+bash scripts/test-page.sh
