@@ -8,6 +8,8 @@
 export const CLIENT_KINDS = new Set(['put', 'put-hinted', 'put-ack', 'get', 'get-reply', 'forward', 'forward-reply']);
 export const REPAIR_KINDS = new Set(['read-repair', 'hint-delivery', 'hint-ack', 'transfer', 'transfer-ack', 'merkle']);
 export const isBackground = (kind) => !CLIENT_KINDS.has(kind) && !REPAIR_KINDS.has(kind);
+/** A message that is routine upkeep: gossip, probes, and Merkle exchanges that find nothing. */
+export const isRoutine = (e) => isBackground(e.kind) || (e.kind === 'merkle' && !/differ|digest/.test(e.detail ?? ''));
 
 export class Engine {
   constructor(SimCluster) {
@@ -130,7 +132,7 @@ export class Engine {
   /** Nothing a client is waiting for is in the air. */
   quiet() {
     if (this.busyRequests.size > 0) return false;
-    for (const f of this.flying.values()) if (!isBackground(f.kind)) return false;
+    for (const f of this.flying.values()) if (!f.routine) return false;
     return true;
   }
 
@@ -193,7 +195,10 @@ export class Engine {
     let woke = false;
     for (const e of evs) {
       switch (e.t) {
-        case 'send': if (e.arrives != null) this.flying.set(e.id, e); break;
+        case 'send':
+          e.routine = isRoutine(e);
+          if (e.arrives != null) this.flying.set(e.id, e);
+          break;
         case 'deliver': case 'lost': this.flying.delete(e.id); break;
         case 'request': this.busyRequests.add(e.req); break;
         case 'reply':

@@ -45,7 +45,19 @@ export class Inspector {
     this.myReqs = new Set();
   }
 
+  /** Buttons for the keys in use: the workload's hot keys and the keys requests named. */
+  renderChips() {
+    const keys = [...new Set([this.key, ...(this.recent ?? []), 'cart/ada', 'cart/bob', 'cart/cy', 'profile/dee'])].slice(0, 9);
+    const html = keys.map((k) => `<button type="button" data-key="${esc(k)}" aria-pressed="${k === this.key}">${esc(k)}</button>`).join('');
+    const box = $('key-chips');
+    if (box._html === html) return;
+    box._html = html;
+    box.innerHTML = html;
+    for (const b of box.querySelectorAll('button')) b.addEventListener('click', () => this.setKey(b.dataset.key));
+  }
+
   setKey(key) {
+    this.recent = [key, ...(this.recent ?? []).filter((k) => k !== key)].slice(0, 5);
     this.app.selectedKey = key;
     $('key-input').value = key;
     this.merges = [];
@@ -53,6 +65,7 @@ export class Inspector {
     const ctx = this.lastContext.get(key);
     $('client-context').value = ctx ?? '';
     if (this.app.sim) this.app.sim.watch(key);
+    this.renderChips();
     this.refresh();
   }
 
@@ -62,6 +75,11 @@ export class Inspector {
     const info = sim.keyInfo(this.key);
     this.info = info;
     this.app.ring.setKey(info);
+    const held = {};
+    for (const r of info.replicas) {
+      held[r.node] = { values: r.versions.map((v) => v.value), hints: r.hints.flatMap((h) => h.versions.map((v) => `${v.value} for ${h.intended}`)) };
+    }
+    this.app.ring.setHeld(held);
     this.renderInfo(info);
     this.renderReplicas(info);
   }

@@ -2,7 +2,7 @@
 // time. A message's line is linked to its animation: select it to replay the message on the
 // ring; hover or click a message on the ring to find its line.
 
-import { CLIENT_KINDS, REPAIR_KINDS, isBackground } from './engine.js';
+import { CLIENT_KINDS } from './engine.js';
 import { kindColor } from './ring.js';
 
 const MAX_LINES = 300;
@@ -17,13 +17,20 @@ export class LogView {
     this.sends = new Map(); // message id -> send event
     this.reqKeys = new Map(); // request id -> key
     this.filters = {};
-    for (const f of ['client', 'repair', 'background', 'disk', 'key']) {
+    for (const f of ['client', 'repair', 'merkle', 'background', 'disk', 'key']) {
       const box = document.getElementById(`log-${f}`);
       this.filters[f] = box.checked;
       box.addEventListener('change', () => { this.filters[f] = box.checked; });
     }
     this.pending = [];
     this.skipped = 0;
+  }
+
+  /** Show or hide a category of lines (a scenario turns on what it explains). */
+  show(category, on) {
+    const box = document.getElementById(`log-${category}`);
+    box.checked = on;
+    this.filters[category] = on;
   }
 
   reset() {
@@ -108,8 +115,8 @@ export class LogView {
     const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
     switch (e.t) {
       case 'send': {
-        const bg = isBackground(e.kind);
-        const cat = CLIENT_KINDS.has(e.kind) ? 'client' : REPAIR_KINDS.has(e.kind) ? 'repair' : 'background';
+        const bg = e.routine;
+        const cat = CLIENT_KINDS.has(e.kind) ? 'client' : e.kind === 'merkle' ? 'merkle' : bg ? 'background' : 'repair';
         if (!this.filters[cat]) return null;
         if (e.req !== undefined && e.key) this.reqKeys.set(e.req, e.key);
         if (this.filters.key && !this.keyOk(e.key, e.req)) return null;

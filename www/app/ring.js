@@ -2,7 +2,7 @@
 // nodes inside it with their status, the selected key's position and preference list (§4.3),
 // and, on a canvas on top, every message in flight from sender to receiver.
 
-import { CLIENT_KINDS, isBackground } from './engine.js';
+import { CLIENT_KINDS } from './engine.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const C = 300; // centre of the 600 x 600 view box
@@ -79,6 +79,7 @@ export class RingView {
     this.gKey = el('g', { 'aria-hidden': 'true' }, svg);
     this.gCut = el('g', { 'aria-hidden': 'true' }, svg);
     this.gNodes = el('g', {}, svg);
+    this.gHeld = el('g', { 'aria-hidden': 'true' }, svg);
     this.gQuorum = el('g', { 'aria-hidden': 'true' }, svg);
     this.center = el('text', { x: C, y: C - 6, 'text-anchor': 'middle', 'font-size': 15, fill: '#5b6474' }, svg);
     this.center2 = el('text', { x: C, y: C + 14, 'text-anchor': 'middle', 'font-size': 12, fill: '#8a93a3' }, svg);
@@ -305,6 +306,28 @@ export class RingView {
     });
   }
 
+  /** What each node holds of the selected key: name -> { values: [..], hints: [..] }. */
+  setHeld(held) {
+    const sig = JSON.stringify(held) + this.names.join(',');
+    if (sig === this.heldSig) return;
+    this.heldSig = sig;
+    this.gHeld.innerHTML = '';
+    for (const [name, h] of Object.entries(held)) {
+      const i = this.nodeIndex(name);
+      if (i < 0 || (!h.values.length && !h.hints.length)) continue;
+      const [x, y] = this.nodePos(i);
+      const r = this.nodeRadius();
+      const parts = [...h.values, ...h.hints.map((v) => `(${v})`)];
+      let text = parts.join(' · ');
+      if (text.length > 22) text = `${text.slice(0, 21)}…`;
+      const w = text.length * 6.6 + 10;
+      const g = el('g', { transform: `translate(${x.toFixed(1)},${(y + r + 27).toFixed(1)})` }, this.gHeld);
+      el('rect', { x: -w / 2, y: -10, width: w, height: 15, rx: 4, fill: h.values.length > 1 ? '#f3e8ff' : '#eef3fd', stroke: h.values.length > 1 ? '#8a2be2' : '#9fb6e8', 'stroke-dasharray': h.values.length ? '' : '3 2' }, g);
+      const t = el('text', { 'text-anchor': 'middle', y: 1.5, 'font-size': 11, 'font-weight': 600, fill: '#1d2330', 'font-family': 'ui-monospace, monospace' }, g);
+      t.textContent = text;
+    }
+  }
+
   /** Quorum counters to draw beside their coordinators: key -> {node, kind, got, needed, state}. */
   setQuorums(list) {
     const sig = list.map((q) => `${q.node}/${q.kind}/${q.got}/${q.needed}/${q.state}`).join('|') + this.names.join(',');
@@ -344,9 +367,9 @@ export class RingView {
     this.flights.delete(e.id);
     const i = this.nodeIndex(e.to);
     if (i < 0 || (!f && !lost)) return;
-    if (f && isBackground(f.kind) && !this.showBackground) return;
+    if (f && f.routine && !this.showBackground) return;
     const [x, y] = this.nodePos(i);
-    this.effects.push({ x, y, color: lost ? '#b3261e' : kindColor(f?.kind), start: performance.now(), lost, big: f ? !isBackground(f.kind) : true });
+    this.effects.push({ x, y, color: lost ? '#b3261e' : kindColor(f?.kind), start: performance.now(), lost, big: f ? !f.routine : true });
   }
 
   clearFlights() { this.flights.clear(); this.effects = []; this.highlight = null; }
@@ -383,6 +406,9 @@ export class RingView {
   /** Draw every message at virtual time `vt`. */
   draw(vt, nominalLatency = 20) {
     if (!this.ctx) return;
+    const idle = this.flights.size === 0 && this.effects.length === 0 && !this.highlight;
+    if (idle && this.wasIdle) return; // nothing moved: leave the canvas as it is
+    this.wasIdle = idle;
     this.resize();
     const ctx = this.ctx;
     const s = this.scale;
@@ -394,7 +420,7 @@ export class RingView {
     let labels = 0;
     const busy = this.flights.size > 40;
     for (const f of this.flights.values()) {
-      const bg = isBackground(f.kind);
+      const bg = f.routine;
       if (bg && !this.showBackground) continue;
       const p = this.path(f);
       if (!p) continue;

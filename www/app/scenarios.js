@@ -261,6 +261,7 @@ export const SCENARIOS = [
     blurb: 'Replicas diverge in a partition; trees find the few keys that differ.',
     async run(c) {
       await c.reset({ nodes: 3, q: 8, n: 3, r: 2, w: 2, key: 'item/3', readRepair: false, antiEntropyMs: 300 });
+      c.app.log.show('merkle', true);
       c.key('item/3');
       const names = c.sim.state().nodes.map((n) => n.name);
       const [a, , cc] = names;
