@@ -95,6 +95,7 @@ test('1280x800: ring, caption, key inspector and log are all on screen', async (
     assert.ok(b.top < 800 && b.right <= 1280 && b.left >= 0, `${id} visible: ${JSON.stringify(b)}`);
   }
   assert.ok(boxes.ring.bottom <= 800, `the whole ring fits: ${JSON.stringify(boxes.ring)}`);
+  assert.ok(boxes.log.bottom <= 800, `the newest log lines are on screen: ${JSON.stringify(boxes.log)}`);
   await page.close();
 });
 

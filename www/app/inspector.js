@@ -108,14 +108,22 @@ export class Inspector {
   }
 
   renderReplicas(info) {
+    // Versions that were not at a replica at the last drawing arrive with a small animation.
+    const before = this.shown ?? new Set();
+    const shown = new Set();
     const rows = info.replicas.map((r) => {
       const role = r.role === 'primary' ? `primary ${r.rank + 1}` : r.role === 'fallback' ? `fallback f${r.rank - info.n + 1}` : 'not in the list';
-      const vs = r.versions.length ? r.versions.map((v) => chip(v)).join('') : '<span class="none">nothing</span>';
+      const vs = r.versions.length ? r.versions.map((v) => {
+        const id = `${info.key}|${r.node}|${v.dot}`;
+        shown.add(id);
+        return chip(v, before.size && !before.has(id) ? ' new' : '');
+      }).join('') : '<span class="none">nothing</span>';
       const hints = r.hints.map((h) => h.versions.map((v) => chip(v, ' hint').replace('</span>', ` <i>hint for ${esc(h.intended)}</i></span>`)).join('')).join('');
       return `<div class="replica${r.up ? '' : ' down'}" data-node="${esc(r.node)}">
         <div class="who">${esc(r.node)}<small>${role}${r.up ? '' : ' · crashed (disk)'}</small></div>
         <div class="versions">${vs}${hints}</div></div>`;
     });
+    this.shown = shown;
     const html = rows.join('');
     const box = $('replicas');
     if (box._html !== html) {

@@ -130,7 +130,8 @@ class App {
     const now = performance.now();
     const out = [];
     for (const [id, q] of this.quorums) {
-      if (q.state !== 'open' && q.endedAt && now - q.endedAt > 2500) { this.quorums.delete(id); continue; }
+      const linger = this.engine.speed <= 100 ? 2500 : this.engine.speed <= 400 ? 1200 : 400;
+      if (q.state !== 'open' && q.endedAt && now - q.endedAt > linger) { this.quorums.delete(id); continue; }
       if (q.kind === 'forward') continue;
       const info = this.reqs.get(q.req);
       const mine = info ? !info.workload : false;

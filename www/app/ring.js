@@ -131,8 +131,9 @@ export class RingView {
       const g = el('g', { class: 'node', transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`, tabindex: 0, role: 'button' }, this.gNodes);
       const ring = el('circle', { r: r + 5, fill: 'none', stroke: 'transparent', 'stroke-width': 3 }, g);
       const body = el('circle', { class: 'body', r, fill: nodeColor(i), stroke: '#fff', 'stroke-width': 2 }, g);
-      const label = el('text', { 'text-anchor': 'middle', y: 5, 'font-size': r > 20 ? 16 : 13, 'font-weight': 700, fill: '#fff' }, g);
-      label.textContent = name;
+      const label = el('text', { 'text-anchor': 'middle', y: 5, 'font-size': name.length > 4 ? 12 : r > 20 ? 16 : 13, 'font-weight': 700, fill: '#fff' }, g);
+      // Long ids (a browser tab's `node-5fd0aa07`) show their last characters.
+      label.textContent = name.length > 4 ? `…${name.slice(-4)}` : name;
       const sub = el('text', { 'text-anchor': 'middle', y: r + 15, 'font-size': 11, fill: '#5b6474' }, g);
       const mark = el('text', { 'text-anchor': 'middle', y: 9, 'font-size': r * 1.6, fill: '#b3261e', 'font-weight': 700 }, g);
       const badge = el('g', { transform: `translate(${(r * 0.75).toFixed(1)},${(-r * 0.8).toFixed(1)})` }, g);
