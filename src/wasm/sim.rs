@@ -266,6 +266,8 @@ pub struct SimCluster {
     /// (node, rid) -> the client request a put, get or forward of that node serves.
     rid_req: Vec<(usize, u64, ReqId)>,
     clients: Vec<Client>,
+    /// Clients from this index on have been stopped (`setClients`).
+    active_clients: usize,
     think_ms: u64,
     next_value: u64,
     metrics: Metrics,
@@ -1110,10 +1112,16 @@ impl SimCluster {
     fn client_done(&mut self, ci: usize, pr: &PageReq, read: Option<Context>) {
         let now = self.c.now();
         let think = self.think_ms.max(10);
+        let stopped = ci >= self.active_clients;
         let Some(cl) = self.clients.get_mut(ci) else {
             return;
         };
         cl.state = ClientState::Idle;
+        if stopped {
+            cl.then_write = None;
+            cl.next_at = u64::MAX;
+            return;
+        }
         match (cl.then_write.take(), read) {
             // The read of a read-modify-write: write back soon with what was read.
             (Some(_), Some(ctx)) => {
@@ -1426,7 +1434,7 @@ impl SimCluster {
         c.record_flights();
         let think_ms = o.think_ms.unwrap_or(800).clamp(10, 60_000);
         let mut rng = Rng::new(seed ^ 0x7ea_c4e5);
-        let clients = (0..o.clients.unwrap_or(0).min(16))
+        let clients: Vec<Client> = (0..o.clients.unwrap_or(0).min(16))
             .map(|_| Client {
                 next_at: c.now() + 200 + rng.below(think_ms),
                 state: ClientState::Idle,
@@ -1444,6 +1452,7 @@ impl SimCluster {
             seen: Vec::new(),
             quorums: Vec::new(),
             rid_req: Vec::new(),
+            active_clients: clients.len(),
             clients,
             think_ms,
             next_value: 0,
@@ -1733,6 +1742,12 @@ impl SimCluster {
         self.think_ms = (think_ms as u64).clamp(10, 60_000);
         let now = self.c.now();
         let count = count.min(16);
+        self.active_clients = count;
+        for c in self.clients.iter_mut().take(count) {
+            if c.state == ClientState::Idle && c.next_at == u64::MAX {
+                c.next_at = now + 1;
+            }
+        }
         while self.clients.len() < count {
             let at = now + self.rng.below(self.think_ms);
             self.clients.push(Client {

@@ -65,6 +65,19 @@ class App {
     this.selectNode(Math.min(this.selectedNode, (o.names?.length ?? o.nodes) - 1));
     this.syncSetupForm(o);
     this.inspector.setKey(o.key ?? this.selectedKey);
+    if (!this.scenarios.current) this.idleCaption();
+  }
+
+  /** The caption when no scenario runs: what the reader is looking at. */
+  idleCaption() {
+    const nodes = this.sim.state().nodes.map((n) => n.name);
+    const q = this.sim.state().q;
+    const who = nodes.length > 4 ? `${nodes[0]}–${nodes[nodes.length - 1]}` : nodes.join(', ');
+    const clients = this.engine.options.clients ?? 0;
+    $('caption').classList.remove('done');
+    $('caption-step').textContent = '';
+    $('caption-text').innerHTML = `${nodes.length} nodes (${who}) share a ring of ${q} partitions, each coloured by the node that owns it. The key
+      <code>${this.selectedKey.replace(/[&<>]/g, '')}</code> lives on the numbered nodes. Press <b>Play</b> to watch ${clients ? `${clients} client${clients > 1 ? 's' : ''} read and write through the cluster` : 'the nodes gossip (add clients in <i>Cluster</i>)'}, or start with a guided scenario — <i>The basics</i> first.`;
   }
 
   onEvents(evs) {
@@ -324,6 +337,8 @@ class App {
     };
     this.fillNRW = fillNRW;
     nodes.addEventListener('change', fillNRW);
+    // The workload is not part of the cluster: more or fewer clients apply at once.
+    $('set-clients').addEventListener('change', (ev) => this.act('clients', (s) => s.setClients(Number(ev.target.value), 800)));
     $('set-n').addEventListener('change', fillNRW);
     $('setup').addEventListener('submit', (ev) => {
       ev.preventDefault();

@@ -322,7 +322,8 @@ export class RingView {
       let text = parts.join(' · ');
       if (text.length > 22) text = `${text.slice(0, 21)}…`;
       const w = text.length * 6.6 + 10;
-      const g = el('g', { transform: `translate(${x.toFixed(1)},${(y + r + 27).toFixed(1)})` }, this.gHeld);
+      // Above the node: below it are its status line, and inwards its quorum counters.
+      const g = el('g', { transform: `translate(${x.toFixed(1)},${(y - r - 11).toFixed(1)})` }, this.gHeld);
       el('rect', { x: -w / 2, y: -10, width: w, height: 15, rx: 4, fill: h.values.length > 1 ? '#f3e8ff' : '#eef3fd', stroke: h.values.length > 1 ? '#8a2be2' : '#9fb6e8', 'stroke-dasharray': h.values.length ? '' : '3 2' }, g);
       const t = el('text', { 'text-anchor': 'middle', y: 1.5, 'font-size': 11, 'font-weight': 600, fill: '#1d2330', 'font-family': 'ui-monospace, monospace' }, g);
       t.textContent = text;
@@ -344,7 +345,7 @@ export class RingView {
       if (k > 2) continue;
       const [nx, ny] = this.nodePos(i);
       const dx = C - nx; const dy = C - ny; const d = Math.hypot(dx, dy) || 1;
-      const r = this.nodeRadius() + 30 + k * 24;
+      const r = this.nodeRadius() + 32 + k * 22;
       const x = nx + (dx / d) * r; const y = ny + (dy / d) * r;
       const w = 26 + qd.needed * 12;
       const g = el('g', { transform: `translate(${(x - w / 2).toFixed(1)},${(y - 9).toFixed(1)})` }, this.gQuorum);

@@ -470,9 +470,12 @@ export class ScenarioRunner {
       $('autoplay-label').hidden = true;
     } catch (err) {
       if (err?.cancelled || token !== this.token) return;
-      console.error(`scenario ${sc.id} failed`, err);
+      // A scenario stops when the cluster does not do what the script expects, which a fault
+      // injected meanwhile can cause; anything else is a bug in the page.
+      if (err instanceof ScenarioError) console.info(`scenario ${sc.id} stopped: ${err.message}`);
+      else console.error(`scenario ${sc.id} failed`, err);
       document.body.dataset.scenario = `${sc.id}:failed`;
-      $('caption-text').textContent = `This scenario stopped: ${err?.message ?? err}`;
+      $('caption-text').textContent = `This scenario stopped: ${err?.message ?? err}. A fault injected while it ran can do that; run it again to see it whole.`;
     }
   }
 }
