@@ -52,8 +52,15 @@ impl GossipMsg {
     }
 }
 
-fn rings_differ(a: &Summary, b: &Summary) -> bool {
-    a.ring_epoch != b.ring_epoch || a.ring_hash != b.ring_hash
+/// Our ring, when the peer's summary names another one.
+fn ring_if_different(view: &Membership, theirs: &Summary) -> Option<RingState> {
+    let mine = view.summary();
+    let differ = mine.ring_epoch != theirs.ring_epoch || mine.ring_hash != theirs.ring_hash;
+    if differ {
+        view.ring_state().cloned()
+    } else {
+        None
+    }
 }
 
 /// Handle one gossip message against our view: merge what it carries and return the answer
@@ -67,11 +74,7 @@ pub fn respond(view: &mut Membership, msg: GossipMsg, changed: &mut bool) -> Opt
             } else {
                 Vec::new()
             };
-            let ring = if rings_differ(&summary, &mine) {
-                view.ring_state().cloned()
-            } else {
-                None
-            };
+            let ring = ring_if_different(view, &summary);
             Some(GossipMsg::Groups {
                 summary: mine,
                 hashes,
@@ -86,7 +89,6 @@ pub fn respond(view: &mut Membership, msg: GossipMsg, changed: &mut bool) -> Opt
             if let Some(r) = &ring {
                 *changed |= view.merge_ring(r);
             }
-            let mine = view.summary();
             let groups: Vec<(u16, Vec<u64>)> = if hashes.len() == GROUPS {
                 view.group_hashes()
                     .iter()
@@ -99,11 +101,7 @@ pub fn respond(view: &mut Membership, msg: GossipMsg, changed: &mut bool) -> Opt
                 Vec::new()
             };
             // Our ring is still different from theirs: ours is the newer one.
-            let ring = if rings_differ(&summary, &mine) {
-                view.ring_state().cloned()
-            } else {
-                None
-            };
+            let ring = ring_if_different(view, &summary);
             if groups.is_empty() && ring.is_none() {
                 return None;
             }
