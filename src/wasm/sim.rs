@@ -171,6 +171,28 @@ impl SimCluster {
         self.c.id(i).to_string()
     }
 
+    /// What node `i` holds for `key` (its replica and hinted copies), as the page shows it.
+    fn replica_view(&self, i: usize, key: &Bytes, role: &'static str, rank: usize) -> ReplicaView {
+        let h = self.held(i, key);
+        ReplicaView {
+            index: i,
+            node: self.name(i),
+            up: self.c.is_up(i),
+            role,
+            rank,
+            versions: h.data.as_ref().map(versions_view).unwrap_or_default(),
+            hints: h
+                .hints
+                .iter()
+                .map(|(n, s)| HintView {
+                    intended: n.to_string(),
+                    versions: versions_view(s),
+                })
+                .collect(),
+            on_disk: !self.c.is_up(i),
+        }
+    }
+
     fn check(&self, i: usize) -> Result<(), JsValue> {
         if i < self.c.len() {
             Ok(())
@@ -1363,49 +1385,17 @@ impl SimCluster {
             let Some(i) = self.c.index_of(id) else {
                 continue;
             };
-            let h = self.held(i, &bytes);
-            replicas.push(ReplicaView {
-                index: i,
-                node: id.to_string(),
-                up: self.c.is_up(i),
-                role: if rank < cfg.n { "primary" } else { "fallback" },
-                rank,
-                versions: h.data.as_ref().map(versions_view).unwrap_or_default(),
-                hints: h
-                    .hints
-                    .iter()
-                    .map(|(n, s)| HintView {
-                        intended: n.to_string(),
-                        versions: versions_view(s),
-                    })
-                    .collect(),
-                on_disk: !self.c.is_up(i),
-            });
+            let role = if rank < cfg.n { "primary" } else { "fallback" };
+            replicas.push(self.replica_view(i, &bytes, role, rank));
         }
         // Nodes outside the ring (joining, left) that still hold something for the key.
         for i in 0..self.c.len() {
             if preflist.iter().any(|p| p == self.c.id(i)) {
                 continue;
             }
-            let h = self.held(i, &bytes);
-            if h.data.is_some() || !h.hints.is_empty() {
-                replicas.push(ReplicaView {
-                    index: i,
-                    node: self.name(i),
-                    up: self.c.is_up(i),
-                    role: "outside",
-                    rank: usize::MAX,
-                    versions: h.data.as_ref().map(versions_view).unwrap_or_default(),
-                    hints: h
-                        .hints
-                        .iter()
-                        .map(|(n, s)| HintView {
-                            intended: n.to_string(),
-                            versions: versions_view(s),
-                        })
-                        .collect(),
-                    on_disk: !self.c.is_up(i),
-                });
+            let view = self.replica_view(i, &bytes, "outside", usize::MAX);
+            if !view.versions.is_empty() || !view.hints.is_empty() {
+                replicas.push(view);
             }
         }
         to_js(&KeyView {
