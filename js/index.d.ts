@@ -148,6 +148,8 @@ export interface ReplicaStats {
   relayErrors: number;
   reconnects: number;
   persistFailures: number;
+  /** Size of the wasm module's linear memory (shared by every replica of the page or process). */
+  wasmMemoryBytes: number;
 }
 
 export interface ReplicaEvents {

@@ -12,6 +12,7 @@ import initWasm, { initSync, WasmReplica } from '../pkg/ringlet.js';
 const isNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
 
 let loaded = null;
+let wasmExports = null;
 
 /** Load the wasm module once (idempotent). `Replica.open` calls it; call it yourself to load early. */
 export function init() {
@@ -24,9 +25,9 @@ export function init() {
           globalThis.WebSocket = ws.WebSocket ?? ws.default;
         }
         const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
-        initSync({ module: await readFile(wasmUrl) });
+        wasmExports = initSync({ module: await readFile(wasmUrl) });
       } else {
-        await initWasm({ module_or_path: wasmUrl });
+        wasmExports = await initWasm({ module_or_path: wasmUrl });
       }
     })();
     loaded.catch(() => { loaded = null; });
@@ -177,8 +178,15 @@ export class Replica {
     try { return this.#inner.preflist(key); } catch (e) { throw wrapError(e); }
   }
 
-  /** Counters: requests, hints held, repairs, frames, storage. */
-  stats() { return this.#inner.stats(); }
+  /**
+   * Counters: requests, hints held, repairs, frames, storage, and `wasmMemoryBytes` (the
+   * size of the module's linear memory, shared by every replica of this page or process).
+   */
+  stats() {
+    const s = this.#inner.stats();
+    s.wasmMemoryBytes = wasmExports?.memory?.buffer?.byteLength ?? 0;
+    return s;
+  }
 
   /** Listen to `type` (see `ReplicaEvents`), or `'*'` for every event. */
   on(type, listener) {

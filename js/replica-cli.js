@@ -5,8 +5,11 @@
 //          [--storage memory] [--n 3 --r 2 --w 2]
 //
 // It joins the cluster, prints membership changes, and answers the cluster until Ctrl-C.
-// Each line of standard input is a command, for scripts and tests: `put KEY JSON`,
-// `get KEY`, `stats`, `members`; answers are one JSON line each on standard output.
+// Each line of standard input is a command, for scripts and tests: `put KEY JSON` (a blind
+// write), `update KEY JSON` (read-modify-write: get, then put JSON with the get's context, so
+// it supersedes what it read), `get KEY`, `stats`, `members`, `memory` (process and wasm
+// memory); answers are one JSON line each on standard output, in the order the commands
+// complete.
 import { Replica } from './index.js';
 import { createInterface } from 'node:readline';
 
@@ -39,7 +42,11 @@ lines.on('line', async (line) => {
   const [cmd, key, ...rest] = line.trim().split(' ');
   try {
     if (cmd === 'put') say({ ok: await replica.put(key, JSON.parse(rest.join(' '))) });
-    else if (cmd === 'get') say({ ok: await replica.get(key) });
+    else if (cmd === 'update') {
+      const { context } = await replica.get(key);
+      say({ ok: await replica.put(key, JSON.parse(rest.join(' ')), { context }) });
+    } else if (cmd === 'get') say({ ok: await replica.get(key) });
+    else if (cmd === 'memory') say({ ok: { ...process.memoryUsage(), wasm: replica.stats().wasmMemoryBytes } });
     else if (cmd === 'stats') say({ ok: replica.stats() });
     else if (cmd === 'members') say({ ok: replica.members() });
     else if (cmd) say({ error: 'INVALID_ARGUMENT', message: `unknown command ${cmd}` });
