@@ -33,13 +33,11 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "setup: Node.js 20+ and npm are needed" >&2
   exit 1
 fi
-for p in ws binaryen fake-indexeddb playwright-core; do
-  if [ ! -d "node_modules/$p" ]; then
-    echo "setup: npm install"
-    npm install --no-audit --no-fund
-    break
-  fi
-done
+# Every dependency of package.json installed at a matching version (`npm ls` fails otherwise).
+if ! npm ls --depth=0 >/dev/null 2>&1; then
+  echo "setup: npm install"
+  npm install --no-audit --no-fund
+fi
 # Debian's Chromium and its driver, for the IndexedDB tests and the end-to-end tests.
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   if command -v apt-get >/dev/null 2>&1; then

@@ -29,6 +29,9 @@ phase_done
 phase "wasm-bindgen tests in headless Chromium (IndexedDB storage conformance)"
 CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test wasm_storage_idb
 phase_done
+phase "type-check the package's declarations (tsc --strict on tests/types/usage.ts)"
+npx --no-install tsc -p tests/types/tsconfig.json
+phase_done
 phase "JS tests of the package in Node.js against a real relay (node --test)"
 node --test tests/js/
 phase_done

@@ -1,0 +1,46 @@
+// Type-checked (never run) by `npm test`: the published declarations (js/index.d.ts) accept
+// the README's usage and reject misuse. Each `@ts-expect-error` line must be an error, so a
+// declaration that grows too loose fails the check too.
+import { Replica, RingletError, ErrorCode, init } from 'ringlet';
+import type { GetResult, Member, ReplicaStats, RingInfo, Context, ReplicaEvents } from 'ringlet';
+
+export async function usage(): Promise<void> {
+  await init();
+  const r: Replica = await Replica.open({ cluster: 'demo', relay: 'ws://127.0.0.1:8080/ws', storage: 'memory' });
+  await r.put('cart/ada', { items: ['milk'] });
+  const got: GetResult = await r.get('cart/ada', { r: 2, timeoutMs: 500 });
+  const ctx: Context = got.context;
+  await r.put('cart/ada', { items: ['milk', 'eggs'] }, { context: ctx, w: 3, durable: false });
+  await r.put(new Uint8Array([1, 2]), new Uint8Array([3]));
+  await r.delete('cart/ada', { context: ctx });
+  const members: Member[] = r.members();
+  const ring: RingInfo | null = r.ring();
+  const list: string[] = r.preflist('cart/ada');
+  const stats: ReplicaStats = r.stats();
+  const bytes: number = stats.wasmMemoryBytes + stats.hintsHeld + stats.keysHeld;
+  r.on('siblings', (e) => { const n: number = e.count; void n; });
+  r.on('*', (e) => { const t: string = e.type; void t; });
+  const ev: ReplicaEvents['membership'] = await r.once('membership', (e) => e.members.length > 1);
+  try {
+    await r.get('x');
+  } catch (e) {
+    if (e instanceof RingletError && e.code === ErrorCode.QUORUM_FAILED) {
+      const needed: number | undefined = e.needed;
+      void needed;
+    }
+  }
+  await r.close();
+  void [members, ring, list, bytes, ev, r.id, r.storage];
+
+  // @ts-expect-error a cluster is required
+  await Replica.open({ relay: 'ws://127.0.0.1:8080/ws' });
+  // @ts-expect-error storage is 'indexeddb' or 'memory'
+  await Replica.open({ cluster: 'demo', relay: 'ws://x', storage: 'localStorage' });
+  // @ts-expect-error a put needs a value
+  await r.put('k');
+  // @ts-expect-error there is no such event
+  r.on('nosuchevent', () => {});
+  // @ts-expect-error stats are read-only numbers, not promises
+  const p: Promise<ReplicaStats> = r.stats();
+  void p;
+}
