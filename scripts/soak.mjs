@@ -259,11 +259,13 @@ export async function soak({
     await waitFor(async () => (await held()) === 0, 60_000, 'every hint to be delivered');
 
     const violations = [];
+    const contextBytes = [];
     let checked = 0;
     for (const [key, s] of state) {
       if (s.attempted === 0) continue;
       const got = await node.get(key);
       const seqs = got.values.map((v) => v.seq);
+      contextBytes.push(Math.floor((got.context.length * 3) / 4));
       checked++;
       if (seqs.some((q) => !Number.isInteger(q) || q < 1 || q > s.attempted)) {
         violations.push(`${key}: a value never written (${seqs}; attempted ${s.attempted})`);
@@ -275,6 +277,10 @@ export async function soak({
     }
     const report = {
       seconds: Math.round(elapsed), tabs: tabCount, ...counts, keysChecked: checked,
+      contextBytes: {
+        mean: Math.round(contextBytes.reduce((a, b) => a + b, 0) / Math.max(1, contextBytes.length)),
+        max: Math.max(0, ...contextBytes),
+      },
       failures: Object.fromEntries(failures), violations, samples,
       relay: await relay.stats().catch(() => null),
     };
@@ -292,7 +298,8 @@ export async function soak({
 function printReport(r, log) {
   log(`soak: ${r.seconds} s, ${r.attempted} writes attempted, ${r.acked} acknowledged, ${r.failed} failed`
     + ` (${Object.entries(r.failures).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}),`
-    + ` ${r.kills} kills, ${r.reloads} reloads; ${r.keysChecked} keys checked, ${r.violations.length} violations`);
+    + ` ${r.kills} kills, ${r.reloads} reloads; ${r.keysChecked} keys checked, ${r.violations.length} violations;`
+    + ` final contexts ${r.contextBytes.mean} bytes on average, ${r.contextBytes.max} at most`);
   log('   t (s)  node heap   node RSS  node wasm  max tab heap  max tab wasm  acked');
   for (const s of r.samples) {
     log(`${String(s.t).padStart(8)}  ${(s.nodeHeap / MB).toFixed(1).padStart(6)} MB  ${(s.nodeRss / MB).toFixed(1).padStart(6)} MB`
