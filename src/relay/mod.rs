@@ -86,13 +86,19 @@
 //! # Ok(()) }
 //! ```
 
+pub mod access;
 pub mod frame;
+pub mod rate;
+pub mod token;
 
 mod conn;
 mod http;
 mod rooms;
 
-pub use rooms::{ClusterStats, Stats};
+pub use access::Access;
+pub use rate::RateLimit;
+pub use rooms::{ClusterStats, Refusals, Stats};
+pub use token::Secret;
 
 use conn::Limits;
 use rooms::Rooms;
@@ -124,6 +130,14 @@ pub struct Config {
     pub ping_interval: Duration,
     /// How long a new connection has to send its hello.
     pub hello_timeout: Duration,
+    /// Who may connect and join: the secret for join tokens, the origin allowlist.
+    pub access: Access,
+    /// The most nodes connected in one cluster; further hellos are refused (4029).
+    pub max_cluster_connections: usize,
+    /// Messages a second per connection, the burst, and the drops that close it (4008).
+    pub rate: RateLimit,
+    /// Whether `GET /stats` answers (it names the clusters and their traffic).
+    pub stats: bool,
 }
 
 impl Default for Config {
@@ -136,6 +150,17 @@ impl Default for Config {
             queue: 1024,
             ping_interval: Duration::from_secs(20),
             hello_timeout: Duration::from_secs(10),
+            access: Access {
+                clock_skew_s: 60,
+                ..Access::default()
+            },
+            max_cluster_connections: 256,
+            rate: RateLimit {
+                rate: 1000.0,
+                burst: 2000.0,
+                max_drops: 4000,
+            },
+            stats: true,
         }
     }
 }
@@ -144,6 +169,8 @@ impl Default for Config {
 struct Shared {
     rooms: Arc<Rooms>,
     limits: Limits,
+    access: Access,
+    stats: bool,
     www: PathBuf,
     pkg: PathBuf,
 }
@@ -161,7 +188,7 @@ impl Relay {
     pub async fn start(config: Config) -> std::io::Result<Relay> {
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
-        let rooms = Rooms::new(config.max_frame);
+        let rooms = Rooms::new(config.max_frame, config.max_cluster_connections.max(1));
         let shared = Arc::new(Shared {
             rooms: Arc::clone(&rooms),
             limits: Limits {
@@ -169,7 +196,10 @@ impl Relay {
                 queue: config.queue,
                 ping_interval: config.ping_interval,
                 hello_timeout: config.hello_timeout,
+                rate: config.rate,
             },
+            access: config.access,
+            stats: config.stats,
             www: config.www,
             pkg: config.pkg,
         });
