@@ -61,6 +61,13 @@ export interface OpenOptions {
   maxValueBytes?: number;
   /** Membership gossip period in ms. Default 1000. */
   gossipIntervalMs?: number;
+  /**
+   * The join token of a relay with a secret (issued by the app's server, see
+   * `ringlet/token`): a string, or a function called with `{ cluster, node }` on every
+   * (re)connection that returns a fresh token or a promise of one. A refused token rejects
+   * `open` with `UNAUTHORIZED`; later refusals are `refused` events.
+   */
+  token?: string | ((who: { cluster: string; node: string }) => string | Promise<string>);
 }
 
 export interface GetOptions {
@@ -177,6 +184,17 @@ export interface ReplicaEvents {
   peerjoined: { type: 'peerjoined'; node: string };
   /** A node's relay connection ended. */
   peerleft: { type: 'peerleft'; node: string };
+  /**
+   * The relay refused this node after it had joined (on a reconnection, or it closed the
+   * connection). `retrying`: the node reconnects by itself (after the longest backoff);
+   * otherwise it stays offline until closed and opened again.
+   */
+  refused: {
+    type: 'refused';
+    code: 'UNAUTHORIZED' | 'ORIGIN_NOT_ALLOWED' | 'CLUSTER_FULL' | 'RATE_LIMITED';
+    message: string;
+    retrying: boolean;
+  };
   /** Any other event of the core, described. */
   other: { type: 'other'; detail: string };
 }
@@ -195,7 +213,11 @@ export type ErrorCodeName =
   | 'CLOSED'
   | 'NOT_READY'
   | 'RELAY_FAILED'
-  | 'NODE_ID_IN_USE';
+  | 'NODE_ID_IN_USE'
+  | 'UNAUTHORIZED'
+  | 'ORIGIN_NOT_ALLOWED'
+  | 'CLUSTER_FULL'
+  | 'RATE_LIMITED';
 
 export declare const ErrorCode: { readonly [K in ErrorCodeName]: K };
 

@@ -48,6 +48,10 @@ export const ErrorCode = Object.freeze({
   NOT_READY: 'NOT_READY',
   RELAY_FAILED: 'RELAY_FAILED',
   NODE_ID_IN_USE: 'NODE_ID_IN_USE',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
+  CLUSTER_FULL: 'CLUSTER_FULL',
+  RATE_LIMITED: 'RATE_LIMITED',
 });
 
 /** Every error ringlet throws or rejects with: an `Error` with a stable `code`. */
@@ -106,7 +110,7 @@ async function claimSlot(cluster) {
 
 const EVENT_TYPES = new Set([
   'membership', 'ring', 'siblings', 'nodeup', 'nodedown', 'readrepair', 'hintstored',
-  'hintdelivered', 'connected', 'disconnected', 'peerjoined', 'peerleft', 'other',
+  'hintdelivered', 'connected', 'disconnected', 'peerjoined', 'peerleft', 'refused', 'other',
 ]);
 
 /** One node of a ringlet cluster, running in this page or process. */

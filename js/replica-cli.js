@@ -2,8 +2,10 @@
 // An always-on ringlet replica in Node.js, next to the relay:
 //
 //   node js/replica-cli.js --relay ws://127.0.0.1:8080/ws --cluster demo [--name always-on]
-//          [--storage memory] [--n 3 --r 2 --w 2]
+//          [--storage memory] [--n 3 --r 2 --w 2] [--token TOKEN]
 //
+// For a relay with a secret: `--token`, or RINGLET_RELAY_SECRET in the environment (this
+// process then issues itself a fresh 10-minute token on every connection).
 // It joins the cluster, prints membership changes, and answers the cluster until Ctrl-C.
 // Each line of standard input is a command, for scripts and tests: `put KEY JSON` (a blind
 // write), `update KEY JSON` (read-modify-write: get, then put JSON with the get's context, so
@@ -11,6 +13,7 @@
 // memory); answers are one JSON line each on standard output, in the order the commands
 // complete.
 import { Replica } from './index.js';
+import { issueToken } from './token.js';
 import { createInterface } from 'node:readline';
 
 function parseArgs(argv) {
@@ -21,6 +24,10 @@ function parseArgs(argv) {
     if (!flag.startsWith('--') || value === undefined) throw new Error(`bad argument ${flag}`);
     const key = flag.slice(2);
     opts[key] = ['n', 'r', 'w', 'q', 'capacity', 'timeoutMs', 'gossipIntervalMs'].includes(key) ? Number(value) : value;
+  }
+  const secret = process.env.RINGLET_RELAY_SECRET;
+  if (opts.token === undefined && secret) {
+    opts.token = ({ cluster, node }) => issueToken({ secret, cluster, node, ttlSeconds: 600 });
   }
   return opts;
 }
@@ -35,6 +42,7 @@ try {
   process.exit(1);
 }
 say({ ready: replica.id, storage: replica.storage });
+replica.on('refused', (e) => console.error(`refused by the relay: ${e.code}: ${e.message}${e.retrying ? ' (retrying)' : ''}`));
 replica.on('membership', (e) => console.error(`members: ${e.members.map((m) => `${m.node}(${m.status}${m.up ? '' : ', down'})`).join(' ')}`));
 
 const lines = createInterface({ input: process.stdin });

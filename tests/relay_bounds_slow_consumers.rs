@@ -8,7 +8,12 @@ use relay_support::{relay_with, stats_until, Client};
 #[tokio::test]
 async fn frames_for_a_full_queue_are_dropped_and_counted() {
     const FRAMES: u32 = 4000;
-    let relay = relay_with(|c| c.queue = 16).await;
+    let relay = relay_with(|c| {
+        c.queue = 16;
+        // The sender's whole burst must reach the relay: this test is about the queue.
+        c.rate.burst = f64::from(FRAMES);
+    })
+    .await;
     let (mut fast, _) = Client::join(&relay, "demo", "fast").await;
     let (mut slow, _) = Client::join(&relay, "demo", "slow").await;
     fast.control().await;

@@ -126,7 +126,24 @@ async fn stats_is_json_with_every_counter_per_cluster() {
     let json: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     let mut top: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
     top.sort();
-    assert_eq!(top, ["clusters", "connections", "uptime_s"]);
+    assert_eq!(top, ["clusters", "connections", "refused", "uptime_s"]);
+    let mut refused: Vec<_> = json["refused"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    refused.sort();
+    let reasons = [
+        "bad_hello",
+        "cluster_full",
+        "node_id_in_use",
+        "origin_not_allowed",
+        "rate_limited",
+        "too_large",
+        "unauthorized",
+    ];
+    assert_eq!(refused, reasons);
     assert_eq!(json["connections"], 2);
     assert!(json["uptime_s"].is_u64());
     let demo = json["clusters"]["demo"].as_object().unwrap();
@@ -140,6 +157,10 @@ async fn stats_is_json_with_every_counter_per_cluster() {
         "frames_in",
         "frames_out",
         "malformed",
+        "queue_full",
+        "rate_limited",
+        "too_large",
+        "unknown_destination",
     ];
     assert_eq!(keys, expected);
     assert_eq!(

@@ -5,14 +5,17 @@
 //! and drops a peer that stopped answering. Whatever ends the loop, dropping the seat
 //! removes the node from its cluster and tells the others it `left`.
 
+use super::access::Access;
 use super::frame::{
-    self, Control, ErrorCode, Hello, CLOSE_BAD_HELLO, CLOSE_GOING_AWAY, CLOSE_NODE_ID_IN_USE,
-    CLOSE_TOO_BIG,
+    self, Control, ErrorCode, Hello, CLOSE_BAD_HELLO, CLOSE_CLUSTER_FULL, CLOSE_GOING_AWAY,
+    CLOSE_NODE_ID_IN_USE, CLOSE_ORIGIN_NOT_ALLOWED, CLOSE_RATE_LIMITED, CLOSE_TOO_BIG,
+    CLOSE_UNAUTHORIZED,
 };
-use super::rooms::{frame_too_large, Outbound, Rooms, Seat};
+use super::rate::{Bucket, RateLimit, Verdict};
+use super::rooms::{self, frame_too_large, JoinError, Outbound, Refusal, Rooms, Seat};
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{interval_at, timeout, Instant};
@@ -30,6 +33,7 @@ pub(crate) struct Limits {
     pub queue: usize,
     pub ping_interval: Duration,
     pub hello_timeout: Duration,
+    pub rate: RateLimit,
 }
 
 impl Limits {
@@ -55,31 +59,58 @@ const CLOSE_WAIT: Duration = Duration::from_secs(1);
 /// At most this many bytes of queued frames are written before one flush.
 const BATCH_BYTES: usize = 64 * 1024;
 
+/// Serves one upgraded connection. `origin` is the upgrade request's `Origin` header.
 pub(crate) async fn run(
     mut ws: Ws,
+    origin: Option<String>,
     rooms: Arc<Rooms>,
+    access: &Access,
     limits: &Limits,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    if !access.origin_allowed(origin.as_deref()) {
+        rooms.refused(Refusal::OriginNotAllowed);
+        let message = match &origin {
+            Some(o) => format!("origin {o:?} is not allowed by this relay"),
+            None => "this relay only accepts browsers from its allowed origins (no Origin header)"
+                .into(),
+        };
+        let error = Control::error(ErrorCode::OriginNotAllowed, message);
+        return refuse(ws, error, CLOSE_ORIGIN_NOT_ALLOWED, "origin not allowed").await;
+    }
     let hello = match timeout(limits.hello_timeout, read_hello(&mut ws)).await {
         Ok(Some(Ok(hello))) => hello,
-        Ok(Some(Err(message))) => return refuse_hello(ws, message).await,
+        Ok(Some(Err(message))) => return refuse_hello(ws, &rooms, message).await,
         Ok(None) => return,
         Err(_) => {
             let message = format!("no hello within {:?}", limits.hello_timeout);
-            return refuse_hello(ws, message).await;
+            return refuse_hello(ws, &rooms, message).await;
         }
     };
+    if let Err(why) = access.authorize(&hello, unix_now()) {
+        rooms.refused(Refusal::Unauthorized);
+        let error = Control::error(ErrorCode::Unauthorized, why.to_string());
+        return refuse(ws, error, CLOSE_UNAUTHORIZED, "unauthorized").await;
+    }
     let (tx, mut rx) = mpsc::channel(limits.queue.max(1));
     let seat = match rooms.join(hello.cluster, hello.node.clone(), tx) {
         Ok(seat) => seat,
-        Err(_) => {
+        Err(JoinError::NodeIdInUse) => {
+            rooms.refused(Refusal::NodeIdInUse);
             let error = Control::Error {
                 code: ErrorCode::NodeIdInUse,
                 node: Some(hello.node.to_string()),
                 message: Some("node id in use".into()),
             };
             return refuse(ws, error, CLOSE_NODE_ID_IN_USE, "node id in use").await;
+        }
+        Err(JoinError::ClusterFull) => {
+            rooms.refused(Refusal::ClusterFull);
+            let error = Control::error(
+                ErrorCode::ClusterFull,
+                "the cluster has the most connections this relay allows",
+            );
+            return refuse(ws, error, CLOSE_CLUSTER_FULL, "cluster full").await;
         }
     };
     let ending = session(&mut ws, &seat, &mut rx, limits, &mut shutdown).await;
@@ -108,12 +139,30 @@ async fn session(
     shutdown: &mut watch::Receiver<bool>,
 ) -> Ending {
     let idle = limits.idle();
+    let mut bucket = Bucket::new(limits.rate, std::time::Instant::now());
     let mut last_heard = Instant::now();
     let mut ping = interval_at(Instant::now() + limits.ping_interval, limits.ping_interval);
     loop {
         tokio::select! {
             incoming = ws.next() => {
                 last_heard = Instant::now();
+                // Every message counts towards the rate, pings included (each costs a pong).
+                if let Some(Ok(message @ (Message::Binary(_) | Message::Text(_) | Message::Ping(_)))) = &incoming {
+                    let len = message.len();
+                    match bucket.take(std::time::Instant::now()) {
+                        Verdict::Accept => {}
+                        Verdict::Drop { first } => {
+                            seat.rate_limited(len, first, limits.rate.rate);
+                            continue;
+                        }
+                        Verdict::Close => {
+                            seat.rate_limited(len, false, limits.rate.rate);
+                            seat.rooms().refused(Refusal::RateLimited);
+                            let error = rooms::rate_limited(limits.rate.rate);
+                            return Ending::Refuse(error, CLOSE_RATE_LIMITED, "rate limit");
+                        }
+                    }
+                }
                 match incoming {
                     Some(Ok(Message::Binary(data))) => seat.forward(&data),
                     Some(Ok(Message::Text(_))) => seat.unexpected_text(),
@@ -186,9 +235,17 @@ async fn write_batch(
     ws.flush().await
 }
 
-async fn refuse_hello(ws: Ws, message: String) {
+async fn refuse_hello(ws: Ws, rooms: &Rooms, message: String) {
+    rooms.refused(Refusal::BadHello);
     let error = Control::error(ErrorCode::BadHello, message);
     refuse(ws, error, CLOSE_BAD_HELLO, "bad hello").await
+}
+
+/// The wall clock in Unix seconds, for token expiry.
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Sends an error message, then closes.

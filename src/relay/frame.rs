@@ -13,10 +13,18 @@ pub const BROADCAST: u8 = 0x02;
 /// The longest cluster name and node id, in bytes.
 pub const MAX_NAME_LEN: usize = 64;
 
+/// Close code when the relay requires a token and the hello's is missing or not valid.
+pub const CLOSE_UNAUTHORIZED: u16 = 4001;
 /// Close code after a refused hello.
 pub const CLOSE_BAD_HELLO: u16 = 4002;
+/// Close code when the upgrade request's `Origin` is not on the relay's allowlist.
+pub const CLOSE_ORIGIN_NOT_ALLOWED: u16 = 4003;
+/// Close code for a connection that kept sending above its message rate.
+pub const CLOSE_RATE_LIMITED: u16 = 4008;
 /// Close code when the hello claims a node id that is live in the cluster.
 pub const CLOSE_NODE_ID_IN_USE: u16 = 4009;
+/// Close code when the cluster already has the most connections the relay allows.
+pub const CLOSE_CLUSTER_FULL: u16 = 4029;
 /// Close code for a frame larger than the WebSocket layer accepts (RFC 6455 "message too big").
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// Close code when the relay shuts down, or drops a peer that stopped answering pings.
@@ -219,6 +227,10 @@ pub enum ErrorCode {
     UnknownDestination,
     MalformedFrame,
     FrameTooLarge,
+    Unauthorized,
+    OriginNotAllowed,
+    ClusterFull,
+    RateLimited,
 }
 
 /// The JSON control messages, carried in TEXT frames. `hello` goes client → relay; the
@@ -229,6 +241,9 @@ pub enum Control {
     Hello {
         cluster: String,
         node: String,
+        /// The join token, when the relay requires one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
     },
     Welcome {
         node: String,
@@ -268,19 +283,25 @@ impl Control {
     }
 }
 
-/// A valid hello: the cluster to join and the node id to join as.
+/// A valid hello: the cluster to join, the node id to join as, and the join token if any.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hello {
     pub cluster: ClusterName,
     pub node: NodeName,
+    pub token: Option<String>,
 }
 
 /// Parses a client's first TEXT frame; the error is the `message` of `BAD_HELLO`.
 pub fn parse_hello(text: &str) -> Result<Hello, String> {
     match Control::from_json(text)? {
-        Control::Hello { cluster, node } => Ok(Hello {
+        Control::Hello {
+            cluster,
+            node,
+            token,
+        } => Ok(Hello {
             cluster: ClusterName::parse(&cluster)?,
             node: NodeName::parse(&node)?,
+            token,
         }),
         _ => Err("the first message must be {\"type\":\"hello\",...}".into()),
     }
@@ -377,8 +398,11 @@ mod tests {
 
     #[test]
     fn hello_is_validated() {
-        let ok = parse_hello(r#"{"type":"hello","cluster":"demo","node":"Sx","token":"later"}"#);
+        let ok = parse_hello(r#"{"type":"hello","cluster":"demo","node":"Sx","extra":1}"#);
         assert_eq!(ok.unwrap().node.as_str(), "Sx");
+        let with_token =
+            parse_hello(r#"{"type":"hello","cluster":"demo","node":"Sx","token":"t.m"}"#);
+        assert_eq!(with_token.unwrap().token.as_deref(), Some("t.m"));
         for bad in [
             "",
             "hello",
@@ -388,6 +412,7 @@ mod tests {
             r#"{"type":"hello","cluster":"de mo","node":"Sx"}"#,
             r#"{"type":"hello","cluster":"demo","node":"S x"}"#,
             r#"{"type":"hello","cluster":"demo","node":1}"#,
+            r#"{"type":"hello","cluster":"demo","node":"Sx","token":7}"#,
         ] {
             assert!(parse_hello(bad).is_err(), "{bad}");
         }

@@ -25,6 +25,7 @@ struct Head {
     /// The path as sent, without the query.
     path: String,
     websocket_key: Option<String>,
+    origin: Option<String>,
     wants_websocket: bool,
     version_13: bool,
 }
@@ -76,11 +77,11 @@ pub(crate) async fn handle(
                 .with("Upgrade", "websocket")
                 .with("Sec-WebSocket-Version", "13")
         } else if let Some(key) = &head.websocket_key {
-            return upgrade(stream, key, rest, shared, shutdown).await;
+            return upgrade(stream, key, head.origin, rest, shared, shutdown).await;
         } else {
             Response::error(400)
         }
-    } else if head.path == "/stats" {
+    } else if head.path == "/stats" && shared.stats {
         let body = serde_json::to_vec(&shared.rooms.stats()).unwrap_or_default();
         Response::new(200, "application/json", body).with("Cache-Control", "no-store")
     } else {
@@ -133,6 +134,7 @@ impl Head {
             method: request.method.unwrap_or("").to_string(),
             path: target.split(['?', '#']).next().unwrap_or("").to_string(),
             websocket_key: header("Sec-WebSocket-Key").map(str::to_string),
+            origin: header("Origin").map(str::to_string),
             wants_websocket: has_token("Upgrade", "websocket")
                 && has_token("Connection", "upgrade"),
             version_13: header("Sec-WebSocket-Version") == Some("13"),
@@ -143,6 +145,7 @@ impl Head {
 async fn upgrade(
     mut stream: TcpStream,
     key: &str,
+    origin: Option<String>,
     rest: Vec<u8>,
     shared: Arc<Shared>,
     shutdown: watch::Receiver<bool>,
@@ -157,7 +160,8 @@ async fn upgrade(
     }
     let config = shared.limits.websocket_config();
     let ws = WebSocketStream::from_partially_read(stream, rest, Role::Server, Some(config)).await;
-    conn::run(ws, Arc::clone(&shared.rooms), &shared.limits, shutdown).await;
+    let rooms = Arc::clone(&shared.rooms);
+    conn::run(ws, origin, rooms, &shared.access, &shared.limits, shutdown).await;
 }
 
 async fn respond(stream: &mut TcpStream, response: Response, head_only: bool) {

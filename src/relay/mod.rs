@@ -10,9 +10,10 @@
 //! **Connect** with a WebSocket to `GET /ws`. The first frame must be TEXT:
 //!
 //! ```json
-//! {"type":"hello","cluster":"<name>","node":"<node id>"}
+//! {"type":"hello","cluster":"<name>","node":"<node id>","token":"<join token>"}
 //! ```
 //!
+//! `token` is needed only by a relay with a secret ([`token`] documents the format).
 //! A cluster name is 1..=64 characters from `[A-Za-z0-9_.-]`; a node id is 1..=64 printable
 //! ASCII characters without spaces (bytes `0x21..=0x7e`). Unknown fields are ignored. The relay
 //! answers TEXT `{"type":"welcome","node":"<id>","peers":["<id>",...]}`, the other nodes
@@ -24,8 +25,11 @@
 //!
 //! | what | error message | close |
 //! | --- | --- | --- |
+//! | the token is missing, malformed, badly signed, expired, or for another cluster or node | `{"type":"error","code":"UNAUTHORIZED","message":"..."}` | 4001 `unauthorized` |
 //! | hello not valid JSON, wrong type or names; BINARY data first; no hello within 10 s | `{"type":"error","code":"BAD_HELLO","message":"..."}` | 4002 `bad hello` |
+//! | the upgrade's `Origin` is not on the allowlist (sent before any hello) | `{"type":"error","code":"ORIGIN_NOT_ALLOWED","message":"..."}` | 4003 `origin not allowed` |
 //! | the node id is live in the cluster | `{"type":"error","code":"NODE_ID_IN_USE","node":"<id>","message":"node id in use"}` | 4009 `node id in use` |
+//! | the cluster has `max_cluster_connections` nodes | `{"type":"error","code":"CLUSTER_FULL","message":"..."}` | 4029 `cluster full` |
 //!
 //! **Data** between nodes are BINARY frames:
 //!
@@ -47,6 +51,11 @@
 //! | no node of that id in the sender's cluster | `{"type":"error","code":"UNKNOWN_DESTINATION","node":"<dest>"}` |
 //! | empty frame, unknown kind byte, header cut short, invalid id in the header; a TEXT frame after hello | `{"type":"error","code":"MALFORMED_FRAME","message":"..."}` |
 //! | frame longer than the maximum (`--max-frame`, default 1 MiB) | `{"type":"error","code":"FRAME_TOO_LARGE","message":"..."}` |
+//! | above the connection's message rate (once per run of drops) | `{"type":"error","code":"RATE_LIMITED","message":"..."}` |
+//!
+//! Every message after the hello (BINARY, TEXT, ping) takes a token from the connection's
+//! bucket (`rate` a second, `burst` at once, see [`rate`]); one that finds none is dropped.
+//! More than `max_drops` dropped within 10 s: `RATE_LIMITED`, then close 4008 `rate limit`.
 //!
 //! The WebSocket layer itself refuses messages above twice the maximum (at least 64 KiB)
 //! before buffering them: `FRAME_TOO_LARGE`, then close 1009.
@@ -62,13 +71,17 @@
 //!
 //! ```json
 //! {"clusters":{"<name>":{"connections":2,"frames_in":10,"bytes_in":900,"frames_out":10,
-//!   "bytes_out":920,"dropped":0,"malformed":0}},"connections":2,"uptime_s":42}
+//!   "bytes_out":920,"dropped":0,"malformed":0,"unknown_destination":0,"too_large":0,
+//!   "queue_full":0,"rate_limited":0}},"connections":2,
+//!   "refused":{"bad_hello":0,"unauthorized":0,"origin_not_allowed":0,"node_id_in_use":0,
+//!   "cluster_full":0,"rate_limited":0,"too_large":0},"uptime_s":42}
 //! ```
 //!
 //! `frames_in`/`bytes_in` count the BINARY frames received from the cluster's nodes;
 //! `frames_out`/`bytes_out` those queued for them (a broadcast counts once per recipient);
-//! `dropped` the messages not delivered (unknown destination, too large, full queue);
-//! `malformed` the frames refused for their shape.
+//! `dropped` the messages not delivered, split by reason in `unknown_destination`,
+//! `too_large`, `queue_full` and `rate_limited`; `malformed` the frames refused for their
+//! shape. `refused` counts, since start-up, the connections refused or closed by reason.
 //!
 //! **Static files**: `/pkg/...` from `--pkg` (default `pkg`), everything else from `--www`
 //! (default `www`), `index.html` for a directory; `GET` and `HEAD` only, one request per
@@ -86,13 +99,19 @@
 //! # Ok(()) }
 //! ```
 
+pub mod access;
 pub mod frame;
+pub mod rate;
+pub mod token;
 
 mod conn;
 mod http;
 mod rooms;
 
-pub use rooms::{ClusterStats, Stats};
+pub use access::Access;
+pub use rate::RateLimit;
+pub use rooms::{ClusterStats, Refusals, Stats};
+pub use token::Secret;
 
 use conn::Limits;
 use rooms::Rooms;
@@ -124,6 +143,14 @@ pub struct Config {
     pub ping_interval: Duration,
     /// How long a new connection has to send its hello.
     pub hello_timeout: Duration,
+    /// Who may connect and join: the secret for join tokens, the origin allowlist.
+    pub access: Access,
+    /// The most nodes connected in one cluster; further hellos are refused (4029).
+    pub max_cluster_connections: usize,
+    /// Messages a second per connection, the burst, and the drops that close it (4008).
+    pub rate: RateLimit,
+    /// Whether `GET /stats` answers (it names the clusters and their traffic).
+    pub stats: bool,
 }
 
 impl Default for Config {
@@ -136,6 +163,17 @@ impl Default for Config {
             queue: 1024,
             ping_interval: Duration::from_secs(20),
             hello_timeout: Duration::from_secs(10),
+            access: Access {
+                clock_skew_s: 60,
+                ..Access::default()
+            },
+            max_cluster_connections: 256,
+            rate: RateLimit {
+                rate: 1000.0,
+                burst: 2000.0,
+                max_drops: 4000,
+            },
+            stats: true,
         }
     }
 }
@@ -144,6 +182,8 @@ impl Default for Config {
 struct Shared {
     rooms: Arc<Rooms>,
     limits: Limits,
+    access: Access,
+    stats: bool,
     www: PathBuf,
     pkg: PathBuf,
 }
@@ -161,7 +201,7 @@ impl Relay {
     pub async fn start(config: Config) -> std::io::Result<Relay> {
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
-        let rooms = Rooms::new(config.max_frame);
+        let rooms = Rooms::new(config.max_frame, config.max_cluster_connections.max(1));
         let shared = Arc::new(Shared {
             rooms: Arc::clone(&rooms),
             limits: Limits {
@@ -169,7 +209,10 @@ impl Relay {
                 queue: config.queue,
                 ping_interval: config.ping_interval,
                 hello_timeout: config.hello_timeout,
+                rate: config.rate,
             },
+            access: config.access,
+            stats: config.stats,
             www: config.www,
             pkg: config.pkg,
         });

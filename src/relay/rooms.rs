@@ -32,10 +32,49 @@ pub struct ClusterStats {
     /// Binary frames queued for the cluster's nodes (one per recipient), and their bytes.
     pub frames_out: u64,
     pub bytes_out: u64,
-    /// Messages not delivered: unknown destination, frame too large, recipient's queue full.
+    /// Messages not delivered, for any of the four reasons that follow.
     pub dropped: u64,
     /// Frames refused for their shape: bad binary header, or a TEXT frame after hello.
     pub malformed: u64,
+    /// Frames for a node id not connected in the cluster.
+    pub unknown_destination: u64,
+    /// Frames longer than the maximum.
+    pub too_large: u64,
+    /// Messages for a node whose outbound queue was full.
+    pub queue_full: u64,
+    /// Messages from a node above its message rate.
+    pub rate_limited: u64,
+}
+
+/// Connections refused, or closed by the relay, by reason (since the relay started).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusals {
+    /// `BAD_HELLO` (4002).
+    pub bad_hello: u64,
+    /// `UNAUTHORIZED` (4001): token missing or not valid.
+    pub unauthorized: u64,
+    /// `ORIGIN_NOT_ALLOWED` (4003).
+    pub origin_not_allowed: u64,
+    /// `NODE_ID_IN_USE` (4009).
+    pub node_id_in_use: u64,
+    /// `CLUSTER_FULL` (4029).
+    pub cluster_full: u64,
+    /// Closed with `RATE_LIMITED` (4008): kept sending above the rate.
+    pub rate_limited: u64,
+    /// Closed with 1009: a frame above what the WebSocket layer buffers.
+    pub too_large: u64,
+}
+
+/// Why a connection was refused or closed, for [`Refusals`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    BadHello,
+    Unauthorized,
+    OriginNotAllowed,
+    NodeIdInUse,
+    ClusterFull,
+    RateLimited,
+    TooLarge,
 }
 
 /// The body of `GET /stats`.
@@ -43,6 +82,7 @@ pub struct ClusterStats {
 pub struct Stats {
     pub clusters: BTreeMap<String, ClusterStats>,
     pub connections: u64,
+    pub refused: Refusals,
     pub uptime_s: u64,
 }
 
@@ -50,7 +90,9 @@ pub struct Stats {
 /// all, when its last node leaves, so cluster names cannot accumulate.
 pub(crate) struct Rooms {
     clusters: Mutex<BTreeMap<ClusterName, Room>>,
+    refused: Mutex<Refusals>,
     max_frame: usize,
+    max_connections: usize,
     started: Instant,
 }
 
@@ -84,21 +126,46 @@ fn push(stats: &mut ClusterStats, to: &mpsc::Sender<Outbound>, out: Outbound) {
                 stats.bytes_out += len;
             }
         }
-        Err(TrySendError::Full(_) | TrySendError::Closed(_)) => stats.dropped += 1,
+        Err(TrySendError::Full(_) | TrySendError::Closed(_)) => {
+            stats.dropped += 1;
+            stats.queue_full += 1;
+        }
     }
 }
 
-/// Returned when a hello claims a node id that is live in its cluster.
-#[derive(Debug)]
-pub(crate) struct NodeIdInUse;
+/// Why a hello could not take a seat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum JoinError {
+    /// The node id is live in the cluster.
+    NodeIdInUse,
+    /// The cluster has the most connections allowed.
+    ClusterFull,
+}
 
 impl Rooms {
-    pub(crate) fn new(max_frame: usize) -> Arc<Rooms> {
+    pub(crate) fn new(max_frame: usize, max_connections: usize) -> Arc<Rooms> {
         Arc::new(Rooms {
             clusters: Mutex::new(BTreeMap::new()),
+            refused: Mutex::new(Refusals::default()),
             max_frame,
+            max_connections,
             started: Instant::now(),
         })
+    }
+
+    /// Counts a refused (or closed) connection.
+    pub(crate) fn refused(&self, why: Refusal) {
+        let mut r = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
+        let counter = match why {
+            Refusal::BadHello => &mut r.bad_hello,
+            Refusal::Unauthorized => &mut r.unauthorized,
+            Refusal::OriginNotAllowed => &mut r.origin_not_allowed,
+            Refusal::NodeIdInUse => &mut r.node_id_in_use,
+            Refusal::ClusterFull => &mut r.cluster_full,
+            Refusal::RateLimited => &mut r.rate_limited,
+            Refusal::TooLarge => &mut r.too_large,
+        };
+        *counter += 1;
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<ClusterName, Room>> {
@@ -113,12 +180,17 @@ impl Rooms {
         cluster: ClusterName,
         node: NodeName,
         tx: mpsc::Sender<Outbound>,
-    ) -> Result<Seat, NodeIdInUse> {
+    ) -> Result<Seat, JoinError> {
         let mut clusters = self.lock();
-        let room = clusters.entry(cluster.clone()).or_default();
-        if room.peers.contains_key(&node) {
-            return Err(NodeIdInUse);
+        if let Some(room) = clusters.get(&cluster) {
+            if room.peers.contains_key(&node) {
+                return Err(JoinError::NodeIdInUse);
+            }
+            if room.peers.len() >= self.max_connections {
+                return Err(JoinError::ClusterFull);
+            }
         }
+        let room = clusters.entry(cluster.clone()).or_default();
         let welcome = Control::Welcome {
             node: node.to_string(),
             peers: room.peers.keys().map(|n| n.to_string()).collect(),
@@ -147,6 +219,7 @@ impl Rooms {
         Stats {
             connections: clusters.values().map(|c| c.connections).sum(),
             clusters,
+            refused: *self.refused.lock().unwrap_or_else(PoisonError::into_inner),
             uptime_s: self.started.elapsed().as_secs(),
         }
     }
@@ -162,6 +235,10 @@ pub(crate) struct Seat {
 }
 
 impl Seat {
+    pub(crate) fn rooms(&self) -> &Rooms {
+        &self.rooms
+    }
+
     fn with_room<T>(&self, f: impl FnOnce(&mut Room) -> T) -> Option<T> {
         self.rooms.lock().get_mut(&self.cluster).map(f)
     }
@@ -175,6 +252,7 @@ impl Seat {
             room.stats.bytes_in += frame.len() as u64;
             let error = if frame.len() > max_frame {
                 room.stats.dropped += 1;
+                room.stats.too_large += 1;
                 frame_too_large(frame.len(), max_frame)
             } else {
                 match frame::parse_inbound(frame) {
@@ -201,6 +279,7 @@ impl Seat {
             Inbound::Unicast { to, payload } => {
                 let Some(tx) = room.peers.get(&to) else {
                     room.stats.dropped += 1;
+                    room.stats.unknown_destination += 1;
                     return Err(Control::Error {
                         code: ErrorCode::UnknownDestination,
                         node: Some(to.to_string()),
@@ -236,8 +315,39 @@ impl Seat {
 
     /// A frame so large that the WebSocket layer refused it; the connection closes.
     pub(crate) fn refused_oversize(&self) {
-        self.with_room(|room| room.stats.dropped += 1);
+        self.with_room(|room| {
+            room.stats.dropped += 1;
+            room.stats.too_large += 1;
+        });
+        self.rooms.refused(Refusal::TooLarge);
     }
+
+    /// A message above this node's rate, dropped; the first of a run is answered with
+    /// `RATE_LIMITED`.
+    pub(crate) fn rate_limited(&self, len: usize, answer: bool, limit: f64) {
+        self.with_room(|room| {
+            room.stats.frames_in += 1;
+            room.stats.bytes_in += len as u64;
+            room.stats.dropped += 1;
+            room.stats.rate_limited += 1;
+            if answer {
+                let error = rate_limited(limit);
+                push(
+                    &mut room.stats,
+                    &self.tx,
+                    Outbound::Control(error.to_json()),
+                );
+            }
+        });
+    }
+}
+
+/// The `RATE_LIMITED` error message.
+pub(crate) fn rate_limited(limit: f64) -> Control {
+    Control::error(
+        ErrorCode::RateLimited,
+        format!("more than {limit} messages a second: messages dropped"),
+    )
 }
 
 /// The `FRAME_TOO_LARGE` error message.
@@ -301,7 +411,7 @@ mod tests {
 
     #[test]
     fn join_route_leave() {
-        let rooms = Rooms::new(100);
+        let rooms = Rooms::new(100, 10);
         let (a, mut ra) = seat(&rooms, "c", "a");
         let (b, mut rb) = seat(&rooms, "c", "b");
         assert_eq!(
@@ -335,7 +445,7 @@ mod tests {
             (stats.connections, stats.frames_in, stats.frames_out),
             (2, 3, 1)
         );
-        assert_eq!((stats.malformed, stats.dropped), (1, 1));
+        assert_eq!((stats.malformed, stats.dropped, stats.too_large), (1, 1, 1));
 
         drop(a);
         assert_eq!(drain(&mut rb), [r#"{"type":"left","node":"a"}"#]);
@@ -345,13 +455,33 @@ mod tests {
 
     #[test]
     fn a_full_queue_drops_and_counts() {
-        let rooms = Rooms::new(100);
+        let rooms = Rooms::new(100, 10);
         let (a, _ra) = seat(&rooms, "c", "a");
         let (_b, _rb) = seat(&rooms, "c", "b"); // capacity 4, one slot taken by the welcome
         for _ in 0..10 {
             a.forward(&frame::broadcast(&[1]));
         }
         let stats = rooms.stats().clusters["c"];
-        assert_eq!((stats.frames_out, stats.dropped), (3, 7));
+        assert_eq!(
+            (stats.frames_out, stats.dropped, stats.queue_full),
+            (3, 7, 7)
+        );
+    }
+
+    #[test]
+    fn a_full_cluster_refuses_new_ids_but_not_other_clusters() {
+        let rooms = Rooms::new(100, 2);
+        let _a = seat(&rooms, "c", "a");
+        let _b = seat(&rooms, "c", "b");
+        let join = |cluster: &str, node: &str| {
+            let (tx, _rx) = mpsc::channel(1);
+            let name = NodeName::parse(node).unwrap();
+            rooms
+                .join(ClusterName::parse(cluster).unwrap(), name, tx)
+                .err()
+        };
+        assert_eq!(join("c", "z"), Some(JoinError::ClusterFull));
+        assert_eq!(join("c", "a"), Some(JoinError::NodeIdInUse));
+        assert_eq!(join("d", "z"), None);
     }
 }

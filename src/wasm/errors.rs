@@ -17,6 +17,14 @@ pub const TIMEOUT: &str = "TIMEOUT";
 pub const RELAY_FAILED: &str = "RELAY_FAILED";
 /// Another live node of the cluster has this node id.
 pub const NODE_ID_IN_USE: &str = "NODE_ID_IN_USE";
+/// The relay requires a join token and the node's was missing or not valid (close 4001).
+pub const UNAUTHORIZED: &str = "UNAUTHORIZED";
+/// The relay does not accept pages of this origin (close 4003).
+pub const ORIGIN_NOT_ALLOWED: &str = "ORIGIN_NOT_ALLOWED";
+/// The cluster has the most connections the relay allows (close 4029).
+pub const CLUSTER_FULL: &str = "CLUSTER_FULL";
+/// The relay closed the connection: the node kept sending above its message rate (4008).
+pub const RATE_LIMITED: &str = "RATE_LIMITED";
 /// The storage could not be opened or read (no IndexedDB here, a blocked upgrade, ...).
 pub const STORAGE_FAILED: &str = "STORAGE_FAILED";
 /// The storage refused a write because the origin's quota is full.

@@ -8,11 +8,13 @@
 //!   `Input::Message`, `Output::Send` out as relay frames, persist batches to storage, replies
 //!   to JS promises, events to a JS listener, `next_deadline()` through a timer.
 //! - `transport.rs`: the WebSocket to the relay (`src/relay` documents the protocol).
+//! - `auth.rs`: the join token of a relay with a secret, and the relay's refusals.
 //! - `storage.rs`: the storage port as the host sees it, over `storage_memory.rs` (the core's
 //!   `MemoryStore`) and `storage_idb.rs` (IndexedDB, one transaction per persist batch).
 //! - `values.rs`: JS values, keys and contexts to and from bytes.
 //! - `errors.rs`: JS `Error`s with a stable `code`.
 
+pub mod auth;
 pub mod errors;
 pub mod replica;
 pub mod sim;

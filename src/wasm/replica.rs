@@ -15,6 +15,7 @@
 //! settlements) run only after the host's state is released, so a listener may call back
 //! into the replica.
 
+use super::auth::{self, TokenSource};
 use super::errors::{self, closed, from_core, invalid, js_error};
 use super::storage::{StorageError, Store};
 use super::storage_idb::IdbStore;
@@ -71,6 +72,7 @@ struct Options {
     capacity: u32,
     config: Config,
     open_timeout_ms: u64,
+    token: TokenSource,
 }
 
 #[derive(Default, Serialize)]
@@ -100,6 +102,12 @@ struct Host {
     id: NodeId,
     cluster: String,
     relay_url: String,
+    token: TokenSource,
+    /// The message of the relay's last refusal (`UNAUTHORIZED`, ...), for the event that
+    /// the close brings.
+    refusal: Option<String>,
+    /// A token is being fetched for a reconnection.
+    fetching_token: bool,
     node: Option<Node>,
     store: Store,
     relay: Option<Relay>,
@@ -161,6 +169,9 @@ impl Replica {
                 id: id.clone(),
                 cluster: opts.cluster.clone(),
                 relay_url: opts.relay.clone(),
+                token: opts.token.clone(),
+                refusal: None,
+                fetching_token: false,
                 node: None,
                 store,
                 relay: None,
@@ -746,6 +757,19 @@ impl Host {
         o.into()
     }
 
+    /// The relay refused this node after it had joined: `{ type: 'refused', code, message,
+    /// retrying }`.
+    fn refused_event(&self, code: &str, message: &str, retrying: bool, fx: &mut Vec<Effect>) {
+        if let Some(l) = &self.listener {
+            let o = Object::new();
+            let _ = Reflect::set(&o, &"type".into(), &"refused".into());
+            let _ = Reflect::set(&o, &"code".into(), &code.into());
+            let _ = Reflect::set(&o, &"message".into(), &message.into());
+            let _ = Reflect::set(&o, &"retrying".into(), &retrying.into());
+            fx.push(Effect::Emit(l.clone(), o.into()));
+        }
+    }
+
     fn host_event(&self, kind: &str, node: Option<&str>, fx: &mut Vec<Effect>) {
         if let Some(l) = &self.listener {
             let o = Object::new();
@@ -856,13 +880,19 @@ async fn connect_until_welcome(host: &Shared, deadline: u64) -> Result<Vec<Strin
         let Some(pending) = settle else {
             return Err(js_error(errors::RELAY_FAILED, "cannot wait for the relay"));
         };
+        let source = host.borrow().token.clone();
+        let (cluster, id) = {
+            let h = host.borrow();
+            (h.cluster.clone(), h.id.to_string())
+        };
+        let token = source.fetch(&cluster, &id).await?;
         {
             let mut h = host.borrow_mut();
             if h.closed {
                 return Err(closed());
             }
             h.welcome = Some(pending);
-            let relay = connect(&h)?;
+            let relay = connect(&h, token.as_deref())?;
             h.relay = Some(relay);
         }
         // Give up at the deadline (a cancelled timer, so a Node.js process is not kept
@@ -913,14 +943,14 @@ async fn connect_until_welcome(host: &Shared, deadline: u64) -> Result<Vec<Strin
     }
 }
 
-fn connect(h: &Host) -> Result<Relay, JsValue> {
+fn connect(h: &Host, token: Option<&str>) -> Result<Relay, JsValue> {
     let weak = h.me.clone();
     let sink: Rc<dyn Fn(RelayEvent)> = Rc::new(move |ev| {
         if let Some(h) = weak.upgrade() {
             on_relay(&h, ev);
         }
     });
-    Relay::connect(&h.relay_url, &h.cluster, h.id.as_str(), sink).map_err(|e| {
+    Relay::connect(&h.relay_url, &h.cluster, h.id.as_str(), token, sink).map_err(|e| {
         js_error(
             errors::RELAY_FAILED,
             format!("cannot connect to the relay {}: {e}", h.relay_url),
@@ -975,15 +1005,22 @@ fn on_relay(host: &Shared, ev: RelayEvent) {
             RelayEvent::Left(node) => h.host_event("peerleft", Some(&node), &mut fx),
             RelayEvent::Error { code, message } => {
                 h.stats.relay_errors += 1;
-                if code == "NODE_ID_IN_USE" || code == "BAD_HELLO" {
+                let refusal = match code.as_str() {
+                    "BAD_HELLO" => Some(errors::RELAY_FAILED),
+                    "NODE_ID_IN_USE" => Some(errors::NODE_ID_IN_USE),
+                    "UNAUTHORIZED" => Some(errors::UNAUTHORIZED),
+                    "ORIGIN_NOT_ALLOWED" => Some(errors::ORIGIN_NOT_ALLOWED),
+                    "CLUSTER_FULL" => Some(errors::CLUSTER_FULL),
+                    _ => None,
+                };
+                // A refusal's error message precedes its close frame.
+                h.refusal = Some(message.clone());
+                if let Some(c) = refusal {
                     if let Some(p) = h.welcome.take() {
-                        let c = if code == "BAD_HELLO" {
-                            errors::RELAY_FAILED
-                        } else {
-                            errors::NODE_ID_IN_USE
-                        };
-                        let e =
-                            js_error(c, format!("the relay refused this node: {code} {message}"));
+                        let e = js_error(
+                            c,
+                            format!("the relay refused this node ({code}): {message}"),
+                        );
                         fx.push(Effect::Settle(p.reject, e));
                     }
                 }
@@ -1001,6 +1038,8 @@ fn on_relay(host: &Shared, ev: RelayEvent) {
                             errors::NODE_ID_IN_USE,
                             "another live node of the cluster has this id",
                         )
+                    } else if let Some((c, _)) = auth::refusal(code, false) {
+                        js_error(c, format!("the relay refused this node ({code} {reason})"))
                     } else {
                         let e = js_error(
                             errors::RELAY_FAILED,
@@ -1021,7 +1060,18 @@ fn on_relay(host: &Shared, ev: RelayEvent) {
                     if was_connected {
                         h.host_event("disconnected", None, &mut fx);
                     }
-                    schedule_reconnect(&mut h);
+                    match auth::refusal(code, h.token.is_call()) {
+                        None => schedule_reconnect(&mut h),
+                        Some((c, retrying)) => {
+                            let message = h.refusal.take().unwrap_or(reason);
+                            h.refused_event(c, &message, retrying, &mut fx);
+                            if retrying {
+                                // Refused: back off as far as the backoff goes.
+                                h.reconnect_delay_ms = RECONNECT_MAX_MS;
+                                schedule_reconnect(&mut h);
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -1045,21 +1095,65 @@ fn schedule_reconnect(h: &mut Host) {
     }
 }
 
-/// The reconnection timer's callback: connect again unless closed or already connected.
+/// The reconnection timer's callback: connect again unless closed or already connected,
+/// with a fresh token when a function gives them.
 fn reconnect(weak: &Weak<RefCell<Host>>) {
     let Some(host) = weak.upgrade() else {
         return;
     };
     let mut h = host.borrow_mut();
     h.reconnect_timer = None;
-    if h.closed || h.connected {
+    if h.closed || h.connected || h.fetching_token {
         return;
     }
-    match connect(&h) {
+    let token = match &h.token {
+        TokenSource::Call(_) => {
+            h.fetching_token = true;
+            let weak = weak.clone();
+            spawn_local(async move { reconnect_with_fresh_token(weak).await });
+            return;
+        }
+        TokenSource::Fixed(t) => Some(t.clone()),
+        TokenSource::None => None,
+    };
+    match connect(&h, token.as_deref()) {
         // The old relay (closed) is dropped here, outside its own callbacks.
         Ok(r) => h.relay = Some(r),
         Err(_) => schedule_reconnect(&mut h),
     }
+}
+
+async fn reconnect_with_fresh_token(weak: Weak<RefCell<Host>>) {
+    let Some((source, cluster, id)) = weak.upgrade().map(|host| {
+        let h = host.borrow();
+        (h.token.clone(), h.cluster.clone(), h.id.to_string())
+    }) else {
+        return;
+    };
+    let fetched = source.fetch(&cluster, &id).await;
+    let Some(host) = weak.upgrade() else {
+        return;
+    };
+    let mut fx = Vec::new();
+    {
+        let mut h = host.borrow_mut();
+        h.fetching_token = false;
+        if h.closed || h.connected {
+            return;
+        }
+        match fetched.map(|t| connect(&h, t.as_deref())) {
+            Ok(Ok(r)) => h.relay = Some(r),
+            Ok(Err(_)) => schedule_reconnect(&mut h),
+            Err(e) => {
+                // The app's server did not give a token: tell the app, try again later.
+                let message = super::values::describe(&e);
+                h.refused_event(errors::UNAUTHORIZED, &message, true, &mut fx);
+                h.reconnect_delay_ms = RECONNECT_MAX_MS;
+                schedule_reconnect(&mut h);
+            }
+        }
+    }
+    run(fx);
 }
 
 fn reply_to_js(reply: ClientReply) -> JsValue {
@@ -1166,7 +1260,7 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
     if !o.is_object() {
         return Err(invalid("Replica.open needs an options object"));
     }
-    const KNOWN: [&str; 15] = [
+    const KNOWN: [&str; 16] = [
         "cluster",
         "relay",
         "storage",
@@ -1182,6 +1276,7 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
         "openTimeoutMs",
         "maxValueBytes",
         "gossipIntervalMs",
+        "token",
     ];
     for k in Object::keys(o.unchecked_ref::<Object>()).iter() {
         let k = k.as_string().unwrap_or_default();
@@ -1289,6 +1384,7 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
     }
     let capacity = opt_int(o, "capacity", 1, 1_000)?.unwrap_or(1) as u32;
     let open_timeout_ms = opt_int(o, "openTimeoutMs", 1, 3_600_000)?.unwrap_or(OPEN_TIMEOUT_MS);
+    let token = TokenSource::from_option(&get(o, "token"))?;
     Ok(Options {
         cluster,
         relay,
@@ -1299,6 +1395,7 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
         capacity,
         config,
         open_timeout_ms,
+        token,
     })
 }
 

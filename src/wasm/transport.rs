@@ -38,7 +38,8 @@ pub enum RelayEvent {
     },
     /// A frame that is not valid relay framing.
     BadFrame,
-    /// The socket closed (`code` 1006 when it dropped, 4009 when the id is in use).
+    /// The socket closed (`code` 1006 when it dropped; 4001, 4003, 4008, 4009 and 4029 are
+    /// the relay's refusals).
     /// `opened`: the WebSocket handshake had succeeded (a relay is there).
     Closed {
         code: u16,
@@ -63,11 +64,13 @@ thread_local! {
 }
 
 impl Relay {
-    /// Connect to `url` and say hello as `node` of `cluster`; events go to `sink`.
+    /// Connect to `url` and say hello as `node` of `cluster` (with the join `token` a relay
+    /// with a secret requires); events go to `sink`.
     pub fn connect(
         url: &str,
         cluster: &str,
         node: &str,
+        token: Option<&str>,
         sink: Rc<dyn Fn(RelayEvent)>,
     ) -> Result<Relay, String> {
         let ws = WebSocket::new(url).map_err(|e| describe(&e))?;
@@ -76,6 +79,9 @@ impl Relay {
         let _ = Reflect::set(&hello, &"type".into(), &"hello".into());
         let _ = Reflect::set(&hello, &"cluster".into(), &cluster.into());
         let _ = Reflect::set(&hello, &"node".into(), &node.into());
+        if let Some(token) = token {
+            let _ = Reflect::set(&hello, &"token".into(), &token.into());
+        }
         let hello = JSON::stringify(&hello)
             .map(String::from)
             .unwrap_or_default();

@@ -7,11 +7,18 @@ import net from 'node:net';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Start `target/release/ringlet-relay` (built by `npm test`) and wait until it listens. */
-export async function startRelay(port, { www = path.join(ROOT, 'www') } = {}) {
+/**
+ * Start `target/release/ringlet-relay` (built by `npm test`) and wait until it listens.
+ * `args` are further flags; `env` is added to the environment (e.g. `RINGLET_RELAY_SECRET`).
+ */
+export async function startRelay(port, { www = path.join(ROOT, 'www'), args = [], env = {} } = {}) {
   const bin = path.join(ROOT, 'target', 'release', 'ringlet-relay');
-  const child = spawn(bin, ['--listen', `127.0.0.1:${port}`, '--www', www, '--pkg', path.join(ROOT, 'pkg')], {
+  const base = { ...process.env };
+  delete base.RINGLET_RELAY_SECRET;
+  delete base.RINGLET_RELAY_ALLOW_ORIGIN;
+  const child = spawn(bin, ['--listen', `127.0.0.1:${port}`, '--www', www, '--pkg', path.join(ROOT, 'pkg'), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...base, ...env },
   });
   let output = '';
   child.stdout.on('data', (d) => { output += d; });

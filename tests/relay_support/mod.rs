@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{client_async, WebSocketStream};
 
@@ -52,9 +53,22 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(relay: &Relay) -> Client {
+        Client::connect_from(relay, None).await
+    }
+
+    /// Connects with an `Origin` header, as a browser page of that origin would.
+    pub async fn connect_from(relay: &Relay, origin: Option<&str>) -> Client {
         let addr = relay.local_addr();
         let tcp = TcpStream::connect(addr).await.expect("tcp connect");
-        let (ws, _) = client_async(format!("ws://{addr}/ws"), tcp)
+        let mut request = format!("ws://{addr}/ws")
+            .into_client_request()
+            .expect("a request");
+        if let Some(origin) = origin {
+            request
+                .headers_mut()
+                .insert("Origin", origin.parse().expect("a header value"));
+        }
+        let (ws, _) = client_async(request, tcp)
             .await
             .expect("websocket handshake");
         Client { ws }
@@ -71,9 +85,14 @@ impl Client {
     }
 
     pub async fn hello(&mut self, cluster: &str, node: &str) {
+        self.hello_with_token(cluster, node, None).await;
+    }
+
+    pub async fn hello_with_token(&mut self, cluster: &str, node: &str, token: Option<&str>) {
         let hello = Control::Hello {
             cluster: cluster.into(),
             node: node.into(),
+            token: token.map(str::to_string),
         };
         self.send_text(&hello.to_json()).await;
     }
