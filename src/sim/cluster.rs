@@ -8,7 +8,7 @@ use crate::core::membership::{MemberInfo, RingState};
 use crate::core::rng::Rng;
 use crate::core::{
     AdminRequest, BatchId, Bytes, ClientReply, ClientRequest, Config, Error, Event, Input, Member,
-    Membership, MemoryStore, Message, Node, NodeId, Output, ReqId, Ring, Status, StoreOp,
+    Membership, MemoryStore, Message, Node, NodeId, Output, RecordId, ReqId, Ring, Status, StoreOp,
 };
 use std::collections::{BTreeMap, VecDeque};
 
@@ -411,6 +411,13 @@ impl Cluster {
         self.submit_input(i, |id| Input::Admin { id, request })
     }
 
+    /// Damage one record on node `i`'s disk (flip the bits of `mask` in its byte `at`), as a
+    /// bad sector would; the node finds out when it next loads. False if no such record.
+    pub fn corrupt_record(&mut self, i: usize, record: &RecordId, at: usize, mask: u8) -> bool {
+        self.fault(format!("corrupt {record:?} on {}", self.nodes[i].id));
+        self.nodes[i].store.corrupt(record, at, mask)
+    }
+
     /// Crash node `i` and lose its whole disk; it restarts empty.
     pub fn wipe_disk(&mut self, i: usize) -> Vec<ReqId> {
         let lost = self.crash(i, true);
@@ -794,5 +801,9 @@ fn describe(e: &Event) -> String {
         Event::RingChanged { epoch } => format!("installs ring epoch {epoch}"),
         Event::Transferred { key } => format!("handed off {key:?}"),
         Event::Exited => "has left the cluster".to_string(),
+        Event::SiblingsWarning { key, count } => format!("warns: {count} siblings for {key:?}"),
+        Event::CorruptRecord { store, key } => {
+            format!("found a corrupt {} record {key:?}", store.name())
+        }
     }
 }
