@@ -164,6 +164,10 @@ pub struct Cluster {
     /// Count encoded bytes per message kind (costs an encode per message; off by default).
     pub count_bytes: bool,
     pub bytes_by_kind: BTreeMap<&'static str, (u64, u64)>,
+    /// Keep the encodings of the first few messages of each kind (the fuzzers' seed corpus,
+    /// `examples/fuzz_seeds.rs`); off by default.
+    pub sample_frames: bool,
+    pub frame_samples: BTreeMap<&'static str, Vec<Vec<u8>>>,
 }
 
 impl Cluster {
@@ -198,6 +202,8 @@ impl Cluster {
             view: None,
             count_bytes: false,
             bytes_by_kind: BTreeMap::new(),
+            sample_frames: false,
+            frame_samples: BTreeMap::new(),
             rng: rng.fork(),
         };
         for name in names {
@@ -569,6 +575,12 @@ impl Cluster {
             let e = self.bytes_by_kind.entry(kind).or_insert((0, 0));
             e.0 += 1;
             e.1 += msg.encode().len() as u64;
+        }
+        if self.sample_frames {
+            let kept = self.frame_samples.entry(kind).or_default();
+            if kept.len() < 3 {
+                kept.push(msg.encode());
+            }
         }
         let Some(&dest) = self.index.get(&to) else {
             self.messages_dropped += 1;
