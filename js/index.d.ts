@@ -59,6 +59,10 @@ export interface OpenOptions {
   openTimeoutMs?: number;
   /** Largest value a put accepts, in bytes. Default 256 KiB (the relay routes frames of at most 1 MiB, and a replica message carries every sibling). */
   maxValueBytes?: number;
+  /** A put that would leave more concurrent versions of a key than this is refused with TOO_MANY_SIBLINGS. Default 100. */
+  maxSiblings?: number;
+  /** From this many concurrent versions on, a `siblingswarning` event is emitted (0: never). Default 25. */
+  warnSiblings?: number;
   /** Membership gossip period in ms. Default 1000. */
   gossipIntervalMs?: number;
   /**
@@ -143,8 +147,10 @@ export interface ReplicaStats {
   messagesIn: number;
   persistBatches: number;
   requestsInFlight: number;
-  /** IndexedDB records skipped at load because they did not decode. */
+  /** Stored records that failed their checksum (or did not decode) at load: reported with a `corruptrecord` event, never served, fetched again from the other replicas. */
   corruptRecords: number;
+  /** Puts refused with TOO_MANY_SIBLINGS. */
+  siblingLimitRefusals: number;
   framesIn: number;
   framesOut: number;
   /** Messages not sent because the relay connection was down. */
@@ -195,6 +201,14 @@ export interface ReplicaEvents {
     message: string;
     retrying: boolean;
   };
+  /** A put or get saw `count` (at least `warnSiblings`) concurrent versions of `key`: reconcile it. */
+  siblingswarning: { type: 'siblingswarning'; key: Key; count: number };
+  /**
+   * A stored record failed verification when the node loaded (`store`: objects, hints, meta or
+   * membership; `key` when known). It is not served; the key is fetched again from the other
+   * replicas. Emitted while the node opens: delivered to listeners added right after `open`.
+   */
+  corruptrecord: { type: 'corruptrecord'; store: 'objects' | 'hints' | 'meta' | 'membership'; key: Key | null };
   /** Any other event of the core, described. */
   other: { type: 'other'; detail: string };
 }
@@ -210,6 +224,7 @@ export type ErrorCodeName =
   | 'QUOTA_EXCEEDED'
   | 'STORAGE_FAILED'
   | 'CORRUPT'
+  | 'TOO_MANY_SIBLINGS'
   | 'CLOSED'
   | 'NOT_READY'
   | 'RELAY_FAILED'
@@ -223,15 +238,17 @@ export declare const ErrorCode: { readonly [K in ErrorCodeName]: K };
 
 /** Every error ringlet rejects with. */
 export declare class RingletError extends Error {
-  constructor(code: ErrorCodeName, message: string, details?: Partial<Pick<RingletError, 'needed' | 'got' | 'size' | 'max' | 'afterMs'>>);
+  constructor(code: ErrorCodeName, message: string, details?: Partial<Pick<RingletError, 'needed' | 'got' | 'size' | 'max' | 'count' | 'afterMs'>>);
   readonly name: 'RingletError';
   readonly code: ErrorCodeName;
   /** QUORUM_FAILED: replicas needed and replicas that answered. */
   readonly needed?: number;
   readonly got?: number;
-  /** VALUE_TOO_LARGE: the value's size and the maximum, in bytes. */
+  /** VALUE_TOO_LARGE: the value's size and the maximum, in bytes (`max` also of TOO_MANY_SIBLINGS). */
   readonly size?: number;
   readonly max?: number;
+  /** TOO_MANY_SIBLINGS: the concurrent versions the write would have left. */
+  readonly count?: number;
   /** TIMEOUT of a forwarded request. */
   readonly afterMs?: number;
 }

@@ -44,6 +44,7 @@ export const ErrorCode = Object.freeze({
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   STORAGE_FAILED: 'STORAGE_FAILED',
   CORRUPT: 'CORRUPT',
+  TOO_MANY_SIBLINGS: 'TOO_MANY_SIBLINGS',
   CLOSED: 'CLOSED',
   NOT_READY: 'NOT_READY',
   RELAY_FAILED: 'RELAY_FAILED',
@@ -68,7 +69,7 @@ function wrapError(e) {
   if (e instanceof RingletError) return e;
   if (e && typeof e === 'object' && typeof e.code === 'string') {
     const details = {};
-    for (const k of ['needed', 'got', 'size', 'max', 'afterMs']) if (k in e) details[k] = e[k];
+    for (const k of ['needed', 'got', 'size', 'max', 'count', 'afterMs']) if (k in e) details[k] = e[k];
     return new RingletError(e.code, e.message, details);
   }
   // A bug, not an expected failure: keep the original for its stack.
@@ -110,7 +111,8 @@ async function claimSlot(cluster) {
 
 const EVENT_TYPES = new Set([
   'membership', 'ring', 'siblings', 'nodeup', 'nodedown', 'readrepair', 'hintstored',
-  'hintdelivered', 'connected', 'disconnected', 'peerjoined', 'peerleft', 'refused', 'other',
+  'hintdelivered', 'connected', 'disconnected', 'peerjoined', 'peerleft', 'refused', 'siblingswarning',
+  'corruptrecord', 'other',
 ]);
 
 /** One node of a ringlet cluster, running in this page or process. */

@@ -18,6 +18,16 @@ if command -v rustup >/dev/null 2>&1; then
   done
 fi
 
+# ---- fuzzing (scripts/fuzz.sh): cargo-fuzz needs a nightly toolchain ------------------------
+if command -v rustup >/dev/null 2>&1 && ! rustup toolchain list | grep -q '^nightly'; then
+  echo "setup: installing the nightly toolchain for cargo-fuzz (minimal profile)"
+  rustup toolchain install nightly --profile minimal
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "setup: installing cargo-fuzz (about two minutes)"
+  cargo install cargo-fuzz --locked
+fi
+
 # ---- the browser and Node.js build (src/wasm, js/, pkg/) and its tests ----------------------
 if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   echo "setup: adding the rust target wasm32-unknown-unknown"

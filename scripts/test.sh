@@ -12,6 +12,8 @@ echo "== cargo test --release (unit, property, scenario and simulation tests)"
 cargo test --release --all-targets
 echo "== simulation summary"
 cargo test --release --test sim_seeds -- --nocapture 2>&1 | grep -E "seeds from|test result"
+echo "== fuzzing: every decoder for ${RINGLET_FUZZ_SECONDS:-20} s each (long run: scripts/fuzz.sh 3600)"
+bash scripts/fuzz.sh "${RINGLET_FUZZ_SECONDS:-20}"
 
 # ---- the browser and Node.js node (src/wasm, js/, tests/wasm_*, tests/js, tests/e2e) -------
 phase() { echo "== $1"; phase_start=$(date +%s); }

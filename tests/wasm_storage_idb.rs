@@ -52,6 +52,11 @@ async fn idb_batches_apply_in_order() {
 }
 
 #[wasm_bindgen_test]
+async fn idb_corrupt_record_is_detected_at_load() {
+    corrupt_record_is_detected_at_load(&Idb, "conf-6").await;
+}
+
+#[wasm_bindgen_test]
 async fn idb_node_identity_survives_reopen() {
     IdbStore::delete("conf-id").await.expect("delete");
     let db = IdbStore::open("conf-id").await.expect("open");
@@ -113,6 +118,8 @@ async fn idb_corrupt_record_is_skipped_not_fatal() {
         .await
         .expect("a corrupt record does not make the store unreadable");
     assert_eq!(snap.objects.len(), 2);
-    assert_eq!(db.corrupt_records(), 1);
+    assert_eq!(snap.corrupt.len(), 1, "reported");
+    assert_eq!(snap.corrupt[0].store, ringlet::core::RecordStore::Objects);
+    assert_eq!(snap.corrupt[0].key, None, "`bad` names no key");
     db.close();
 }

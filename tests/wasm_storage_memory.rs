@@ -45,3 +45,8 @@ async fn memory_failed_batch_applies_nothing() {
 async fn memory_batches_apply_in_order() {
     batches_apply_in_order(&Memory, "m5").await;
 }
+
+#[wasm_bindgen_test]
+async fn memory_corrupt_record_is_detected_at_load() {
+    corrupt_record_is_detected_at_load(&Memory, "m6").await;
+}

@@ -128,6 +128,8 @@ fn error() -> impl Strategy<Value = Error> {
         }),
         ".{0,12}".prop_map(Error::Corrupt),
         Just(Error::Closed),
+        (any::<usize>(), any::<usize>())
+            .prop_map(|(count, max)| Error::TooManySiblings { count, max }),
     ]
 }
 

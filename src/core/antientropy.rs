@@ -97,17 +97,23 @@ impl Node {
         if !self.ae_out.is_empty() || self.trees.is_empty() {
             return;
         }
-        // The next partition after the cursor, round-robin.
-        let next = self
-            .trees
-            .range(self.ae_cursor..)
-            .next()
-            .or_else(|| self.trees.iter().next())
-            .map(|(p, _)| *p);
+        // A partition that lost a corrupt record first; else the next after the cursor,
+        // round-robin.
+        self.ae_urgent.retain(|p| self.trees.contains_key(p));
+        let urgent = self.ae_urgent.pop_first();
+        let next = urgent.or_else(|| {
+            self.trees
+                .range(self.ae_cursor..)
+                .next()
+                .or_else(|| self.trees.iter().next())
+                .map(|(p, _)| *p)
+        });
         let Some(partition) = next else {
             return;
         };
-        self.ae_cursor = partition + 1;
+        if urgent.is_none() {
+            self.ae_cursor = partition + 1;
+        }
         let Some(ring) = self.membership.ring() else {
             return;
         };
@@ -118,6 +124,9 @@ impl Node {
             .cloned()
             .collect();
         if peers.is_empty() {
+            if let Some(p) = urgent {
+                self.ae_urgent.insert(p); // no other replica is up: try again later
+            }
             return;
         }
         let peer = peers[self.rng.below(peers.len() as u64) as usize].clone();

@@ -50,8 +50,14 @@ pub struct Config {
     pub read_repair: bool,
     /// At most this many keys are in ownership handoff at once (§4.9, throttled).
     pub transfer_batch: usize,
-    /// Largest value a put accepts.
+    /// Largest value a put accepts (`VALUE_TOO_LARGE` above it).
     pub max_value_bytes: usize,
+    /// A put that would leave a key with more concurrent versions than this (in its
+    /// coordinator's view) is refused with `TOO_MANY_SIBLINGS` (Riak's `max_siblings`).
+    /// Replicas never refuse versions sent to them, so nothing acknowledged is dropped.
+    pub max_siblings: usize,
+    /// From this many concurrent versions on, `Event::SiblingsWarning` is emitted (0: never).
+    pub warn_siblings: usize,
     /// Sibling resolvers by key prefix (siblings stay the default).
     pub resolvers: ResolverRules,
 }
@@ -81,6 +87,8 @@ impl Default for Config {
             rumor_rounds: 3,
             transfer_batch: 64,
             max_value_bytes: 1 << 20,
+            max_siblings: 100,
+            warn_siblings: 25,
             resolvers: ResolverRules::default(),
         }
     }

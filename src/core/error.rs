@@ -26,6 +26,9 @@ pub enum Error {
     Closed,
     /// The node has not joined a cluster yet (it knows no ring).
     NotReady(String),
+    /// The write would leave the key with more than `max` concurrent versions (the
+    /// coordinator's view): read the key and write with its context to reconcile first.
+    TooManySiblings { count: usize, max: usize },
 }
 
 impl Error {
@@ -44,6 +47,7 @@ impl Error {
             Error::Corrupt(_) => "CORRUPT",
             Error::Closed => "CLOSED",
             Error::NotReady(_) => "NOT_READY",
+            Error::TooManySiblings { .. } => "TOO_MANY_SIBLINGS",
         }
     }
 }
@@ -71,6 +75,11 @@ impl fmt::Display for Error {
             Error::Corrupt(m) => write!(f, "corrupt value: {m}"),
             Error::Closed => f.write_str("the node is closed"),
             Error::NotReady(m) => write!(f, "not ready: {m}"),
+            Error::TooManySiblings { count, max } => write!(
+                f,
+                "the write would leave {count} concurrent versions (the maximum is {max}); \
+                 read the key and write with its context to reconcile them"
+            ),
         }
     }
 }

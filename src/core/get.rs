@@ -119,6 +119,7 @@ impl Node {
                 count: merged.len(),
             });
         }
+        self.warn_siblings(&key, merged.len());
         let resolver = self.config.resolvers.for_key(&key);
         let result = match resolve(resolver, &merged) {
             Ok(value) => Ok(ClientReply::Get {

@@ -9,6 +9,7 @@ use super::dvv::{Dot, Siblings};
 use super::error::Error;
 use super::id::{NodeId, ReqId};
 use super::message::Message;
+use super::record::RecordStore;
 use super::resolve::{Op, Resolved};
 use super::storage::StoreOp;
 use serde::{Deserialize, Serialize};
@@ -163,6 +164,19 @@ pub enum Event {
     },
     /// This node finished leaving: it holds nothing and can be shut down.
     Exited,
+    /// A key reached `Config::warn_siblings` concurrent versions (at a put this node
+    /// coordinated, or a get it answered): the application should reconcile it.
+    SiblingsWarning {
+        key: Bytes,
+        count: usize,
+    },
+    /// A stored record failed verification at load (`record.rs`): it was not loaded, is never
+    /// served, and the key is fetched again from the other replicas. `key` is known when the
+    /// engine's storage key names it.
+    CorruptRecord {
+        store: RecordStore,
+        key: Option<Bytes>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -23,6 +23,7 @@ pub mod message;
 pub mod node;
 mod put;
 pub mod quorum;
+pub mod record;
 pub mod resolve;
 pub mod ring;
 pub mod rng;
@@ -42,6 +43,7 @@ pub use io::{
 pub use membership::{Membership, Status};
 pub use message::Message;
 pub use node::{Node, Stats};
+pub use record::{CorruptRecord, Record, RecordError, RecordStore};
 pub use resolve::{Op, Resolved, Resolver, ResolverRules};
 pub use ring::{Member, Ring};
-pub use storage::{MembershipSnapshot, MemoryStore, NodeMeta, Snapshot, StoreOp};
+pub use storage::{MembershipSnapshot, MemoryStore, NodeMeta, RecordId, Snapshot, StoreOp};

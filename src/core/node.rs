@@ -22,6 +22,7 @@ use super::io::{BatchId, ClientRequest, Event, Input, Output};
 use super::membership::{MemberInfo, Membership, RingState, Status};
 use super::message::{Message, Rid};
 use super::put::{ForwardFsm, PendingWrite, PutFsm};
+use super::record::{CorruptRecord, RecordStore};
 use super::resolve::Op;
 use super::ring::{Member, Ring};
 use super::rng::Rng;
@@ -86,6 +87,10 @@ pub struct Stats {
     pub keys_transferred: u64,
     pub ae_exchanges: u64,
     pub ae_keys_repaired: u64,
+    /// Stored records that failed verification at load (reported, never served, repaired).
+    pub corrupt_records: u64,
+    /// Puts refused with `TOO_MANY_SIBLINGS`.
+    pub sibling_limit_refusals: u64,
 }
 
 /// One node of the ring.
@@ -119,6 +124,8 @@ pub struct Node {
     pub(crate) ae_in: BTreeMap<(NodeId, Rid), AeSession>,
     pub(crate) next_ae_ms: u64,
     pub(crate) ae_cursor: u32,
+    /// Partitions holding keys whose stored record was corrupt: compared first.
+    pub(crate) ae_urgent: BTreeSet<u32>,
     /// Cluster-wide failure detection (SWIM): probes, suspicion, rumors.
     pub(crate) swim: Swim,
     /// Indirect probes relayed for others: (target, nonce) -> (requester, expiry).
@@ -241,8 +248,13 @@ impl Node {
         seeds: Vec<NodeId>,
         capacity: u32,
         seed: u64,
-        restored: Snapshot,
+        mut restored: Snapshot,
     ) -> Result<Node, Error> {
+        // Records that failed verification are not in `restored`: a corrupt meta record
+        // leaves `meta` empty (a fresh random epoch below, as after a lost disk, so no dot is
+        // reused), a corrupt membership record leaves the view to gossip, and corrupt objects
+        // are fetched again from the other replicas.
+        let corrupt = std::mem::take(&mut restored.corrupt);
         if let Some(saved) = &restored.membership {
             view.merge(&saved.to_view());
         }
@@ -280,6 +292,7 @@ impl Node {
             ae_in: BTreeMap::new(),
             next_ae_ms: 0,
             ae_cursor: 0,
+            ae_urgent: BTreeSet::new(),
             relays: BTreeMap::new(),
             reminded: BTreeMap::new(),
             puts: BTreeMap::new(),
@@ -308,6 +321,7 @@ impl Node {
         node.find_misplaced();
         node.rebuild_trees();
         node.next_ae_ms = node.rng.below(node.config.anti_entropy_interval_ms.max(1));
+        node.report_corrupt(corrupt);
         node.reserve_dots(0);
         node.flush();
         Ok(node)
@@ -860,6 +874,44 @@ impl Node {
         }
     }
 
+    // ---- integrity -------------------------------------------------------------------
+
+    /// Report each record that failed verification at load, drop its bytes from storage
+    /// (they are never served), and have anti-entropy compare the partitions of the lost
+    /// keys first. The node does not hold those keys (they are absent from `data` and so
+    /// from its Merkle trees), so the exchange brings them back from the other replicas;
+    /// a get meanwhile reads them from the other replicas and read repair stores them here.
+    fn report_corrupt(&mut self, corrupt: Vec<CorruptRecord>) {
+        for c in corrupt {
+            self.stats.corrupt_records += 1;
+            match (c.store, &c.key, &c.intended) {
+                (RecordStore::Objects, Some(key), _) => {
+                    if !self.data.contains_key(key) {
+                        self.pending_ops
+                            .push(StoreOp::DeleteObject { key: key.clone() });
+                    }
+                    if let Some(p) = self.membership.ring().map(|r| r.partition_of_key(key)) {
+                        self.ae_urgent.insert(p);
+                    }
+                }
+                (RecordStore::Hints, Some(key), Some(intended)) => {
+                    let id = (intended.clone(), key.clone());
+                    if !self.hints.contains_key(&id) {
+                        self.pending_ops.push(StoreOp::DeleteHint {
+                            intended: intended.clone(),
+                            key: key.clone(),
+                        });
+                    }
+                }
+                _ => {}
+            }
+            self.emit(Event::CorruptRecord {
+                store: c.store,
+                key: c.key,
+            });
+        }
+    }
+
     // ---- dots ------------------------------------------------------------------------
 
     /// True once this run's first dot reservation is on disk, so a crash cannot restart
@@ -897,6 +949,11 @@ impl Node {
 }
 
 fn check_config(config: &Config) -> Result<(), Error> {
+    if config.max_siblings == 0 {
+        return Err(Error::InvalidArgument(
+            "max_siblings must be at least 1".into(),
+        ));
+    }
     if config.n == 0 || config.r == 0 || config.w == 0 || config.r > config.n || config.w > config.n
     {
         return Err(Error::InvalidArgument(format!(

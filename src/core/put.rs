@@ -201,6 +201,25 @@ impl Node {
             // do not accumulate siblings.
             context.merge(&local.context());
         }
+        // The sibling limit (Riak's max_siblings): the new version supersedes what the
+        // context covers and stands beside the rest. Refused here, before any version
+        // exists, so nothing acknowledged is ever dropped; replicas never refuse.
+        let count = 1 + local
+            .versions()
+            .iter()
+            .filter(|v| !context.covers(&v.dot))
+            .count();
+        if count > self.config.max_siblings {
+            self.stats.sibling_limit_refusals += 1;
+            self.reply(
+                origin,
+                Err(Error::TooManySiblings {
+                    count,
+                    max: self.config.max_siblings,
+                }),
+            );
+            return;
+        }
         let preflist = self.preflist(&key);
         let Some(dot) = self.new_dot(&key, &preflist, &context) else {
             self.pending_writes.push_back(PendingWrite {
@@ -243,6 +262,7 @@ impl Node {
         // what lets a version vector stand for a causal history.
         let mut versions = local;
         versions.add(version.clone());
+        self.warn_siblings(&key, versions.len());
         let targets = self.sloppy_targets(&preflist);
         let w = options.w.unwrap_or(self.config.w);
         let durable = options.durable.unwrap_or(true);
@@ -342,6 +362,17 @@ impl Node {
                     durable,
                 },
             );
+        }
+    }
+
+    /// `Event::SiblingsWarning` once a key has `warn_siblings` concurrent versions or more.
+    pub(crate) fn warn_siblings(&mut self, key: &Bytes, count: usize) {
+        let at = self.config.warn_siblings;
+        if at > 0 && count >= at {
+            self.emit(super::io::Event::SiblingsWarning {
+                key: key.clone(),
+                count,
+            });
         }
     }
 

@@ -8,7 +8,7 @@ use crate::core::membership::{MemberInfo, RingState};
 use crate::core::rng::Rng;
 use crate::core::{
     AdminRequest, BatchId, Bytes, ClientReply, ClientRequest, Config, Error, Event, Input, Member,
-    Membership, MemoryStore, Message, Node, NodeId, Output, ReqId, Ring, Status, StoreOp,
+    Membership, MemoryStore, Message, Node, NodeId, Output, RecordId, ReqId, Ring, Status, StoreOp,
 };
 use std::collections::{BTreeMap, VecDeque};
 
@@ -164,6 +164,10 @@ pub struct Cluster {
     /// Count encoded bytes per message kind (costs an encode per message; off by default).
     pub count_bytes: bool,
     pub bytes_by_kind: BTreeMap<&'static str, (u64, u64)>,
+    /// Keep the encodings of the first few messages of each kind (the fuzzers' seed corpus,
+    /// `examples/fuzz_seeds.rs`); off by default.
+    pub sample_frames: bool,
+    pub frame_samples: BTreeMap<&'static str, Vec<Vec<u8>>>,
 }
 
 impl Cluster {
@@ -198,6 +202,8 @@ impl Cluster {
             view: None,
             count_bytes: false,
             bytes_by_kind: BTreeMap::new(),
+            sample_frames: false,
+            frame_samples: BTreeMap::new(),
             rng: rng.fork(),
         };
         for name in names {
@@ -411,6 +417,13 @@ impl Cluster {
         self.submit_input(i, |id| Input::Admin { id, request })
     }
 
+    /// Damage one record on node `i`'s disk (flip the bits of `mask` in its byte `at`), as a
+    /// bad sector would; the node finds out when it next loads. False if no such record.
+    pub fn corrupt_record(&mut self, i: usize, record: &RecordId, at: usize, mask: u8) -> bool {
+        self.fault(format!("corrupt {record:?} on {}", self.nodes[i].id));
+        self.nodes[i].store.corrupt(record, at, mask)
+    }
+
     /// Crash node `i` and lose its whole disk; it restarts empty.
     pub fn wipe_disk(&mut self, i: usize) -> Vec<ReqId> {
         let lost = self.crash(i, true);
@@ -562,6 +575,12 @@ impl Cluster {
             let e = self.bytes_by_kind.entry(kind).or_insert((0, 0));
             e.0 += 1;
             e.1 += msg.encode().len() as u64;
+        }
+        if self.sample_frames {
+            let kept = self.frame_samples.entry(kind).or_default();
+            if kept.len() < 3 {
+                kept.push(msg.encode());
+            }
         }
         let Some(&dest) = self.index.get(&to) else {
             self.messages_dropped += 1;
@@ -794,5 +813,9 @@ fn describe(e: &Event) -> String {
         Event::RingChanged { epoch } => format!("installs ring epoch {epoch}"),
         Event::Transferred { key } => format!("handed off {key:?}"),
         Event::Exited => "has left the cluster".to_string(),
+        Event::SiblingsWarning { key, count } => format!("warns: {count} siblings for {key:?}"),
+        Event::CorruptRecord { store, key } => {
+            format!("found a corrupt {} record {key:?}", store.name())
+        }
     }
 }

@@ -110,9 +110,21 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
     // Half the seeds turn read repair off and skip the final reads: anti-entropy alone
     // must then bring every replica of every key to the same versions.
     let read_repair = rng.chance(0.5);
+    // One seed in four runs with a tiny sibling limit: refused puts (`TOO_MANY_SIBLINGS`)
+    // fail like any other, and no acknowledged write may be lost. One in three damages
+    // stored records instead of wiping a whole disk. (Both derive from the seed without
+    // drawing from the RNG, so the other seeds replay as before.)
+    let (max_siblings, warn_siblings) = if opts.seed % 4 == 1 {
+        (3, 2)
+    } else {
+        (100, 25)
+    };
+    let corrupt_records = opts.seed % 3 == 2;
     let config = Config {
         q: 64,
         read_repair,
+        max_siblings,
+        warn_siblings,
         anti_entropy_interval_ms: 100,
         ..Config::default()
     };
@@ -169,6 +181,7 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
             let what = if membership_changes && rng.chance(0.25) {
                 change_membership(
                     buffered,
+                    corrupt_records,
                     &mut cluster,
                     &mut rng,
                     &mut churn,
@@ -267,6 +280,7 @@ fn retire_exited(cluster: &Cluster, churn: &mut Churn) {
 /// Join a node, ask one to leave, or wipe a node's disk (§4.7, §4.8).
 fn change_membership(
     buffered_writes: bool,
+    corrupt_records: bool,
     cluster: &mut Cluster,
     rng: &mut Rng,
     churn: &mut Churn,
@@ -337,6 +351,27 @@ fn change_membership(
         churn.leaving.push(i);
         cluster.submit_admin(i, AdminRequest::Leave);
         format!("{} leaves", cluster.id(i))
+    } else if losses == 0 && !buffered_writes && corrupt_records {
+        // Damaged records instead of a lost disk (the same one-loss budget): the node
+        // crashes, up to three of its stored records get a flipped byte, and it restarts;
+        // it must report them, never serve them, and get the keys back from the others.
+        churn.wipes += 1;
+        let i = members[rng.below(members.len() as u64) as usize];
+        let lost = cluster.crash(i, false);
+        workload.on_lost(history, &lost, cluster.now());
+        let ids = cluster.store(i).record_ids();
+        let mut damaged = 0;
+        for _ in 0..3 {
+            if ids.is_empty() {
+                break;
+            }
+            let id = &ids[rng.below(ids.len() as u64) as usize];
+            let at = rng.below(1 << 16) as usize;
+            let mask = 1 << rng.below(8);
+            damaged += cluster.corrupt_record(i, id, at, mask) as usize;
+        }
+        cluster.restart(i);
+        format!("{} restarts with {damaged} damaged records", cluster.id(i))
     } else if losses == 0 && !buffered_writes {
         // One disk per run: with W=2 durable stores, a second wipe could take the last
         // copy, which no replication scheme survives. Buffered writes have only one

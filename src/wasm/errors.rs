@@ -1,6 +1,7 @@
 //! Errors as JavaScript sees them: `Error` objects named `RingletError` with a stable `code`
 //! (the core's `Error::code()`, plus the host's own below) and, where the core says more, the
-//! numbers (`needed`/`got` of a failed quorum, `size`/`max` of a value too large).
+//! numbers (`needed`/`got` of a failed quorum, `size`/`max` of a value too large, `count`/`max`
+//! of too many siblings).
 
 use crate::core::Error;
 use js_sys::Reflect;
@@ -62,6 +63,10 @@ pub fn from_core(e: &Error) -> JsValue {
             set("max", *max as f64);
         }
         Error::Timeout { after_ms } => set("afterMs", *after_ms as f64),
+        Error::TooManySiblings { count, max } => {
+            set("count", *count as f64);
+            set("max", *max as f64);
+        }
         _ => {}
     }
     v

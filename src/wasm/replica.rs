@@ -56,6 +56,8 @@ const DEFAULT_MAX_VALUE_BYTES: usize = 256 * 1024;
 /// Reconnection backoff after the relay connection dropped.
 /// The timer's delay when a tick left the node's deadline where it was.
 const STUCK_DEADLINE_DELAY_MS: f64 = 25.0;
+/// At most this many events wait for the first listener.
+const MAX_EARLY_EVENTS: usize = 256;
 /// At most this many store operations go into one group-commit transaction.
 const MAX_GROUP_OPS: usize = 4096;
 const RECONNECT_MIN_MS: u32 = 250;
@@ -125,6 +127,9 @@ struct Host {
     reconnect_timer: Option<JsValue>,
     reconnect_cb: Option<Closure<dyn FnMut()>>,
     listener: Option<Function>,
+    /// Events emitted before a listener was set (the corrupt records a node reports while
+    /// it loads): delivered once one is, on the next task.
+    early_events: Vec<JsValue>,
     closed: bool,
     /// Batches handed to the host and not yet reported back.
     persists_in_flight: usize,
@@ -186,6 +191,7 @@ impl Replica {
                 reconnect_timer: None,
                 reconnect_cb: Some(reconnect_cb),
                 listener: None,
+                early_events: Vec::new(),
                 closed: false,
                 persists_in_flight: 0,
                 idb_queue: VecDeque::new(),
@@ -262,7 +268,19 @@ impl Replica {
     /// Every event goes to this one function (the JS wrapper dispatches by `type`).
     #[wasm_bindgen(js_name = setListener)]
     pub fn set_listener(&self, listener: Option<Function>) {
-        self.host.borrow_mut().listener = listener;
+        let mut h = self.host.borrow_mut();
+        h.listener = listener.clone();
+        let early = std::mem::take(&mut h.early_events);
+        drop(h);
+        if let (Some(f), false) = (listener, early.is_empty()) {
+            // On the next task, so a listener added right after `open` resolves gets them.
+            let deliver = Closure::once_into_js(move || {
+                for ev in early {
+                    let _ = f.call1(&JsValue::NULL, &ev);
+                }
+            });
+            set_timeout(deliver.unchecked_ref(), 0.0);
+        }
     }
 
     /// Every sibling of `key` with the context to write back: `{ values, context }`.
@@ -393,10 +411,8 @@ impl Replica {
             messages_in: core.messages_in,
             persist_batches: core.persist_batches,
             requests_in_flight: h.node.as_ref().map_or(0, |n| n.requests_in_flight()),
-            corrupt_records: match &h.store {
-                Store::IndexedDb(db) => db.corrupt_records(),
-                Store::Memory(_) => 0,
-            },
+            corrupt_records: core.corrupt_records,
+            sibling_limit_refusals: core.sibling_limit_refusals,
             host: &h.stats,
         };
         to_js(&view)
@@ -556,6 +572,7 @@ struct StatsView<'a> {
     persist_batches: u64,
     requests_in_flight: usize,
     corrupt_records: u64,
+    sibling_limit_refusals: u64,
     #[serde(flatten)]
     host: &'a HostStats,
 }
@@ -614,6 +631,9 @@ impl Host {
                         if let Some(l) = &self.listener {
                             let ev = self.event_to_js(&e);
                             fx.push(Effect::Emit(l.clone(), ev));
+                        } else if self.early_events.len() < MAX_EARLY_EVENTS {
+                            let ev = self.event_to_js(&e);
+                            self.early_events.push(ev);
                         }
                     }
                 }
@@ -746,6 +766,20 @@ impl Host {
             Event::RingChanged { epoch } => {
                 set("epoch", (*epoch as f64).into());
                 "ring"
+            }
+            Event::SiblingsWarning { key, count } => {
+                set("key", key_to_js(key.as_slice()));
+                set("count", (*count as f64).into());
+                "siblingswarning"
+            }
+            Event::CorruptRecord { store, key } => {
+                set("store", store.name().into());
+                set(
+                    "key",
+                    key.as_ref()
+                        .map_or(JsValue::NULL, |k| key_to_js(k.as_slice())),
+                );
+                "corruptrecord"
             }
             // Events added to the core later reach JS too, described.
             other => {
@@ -1260,7 +1294,7 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
     if !o.is_object() {
         return Err(invalid("Replica.open needs an options object"));
     }
-    const KNOWN: [&str; 16] = [
+    const KNOWN: [&str; 18] = [
         "cluster",
         "relay",
         "storage",
@@ -1275,6 +1309,8 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
         "timeoutMs",
         "openTimeoutMs",
         "maxValueBytes",
+        "maxSiblings",
+        "warnSiblings",
         "gossipIntervalMs",
         "token",
     ];
@@ -1378,6 +1414,12 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
     }
     if let Some(m) = opt_int(o, "maxValueBytes", 1, 64 << 20)? {
         config.max_value_bytes = m as usize;
+    }
+    if let Some(m) = opt_int(o, "maxSiblings", 1, 100_000)? {
+        config.max_siblings = m as usize;
+    }
+    if let Some(w) = opt_int(o, "warnSiblings", 0, 100_000)? {
+        config.warn_siblings = w as usize;
     }
     if let Some(g) = opt_int(o, "gossipIntervalMs", 10, 3_600_000)? {
         config.gossip_interval_ms = g;

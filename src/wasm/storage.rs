@@ -1,13 +1,15 @@
 //! The storage port as the host sees it (§5: pluggable storage engines). The core emits
 //! persist batches of `StoreOp`s; the host applies each batch atomically and in order, then
 //! answers `PersistDone` (or `PersistFailed`, with nothing of the batch applied). On restart
-//! `load()` returns the `Snapshot` the node starts from.
+//! `load()` returns the `Snapshot` the node starts from. Both engines store every record
+//! through the core's record codec (`core/record.rs`) and verify each one at load: one that
+//! fails is listed in `Snapshot::corrupt`, never loaded.
 //!
 //! Both engines pass the same conformance suite (`tests/wasm_support/conformance.rs`).
 
 use super::storage_idb::IdbStore;
 use super::storage_memory::MemoryEngine;
-use crate::core::{Snapshot, StoreOp};
+use crate::core::{RecordId, Snapshot, StoreOp};
 use std::fmt;
 use std::rc::Rc;
 
@@ -65,6 +67,20 @@ impl Store {
         match self {
             Store::Memory(m) => m.fail_next_batch(quota_exceeded),
             Store::IndexedDb(db) => db.fail_next_batch(after_ops, quota_exceeded),
+        }
+    }
+
+    /// Test hook for the conformance suite: damage one stored record (flip the bits of
+    /// `mask` in its byte `at`), as a bad disk would. False when no such record is stored.
+    pub async fn corrupt_record(
+        &self,
+        id: &RecordId,
+        at: usize,
+        mask: u8,
+    ) -> Result<bool, StorageError> {
+        match self {
+            Store::Memory(m) => Ok(m.corrupt(id, at, mask)),
+            Store::IndexedDb(db) => db.corrupt(id, at, mask).await,
         }
     }
 

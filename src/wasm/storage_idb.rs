@@ -5,9 +5,11 @@
 //! Read-write transactions over the same stores run in the order they were created, so
 //! batches are applied in order.
 //!
-//! Object stores (records are postcard-encoded `Uint8Array`s):
+//! Object stores (records are `Uint8Array`s of the core's record codec, `core/record.rs`:
+//! version, kind, postcard payload, CRC32C; each is verified at load, and one that fails is
+//! reported in `Snapshot::corrupt`, never loaded):
 //!
-//! | store | key | record |
+//! | store | key | record payload |
 //! | --- | --- | --- |
 //! | `objects` | hex of the key | `(key, Siblings)` |
 //! | `hints` | hex of postcard `(intended, key)` | `(intended, key, Siblings)` |
@@ -20,8 +22,8 @@
 
 use super::storage::StorageError;
 use super::values::describe;
-use crate::core::dvv::Siblings;
-use crate::core::{Bytes, MembershipSnapshot, NodeId, NodeMeta, Snapshot, StoreOp};
+use crate::core::record::{self, Loader, RecordStore};
+use crate::core::{Bytes, NodeId, RecordId, Snapshot, StoreOp};
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use std::cell::Cell;
 use wasm_bindgen::closure::Closure;
@@ -44,8 +46,6 @@ pub struct IdbStore {
     name: String,
     /// Conformance-suite hook: fail the next batch after this many ops (quota flag).
     fail_next: Cell<Option<(usize, bool)>>,
-    /// Records that did not decode at the last load (skipped, not fatal).
-    corrupt: Cell<u64>,
 }
 
 impl IdbStore {
@@ -84,7 +84,6 @@ impl IdbStore {
             db,
             name: name.to_string(),
             fail_next: Cell::new(None),
-            corrupt: Cell::new(0),
         })
     }
 
@@ -105,11 +104,6 @@ impl IdbStore {
 
     pub fn close(&self) {
         self.db.close();
-    }
-
-    /// Records skipped at the last load because they did not decode.
-    pub fn corrupt_records(&self) -> u64 {
-        self.corrupt.get()
     }
 
     pub fn fail_next_batch(&self, after_ops: usize, quota_exceeded: bool) {
@@ -159,7 +153,7 @@ impl IdbStore {
             }
             let done = match op {
                 StoreOp::PutObject { key, versions } => {
-                    let record = encode(&(key, versions))?;
+                    let record = bytes(&record::encode_object(key, versions));
                     objects.put_with_key(&record, &hex(key.as_slice()).into())
                 }
                 StoreOp::DeleteObject { key } => objects.delete(&hex(key.as_slice()).into()),
@@ -168,27 +162,34 @@ impl IdbStore {
                     key,
                     versions,
                 } => {
-                    let record = encode(&(intended, key, versions))?;
+                    let record = bytes(&record::encode_hint(intended, key, versions));
                     hints.put_with_key(&record, &hint_key(intended, key)?.into())
                 }
                 StoreOp::DeleteHint { intended, key } => {
                     hints.delete(&hint_key(intended, key)?.into())
                 }
-                StoreOp::PutMeta(m) => meta.put_with_key(&encode(m)?, &"meta".into()),
-                StoreOp::PutMembership(m) => membership.put_with_key(&encode(m)?, &"view".into()),
+                StoreOp::PutMeta(m) => {
+                    meta.put_with_key(&bytes(&record::encode_meta(m)), &"meta".into())
+                }
+                StoreOp::PutMembership(m) => {
+                    membership.put_with_key(&bytes(&record::encode_membership(m)), &"view".into())
+                }
             };
             done.map_err(|e| js_failure("a write was refused", &e))?;
         }
         Ok(())
     }
 
-    /// Everything stored, as the node restarts from it.
+    /// Everything stored, as the node restarts from it: every record verified, the ones
+    /// that fail listed in `Snapshot::corrupt` (with their key, from the storage key).
     pub async fn load(&self) -> Result<Snapshot, StorageError> {
         let tx = self.transaction(&[OBJECTS, HINTS, META, MEMBERSHIP], false)?;
+        let store_of = |name: &str| {
+            tx.object_store(name)
+                .map_err(|e| js_failure("no object store", &e))
+        };
         let read = |store: &str, key: Option<&str>| -> Result<IdbRequest, StorageError> {
-            let s = tx
-                .object_store(store)
-                .map_err(|e| js_failure("no object store", &e))?;
+            let s = store_of(store)?;
             match key {
                 Some(k) => s.get(&k.into()),
                 None => s.get_all(),
@@ -197,7 +198,13 @@ impl IdbStore {
         };
         let reqs = [
             read(OBJECTS, None)?,
+            store_of(OBJECTS)?
+                .get_all_keys()
+                .map_err(|e| js_failure("cannot read", &e))?,
             read(HINTS, None)?,
+            store_of(HINTS)?
+                .get_all_keys()
+                .map_err(|e| js_failure("cannot read", &e))?,
             read(META, Some("meta"))?,
             read(MEMBERSHIP, Some("view"))?,
         ];
@@ -208,38 +215,66 @@ impl IdbStore {
         for r in &reqs {
             results.push(r.result().map_err(|e| js_failure("cannot read", &e))?);
         }
-        let mut corrupt = 0;
-        let mut snap = Snapshot::default();
-        for rec in records(&results[0]) {
-            match postcard::from_bytes::<(Bytes, Siblings)>(&rec) {
-                Ok((k, v)) => {
-                    snap.objects.insert(k, v);
-                }
-                Err(_) => corrupt += 1,
+        let mut loader = Loader::new();
+        // `getAll` and `getAllKeys` list the same records in the same (key) order.
+        for (rec, k) in records(&results[0]).into_iter().zip(keys(&results[1])) {
+            let key = unhex(&k).map(|k| Bytes::new(&k));
+            match rec {
+                Some(rec) => loader.add(RecordStore::Objects, key, None, &rec),
+                None => loader.unreadable(RecordStore::Objects, key, "not a byte array"),
             }
         }
-        for rec in records(&results[1]) {
-            match postcard::from_bytes::<(NodeId, Bytes, Siblings)>(&rec) {
-                Ok((n, k, v)) => {
-                    snap.hints.insert((n, k), v);
-                }
-                Err(_) => corrupt += 1,
+        for (rec, k) in records(&results[2]).into_iter().zip(keys(&results[3])) {
+            let named = unhex(&k).and_then(|b| postcard::from_bytes::<(NodeId, Bytes)>(&b).ok());
+            let (intended, key) = named.map_or((None, None), |(n, k)| (Some(n), Some(k)));
+            match rec {
+                Some(rec) => loader.add(RecordStore::Hints, key, intended, &rec),
+                None => loader.unreadable(RecordStore::Hints, key, "not a byte array"),
             }
         }
-        if let Some(rec) = bytes_of(&results[2]) {
-            match postcard::from_bytes::<NodeMeta>(&rec) {
-                Ok(m) => snap.meta = Some(m),
-                Err(_) => corrupt += 1,
+        for (store, v) in [
+            (RecordStore::Meta, &results[4]),
+            (RecordStore::Membership, &results[5]),
+        ] {
+            if v.is_undefined() || v.is_null() {
+                continue;
+            }
+            match bytes_of(v) {
+                Some(rec) => loader.add(store, None, None, &rec),
+                None => loader.unreadable(store, None, "not a byte array"),
             }
         }
-        if let Some(rec) = bytes_of(&results[3]) {
-            match postcard::from_bytes::<MembershipSnapshot>(&rec) {
-                Ok(m) => snap.membership = Some(m),
-                Err(_) => corrupt += 1,
-            }
-        }
-        self.corrupt.set(corrupt);
-        Ok(snap)
+        Ok(loader.finish())
+    }
+
+    /// Conformance-suite hook: flip the bits of `mask` in byte `at` (modulo its length) of
+    /// one stored record, as a bad disk would. False when no such record is stored.
+    pub async fn corrupt(&self, id: &RecordId, at: usize, mask: u8) -> Result<bool, StorageError> {
+        let (store, key) = match id {
+            RecordId::Object(k) => (OBJECTS, hex(k.as_slice())),
+            RecordId::Hint(n, k) => (HINTS, hint_key(n, k)?),
+            RecordId::Meta => (META, "meta".to_string()),
+            RecordId::Membership => (MEMBERSHIP, "view".to_string()),
+        };
+        let tx = self.transaction(&[store], false)?;
+        let req = tx
+            .object_store(store)
+            .and_then(|s| s.get(&key.as_str().into()))
+            .map_err(|e| js_failure("cannot read", &e))?;
+        let v = await_request(&req)
+            .await
+            .map_err(|e| js_failure("cannot read", &e))?;
+        let Some(mut rec) = bytes_of(&v).filter(|r| !r.is_empty()) else {
+            return Ok(false);
+        };
+        let i = at % rec.len();
+        rec[i] ^= mask;
+        let tx = self.transaction(&[store], true)?;
+        tx.object_store(store)
+            .and_then(|s| s.put_with_key(&bytes(&rec), &key.as_str().into()))
+            .map_err(|e| js_failure("cannot write", &e))?;
+        await_transaction(&tx).await?;
+        Ok(true)
     }
 
     /// The node id stored in this database, if any.
@@ -301,10 +336,8 @@ fn factory() -> Result<IdbFactory, StorageError> {
     Ok(f.unchecked_into())
 }
 
-fn encode<T: serde::Serialize>(v: &T) -> Result<JsValue, StorageError> {
-    let bytes = postcard::to_allocvec(v)
-        .map_err(|e| StorageError::new(format!("cannot encode a record: {e}")))?;
-    Ok(Uint8Array::from(&bytes[..]).into())
+fn bytes(record: &[u8]) -> JsValue {
+    Uint8Array::from(record).into()
 }
 
 fn hint_key(intended: &NodeId, key: &Bytes) -> Result<String, StorageError> {
@@ -334,11 +367,33 @@ fn bytes_of(v: &JsValue) -> Option<Vec<u8>> {
     })
 }
 
-fn records(v: &JsValue) -> Vec<Vec<u8>> {
+/// The records of a `getAll`, in order (`None` for a value that is not bytes at all).
+fn records(v: &JsValue) -> Vec<Option<Vec<u8>>> {
     match v.dyn_ref::<Array>() {
-        Some(a) => a.iter().filter_map(|r| bytes_of(&r)).collect(),
+        Some(a) => a.iter().map(|r| bytes_of(&r)).collect(),
         None => Vec::new(),
     }
+}
+
+/// The keys of a `getAllKeys`, in order (our keys are strings).
+fn keys(v: &JsValue) -> Vec<String> {
+    match v.dyn_ref::<Array>() {
+        Some(a) => a
+            .iter()
+            .map(|k| k.as_string().unwrap_or_default())
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// A failed IndexedDB call or request, classifying a full quota.

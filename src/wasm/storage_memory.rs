@@ -1,9 +1,10 @@
 //! The in-memory storage engine for the browser and Node.js hosts: the core's `MemoryStore`
-//! behind the host's storage port. Nothing survives a reload; a batch never fails except
+//! (records encoded and checksummed by `core/record.rs`, verified at load) behind the host's
+//! storage port. Nothing survives a reload; a batch never fails except
 //! through the conformance suite's fault hook.
 
 use super::storage::StorageError;
-use crate::core::{MemoryStore, Snapshot, StoreOp};
+use crate::core::{MemoryStore, RecordId, Snapshot, StoreOp};
 use std::cell::{Cell, RefCell};
 
 #[derive(Default)]
@@ -43,6 +44,11 @@ impl MemoryEngine {
 
     pub fn batches_applied(&self) -> u64 {
         self.store.borrow().batches_applied()
+    }
+
+    /// Damage one stored record (see `MemoryStore::corrupt`).
+    pub fn corrupt(&self, id: &RecordId, at: usize, mask: u8) -> bool {
+        self.store.borrow_mut().corrupt(id, at, mask)
     }
 
     pub fn fail_next_batch(&self, quota_exceeded: bool) {

@@ -234,3 +234,59 @@ pub async fn batches_apply_in_order<H: Harness>(h: &H, name: &str) {
     check(&store, &reference, "concurrent batches").await;
     store.close();
 }
+
+/// A flipped byte in any stored record is caught at load: the record is left out of the
+/// snapshot and listed as corrupt, with its store and (for objects and hints) its key; every
+/// other record loads as before.
+pub async fn corrupt_record_is_detected_at_load<H: Harness>(h: &H, name: &str) {
+    use ringlet::core::{RecordId, RecordStore};
+    let mut store = h.open(name).await;
+    let batch = full_batch();
+    store.apply(&batch).await.expect("apply");
+    let clean = store.load().await.expect("load");
+    assert!(clean.corrupt.is_empty());
+    let targets = [
+        (RecordId::Object(key("cart/ada")), RecordStore::Objects),
+        (
+            RecordId::Hint(NodeId::new("tab-c"), key("cart/bob")),
+            RecordStore::Hints,
+        ),
+        (RecordId::Meta, RecordStore::Meta),
+        (RecordId::Membership, RecordStore::Membership),
+    ];
+    for (i, (id, kind)) in targets.iter().enumerate() {
+        // A different byte and bit each time: the payload, the header, the checksum.
+        let at = [9, 1, 7, 200][i];
+        assert!(
+            store.corrupt_record(id, at, 1 << i).await.expect("corrupt"),
+            "{id:?} is stored"
+        );
+        store = h.reopen(store, name).await;
+        let got = store
+            .load()
+            .await
+            .expect("a load with a corrupt record still loads");
+        assert_eq!(got.corrupt.len(), 1, "{id:?}: exactly one corrupt record");
+        let c = &got.corrupt[0];
+        assert_eq!(c.store, *kind);
+        let mut want = clean.clone();
+        match id {
+            RecordId::Object(k) => {
+                assert_eq!(c.key.as_ref(), Some(k));
+                want.objects.remove(k);
+            }
+            RecordId::Hint(n, k) => {
+                assert_eq!((c.intended.as_ref(), c.key.as_ref()), (Some(n), Some(k)));
+                want.hints.remove(&(n.clone(), k.clone()));
+            }
+            RecordId::Meta => want.meta = None,
+            RecordId::Membership => want.membership = None,
+        }
+        want.corrupt = got.corrupt.clone();
+        assert_eq!(got, want, "{id:?}: everything else loads");
+        // Writing the record again repairs it.
+        store.apply(&batch).await.expect("apply");
+        assert_eq!(store.load().await.expect("load"), clean, "rewritten");
+    }
+    store.close();
+}
