@@ -3,9 +3,13 @@
 
 use super::errors::{self, invalid, js_error};
 use super::values::describe;
-use js_sys::{Function, Object, Promise, Reflect};
+use gloo_timers::callback::Timeout;
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+/// What the timer rejects the race with.
+const TIMED_OUT: &str = "ringlet: the token function timed out";
 
 /// The longest token accepted (the relay refuses longer ones too).
 const MAX_TOKEN_LEN: usize = 1024;
@@ -44,8 +48,14 @@ impl TokenSource {
     }
 
     /// The token for the next connection. A function that throws, rejects or returns
-    /// something else than a token is an `UNAUTHORIZED` error.
-    pub async fn fetch(&self, cluster: &str, node: &str) -> Result<Option<String>, JsValue> {
+    /// something else than a token is an `UNAUTHORIZED` error; one that has not settled
+    /// within `within_ms` is a `TIMEOUT`.
+    pub async fn fetch(
+        &self,
+        cluster: &str,
+        node: &str,
+        within_ms: u64,
+    ) -> Result<Option<String>, JsValue> {
         let f = match self {
             TokenSource::None => return Ok(None),
             TokenSource::Fixed(t) => return Ok(Some(t.clone())),
@@ -59,9 +69,28 @@ impl TokenSource {
         let returned = f
             .call1(&JsValue::NULL, &arg)
             .map_err(|e| fail(format!("threw: {}", describe(&e))))?;
-        let value = JsFuture::from(Promise::resolve(&returned))
-            .await
-            .map_err(|e| fail(format!("rejected: {}", describe(&e))))?;
+        // Race the function's promise against a timer, cancelled (dropped) once settled, so
+        // that it does not keep a Node.js process alive.
+        let mut give_up = None;
+        let timer = Promise::new(&mut |_, reject| give_up = Some(reject));
+        let expired = JsValue::from_str(TIMED_OUT);
+        let _timeout = give_up.map(|reject| {
+            let expired = expired.clone();
+            Timeout::new(within_ms.min(u64::from(u32::MAX)) as u32, move || {
+                let _ = reject.call1(&JsValue::NULL, &expired);
+            })
+        });
+        let raced = Promise::race(&Array::of2(&Promise::resolve(&returned), &timer));
+        let value = JsFuture::from(raced).await.map_err(|e| {
+            if e == expired {
+                js_error(
+                    errors::TIMEOUT,
+                    format!("the token function gave no token within {within_ms} ms"),
+                )
+            } else {
+                fail(format!("rejected: {}", describe(&e)))
+            }
+        })?;
         let token = value
             .as_string()
             .ok_or_else(|| fail("did not return a string".into()))?;

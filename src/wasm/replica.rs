@@ -919,7 +919,9 @@ async fn connect_until_welcome(host: &Shared, deadline: u64) -> Result<Vec<Strin
             let h = host.borrow();
             (h.cluster.clone(), h.id.to_string())
         };
-        let token = source.fetch(&cluster, &id).await?;
+        let token = source
+            .fetch(&cluster, &id, deadline.saturating_sub(now_ms()))
+            .await?;
         {
             let mut h = host.borrow_mut();
             if h.closed {
@@ -1164,7 +1166,7 @@ async fn reconnect_with_fresh_token(weak: Weak<RefCell<Host>>) {
     }) else {
         return;
     };
-    let fetched = source.fetch(&cluster, &id).await;
+    let fetched = source.fetch(&cluster, &id, OPEN_TIMEOUT_MS).await;
     let Some(host) = weak.upgrade() else {
         return;
     };

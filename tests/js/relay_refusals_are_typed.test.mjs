@@ -48,6 +48,8 @@ test('with a valid token a replica joins; a missing, wrong or expired one reject
     const e = await rejectsWith(Replica.open({ ...base, name: 'c', token: () => { throw new Error('auth server down'); } }), 'UNAUTHORIZED');
     assert.match(e.message, /auth server down/);
     await rejectsWith(Replica.open({ ...base, name: 'c', token: async () => 42 }), 'UNAUTHORIZED');
+    // One that never answers cannot hang open: TIMEOUT at the open timeout.
+    await rejectsWith(Replica.open({ ...base, name: 'c', openTimeoutMs: 300, token: () => new Promise(() => {}) }), 'TIMEOUT');
     await rejectsWith(Replica.open({ ...base, name: 'c', token: 7 }), 'INVALID_ARGUMENT');
     assert.equal(await refusals(), before);
   } finally {
