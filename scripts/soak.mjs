@@ -80,7 +80,7 @@ function startNodeReplica(args) {
  * some fail, and they were not acknowledged); `report.violations` lists lost writes.
  */
 export async function soak({
-  seconds = 1800, tabs: tabCount = 8, churnMs = 4000, keys = 64, port = 8097, seed = 1,
+  seconds = 1800, tabs: tabCount = 8, churnMs = 4000, keys = 64, port = 8107, seed = 1,
   sampleMs, log = console.log,
 } = {}) {
   const random = rng(seed);
@@ -327,7 +327,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   };
   const report = await soak({
     seconds: opt('seconds', 1800), tabs: opt('tabs', 8), churnMs: opt('churn-ms', 4000),
-    keys: opt('keys', 64), port: opt('port', 8097), seed: opt('seed', 1),
+    keys: opt('keys', 64), port: opt('port', 8107), seed: opt('seed', 1),
   });
   const bounded = ['nodeHeap', 'nodeWasm'].every((f) => memoryBounded(report.samples, f));
   log2(`memory bounded (Node.js node heap and wasm, last third vs middle third): ${bounded}`);

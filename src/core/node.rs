@@ -64,8 +64,15 @@ enum Written {
 impl Written {
     fn of(op: &StoreOp) -> Written {
         match op {
-            StoreOp::PutObject { key, .. } => Written::Object(key.clone()),
-            StoreOp::PutHint { intended, key, .. } => Written::Hint(intended.clone(), key.clone()),
+            // A delete too is rewritten from the current state: the key may be back by then
+            // (a corrupt record's key repaired, a transferred key written again), and a
+            // replayed delete must not remove what a later batch stored.
+            StoreOp::PutObject { key, .. } | StoreOp::DeleteObject { key } => {
+                Written::Object(key.clone())
+            }
+            StoreOp::PutHint { intended, key, .. } | StoreOp::DeleteHint { intended, key } => {
+                Written::Hint(intended.clone(), key.clone())
+            }
             StoreOp::PutMembership(_) => Written::Op(StoreOp::PutMembership(Default::default())),
             other => Written::Op(other.clone()),
         }

@@ -3,7 +3,9 @@
 //! `PersistDone`. On restart the host hands the node a `Snapshot` of what was applied.
 //!
 //! `MemoryStore` is the in-memory engine (the paper's "in-memory buffer" engine); the
-//! IndexedDB and Durable Object engines of the hosts apply the same operations.
+//! IndexedDB and Durable Object engines of the hosts apply the same operations. Every engine
+//! stores each record through the one record codec (`record.rs`: checksummed, verified at
+//! load), and a record that fails verification reaches the node in `Snapshot::corrupt`.
 
 use super::bytes::Bytes;
 use super::dvv::Siblings;

@@ -9,7 +9,7 @@ import { soak } from '../../scripts/soak.mjs';
 const SECONDS = Number(process.env.RINGLET_SOAK_SECONDS ?? 40);
 
 test(`soak: 8 tabs + a Node.js node, a tab killed or reloaded every 3 s for ${SECONDS} s, no acknowledged write lost`, { timeout: (SECONDS + 240) * 1000 }, async () => {
-  const report = await soak({ seconds: SECONDS, tabs: 8, churnMs: 3000, keys: 32, port: 8097, seed: 7 });
+  const report = await soak({ seconds: SECONDS, tabs: 8, churnMs: 3000, keys: 32, port: 8107, seed: 7 });
   assert.deepEqual(report.violations, []);
   assert.equal(report.keysChecked, 9 * 32, 'every writer wrote every one of its keys');
   assert.ok(report.kills + report.reloads >= Math.floor(SECONDS / 3) - 3, `${report.kills} kills and ${report.reloads} reloads`);
