@@ -1,0 +1,238 @@
+//! One `RTCPeerConnection` with one data channel: negotiated (both sides create it with id 0,
+//! so no `ondatachannel` is needed), ordered and reliable, carrying binary chunks. Its
+//! callbacks become [`PeerEvent`]s for the link manager (`mod.rs`); it knows nothing of
+//! sessions, policy or the core.
+
+use js_sys::{ArrayBuffer, Uint8Array};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{
+    MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit, RtcDataChannelState,
+    RtcDataChannelType, RtcIceCandidateInit, RtcPeerConnection, RtcPeerConnectionIceEvent,
+    RtcPeerConnectionState, RtcSdpType, RtcSessionDescriptionInit,
+};
+
+use super::super::values::describe;
+
+/// What a peer connection reports.
+#[derive(Debug)]
+pub enum PeerEvent {
+    /// The local offer (or answer) is set: send it to the other side.
+    Description { offer: bool, sdp: String },
+    /// A local ICE candidate to trickle to the other side.
+    Candidate {
+        candidate: String,
+        mid: Option<String>,
+        line: Option<u16>,
+    },
+    /// The data channel opened.
+    Open,
+    /// One chunk arrived on the data channel.
+    Chunk(Vec<u8>),
+    /// The data channel closed.
+    Closed,
+    /// Negotiation or ICE failed.
+    Failed(String),
+}
+
+pub type Sink = Rc<dyn Fn(PeerEvent)>;
+
+pub struct Peer {
+    pc: RtcPeerConnection,
+    dc: RtcDataChannel,
+    /// The remote description is set: remote candidates can be added.
+    remote_set: Rc<Cell<bool>>,
+    pending: Rc<RefCell<Vec<RtcIceCandidateInit>>>,
+    sink: Sink,
+    _on_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
+    _on_state: Closure<dyn FnMut(JsValue)>,
+    _on_open: Closure<dyn FnMut(JsValue)>,
+    _on_close: Closure<dyn FnMut(JsValue)>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+}
+
+/// True where this JS environment has WebRTC (browsers; not Node.js).
+pub fn supported() -> bool {
+    js_sys::Reflect::has(&js_sys::global(), &"RTCPeerConnection".into()).unwrap_or(false)
+}
+
+impl Peer {
+    /// A new connection with `ice_servers` (an array of `RTCIceServer`s, or undefined).
+    pub fn new(ice_servers: &JsValue, sink: Sink) -> Result<Peer, String> {
+        let config = RtcConfiguration::new();
+        if !ice_servers.is_undefined() && !ice_servers.is_null() {
+            config.set_ice_servers(ice_servers);
+        }
+        let pc = RtcPeerConnection::new_with_configuration(&config).map_err(|e| describe(&e))?;
+        let init = RtcDataChannelInit::new();
+        init.set_negotiated(true);
+        init.set_id(0);
+        init.set_ordered(true);
+        let dc = pc.create_data_channel_with_data_channel_dict("ringlet", &init);
+        dc.set_binary_type(RtcDataChannelType::Arraybuffer);
+
+        let s = sink.clone();
+        let on_candidate = Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(
+            move |ev: RtcPeerConnectionIceEvent| {
+                if let Some(c) = ev.candidate() {
+                    let candidate = c.candidate();
+                    if !candidate.is_empty() {
+                        s(PeerEvent::Candidate {
+                            candidate,
+                            mid: c.sdp_mid(),
+                            line: c.sdp_m_line_index(),
+                        });
+                    }
+                }
+            },
+        );
+        let s = sink.clone();
+        let conn = pc.clone();
+        let on_state =
+            Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| match conn.connection_state() {
+                RtcPeerConnectionState::Failed => s(PeerEvent::Failed("ICE failed".into())),
+                RtcPeerConnectionState::Closed => s(PeerEvent::Closed),
+                _ => {}
+            });
+        let s = sink.clone();
+        let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| s(PeerEvent::Open));
+        let s = sink.clone();
+        let on_close = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| s(PeerEvent::Closed));
+        let s = sink.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            match ev.data().dyn_ref::<ArrayBuffer>() {
+                Some(buf) => s(PeerEvent::Chunk(Uint8Array::new(buf).to_vec())),
+                // Text is not part of this protocol: an empty chunk is refused as such.
+                None => s(PeerEvent::Chunk(Vec::new())),
+            }
+        });
+        pc.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
+        pc.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
+        dc.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        dc.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        dc.set_onerror(Some(on_close.as_ref().unchecked_ref()));
+        dc.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        Ok(Peer {
+            pc,
+            dc,
+            remote_set: Rc::new(Cell::new(false)),
+            pending: Rc::new(RefCell::new(Vec::new())),
+            sink,
+            _on_candidate: on_candidate,
+            _on_state: on_state,
+            _on_open: on_open,
+            _on_close: on_close,
+            _on_message: on_message,
+        })
+    }
+
+    /// Create and set the local offer; reports `Description { offer: true }`.
+    pub fn offer(&self) {
+        let pc = self.pc.clone();
+        let sink = self.sink.clone();
+        spawn_local(async move {
+            let r = async {
+                let offer = JsFuture::from(pc.create_offer()).await?;
+                JsFuture::from(pc.set_local_description(offer.unchecked_ref())).await?;
+                Ok::<_, JsValue>(pc.local_description().map(|d| d.sdp()).unwrap_or_default())
+            };
+            match r.await {
+                Ok(sdp) => sink(PeerEvent::Description { offer: true, sdp }),
+                Err(e) => sink(PeerEvent::Failed(format!("offer: {}", describe(&e)))),
+            }
+        });
+    }
+
+    /// Apply the remote offer, then create and set the answer; reports
+    /// `Description { offer: false }`.
+    pub fn answer(&self, sdp: &str) {
+        self.remote(RtcSdpType::Offer, sdp, true);
+    }
+
+    /// Apply the remote answer.
+    pub fn accept_answer(&self, sdp: &str) {
+        self.remote(RtcSdpType::Answer, sdp, false);
+    }
+
+    fn remote(&self, kind: RtcSdpType, sdp: &str, then_answer: bool) {
+        let desc = RtcSessionDescriptionInit::new(kind);
+        desc.set_sdp(sdp);
+        let pc = self.pc.clone();
+        let sink = self.sink.clone();
+        let remote_set = self.remote_set.clone();
+        let pending = self.pending.clone();
+        spawn_local(async move {
+            let r = async {
+                JsFuture::from(pc.set_remote_description(&desc)).await?;
+                remote_set.set(true);
+                let queued: Vec<RtcIceCandidateInit> = pending.borrow_mut().drain(..).collect();
+                for c in queued {
+                    // A candidate the browser refuses is not fatal: others may work.
+                    let _ = JsFuture::from(
+                        pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&c)),
+                    )
+                    .await;
+                }
+                if !then_answer {
+                    return Ok(None);
+                }
+                let answer = JsFuture::from(pc.create_answer()).await?;
+                JsFuture::from(pc.set_local_description(answer.unchecked_ref())).await?;
+                Ok::<_, JsValue>(Some(
+                    pc.local_description().map(|d| d.sdp()).unwrap_or_default(),
+                ))
+            };
+            match r.await {
+                Ok(Some(sdp)) => sink(PeerEvent::Description { offer: false, sdp }),
+                Ok(None) => {}
+                Err(e) => sink(PeerEvent::Failed(format!("negotiation: {}", describe(&e)))),
+            }
+        });
+    }
+
+    /// A remote ICE candidate (queued until the remote description is set).
+    pub fn add_candidate(&self, candidate: &str, mid: Option<&str>, line: Option<u16>) {
+        let init = RtcIceCandidateInit::new(candidate);
+        init.set_sdp_mid(mid);
+        init.set_sdp_m_line_index(line);
+        if !self.remote_set.get() {
+            self.pending.borrow_mut().push(init);
+            return;
+        }
+        let pc = self.pc.clone();
+        spawn_local(async move {
+            let _ =
+                JsFuture::from(pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init)))
+                    .await;
+        });
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.dc.ready_state() == RtcDataChannelState::Open
+    }
+
+    /// Bytes handed to the channel and not sent yet.
+    pub fn buffered(&self) -> u32 {
+        self.dc.buffered_amount()
+    }
+
+    /// Send one chunk; false when the channel refused it (not open, or its buffer is full).
+    pub fn send(&self, chunk: &[u8]) -> bool {
+        self.is_open() && self.dc.send_with_u8_array(chunk).is_ok()
+    }
+
+    /// Close the channel and the connection; no event is reported after this.
+    pub fn close(&self) {
+        self.pc.set_onicecandidate(None);
+        self.pc.set_onconnectionstatechange(None);
+        self.dc.set_onopen(None);
+        self.dc.set_onclose(None);
+        self.dc.set_onerror(None);
+        self.dc.set_onmessage(None);
+        self.dc.close();
+        self.pc.close();
+    }
+}
