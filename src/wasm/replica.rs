@@ -17,11 +17,11 @@
 
 use super::errors::{self, closed, from_core, invalid, js_error};
 use super::rtc::peer::{self, PeerEvent, Sink};
-use super::rtc::{Rtc, RtcCounters, RtcOptions};
+use super::rtc::{Rtc, RtcOptions};
 use super::storage::{StorageError, Store};
 use super::storage_idb::IdbStore;
 use super::storage_memory::MemoryEngine;
-use super::traffic::{Counter, Path, PathCounters, Traffic};
+use super::traffic::{object, Path, Traffic};
 use super::transport::{Relay, RelayEvent};
 use super::values::{
     context_from_js, context_to_js, key_to_bytes, key_to_js, value_from_bytes, value_to_bytes,
@@ -436,37 +436,17 @@ impl Replica {
                 Store::Memory(_) => 0,
             },
             host: &h.stats,
-            webrtc: WebrtcView {
-                enabled: h.rtc.is_some(),
-                requested: h.webrtc_requested,
-                max_peers: h.rtc.as_ref().map_or(0, |r| r.max_peers()),
-                open: h.rtc.as_ref().map_or(0, |r| r.open_count()),
-                connecting: h.rtc.as_ref().map_or(0, |r| r.connecting_count()),
-                counters: h
-                    .rtc
-                    .as_ref()
-                    .map(|r| r.counters.clone())
-                    .unwrap_or_default(),
-            },
-            paths: h.traffic.paths,
-            peers: h
-                .traffic
-                .peers
-                .iter()
-                .map(|(p, c)| {
-                    let path = h.rtc.as_ref().map_or("relay", |r| r.path(p));
-                    (
-                        p.clone(),
-                        PeerView {
-                            path,
-                            datachannel: c.datachannel,
-                            relay: c.relay,
-                        },
-                    )
-                })
-                .collect(),
         };
-        to_js(&view)
+        let out = to_js(&view)?;
+        let _ = Reflect::set(&out, &"webrtc".into(), &h.webrtc_stats());
+        let _ = Reflect::set(&out, &"paths".into(), &h.traffic.paths.to_js(None));
+        let peers = Object::new();
+        for (p, c) in &h.traffic.peers {
+            let path = h.rtc.as_ref().map_or("relay", |r| r.path(p));
+            let _ = Reflect::set(&peers, &p.as_str().into(), &c.to_js(Some(path)));
+        }
+        let _ = Reflect::set(&out, &"peers".into(), &peers);
+        Ok(out)
     }
 
     /// Close the node: pending calls reject with `CLOSED`, the relay connection closes, and
@@ -645,35 +625,28 @@ struct StatsView<'a> {
     corrupt_records: u64,
     #[serde(flatten)]
     host: &'a HostStats,
-    webrtc: WebrtcView,
-    /// Node-to-node messages and bytes per path.
-    paths: PathCounters,
-    /// The same per peer, with the path its messages take now.
-    peers: BTreeMap<String, PeerView>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WebrtcView {
-    /// Data channels are in use (asked for, and WebRTC exists here).
-    enabled: bool,
-    requested: bool,
-    max_peers: usize,
-    open: usize,
-    connecting: usize,
-    #[serde(flatten)]
-    counters: RtcCounters,
-}
-
-#[derive(Serialize)]
-struct PeerView {
-    /// `"datachannel"`, `"connecting"` or `"relay"`.
-    path: &'static str,
-    datachannel: Counter,
-    relay: Counter,
 }
 
 impl Host {
+    /// `stats().webrtc`: whether data channels are in use, how many, and their counters.
+    fn webrtc_stats(&self) -> JsValue {
+        let n = |x: usize| JsValue::from_f64(x as f64);
+        let r = self.rtc.as_ref();
+        let o = object(&[
+            // Data channels are in use: asked for, and WebRTC exists here.
+            ("enabled", r.is_some().into()),
+            ("requested", self.webrtc_requested.into()),
+            ("maxPeers", n(r.map_or(0, |r| r.max_peers()))),
+            ("open", n(r.map_or(0, |r| r.open_count()))),
+            ("connecting", n(r.map_or(0, |r| r.connecting_count()))),
+        ]);
+        let counters = r.map(|r| r.counters.clone()).unwrap_or_default();
+        for (k, v) in counters.fields() {
+            let _ = Reflect::set(&o, &k.into(), &JsValue::from_f64(v as f64));
+        }
+        o.into()
+    }
+
     fn members(&self) -> Vec<MemberView> {
         let Some(node) = &self.node else {
             return Vec::new();

@@ -15,7 +15,6 @@ use crate::link::inflight::InFlight;
 use crate::link::policy::{Down, LinkState, Links, OfferAction, Policy, Progress, Route};
 use crate::link::signal::{ByeReason, Signal};
 use peer::{Peer, PeerEvent, Sink};
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
@@ -38,8 +37,7 @@ pub struct RtcOptions {
 }
 
 /// Counters of the WebRTC path, for `stats().webrtc`.
-#[derive(Clone, Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct RtcCounters {
     /// Channels that opened.
     pub opened: u64,
@@ -57,6 +55,23 @@ pub struct RtcCounters {
     /// Chunks or signals refused for their shape.
     pub bad_chunks: u64,
     pub bad_signals: u64,
+}
+
+impl RtcCounters {
+    /// `[(camelCase name, value)]`, for `stats().webrtc`.
+    pub fn fields(&self) -> [(&'static str, u64); 9] {
+        [
+            ("opened", self.opened),
+            ("fallbacks", self.fallbacks),
+            ("failures", self.failures),
+            ("resent", self.resent),
+            ("spilled", self.spilled),
+            ("signalsSent", self.signals_sent),
+            ("signalsReceived", self.signals_received),
+            ("badChunks", self.bad_chunks),
+            ("badSignals", self.bad_signals),
+        ]
+    }
 }
 
 struct Channel {
@@ -356,7 +371,7 @@ impl Rtc {
                 Ok(done) => return done,
                 Err(_) => self.counters.bad_chunks += 1,
             },
-            PeerEvent::Closed | PeerEvent::Failed(_) => {
+            PeerEvent::Closed | PeerEvent::Failed => {
                 self.down(peer, session, now, Down::Failed, true);
             }
         }

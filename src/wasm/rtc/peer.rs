@@ -35,7 +35,7 @@ pub enum PeerEvent {
     /// The data channel closed.
     Closed,
     /// Negotiation or ICE failed.
-    Failed(String),
+    Failed,
 }
 
 pub type Sink = Rc<dyn Fn(PeerEvent)>;
@@ -93,7 +93,7 @@ impl Peer {
         let conn = pc.clone();
         let on_state =
             Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| match conn.connection_state() {
-                RtcPeerConnectionState::Failed => s(PeerEvent::Failed("ICE failed".into())),
+                RtcPeerConnectionState::Failed => s(PeerEvent::Failed),
                 RtcPeerConnectionState::Closed => s(PeerEvent::Closed),
                 _ => {}
             });
@@ -141,7 +141,7 @@ impl Peer {
             };
             match r.await {
                 Ok(sdp) => sink(PeerEvent::Description { offer: true, sdp }),
-                Err(e) => sink(PeerEvent::Failed(format!("offer: {}", describe(&e)))),
+                Err(_) => sink(PeerEvent::Failed),
             }
         });
     }
@@ -188,7 +188,7 @@ impl Peer {
             match r.await {
                 Ok(Some(sdp)) => sink(PeerEvent::Description { offer: false, sdp }),
                 Ok(None) => {}
-                Err(e) => sink(PeerEvent::Failed(format!("negotiation: {}", describe(&e)))),
+                Err(_) => sink(PeerEvent::Failed),
             }
         });
     }
