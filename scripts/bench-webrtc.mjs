@@ -24,18 +24,23 @@ const measure = (name, size, concurrency, ops) => c.in(name, async ([size, concu
   const value = new Uint8Array(size);
   crypto.getRandomValues(value.subarray(0, Math.min(size, 65536)));
   const lat = [];
+  const errors = [];
   let next = 0;
   const run = async () => {
     while (next < ops) {
       const i = next++;
       const t = performance.now();
-      await window.replica.put(`bench/${i % 200}`, value);
-      lat.push(performance.now() - t);
+      try {
+        await window.replica.put(`bench/${i % 200}`, value);
+        lat.push(performance.now() - t);
+      } catch (e) {
+        errors.push(e.code ?? String(e));
+      }
     }
   };
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, run));
-  return { lat, secs: (performance.now() - t0) / 1000 };
+  return { lat, errors, secs: (performance.now() - t0) / 1000 };
 }, [size, concurrency, ops]);
 
 const clusters = {
@@ -63,8 +68,9 @@ try {
         const before = (await c.relay.stats()).clusters[opts.cluster].frames_in;
         const r = await measure(names[0], k.size, k.concurrency, k.ops);
         relayFrames[path] += (await c.relay.stats()).clusters[opts.cluster].frames_in - before;
-        const acc = ((results[k.what] ??= {})[path] ??= { lat: [], secs: 0 });
+        const acc = ((results[k.what] ??= {})[path] ??= { lat: [], errors: [], secs: 0 });
         acc.lat.push(...r.lat);
+        acc.errors.push(...r.errors);
         acc.secs += r.secs;
       }
     }
@@ -72,18 +78,19 @@ try {
   const q = (lat, p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
   const version = c.context.browser()?.version() ?? 'chromium';
   console.log(`\n3 tabs (N=3, R=W=2, memory storage), ${ROUNDS} alternating rounds, ${cpus().length} cores, Chromium ${version}, ${new Date().toISOString().slice(0, 10)}\n`);
-  console.log('| what | path | puts/s | p50 ms | p99 ms |\n| --- | --- | ---: | ---: | ---: |');
+  console.log('| what | path | puts/s | p50 ms | p99 ms | failed |\n| --- | --- | ---: | ---: | ---: | ---: |');
   for (const k of CASES) {
     for (const path of Object.keys(clusters)) {
-      const { lat, secs } = results[k.what][path];
+      const { lat, errors, secs } = results[k.what][path];
       lat.sort((a, b) => a - b);
       const label = path === 'datachannel' ? 'data channels' : 'relay (`webrtc: false`)';
-      console.log(`| ${k.what} | ${label} | ${Math.round(lat.length / secs).toLocaleString('en')} | ${q(lat, 0.5).toFixed(2)} | ${q(lat, 0.99).toFixed(2)} |`);
+      console.log(`| ${k.what} | ${label} | ${Math.round(lat.length / secs).toLocaleString('en')} | ${q(lat, 0.5).toFixed(2)} | ${q(lat, 0.99).toFixed(2)} | ${errors.length ? `${errors.length} (${[...new Set(errors)].join(', ')})` : 0} |`);
     }
   }
   const s = await c.stats('dc1');
   console.log(`\ndata frames the relay forwarded during the measured puts: ${relayFrames.datachannel} for the data-channel cluster, ${relayFrames.relay} for the relay cluster`);
-  console.log(`dc1: ${s.paths.datachannel.messagesSent} messages sent over data channels, ${s.paths.relay.messagesSent} through the relay, ${s.webrtc.spilled} spilled by backpressure`);
+  const w = s.webrtc;
+  console.log(`dc1: ${s.paths.datachannel.messagesSent} messages sent over data channels, ${s.paths.relay.messagesSent} through the relay; channels opened ${w.opened}, fallbacks ${w.fallbacks}, failures ${w.failures}, re-sent ${w.resent}, spilled by backpressure ${w.spilled}`);
 } finally {
   await c.stop();
 }
