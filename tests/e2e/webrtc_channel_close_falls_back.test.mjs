@@ -7,7 +7,8 @@ import { startCluster, waitConverged, waitChannels, workload, waitFor } from './
 const PORT = 8112;
 const NAMES = ['f1', 'f2', 'f3'];
 // N=3 of 3 tabs: every put goes to every tab, so f1 keeps sending to f2.
-const COMMON = { cluster: 'rtc-close', n: 3, r: 2, w: 2, gossipIntervalMs: 250 };
+// A 5 s request timeout (default 2 s): the machine running the tests may be busy.
+const COMMON = { cluster: 'rtc-close', n: 3, r: 2, w: 2, gossipIntervalMs: 250, timeoutMs: 5000 };
 let c;
 
 before(async () => { c = await startCluster(PORT); });

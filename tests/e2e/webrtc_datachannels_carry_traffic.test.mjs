@@ -7,7 +7,8 @@ import { startCluster, waitConverged, waitChannels, sentPerPath, workload } from
 
 const PORT = 8111;
 const NAMES = ['w1', 'w2', 'w3', 'w4'];
-const COMMON = { cluster: 'rtc-4', n: 3, r: 2, w: 2, gossipIntervalMs: 250 };
+// A 5 s request timeout (default 2 s): the machine running the tests may be busy.
+const COMMON = { cluster: 'rtc-4', n: 3, r: 2, w: 2, gossipIntervalMs: 250, timeoutMs: 5000 };
 let c;
 
 before(async () => { c = await startCluster(PORT); });

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { startCluster, waitConverged, waitChannels, workload } from './webrtc_support.mjs';
 
 const PORT = 8113;
-const COMMON = { cluster: 'rtc-off', n: 3, r: 2, w: 2, gossipIntervalMs: 250 };
+// A 5 s request timeout (default 2 s): the machine running the tests may be busy.
+const COMMON = { cluster: 'rtc-off', n: 3, r: 2, w: 2, gossipIntervalMs: 250, timeoutMs: 5000 };
 const ON = ['d1', 'd2', 'd3'];
 let c;
 
@@ -18,6 +19,12 @@ test('a tab with webrtc disabled works through the relay', async () => {
   const all = [...ON, 'off'];
   await waitConverged(c, all, all);
   const failures = (await Promise.all(all.map((n) => workload(c, n, `w/${n}`, 30)))).flat();
+  if (failures.length) {
+    for (const n of all) {
+      const s = await c.stats(n);
+      console.log(n, JSON.stringify({ webrtc: s.webrtc, unsent: s.framesUnsent, bad: s.badFrames, peers: Object.fromEntries(Object.entries(s.peers).map(([k, v]) => [k, v.path])) }));
+    }
+  }
   assert.deepEqual(failures, []);
   await waitChannels(c, ON);
   // The disabled tab reads what the others wrote, and they read its writes.

@@ -10,7 +10,8 @@ import { startCluster, waitConverged, waitChannels, workload, waitFor, ROOT } fr
 const PORT = 8114;
 const CLUSTER = 'rtc-node';
 const NAMES = ['n1', 'n2', 'n3'];
-const COMMON = { cluster: CLUSTER, n: 3, r: 2, w: 2, gossipIntervalMs: 250 };
+// A 5 s request timeout (default 2 s): the machine running the tests may be busy.
+const COMMON = { cluster: CLUSTER, n: 3, r: 2, w: 2, gossipIntervalMs: 250, timeoutMs: 5000 };
 let c;
 let child;
 
@@ -26,7 +27,7 @@ after(async () => {
 test('a Node.js node and WebRTC tabs in one cluster', async () => {
   for (const n of NAMES) await c.open(n, COMMON);
   child = spawn(process.execPath, [path.join(ROOT, 'js', 'replica-cli.js'), '--relay', c.relay.url, '--cluster', CLUSTER,
-    '--name', 'nodejs', '--n', '3', '--r', '2', '--w', '2', '--gossipIntervalMs', '250'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    '--name', 'nodejs', '--n', '3', '--r', '2', '--w', '2', '--gossipIntervalMs', '250', '--timeoutMs', '5000'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const answers = [];
   createInterface({ input: child.stdout }).on('line', (l) => answers.push(JSON.parse(l)));
   const ask = async (line) => {

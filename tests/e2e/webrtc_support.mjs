@@ -98,7 +98,7 @@ export function workload(c, name, prefix, count, concurrency = 4) {
           const { values } = await window.replica.get(key);
           if (!values.some((v) => v.i === i)) failures.push(`${key}: read ${JSON.stringify(values)}`);
         } catch (e) {
-          failures.push(`${key}: ${e.code ?? e}`);
+          failures.push(`${key}: ${e.code ?? e} ${e.message ?? ''}`.trim());
         }
       }
     };
