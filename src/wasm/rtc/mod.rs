@@ -25,6 +25,9 @@ use wasm_bindgen_futures::spawn_local;
 pub const HIGH_WATER_BYTES: u32 = 1 << 20;
 /// The largest message a channel reassembles.
 pub const MAX_MESSAGE_BYTES: usize = 2 << 20;
+/// A channel this node closes keeps delivering what the other side had already sent on it
+/// until its close completes, or for this long at most.
+pub const DRAIN_MS: u64 = 3_000;
 
 /// `Replica.open({ webrtc })`, checked.
 #[derive(Clone, Debug)]
@@ -91,6 +94,10 @@ pub type SinkFactory = Rc<dyn Fn(&str, u64) -> Sink>;
 pub struct Rtc {
     links: Links,
     channels: BTreeMap<String, Channel>,
+    /// Channels closed by this node, still delivering until their close completes:
+    /// (peer, channel, drop at).
+    draining: Vec<(String, Channel, u64)>,
+    now: u64,
     ice_servers: JsValue,
     sinks: SinkFactory,
     /// Signals for the host to send through the relay.
@@ -109,6 +116,8 @@ impl Rtc {
         Rtc {
             links: Links::new(me, policy, seed),
             channels: BTreeMap::new(),
+            draining: Vec::new(),
+            now: 0,
             ice_servers: opts.ice_servers.clone(),
             sinks,
             outbox: Vec::new(),
@@ -141,6 +150,7 @@ impl Rtc {
     /// Send `msg` to `to` over its data channel. False: the caller sends it through the
     /// relay (this may have started a connection attempt for the next messages).
     pub fn send(&mut self, to: &str, msg: &[u8], now: u64) -> bool {
+        self.now = now;
         match self.links.route(to, now) {
             Route::Relay => false,
             Route::Connect { session } => {
@@ -219,15 +229,23 @@ impl Rtc {
         self.channels.get_mut(to)
     }
 
-    /// Close a channel's connection; its in-flight messages go to the relay.
+    /// Close a channel; its in-flight messages go to the relay.
+    ///
+    /// An open channel closes gracefully: what the other side already handed to it is still
+    /// delivered until its close completes (at most `DRAIN_MS`); a message may then arrive
+    /// on both paths, which the core tolerates.
     fn retire(&mut self, to: &str, mut ch: Channel) {
-        ch.peer.close();
         let again = ch.inflight.take();
         self.counters.resent += again.len() as u64;
         self.resend
             .extend(again.into_iter().map(|m| (to.to_string(), m)));
-        // The connection's callbacks may be running now: free them after this task.
-        spawn_local(async move { drop(ch) });
+        if ch.peer.is_open() {
+            ch.peer.close_channel();
+            self.draining
+                .push((to.to_string(), ch, self.now + DRAIN_MS));
+        } else {
+            drop_later(ch);
+        }
     }
 
     /// Attempt or channel `session` with `peer` ended: traffic falls back to the relay.
@@ -266,6 +284,7 @@ impl Rtc {
 
     /// A signal from `from` (through the relay).
     pub fn on_signal(&mut self, from: &str, signal: Signal, now: u64) {
+        self.now = now;
         self.counters.signals_received += 1;
         match signal {
             Signal::Offer { session, sdp } => match self.links.on_offer(from, session, now) {
@@ -324,8 +343,9 @@ impl Rtc {
         ev: PeerEvent,
         now: u64,
     ) -> Option<Vec<u8>> {
+        self.now = now;
         if self.links.session(peer) != Some(session) {
-            return None;
+            return self.on_draining(peer, session, ev);
         }
         let ch = self
             .channels
@@ -378,9 +398,37 @@ impl Rtc {
         None
     }
 
+    /// An event of a channel this node closed: its chunks still count until it is closed.
+    fn on_draining(&mut self, peer: &str, session: u64, ev: PeerEvent) -> Option<Vec<u8>> {
+        let i = self
+            .draining
+            .iter()
+            .position(|(p, c, _)| p == peer && c.session == session)?;
+        match ev {
+            PeerEvent::Chunk(bytes) => match self.draining[i].1.reassembler.push(&bytes) {
+                Ok(done) => return done,
+                Err(_) => self.counters.bad_chunks += 1,
+            },
+            PeerEvent::Closed | PeerEvent::Failed => {
+                let (_, ch, _) = self.draining.swap_remove(i);
+                drop_later(ch);
+            }
+            _ => {}
+        }
+        None
+    }
+
     /// Periodic checks: attempts that did not open in time, stalled channels, and the
     /// in-flight windows trimmed to what is still buffered.
     pub fn tick(&mut self, now: u64) {
+        self.now = now;
+        let (done, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.draining)
+            .into_iter()
+            .partition(|(_, _, until)| *until <= now);
+        self.draining = keep;
+        for (_, ch, _) in done {
+            drop_later(ch);
+        }
         for (peer, session) in self.links.timed_out(now) {
             self.down(&peer, session, now, Down::Failed, true);
         }
@@ -409,6 +457,7 @@ impl Rtc {
 
     /// Test hook: close the channel with `peer` as if it had dropped. False: none open.
     pub fn close_channel(&mut self, peer: &str, now: u64) -> bool {
+        self.now = now;
         match self.links.state(peer) {
             Some(LinkState::Open { session, .. }) => {
                 let session = *session;
@@ -422,10 +471,19 @@ impl Rtc {
     /// Close every connection (the replica closes).
     pub fn close_all(&mut self) {
         for (_, ch) in std::mem::take(&mut self.channels) {
-            ch.peer.close();
-            spawn_local(async move { drop(ch) });
+            drop_later(ch);
+        }
+        for (_, ch, _) in std::mem::take(&mut self.draining) {
+            drop_later(ch);
         }
         self.outbox.clear();
         self.resend.clear();
     }
+}
+
+/// Close a channel's connection now; its callbacks may be running (this may be called from
+/// one of them), so they are freed after this task.
+fn drop_later(ch: Channel) {
+    ch.peer.close();
+    spawn_local(async move { drop(ch) });
 }

@@ -224,6 +224,12 @@ impl Peer {
         self.is_open() && self.dc.send_with_u8_array(chunk).is_ok()
     }
 
+    /// Start closing the data channel gracefully: it still delivers what the other side
+    /// already sent, then reports `Closed`.
+    pub fn close_channel(&self) {
+        self.dc.close();
+    }
+
     /// Close the channel and the connection; no event is reported after this.
     pub fn close(&self) {
         self.pc.set_onicecandidate(None);
