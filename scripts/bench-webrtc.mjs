@@ -19,8 +19,12 @@ const PORT = 8116;
 
 const c = await startCluster(PORT);
 
-/** In tab `name`: `ops` puts of `size`-byte values, `concurrency` at a time; latencies in ms. */
-const measure = (name, size, concurrency, ops) => c.in(name, async ([size, concurrency, ops]) => {
+/**
+ * In tab `name`: `ops` puts of `size`-byte values to fresh keys (a blind put to a key that
+ * exists adds a sibling, so reused keys would grow), `concurrency` at a time; latencies in ms.
+ */
+let run = 0;
+const measure = (name, size, concurrency, ops) => c.in(name, async ([size, concurrency, ops, prefix]) => {
   const value = new Uint8Array(size);
   crypto.getRandomValues(value.subarray(0, Math.min(size, 65536)));
   const lat = [];
@@ -31,7 +35,7 @@ const measure = (name, size, concurrency, ops) => c.in(name, async ([size, concu
       const i = next++;
       const t = performance.now();
       try {
-        await window.replica.put(`bench/${i % 200}`, value);
+        await window.replica.put(`${prefix}/${i}`, value);
         lat.push(performance.now() - t);
       } catch (e) {
         errors.push(e.code ?? String(e));
@@ -41,7 +45,7 @@ const measure = (name, size, concurrency, ops) => c.in(name, async ([size, concu
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, run));
   return { lat, errors, secs: (performance.now() - t0) / 1000 };
-}, [size, concurrency, ops]);
+}, [size, concurrency, ops, `bench/${run++}`]);
 
 const clusters = {
   datachannel: { names: ['dc1', 'dc2', 'dc3'], opts: { cluster: 'bench-dc' } },
