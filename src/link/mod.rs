@@ -7,10 +7,12 @@
 //!   forwards between two nodes, and their encoding.
 //! - `policy.rs`: which peers get a data channel (lazily, up to a maximum), glare, backoff
 //!   after failures, connection timeouts and stall detection.
+//! - `peer_map.rs`: per-peer state behind one shared index type.
 //! - `inflight.rs`: the messages handed to a channel and possibly not sent yet, to be
 //!   re-sent through the relay when the channel closes.
 
 pub mod chunk;
 pub mod inflight;
+pub mod peer_map;
 pub mod policy;
 pub mod signal;

@@ -15,8 +15,8 @@
 //!   up to `backoff_max_ms` (a channel that stayed open `stable_ms` resets the count). A
 //!   peer without WebRTC is retried only after `backoff_max_ms`.
 
+use super::peer_map::PeerMap;
 use super::signal::ByeReason;
-use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
@@ -102,7 +102,7 @@ struct Link {
 pub struct Links {
     me: String,
     policy: Policy,
-    links: BTreeMap<String, Link>,
+    links: PeerMap<Link>,
     next_session: u64,
 }
 
@@ -112,7 +112,7 @@ impl Links {
         Links {
             me: me.to_string(),
             policy,
-            links: BTreeMap::new(),
+            links: PeerMap::default(),
             next_session: seed,
         }
     }
@@ -176,7 +176,7 @@ impl Links {
         let session = self.fresh_session();
         let failures = self.links.get(peer).map_or(0, |l| l.failures);
         self.links.insert(
-            peer.to_string(),
+            peer,
             Link {
                 state: LinkState::Connecting {
                     session,
@@ -219,7 +219,7 @@ impl Links {
         };
         let failures = self.links.get(peer).map_or(0, |l| l.failures);
         self.links.insert(
-            peer.to_string(),
+            peer,
             Link {
                 state: LinkState::Connecting {
                     session,

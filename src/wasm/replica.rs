@@ -441,7 +441,7 @@ impl Replica {
         let _ = Reflect::set(&out, &"webrtc".into(), &h.webrtc_stats());
         let _ = Reflect::set(&out, &"paths".into(), &h.traffic.paths.to_js(None));
         let peers = Object::new();
-        for (p, c) in &h.traffic.peers {
+        for (p, c) in h.traffic.peers.iter() {
             let path = h.rtc.as_ref().map_or("relay", |r| r.path(p));
             let _ = Reflect::set(&peers, &p.as_str().into(), &c.to_js(Some(path)));
         }

@@ -1,8 +1,8 @@
 //! Node-to-node messages and bytes per path (data channel, relay) and per peer, for
 //! `stats()`. A message is one core message, however many chunks or frames carried it.
 
+use crate::link::peer_map::PeerMap;
 use js_sys::{Object, Reflect};
-use std::collections::BTreeMap;
 use wasm_bindgen::JsValue;
 
 /// Set `fields` on a new plain object (by hand rather than through serde: a smaller wasm).
@@ -71,7 +71,7 @@ impl PathCounters {
 #[derive(Debug, Default)]
 pub struct Traffic {
     pub paths: PathCounters,
-    pub peers: BTreeMap<String, PathCounters>,
+    pub peers: PeerMap<PathCounters>,
 }
 
 impl Traffic {
@@ -94,9 +94,6 @@ impl Traffic {
     }
 
     fn peer(&mut self, peer: &str) -> &mut PathCounters {
-        if !self.peers.contains_key(peer) {
-            self.peers.insert(peer.to_string(), PathCounters::default());
-        }
-        self.peers.get_mut(peer).expect("just inserted")
+        self.peers.entry(peer, PathCounters::default)
     }
 }

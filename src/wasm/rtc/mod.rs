@@ -12,10 +12,10 @@ pub mod peer;
 
 use crate::link::chunk::{self, Reassembler, SAFE_CHUNK_BYTES};
 use crate::link::inflight::InFlight;
+use crate::link::peer_map::PeerMap;
 use crate::link::policy::{Down, LinkState, Links, OfferAction, Policy, Progress, Route};
 use crate::link::signal::{ByeReason, Signal};
 use peer::{Peer, PeerEvent, Sink};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::spawn_local;
@@ -93,7 +93,7 @@ pub type SinkFactory = Rc<dyn Fn(&str, u64) -> Sink>;
 
 pub struct Rtc {
     links: Links,
-    channels: BTreeMap<String, Channel>,
+    channels: PeerMap<Channel>,
     /// Channels closed by this node, still delivering until their close completes:
     /// (peer, channel, drop at).
     draining: Vec<(String, Channel, u64)>,
@@ -115,7 +115,7 @@ impl Rtc {
         };
         Rtc {
             links: Links::new(me, policy, seed),
-            channels: BTreeMap::new(),
+            channels: PeerMap::default(),
             draining: Vec::new(),
             now: 0,
             ice_servers: opts.ice_servers.clone(),
@@ -213,7 +213,7 @@ impl Rtc {
     fn new_channel(&mut self, to: &str, session: u64) -> Option<&mut Channel> {
         let peer = Peer::new(&self.ice_servers, (self.sinks)(to, session)).ok()?;
         if let Some(old) = self.channels.insert(
-            to.to_string(),
+            to,
             Channel {
                 session,
                 peer,
@@ -470,7 +470,7 @@ impl Rtc {
 
     /// Close every connection (the replica closes).
     pub fn close_all(&mut self) {
-        for (_, ch) in std::mem::take(&mut self.channels) {
+        for (_, ch) in self.channels.drain() {
             drop_later(ch);
         }
         for (_, ch, _) in std::mem::take(&mut self.draining) {
