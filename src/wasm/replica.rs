@@ -1191,11 +1191,10 @@ fn on_relay(host: &Shared, ev: RelayEvent) {
 
 /// An event of WebRTC attempt `session` with `peer`; a whole message is fed to the node.
 fn on_rtc(host: &Shared, peer: &str, session: u64, ev: PeerEvent) {
+    // Browsers report these events in tasks of their own, never from inside a call into the
+    // host; were one to arrive there, it is dropped like a lost message (an attempt that
+    // misses its open event times out and is retried).
     let Ok(mut h) = host.try_borrow_mut() else {
-        // Reported from inside the host (not expected: browsers report asynchronously).
-        let host = host.clone();
-        let peer = peer.to_string();
-        spawn_local(async move { on_rtc(&host, &peer, session, ev) });
         return;
     };
     if h.closed {

@@ -211,7 +211,7 @@ impl Rtc {
     }
 
     fn new_channel(&mut self, to: &str, session: u64) -> Option<&mut Channel> {
-        let peer = Peer::new(&self.ice_servers, (self.sinks)(to, session)).ok()?;
+        let peer = Peer::new(&self.ice_servers, (self.sinks)(to, session))?;
         if let Some(old) = self.channels.insert(
             to,
             Channel {

@@ -10,12 +10,15 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit, RtcDataChannelState,
-    RtcDataChannelType, RtcIceCandidateInit, RtcPeerConnection, RtcPeerConnectionIceEvent,
-    RtcPeerConnectionState, RtcSdpType, RtcSessionDescriptionInit,
+    MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit, RtcIceCandidateInit,
+    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcSdpType, RtcSessionDescriptionInit,
 };
 
-use super::super::values::describe;
+/// A string property of a JS object (`readyState`, `connectionState`): read through
+/// `Reflect` rather than web-sys' enum conversions, which keeps the wasm smaller.
+fn string_prop(o: &JsValue, k: &str) -> Option<String> {
+    js_sys::Reflect::get(o, &k.into()).ok()?.as_string()
+}
 
 /// What a peer connection reports.
 #[derive(Debug)]
@@ -61,18 +64,18 @@ pub fn supported() -> bool {
 
 impl Peer {
     /// A new connection with `ice_servers` (an array of `RTCIceServer`s, or undefined).
-    pub fn new(ice_servers: &JsValue, sink: Sink) -> Result<Peer, String> {
+    pub fn new(ice_servers: &JsValue, sink: Sink) -> Option<Peer> {
         let config = RtcConfiguration::new();
         if !ice_servers.is_undefined() && !ice_servers.is_null() {
             config.set_ice_servers(ice_servers);
         }
-        let pc = RtcPeerConnection::new_with_configuration(&config).map_err(|e| describe(&e))?;
+        let pc = RtcPeerConnection::new_with_configuration(&config).ok()?;
         let init = RtcDataChannelInit::new();
         init.set_negotiated(true);
         init.set_id(0);
         init.set_ordered(true);
         let dc = pc.create_data_channel_with_data_channel_dict("ringlet", &init);
-        dc.set_binary_type(RtcDataChannelType::Arraybuffer);
+        let _ = js_sys::Reflect::set(&dc, &"binaryType".into(), &"arraybuffer".into());
 
         let s = sink.clone();
         let on_candidate = Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(
@@ -91,12 +94,13 @@ impl Peer {
         );
         let s = sink.clone();
         let conn = pc.clone();
-        let on_state =
-            Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| match conn.connection_state() {
-                RtcPeerConnectionState::Failed => s(PeerEvent::Failed),
-                RtcPeerConnectionState::Closed => s(PeerEvent::Closed),
+        let on_state = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+            match string_prop(&conn, "connectionState").as_deref() {
+                Some("failed") => s(PeerEvent::Failed),
+                Some("closed") => s(PeerEvent::Closed),
                 _ => {}
-            });
+            }
+        });
         let s = sink.clone();
         let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| s(PeerEvent::Open));
         let s = sink.clone();
@@ -115,7 +119,7 @@ impl Peer {
         dc.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         dc.set_onerror(Some(on_close.as_ref().unchecked_ref()));
         dc.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        Ok(Peer {
+        Some(Peer {
             pc,
             dc,
             remote_set: Rc::new(Cell::new(false)),
@@ -211,7 +215,7 @@ impl Peer {
     }
 
     pub fn is_open(&self) -> bool {
-        self.dc.ready_state() == RtcDataChannelState::Open
+        string_prop(&self.dc, "readyState").as_deref() == Some("open")
     }
 
     /// Bytes handed to the channel and not sent yet.
