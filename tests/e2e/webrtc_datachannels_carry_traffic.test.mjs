@@ -40,6 +40,14 @@ test('4 tabs: after warm-up at least 90% of node-to-node messages go over data c
   assert.ok(forwarded < 0.1 * (dc + relayed), `relay forwarded ${forwarded} data frames`);
   assert.ok(relayAfter.signal_frames_in > 0, 'signalling went through the relay');
 
+  // One channel per pair, whoever offered first (glare is settled on both sides alike).
+  for (const n of NAMES) {
+    const w = (await c.stats(n)).webrtc;
+    assert.equal(w.open, 3, `${n}: ${JSON.stringify(w)}`);
+    assert.equal(w.connecting, 0);
+    assert.equal(w.fallbacks, 0);
+    assert.equal(w.badChunks + w.badSignals, 0);
+  }
   const s = await c.stats('w1');
   assert.equal(s.webrtc.enabled, true);
   assert.equal(s.webrtc.maxPeers, 16);
