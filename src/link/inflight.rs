@@ -2,19 +2,17 @@
 //! the channel closes or stalls they are re-sent through the relay: a message may then
 //! arrive twice, which the core tolerates, but none is lost because the path changed.
 
-use std::collections::VecDeque;
-
 #[derive(Debug)]
 pub struct InFlight<T> {
     handed: u64,
-    window: VecDeque<(u64, T)>,
+    window: Vec<(u64, T)>,
 }
 
 impl<T> Default for InFlight<T> {
     fn default() -> Self {
         InFlight {
             handed: 0,
-            window: VecDeque::new(),
+            window: Vec::new(),
         }
     }
 }
@@ -23,7 +21,7 @@ impl<T> InFlight<T> {
     /// `item` was just handed to the channel as `len` bytes.
     pub fn push(&mut self, len: usize, item: T) {
         self.handed += len as u64;
-        self.window.push_back((self.handed, item));
+        self.window.push((self.handed, item));
     }
 
     /// Bytes handed to the channel so far.
@@ -34,9 +32,9 @@ impl<T> InFlight<T> {
     /// The channel reports `buffered` bytes not sent yet: forget the items sent in full.
     pub fn trim(&mut self, buffered: u64) {
         let sent = self.handed.saturating_sub(buffered);
-        while self.window.front().is_some_and(|(end, _)| *end <= sent) {
-            self.window.pop_front();
-        }
+        // A Vec rather than a VecDeque (a smaller wasm): the window is short.
+        let done = self.window.partition_point(|(end, _)| *end <= sent);
+        self.window.drain(..done);
     }
 
     pub fn len(&self) -> usize {

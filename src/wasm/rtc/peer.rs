@@ -57,6 +57,19 @@ pub struct Peer {
     _on_message: Closure<dyn FnMut(MessageEvent)>,
 }
 
+thread_local! {
+    /// Swallows a rejected `addIceCandidate`: a candidate the browser refuses is not fatal
+    /// (others may work). One shared function, never freed.
+    static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_: JsValue| {});
+}
+
+fn add_candidate(pc: &RtcPeerConnection, c: &RtcIceCandidateInit) {
+    let p = pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(c));
+    IGNORE.with(|f| {
+        let _ = p.catch(f);
+    });
+}
+
 /// True where this JS environment has WebRTC (browsers; not Node.js).
 pub fn supported() -> bool {
     js_sys::Reflect::has(&js_sys::global(), &"RTCPeerConnection".into()).unwrap_or(false)
@@ -135,62 +148,57 @@ impl Peer {
 
     /// Create and set the local offer; reports `Description { offer: true }`.
     pub fn offer(&self) {
-        let pc = self.pc.clone();
-        let sink = self.sink.clone();
-        spawn_local(async move {
-            let r = async {
-                let offer = JsFuture::from(pc.create_offer()).await?;
-                JsFuture::from(pc.set_local_description(offer.unchecked_ref())).await?;
-                Ok::<_, JsValue>(pc.local_description().map(|d| d.sdp()).unwrap_or_default())
-            };
-            match r.await {
-                Ok(sdp) => sink(PeerEvent::Description { offer: true, sdp }),
-                Err(_) => sink(PeerEvent::Failed),
-            }
-        });
+        self.negotiate(None, Some(true));
     }
 
     /// Apply the remote offer, then create and set the answer; reports
     /// `Description { offer: false }`.
     pub fn answer(&self, sdp: &str) {
-        self.remote(RtcSdpType::Offer, sdp, true);
+        self.negotiate(Some((RtcSdpType::Offer, sdp)), Some(false));
     }
 
     /// Apply the remote answer.
     pub fn accept_answer(&self, sdp: &str) {
-        self.remote(RtcSdpType::Answer, sdp, false);
+        self.negotiate(Some((RtcSdpType::Answer, sdp)), None);
     }
 
-    fn remote(&self, kind: RtcSdpType, sdp: &str, then_answer: bool) {
-        let desc = RtcSessionDescriptionInit::new(kind);
-        desc.set_sdp(sdp);
+    /// Apply `remote` (then add the candidates queued for it), then create and set a local
+    /// offer (`Some(true)`) or answer (`Some(false)`) and report it. One future for every
+    /// step of the negotiation; any failure reports `Failed`.
+    fn negotiate(&self, remote: Option<(RtcSdpType, &str)>, create_offer: Option<bool>) {
+        let remote = remote.map(|(kind, sdp)| {
+            let desc = RtcSessionDescriptionInit::new(kind);
+            desc.set_sdp(sdp);
+            desc
+        });
         let pc = self.pc.clone();
         let sink = self.sink.clone();
         let remote_set = self.remote_set.clone();
         let pending = self.pending.clone();
         spawn_local(async move {
             let r = async {
-                JsFuture::from(pc.set_remote_description(&desc)).await?;
-                remote_set.set(true);
-                let queued: Vec<RtcIceCandidateInit> = pending.borrow_mut().drain(..).collect();
-                for c in queued {
-                    // A candidate the browser refuses is not fatal: others may work.
-                    let _ = JsFuture::from(
-                        pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&c)),
-                    )
-                    .await;
+                if let Some(desc) = remote {
+                    JsFuture::from(pc.set_remote_description(&desc)).await?;
+                    remote_set.set(true);
+                    for c in pending.borrow_mut().drain(..) {
+                        add_candidate(&pc, &c);
+                    }
                 }
-                if !then_answer {
+                let Some(offer) = create_offer else {
                     return Ok(None);
-                }
-                let answer = JsFuture::from(pc.create_answer()).await?;
-                JsFuture::from(pc.set_local_description(answer.unchecked_ref())).await?;
-                Ok::<_, JsValue>(Some(
-                    pc.local_description().map(|d| d.sdp()).unwrap_or_default(),
-                ))
+                };
+                let local = if offer {
+                    pc.create_offer()
+                } else {
+                    pc.create_answer()
+                };
+                let local = JsFuture::from(local).await?;
+                JsFuture::from(pc.set_local_description(local.unchecked_ref())).await?;
+                let sdp = pc.local_description().map(|d| d.sdp()).unwrap_or_default();
+                Ok::<_, JsValue>(Some((offer, sdp)))
             };
             match r.await {
-                Ok(Some(sdp)) => sink(PeerEvent::Description { offer: false, sdp }),
+                Ok(Some((offer, sdp))) => sink(PeerEvent::Description { offer, sdp }),
                 Ok(None) => {}
                 Err(_) => sink(PeerEvent::Failed),
             }
@@ -202,16 +210,11 @@ impl Peer {
         let init = RtcIceCandidateInit::new(candidate);
         init.set_sdp_mid(mid);
         init.set_sdp_m_line_index(line);
-        if !self.remote_set.get() {
+        if self.remote_set.get() {
+            add_candidate(&self.pc, &init);
+        } else {
             self.pending.borrow_mut().push(init);
-            return;
         }
-        let pc = self.pc.clone();
-        spawn_local(async move {
-            let _ =
-                JsFuture::from(pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init)))
-                    .await;
-        });
     }
 
     pub fn is_open(&self) -> bool {
