@@ -11,7 +11,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
     MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit, RtcIceCandidateInit,
-    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcSdpType, RtcSessionDescriptionInit,
+    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcSessionDescriptionInit,
 };
 
 /// A string property of a JS object (`readyState`, `connectionState`): read through
@@ -154,22 +154,24 @@ impl Peer {
     /// Apply the remote offer, then create and set the answer; reports
     /// `Description { offer: false }`.
     pub fn answer(&self, sdp: &str) {
-        self.negotiate(Some((RtcSdpType::Offer, sdp)), Some(false));
+        self.negotiate(Some(("offer", sdp)), Some(false));
     }
 
     /// Apply the remote answer.
     pub fn accept_answer(&self, sdp: &str) {
-        self.negotiate(Some((RtcSdpType::Answer, sdp)), None);
+        self.negotiate(Some(("answer", sdp)), None);
     }
 
     /// Apply `remote` (then add the candidates queued for it), then create and set a local
     /// offer (`Some(true)`) or answer (`Some(false)`) and report it. One future for every
     /// step of the negotiation; any failure reports `Failed`.
-    fn negotiate(&self, remote: Option<(RtcSdpType, &str)>, create_offer: Option<bool>) {
+    fn negotiate(&self, remote: Option<(&str, &str)>, create_offer: Option<bool>) {
+        // `{ type, sdp }` as a plain object (no web-sys enum conversion: a smaller wasm).
         let remote = remote.map(|(kind, sdp)| {
-            let desc = RtcSessionDescriptionInit::new(kind);
-            desc.set_sdp(sdp);
-            desc
+            let desc = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&desc, &"type".into(), &kind.into());
+            let _ = js_sys::Reflect::set(&desc, &"sdp".into(), &sdp.into());
+            desc.unchecked_into::<RtcSessionDescriptionInit>()
         });
         let pc = self.pc.clone();
         let sink = self.sink.clone();
@@ -194,7 +196,8 @@ impl Peer {
                 };
                 let local = JsFuture::from(local).await?;
                 JsFuture::from(pc.set_local_description(local.unchecked_ref())).await?;
-                let sdp = pc.local_description().map(|d| d.sdp()).unwrap_or_default();
+                let local = js_sys::Reflect::get(&pc, &"localDescription".into())?;
+                let sdp = string_prop(&local, "sdp").unwrap_or_default();
                 Ok::<_, JsValue>(Some((offer, sdp)))
             };
             match r.await {
