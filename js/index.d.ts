@@ -72,6 +72,64 @@ export interface OpenOptions {
    * `open` with `UNAUTHORIZED`; later refusals are `refused` events.
    */
   token?: string | ((who: { cluster: string; node: string }) => string | Promise<string>);
+  /**
+   * WebRTC data channels to other tabs (see README "WebRTC data channels"). `true` (the
+   * default) or `false`, or the details. Where WebRTC does not exist (Node.js) the node uses
+   * the relay whatever this says.
+   */
+  webrtc?: boolean | WebrtcOptions;
+}
+
+export interface WebrtcOptions {
+  /** Open data channels to the peers this node talks to. Default true. */
+  enabled?: boolean;
+  /** Channels open (or being opened) at once, 0 to 256; traffic to further peers goes through the relay. Default 16. */
+  maxPeers?: number;
+  /** STUN/TURN servers for real deployments (none needed on loopback or one LAN). */
+  iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
+}
+
+/** Node-to-node messages (one core message each, however many chunks or frames carried it) and their bytes. */
+export interface TrafficCounter {
+  messagesSent: number;
+  bytesSent: number;
+  messagesReceived: number;
+  bytesReceived: number;
+}
+
+export interface PathCounters {
+  datachannel: TrafficCounter;
+  relay: TrafficCounter;
+}
+
+export interface PeerTraffic extends PathCounters {
+  /** How messages to this peer go now. */
+  path: 'datachannel' | 'connecting' | 'relay';
+}
+
+export interface WebrtcStats {
+  /** Data channels are in use: asked for, and WebRTC exists here. */
+  enabled: boolean;
+  /** `webrtc.enabled` as asked. */
+  requested: boolean;
+  maxPeers: number;
+  /** Channels open now, and attempts under way. */
+  open: number;
+  connecting: number;
+  /** Channels that opened. */
+  opened: number;
+  /** Open channels that closed or stalled: their traffic fell back to the relay. */
+  fallbacks: number;
+  /** Attempts that failed, timed out or were refused (a peer without WebRTC, or at its maximum). */
+  failures: number;
+  /** Messages handed to a channel that ended before they were known sent, re-sent through the relay. */
+  resent: number;
+  /** Messages sent through the relay because their channel's send buffer was full (backpressure). */
+  spilled: number;
+  signalsSent: number;
+  signalsReceived: number;
+  badChunks: number;
+  badSignals: number;
 }
 
 export interface GetOptions {
@@ -163,6 +221,11 @@ export interface ReplicaStats {
   persistFailures: number;
   /** Size of the wasm module's linear memory (shared by every replica of the page or process). */
   wasmMemoryBytes: number;
+  webrtc: WebrtcStats;
+  /** Node-to-node traffic per path. */
+  paths: PathCounters;
+  /** Node-to-node traffic per peer and path, with the path in use now. */
+  peers: Record<string, PeerTraffic>;
 }
 
 export interface ReplicaEvents {

@@ -245,6 +245,9 @@ export class Replica {
   /** Test hook: send raw bytes to the relay as one binary frame. */
   _sendRawFrame(bytes) { return this.#inner.sendRawFrame(bytes); }
 
+  /** Test hook: close the data channel with node `peer` as if it had dropped (its traffic falls back to the relay). */
+  _closeDataChannel(peer) { return this.#inner.closeDataChannel(peer); }
+
   /** Test hook: make the next storage batch fail (as a full quota when `quotaExceeded`). */
   _failNextPersist(quotaExceeded = true) { this.#inner.failNextPersist(quotaExceeded); }
 }

@@ -61,3 +61,12 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     exit 1
   fi
 fi
+# `ip` (iproute2), to bring up loopback in the end-to-end tests' network namespace
+# (scripts/loopback-netns.sh); without it those tests run on the host's loopback.
+if ! command -v ip >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  sudo=""
+  if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then sudo=sudo; fi
+  echo "setup: apt-get install iproute2"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq iproute2 >/dev/null || true
+fi

@@ -37,7 +37,8 @@ phase_done
 phase "JS tests of the package in Node.js against a real relay (node --test)"
 node --test tests/js/
 phase_done
-phase "end-to-end tests: Chromium tabs, a Node.js node, the relay (node --test + playwright-core)"
-node --test tests/e2e/
+phase "end-to-end tests: Chromium tabs, WebRTC, a Node.js node, the relay (node --test + playwright-core)"
+# In a loopback-only network namespace where possible (WebRTC then sees only 127.0.0.1).
+bash scripts/loopback-netns.sh node --test tests/e2e/
 phase_done
 bash scripts/test-page.sh

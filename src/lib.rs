@@ -1,4 +1,5 @@
 pub mod core;
+pub mod link;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod relay;
 pub mod sim;

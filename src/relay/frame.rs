@@ -10,6 +10,9 @@ use std::sync::Arc;
 pub const UNICAST: u8 = 0x01;
 /// First byte of a broadcast frame (to, or from, every other node of the cluster).
 pub const BROADCAST: u8 = 0x02;
+/// First byte of a signalling frame: addressed like a unicast, forwarded like one, counted
+/// apart in `/stats` (WebRTC offers, answers and ICE candidates between two nodes).
+pub const SIGNAL: u8 = 0x03;
 /// The longest cluster name and node id, in bytes.
 pub const MAX_NAME_LEN: usize = 64;
 
@@ -98,6 +101,7 @@ string_like!(NodeName);
 pub enum Kind {
     Unicast,
     Broadcast,
+    Signal,
 }
 
 impl Kind {
@@ -105,6 +109,7 @@ impl Kind {
         match self {
             Kind::Unicast => UNICAST,
             Kind::Broadcast => BROADCAST,
+            Kind::Signal => SIGNAL,
         }
     }
 }
@@ -125,7 +130,10 @@ impl fmt::Display for Malformed {
         match self {
             Malformed::Empty => f.write_str("empty frame"),
             Malformed::UnknownKind(b) => {
-                write!(f, "unknown frame kind 0x{b:02x} (expected 0x01 or 0x02)")
+                write!(
+                    f,
+                    "unknown frame kind 0x{b:02x} (expected 0x01, 0x02 or 0x03)"
+                )
             }
             Malformed::Truncated => f.write_str("frame ends inside its header"),
             Malformed::BadNodeId => f.write_str("the node id in the header is not a valid node id"),
@@ -140,6 +148,8 @@ pub enum Inbound<'a> {
     Unicast { to: NodeName, payload: &'a [u8] },
     /// `[0x02][payload]`
     Broadcast { payload: &'a [u8] },
+    /// `[0x03][dest_len][dest][payload]`
+    Signal { to: NodeName, payload: &'a [u8] },
 }
 
 /// Parses a client's data frame. Never panics, whatever the bytes.
@@ -153,6 +163,10 @@ pub fn parse_inbound(frame: &[u8]) -> Result<Inbound<'_>, Malformed> {
         Some(&BROADCAST) => Ok(Inbound::Broadcast {
             payload: &frame[1..],
         }),
+        Some(&SIGNAL) => {
+            let (to, payload) = split_addressed(frame)?;
+            Ok(Inbound::Signal { to, payload })
+        }
         Some(&other) => Err(Malformed::UnknownKind(other)),
     }
 }
@@ -171,6 +185,7 @@ pub fn parse_delivery(frame: &[u8]) -> Result<Delivery<'_>, Malformed> {
         None => return Err(Malformed::Empty),
         Some(&UNICAST) => Kind::Unicast,
         Some(&BROADCAST) => Kind::Broadcast,
+        Some(&SIGNAL) => Kind::Signal,
         Some(&other) => return Err(Malformed::UnknownKind(other)),
     };
     let (from, payload) = split_addressed(frame)?;
@@ -203,6 +218,11 @@ fn addressed(kind: Kind, id: &NodeName, payload: &[u8]) -> Vec<u8> {
 /// Client → relay: `payload` for node `to`.
 pub fn unicast(to: &NodeName, payload: &[u8]) -> Vec<u8> {
     addressed(Kind::Unicast, to, payload)
+}
+
+/// Client → relay: signalling `payload` for node `to`.
+pub fn signal(to: &NodeName, payload: &[u8]) -> Vec<u8> {
+    addressed(Kind::Signal, to, payload)
 }
 
 /// Client → relay: `payload` for every other node of the cluster.

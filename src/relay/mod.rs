@@ -39,6 +39,7 @@
 //! | client → relay, broadcast to every other node of the cluster | `[0x02][payload...]` |
 //! | relay → client, a unicast | `[0x01][src_len: u8][src id][payload...]` |
 //! | relay → client, a broadcast | `[0x02][src_len: u8][src id][payload...]` |
+//! | signalling, both ways (routed like a unicast) | `[0x03][id_len: u8][dest or src id][payload...]` |
 //!
 //! The relay stamps the sender's id, the one its connection registered, so no node can send
 //! as another. A unicast to oneself is delivered. Payloads may be empty.
@@ -82,6 +83,8 @@
 //! `dropped` the messages not delivered, split by reason in `unknown_destination`,
 //! `too_large`, `queue_full` and `rate_limited`; `malformed` the frames refused for their
 //! shape. `refused` counts, since start-up, the connections refused or closed by reason.
+//! Signalling frames (`0x03`, WebRTC offers, answers and candidates between two nodes) are
+//! counted only in `signal_frames_in` and `signal_frames_out`.
 //!
 //! **Static files**: `/pkg/...` from `--pkg` (default `pkg`), everything else from `--www`
 //! (default `www`), `index.html` for a directory; `GET` and `HEAD` only, one request per

@@ -5,7 +5,7 @@
 //! outbound queue is full is dropped and counted, so one slow consumer cannot hold up a
 //! cluster or grow the relay's memory.
 
-use super::frame::{self, ClusterName, Control, ErrorCode, Inbound, Kind, NodeName};
+use super::frame::{self, ClusterName, Control, ErrorCode, Inbound, Kind, NodeName, SIGNAL};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -44,6 +44,12 @@ pub struct ClusterStats {
     pub queue_full: u64,
     /// Messages from a node above its message rate.
     pub rate_limited: u64,
+    /// Signalling frames (kind 0x03) received and queued: not in the data frame counters
+    /// above, so those show what the relay still carries once nodes talk directly.
+    #[serde(default)]
+    pub signal_frames_in: u64,
+    #[serde(default)]
+    pub signal_frames_out: u64,
 }
 
 /// Connections refused, or closed by the relay, by reason (since the relay started).
@@ -116,16 +122,18 @@ impl Room {
 /// Queues `out` without waiting, or drops and counts it when the queue is full.
 fn push(stats: &mut ClusterStats, to: &mpsc::Sender<Outbound>, out: Outbound) {
     let len = match &out {
-        Outbound::Data(bytes) => Some(bytes.len() as u64),
+        Outbound::Data(bytes) => Some((bytes.len() as u64, bytes.first() == Some(&SIGNAL))),
         Outbound::Control(_) => None,
     };
     match to.try_send(out) {
-        Ok(()) => {
-            if let Some(len) = len {
+        Ok(()) => match len {
+            Some((_, true)) => stats.signal_frames_out += 1,
+            Some((len, false)) => {
                 stats.frames_out += 1;
                 stats.bytes_out += len;
             }
-        }
+            None => {}
+        },
         Err(TrySendError::Full(_) | TrySendError::Closed(_)) => {
             stats.dropped += 1;
             stats.queue_full += 1;
@@ -248,8 +256,12 @@ impl Seat {
     pub(crate) fn forward(&self, frame: &[u8]) {
         let max_frame = self.rooms.max_frame;
         self.with_room(|room| {
-            room.stats.frames_in += 1;
-            room.stats.bytes_in += frame.len() as u64;
+            if frame.first() == Some(&SIGNAL) {
+                room.stats.signal_frames_in += 1;
+            } else {
+                room.stats.frames_in += 1;
+                room.stats.bytes_in += frame.len() as u64;
+            }
             let error = if frame.len() > max_frame {
                 room.stats.dropped += 1;
                 room.stats.too_large += 1;
@@ -287,6 +299,18 @@ impl Seat {
                     });
                 };
                 let data = frame::delivery(Kind::Unicast, &self.node, payload);
+                push(&mut room.stats, tx, Outbound::Data(data.into()));
+            }
+            Inbound::Signal { to, payload } => {
+                let Some(tx) = room.peers.get(&to) else {
+                    room.stats.dropped += 1;
+                    return Err(Control::Error {
+                        code: ErrorCode::UnknownDestination,
+                        node: Some(to.to_string()),
+                        message: None,
+                    });
+                };
+                let data = frame::delivery(Kind::Signal, &self.node, payload);
                 push(&mut room.stats, tx, Outbound::Data(data.into()));
             }
             Inbound::Broadcast { payload } => {

@@ -9,6 +9,9 @@
 //!   to JS promises, events to a JS listener, `next_deadline()` through a timer.
 //! - `transport.rs`: the WebSocket to the relay (`src/relay` documents the protocol).
 //! - `auth.rs`: the join token of a relay with a secret, and the relay's refusals.
+//! - `rtc/`: WebRTC data channels to other tabs, signalled through the relay, the relay
+//!   being the fallback (`rtc/peer.rs` wraps one `RTCPeerConnection`; the decisions are the
+//!   pure `crate::link` modules); `traffic.rs` counts messages per path and peer.
 //! - `storage.rs`: the storage port as the host sees it, over `storage_memory.rs` (the core's
 //!   `MemoryStore`) and `storage_idb.rs` (IndexedDB, one transaction per persist batch).
 //! - `values.rs`: JS values, keys and contexts to and from bytes.
@@ -17,10 +20,12 @@
 pub mod auth;
 pub mod errors;
 pub mod replica;
+pub mod rtc;
 pub mod sim;
 pub mod storage;
 pub mod storage_idb;
 pub mod storage_memory;
+pub mod traffic;
 pub mod transport;
 pub mod values;
 

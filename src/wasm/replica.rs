@@ -17,9 +17,12 @@
 
 use super::auth::{self, TokenSource};
 use super::errors::{self, closed, from_core, invalid, js_error};
+use super::rtc::peer::{self, PeerEvent, Sink};
+use super::rtc::{Rtc, RtcOptions};
 use super::storage::{StorageError, Store};
 use super::storage_idb::IdbStore;
 use super::storage_memory::MemoryEngine;
+use super::traffic::{object, Path, Traffic};
 use super::transport::{Relay, RelayEvent};
 use super::values::{
     context_from_js, context_to_js, key_to_bytes, key_to_js, value_from_bytes, value_to_bytes,
@@ -30,6 +33,7 @@ use crate::core::{
     AdminRequest, BatchId, ClientReply, ClientRequest, Config, Event, Input, Message, Node, NodeId,
     Output, ReqId, RequestOptions, Resolved, Snapshot, StoreOp,
 };
+use crate::link::signal::{self, ByeReason, Signal};
 use gloo_timers::future::TimeoutFuture;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use serde::Serialize;
@@ -46,7 +50,14 @@ extern "C" {
     fn set_timeout(f: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(handle: &JsValue);
+    #[wasm_bindgen(js_name = setInterval)]
+    fn set_interval(f: &Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearInterval)]
+    fn clear_interval(handle: &JsValue);
 }
+
+/// How often the WebRTC links are checked (connection timeouts, stalls).
+const RTC_CHECK_MS: f64 = 500.0;
 
 /// How long `Replica.open` waits for the relay's welcome and a ring, by default.
 const OPEN_TIMEOUT_MS: u64 = 15_000;
@@ -75,6 +86,7 @@ struct Options {
     config: Config,
     open_timeout_ms: u64,
     token: TokenSource,
+    webrtc: RtcOptions,
 }
 
 #[derive(Default, Serialize)]
@@ -137,6 +149,13 @@ struct Host {
     idb_queue: VecDeque<(BatchId, Vec<StoreOp>)>,
     idb_busy: bool,
     stats: HostStats,
+    /// Data channels to other nodes (None: WebRTC disabled or not available here).
+    rtc: Option<Rtc>,
+    /// `webrtc.enabled` as asked (it may still be unavailable here).
+    webrtc_requested: bool,
+    rtc_interval: Option<JsValue>,
+    rtc_check: Option<Closure<dyn FnMut()>>,
+    traffic: Traffic,
 }
 
 type Shared = Rc<RefCell<Host>>;
@@ -169,6 +188,31 @@ impl Replica {
             });
             let weak = me.clone();
             let reconnect_cb = Closure::<dyn FnMut()>::new(move || reconnect(&weak));
+            let rtc = (opts.webrtc.enabled && peer::supported()).then(|| {
+                let weak = me.clone();
+                let sinks = Rc::new(move |peer: &str, session: u64| -> Sink {
+                    let weak = weak.clone();
+                    let peer = peer.to_string();
+                    Rc::new(move |ev: PeerEvent| {
+                        if let Some(h) = weak.upgrade() {
+                            on_rtc(&h, &peer, session, ev);
+                        }
+                    })
+                });
+                let seed = u64::from_le_bytes(random_bytes::<8>());
+                Rtc::new(id.as_str(), &opts.webrtc, seed, sinks)
+            });
+            let weak = me.clone();
+            let rtc_check = rtc.as_ref().map(|_| {
+                Closure::<dyn FnMut()>::new(move || {
+                    if let Some(h) = weak.upgrade() {
+                        check_links(&h);
+                    }
+                })
+            });
+            let rtc_interval = rtc_check
+                .as_ref()
+                .map(|cb| set_interval(cb.as_ref().unchecked_ref(), RTC_CHECK_MS));
             RefCell::new(Host {
                 me: me.clone(),
                 id: id.clone(),
@@ -197,6 +241,11 @@ impl Replica {
                 idb_queue: VecDeque::new(),
                 idb_busy: false,
                 stats: HostStats::default(),
+                rtc,
+                webrtc_requested: opts.webrtc.enabled,
+                rtc_interval,
+                rtc_check,
+                traffic: Traffic::default(),
             })
         });
         let replica = Replica { host };
@@ -415,7 +464,16 @@ impl Replica {
             sibling_limit_refusals: core.sibling_limit_refusals,
             host: &h.stats,
         };
-        to_js(&view)
+        let out = to_js(&view)?;
+        let _ = Reflect::set(&out, &"webrtc".into(), &h.webrtc_stats());
+        let _ = Reflect::set(&out, &"paths".into(), &h.traffic.paths.to_js(None));
+        let peers = Object::new();
+        for (p, c) in h.traffic.peers.iter() {
+            let path = h.rtc.as_ref().map_or("relay", |r| r.path(p));
+            let _ = Reflect::set(&peers, &p.as_str().into(), &c.to_js(Some(path)));
+        }
+        let _ = Reflect::set(&out, &"peers".into(), &peers);
+        Ok(out)
     }
 
     /// Close the node: pending calls reject with `CLOSED`, the relay connection closes, and
@@ -443,6 +501,19 @@ impl Replica {
             .relay
             .as_ref()
             .is_some_and(|r| r.send_raw(bytes))
+    }
+
+    /// Test hook: close the data channel with `peer` as if it had dropped (its traffic falls
+    /// back to the relay). False when there is none open.
+    #[wasm_bindgen(js_name = closeDataChannel)]
+    pub fn close_data_channel(&self, peer: &str) -> bool {
+        let mut h = self.host.borrow_mut();
+        let closed = h
+            .rtc
+            .as_mut()
+            .is_some_and(|r| r.close_channel(peer, now_ms()));
+        h.flush_rtc();
+        closed
     }
 
     /// Test hook: the next persist batch fails (as a full quota when `quota_exceeded`).
@@ -503,6 +574,12 @@ impl Replica {
             if let Some(handle) = h.reconnect_timer.take() {
                 clear_timeout(&handle);
             }
+            if let Some(handle) = h.rtc_interval.take() {
+                clear_interval(&handle);
+            }
+            if let Some(rtc) = h.rtc.as_mut() {
+                rtc.close_all();
+            }
             h.node = None;
             h.listener = None;
             (
@@ -530,6 +607,7 @@ impl Drop for Replica {
         if let Ok(mut h) = self.host.try_borrow_mut() {
             h.tick = None;
             h.reconnect_cb = None;
+            h.rtc_check = None;
         }
     }
 }
@@ -578,6 +656,25 @@ struct StatsView<'a> {
 }
 
 impl Host {
+    /// `stats().webrtc`: whether data channels are in use, how many, and their counters.
+    fn webrtc_stats(&self) -> JsValue {
+        let n = |x: usize| JsValue::from_f64(x as f64);
+        let r = self.rtc.as_ref();
+        let o = object(&[
+            // Data channels are in use: asked for, and WebRTC exists here.
+            ("enabled", r.is_some().into()),
+            ("requested", self.webrtc_requested.into()),
+            ("maxPeers", n(r.map_or(0, |r| r.max_peers()))),
+            ("open", n(r.map_or(0, |r| r.open_count()))),
+            ("connecting", n(r.map_or(0, |r| r.connecting_count()))),
+        ]);
+        let counters = r.map(|r| r.counters.clone()).unwrap_or_default();
+        for (k, v) in counters.fields() {
+            let _ = Reflect::set(&o, &k.into(), &JsValue::from_f64(v as f64));
+        }
+        o.into()
+    }
+
     fn members(&self) -> Vec<MemberView> {
         let Some(node) = &self.node else {
             return Vec::new();
@@ -665,17 +762,59 @@ impl Host {
         }
     }
 
+    /// Send a core message: over the peer's data channel when there is one (`src/wasm/rtc`),
+    /// else through the relay. The core never knows which.
     fn send(&mut self, to: &NodeId, msg: &Message) {
+        let bytes = msg.encode();
+        if let Some(rtc) = self.rtc.as_mut() {
+            if rtc.send(to.as_str(), &bytes, now_ms()) {
+                self.traffic
+                    .sent(Path::DataChannel, to.as_str(), bytes.len());
+                self.flush_rtc();
+                return;
+            }
+        }
+        self.send_relay(to.as_str(), &bytes);
+        self.flush_rtc();
+    }
+
+    fn send_relay(&mut self, to: &str, bytes: &[u8]) {
+        let sent = self.connected && self.relay.as_ref().is_some_and(|r| r.send_to(to, bytes));
+        if sent {
+            self.stats.frames_out += 1;
+            self.traffic.sent(Path::Relay, to, bytes.len());
+        } else {
+            // The core treats the network as lossy: an unsent frame is a lost message.
+            self.stats.frames_unsent += 1;
+        }
+    }
+
+    fn send_signal(&mut self, to: &str, s: &Signal) {
         let sent = self.connected
             && self
                 .relay
                 .as_ref()
-                .is_some_and(|r| r.send_to(to.as_str(), &msg.encode()));
-        if sent {
-            self.stats.frames_out += 1;
-        } else {
-            // The core treats the network as lossy: an unsent frame is a lost message.
-            self.stats.frames_unsent += 1;
+                .is_some_and(|r| r.send_signal(to, &signal::encode(s)));
+        if let (true, Some(rtc)) = (sent, self.rtc.as_mut()) {
+            rtc.counters.signals_sent += 1;
+        }
+    }
+
+    /// Carry out what the links asked for: signals, and re-sends through the relay.
+    fn flush_rtc(&mut self) {
+        let Some(rtc) = self.rtc.as_mut() else {
+            return;
+        };
+        if rtc.outbox.is_empty() && rtc.resend.is_empty() {
+            return;
+        }
+        let signals = std::mem::take(&mut rtc.outbox);
+        let resend = std::mem::take(&mut rtc.resend);
+        for (to, s) in signals {
+            self.send_signal(&to, &s);
+        }
+        for (to, m) in resend {
+            self.send_relay(&to, &m);
         }
     }
 
@@ -1003,8 +1142,26 @@ fn on_relay(host: &Shared, ev: RelayEvent) {
             return;
         }
         match ev {
+            RelayEvent::Signal { from, payload } => {
+                match (signal::decode(&payload), h.rtc.as_mut()) {
+                    (Ok(s), Some(rtc)) => rtc.on_signal(&from, s, now_ms()),
+                    (Ok(Signal::Offer { session, .. }), None) => {
+                        // No WebRTC here: the other side uses the relay for this node.
+                        let bye = Signal::Bye {
+                            session,
+                            reason: ByeReason::Unsupported,
+                        };
+                        h.send_signal(&from, &bye);
+                    }
+                    (Ok(_), None) => {}
+                    (Err(_), Some(rtc)) => rtc.counters.bad_signals += 1,
+                    (Err(_), None) => h.stats.bad_frames += 1,
+                }
+                h.flush_rtc();
+            }
             RelayEvent::Frame { from, payload } => {
                 h.stats.frames_in += 1;
+                h.traffic.received(Path::Relay, &from, payload.len());
                 match Message::decode(&payload) {
                     Ok(msg) if h.node.is_some() => {
                         input = Some(Input::Message {
@@ -1116,6 +1273,57 @@ fn on_relay(host: &Shared, ev: RelayEvent) {
         feed(host, i);
     }
     run(fx);
+}
+
+/// An event of WebRTC attempt `session` with `peer`; a whole message is fed to the node.
+fn on_rtc(host: &Shared, peer: &str, session: u64, ev: PeerEvent) {
+    // Browsers report these events in tasks of their own, never from inside a call into the
+    // host; were one to arrive there, it is dropped like a lost message (an attempt that
+    // misses its open event times out and is retried).
+    let Ok(mut h) = host.try_borrow_mut() else {
+        return;
+    };
+    if h.closed {
+        return;
+    }
+    let now = now_ms();
+    let Some(rtc) = h.rtc.as_mut() else {
+        return;
+    };
+    let msg = rtc.on_event(peer, session, ev, now);
+    h.flush_rtc();
+    let mut input = None;
+    if let Some(bytes) = msg {
+        h.traffic.received(Path::DataChannel, peer, bytes.len());
+        match Message::decode(&bytes) {
+            Ok(msg) if h.node.is_some() => {
+                input = Some(Input::Message {
+                    from: NodeId::new(peer),
+                    msg,
+                })
+            }
+            Ok(_) => {}
+            Err(_) => h.stats.bad_frames += 1,
+        }
+    }
+    drop(h);
+    if let Some(i) = input {
+        feed(host, i);
+    }
+}
+
+/// The periodic check of the WebRTC links (timeouts, stalls).
+fn check_links(host: &Shared) {
+    let Ok(mut h) = host.try_borrow_mut() else {
+        return;
+    };
+    if h.closed {
+        return;
+    }
+    if let Some(rtc) = h.rtc.as_mut() {
+        rtc.tick(now_ms());
+    }
+    h.flush_rtc();
 }
 
 /// Reconnect after a growing delay; the node keeps running meanwhile (its messages are lost,
@@ -1296,7 +1504,7 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
     if !o.is_object() {
         return Err(invalid("Replica.open needs an options object"));
     }
-    const KNOWN: [&str; 18] = [
+    const KNOWN: [&str; 19] = [
         "cluster",
         "relay",
         "storage",
@@ -1315,6 +1523,7 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
         "warnSiblings",
         "gossipIntervalMs",
         "token",
+        "webrtc",
     ];
     for k in Object::keys(o.unchecked_ref::<Object>()).iter() {
         let k = k.as_string().unwrap_or_default();
@@ -1429,6 +1638,7 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
     let capacity = opt_int(o, "capacity", 1, 1_000)?.unwrap_or(1) as u32;
     let open_timeout_ms = opt_int(o, "openTimeoutMs", 1, 3_600_000)?.unwrap_or(OPEN_TIMEOUT_MS);
     let token = TokenSource::from_option(&get(o, "token"))?;
+    let webrtc = parse_webrtc(&get(o, "webrtc"))?;
     Ok(Options {
         cluster,
         relay,
@@ -1440,7 +1650,73 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
         config,
         open_timeout_ms,
         token,
+        webrtc,
     })
+}
+
+/// `webrtc`: `true`/`false`, or `{ enabled?, maxPeers?, iceServers? }`. Default: enabled
+/// (where WebRTC exists), 16 peers, no ICE servers.
+fn parse_webrtc(v: &JsValue) -> Result<RtcOptions, JsValue> {
+    let mut opts = RtcOptions {
+        enabled: true,
+        max_peers: 16,
+        ice_servers: JsValue::UNDEFINED,
+    };
+    if v.is_undefined() || v.is_null() {
+        return Ok(opts);
+    }
+    if let Some(b) = v.as_bool() {
+        opts.enabled = b;
+        return Ok(opts);
+    }
+    if !v.is_object() || Array::is_array(v) {
+        return Err(invalid(
+            "`webrtc` must be a boolean or { enabled, maxPeers, iceServers }",
+        ));
+    }
+    for k in Object::keys(v.unchecked_ref::<Object>()).iter() {
+        let k = k.as_string().unwrap_or_default();
+        if !["enabled", "maxPeers", "iceServers"].contains(&k.as_str()) {
+            return Err(invalid(format!(
+                "unknown option `webrtc.{k}` (allowed: enabled, maxPeers, iceServers)"
+            )));
+        }
+    }
+    let enabled = get(v, "enabled");
+    if !enabled.is_undefined() {
+        opts.enabled = enabled
+            .as_bool()
+            .ok_or_else(|| invalid("`webrtc.enabled` must be a boolean"))?;
+    }
+    if let Some(m) = opt_int(v, "maxPeers", 0, 256)? {
+        opts.max_peers = m as usize;
+    }
+    let servers = get(v, "iceServers");
+    if !servers.is_undefined() && !servers.is_null() {
+        let bad = || {
+            invalid("`webrtc.iceServers` must be an array of { urls, username?, credential? } (urls: a string or an array of strings)")
+        };
+        let arr = servers.dyn_ref::<Array>().ok_or_else(bad)?;
+        for s in arr.iter() {
+            if !s.is_object() {
+                return Err(bad());
+            }
+            let urls = get(&s, "urls");
+            let urls_ok = urls.as_string().is_some_and(|u| !u.is_empty())
+                || urls
+                    .dyn_ref::<Array>()
+                    .is_some_and(|a| a.length() > 0 && a.iter().all(|u| u.as_string().is_some()));
+            let str_or_absent = |k: &str| {
+                let x = get(&s, k);
+                x.is_undefined() || x.as_string().is_some()
+            };
+            if !urls_ok || !str_or_absent("username") || !str_or_absent("credential") {
+                return Err(bad());
+            }
+        }
+        opts.ice_servers = servers;
+    }
+    Ok(opts)
 }
 
 /// A fresh node id: `<prefix>-` and 8 random hex digits.

@@ -1,6 +1,7 @@
 //! The WebSocket to the relay (protocol in `src/relay/mod.rs`): a JSON hello, then binary
 //! frames `[0x01][dest_len][dest][payload]` (unicast) out and
-//! `[0x01|0x02][src_len][src][payload]` in. In Node.js the package's entry installs
+//! `[0x01|0x02][src_len][src][payload]` in; signalling frames `[0x03][id_len][id][payload]`
+//! both ways. In Node.js the package's entry installs
 //! `globalThis.WebSocket` from the `ws` package before this runs.
 //!
 //! The transport knows nothing of the protocol: it turns socket callbacks into
@@ -16,6 +17,9 @@ use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 pub const UNICAST: u8 = 0x01;
 pub const BROADCAST: u8 = 0x02;
+/// Signalling (WebRTC offers, answers, candidates): addressed and forwarded like a unicast,
+/// counted apart by the relay.
+pub const SIGNAL: u8 = 0x03;
 
 /// What the relay connection reports to the run loop.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +37,11 @@ pub enum RelayEvent {
     },
     /// A data frame from node `from`.
     Frame {
+        from: String,
+        payload: Vec<u8>,
+    },
+    /// A signalling frame from node `from` (`src/link/signal.rs`).
+    Signal {
         from: String,
         payload: Vec<u8>,
     },
@@ -137,11 +146,20 @@ impl Relay {
     /// Send `payload` to node `to`. False when the socket is not open or `to` cannot be
     /// framed (an id longer than 255 bytes).
     pub fn send_to(&self, to: &str, payload: &[u8]) -> bool {
+        self.send_addressed(UNICAST, to, payload)
+    }
+
+    /// Send a signalling `payload` to node `to`.
+    pub fn send_signal(&self, to: &str, payload: &[u8]) -> bool {
+        self.send_addressed(SIGNAL, to, payload)
+    }
+
+    fn send_addressed(&self, kind: u8, to: &str, payload: &[u8]) -> bool {
         if self.ws.ready_state() != WebSocket::OPEN || to.len() > 255 {
             return false;
         }
         let mut frame = Vec::with_capacity(2 + to.len() + payload.len());
-        frame.push(UNICAST);
+        frame.push(kind);
         frame.push(to.len() as u8);
         frame.extend_from_slice(to.as_bytes());
         frame.extend_from_slice(payload);
@@ -186,7 +204,7 @@ pub fn parse_frame(b: &[u8]) -> Option<RelayEvent> {
         Some(x) => x,
         None => return bad,
     };
-    if kind != UNICAST && kind != BROADCAST {
+    if kind != UNICAST && kind != BROADCAST && kind != SIGNAL {
         return bad;
     }
     let Some((&len, rest)) = rest.split_first() else {
@@ -196,13 +214,16 @@ pub fn parse_frame(b: &[u8]) -> Option<RelayEvent> {
     if len == 0 || rest.len() < len {
         return bad;
     }
-    match std::str::from_utf8(&rest[..len]) {
-        Ok(from) => Some(RelayEvent::Frame {
-            from: from.to_string(),
-            payload: rest[len..].to_vec(),
-        }),
-        Err(_) => bad,
-    }
+    let from = match std::str::from_utf8(&rest[..len]) {
+        Ok(from) => from.to_string(),
+        Err(_) => return bad,
+    };
+    let payload = rest[len..].to_vec();
+    Some(if kind == SIGNAL {
+        RelayEvent::Signal { from, payload }
+    } else {
+        RelayEvent::Frame { from, payload }
+    })
 }
 
 /// A JSON text message from the relay. Unknown types are ignored.
