@@ -13,8 +13,16 @@ const isNode = typeof process !== 'undefined' && process.versions != null && pro
 
 let loaded = null;
 
-/** Load the wasm module once (idempotent). `Replica.open` calls it; call it yourself to load early. */
-export function init() {
+/**
+ * Load the wasm module once (idempotent). `Replica.open` calls it; call it yourself to load
+ * early. `init({ module })` uses an already compiled `WebAssembly.Module` (runtimes that
+ * cannot compile wasm from bytes, such as Cloudflare Workers, import the .wasm file).
+ */
+export function init(options) {
+  if (!loaded && options?.module instanceof WebAssembly.Module) {
+    initSync({ module: options.module });
+    loaded = Promise.resolve();
+  }
   if (!loaded) {
     loaded = (async () => {
       const wasmUrl = new URL('../pkg/ringlet_bg.wasm', import.meta.url);
@@ -151,7 +159,7 @@ export class Replica {
   /** This node's id (also its name at the relay). */
   get id() { return this.#inner.id; }
 
-  /** `"indexeddb"` or `"memory"`. */
+  /** `"indexeddb"`, `"memory"` or `"js"` (a storage engine object). */
   get storage() { return this.#inner.storage; }
 
   /** Every sibling of `key` and the context to write back. `values` is empty when absent. */
@@ -179,6 +187,12 @@ export class Replica {
 
   /** Counters: requests, hints held, repairs, frames, storage. */
   stats() { return this.#inner.stats(); }
+
+  /** When the node next needs its timers run (ms since the epoch), or undefined. */
+  nextDeadline() { return this.#inner.nextDeadline(); }
+
+  /** Run the node's timers now (a host's wake-up, e.g. a Durable Object alarm). */
+  tick() { this.#inner.tick(); }
 
   /** Listen to `type` (see `ReplicaEvents`), or `'*'` for every event. */
   on(type, listener) {

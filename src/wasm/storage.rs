@@ -6,6 +6,7 @@
 //! Both engines pass the same conformance suite (`tests/wasm_support/conformance.rs`).
 
 use super::storage_idb::IdbStore;
+use super::storage_js::JsStore;
 use super::storage_memory::MemoryEngine;
 use crate::core::{Snapshot, StoreOp};
 use std::fmt;
@@ -39,6 +40,8 @@ impl fmt::Display for StorageError {
 pub enum Store {
     Memory(Rc<MemoryEngine>),
     IndexedDb(Rc<IdbStore>),
+    /// An engine written in JavaScript (`storage_js.rs`): the edge node's Durable Object.
+    Js(Rc<JsStore>),
 }
 
 impl Store {
@@ -47,6 +50,7 @@ impl Store {
         match self {
             Store::Memory(m) => m.apply(ops),
             Store::IndexedDb(db) => db.apply(ops).await,
+            Store::Js(js) => js.apply(ops).await,
         }
     }
 
@@ -55,6 +59,7 @@ impl Store {
         match self {
             Store::Memory(m) => Ok(m.load()),
             Store::IndexedDb(db) => db.load().await,
+            Store::Js(js) => js.load().await,
         }
     }
 
@@ -65,6 +70,16 @@ impl Store {
         match self {
             Store::Memory(m) => m.fail_next_batch(quota_exceeded),
             Store::IndexedDb(db) => db.fail_next_batch(after_ops, quota_exceeded),
+            Store::Js(js) => js.fail_next_batch(quota_exceeded),
+        }
+    }
+
+    /// Records skipped at the last load because they did not decode.
+    pub fn corrupt_records(&self) -> u64 {
+        match self {
+            Store::Memory(_) => 0,
+            Store::IndexedDb(db) => db.corrupt_records(),
+            Store::Js(js) => js.corrupt_records(),
         }
     }
 
@@ -79,6 +94,7 @@ impl Store {
         match self {
             Store::Memory(_) => "memory",
             Store::IndexedDb(_) => "indexeddb",
+            Store::Js(_) => "js",
         }
     }
 }
