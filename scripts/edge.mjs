@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run edge`: the edge worker (relay + edge node in a Durable Object) on workerd, locally.
-//   node scripts/edge.mjs [--port 8787] [--host 127.0.0.1] [--persist .edge-state] [--cluster demo]
+//   node scripts/edge.mjs [--port 8787] [--host 127.0.0.1] [--persist .edge-state] [--cluster demo] [--www DIR]
 // Tabs join with relay ws://127.0.0.1:8787/ws (cluster `demo`) or /ws?cluster=NAME.
 import { startEdge } from '../js/edge/local.js';
 
@@ -16,6 +16,7 @@ const edge = await startEdge({
   host: opt('host', '127.0.0.1'),
   port: Number(opt('port', 8787)),
   persist: opt('persist', '.edge-state'),
+  ...(opt('www') ? { www: opt('www') } : {}),
   vars,
 });
 console.log(`ringlet edge listening on ${edge.url}/ (relay ${edge.url.replace(/^http/, 'ws')}/ws, cluster ${vars.RINGLET_CLUSTER}; Ctrl-C stops it)`);

@@ -30,7 +30,11 @@ const TYPES = {
 };
 
 /** The static pages, as the native relay serves them: /pkg/... from pkg/, the rest from www/. */
-async function assets(request) {
+function assets(www) {
+  return (request) => serve(www, request);
+}
+
+async function serve(www, request) {
   const url = new URL(request.url);
   let p;
   try {
@@ -39,7 +43,7 @@ async function assets(request) {
     return new Response('bad path\n', { status: 400 });
   }
   if (p.split('/').includes('..') || p.includes('\\') || p.includes('\0')) return new Response('bad path\n', { status: 400 });
-  const file = p.startsWith('/pkg/') ? path.join(root, p) : path.join(root, 'www', p);
+  const file = p.startsWith('/pkg/') ? path.join(root, p) : path.join(www, p);
   try {
     const target = (await stat(file)).isDirectory() ? path.join(file, 'index.html') : file;
     const body = await readFile(target);
@@ -53,10 +57,11 @@ async function assets(request) {
 
 /**
  * Start the edge worker on `host:port` (port 0: any free port). `persist`: the directory of
- * the Durable Objects' storage (kept across restarts). `vars`: the Worker's environment.
+ * the Durable Objects' storage (kept across restarts). `www`: the pages' directory (`/pkg/`
+ * is always the build). `vars`: the Worker's environment.
  * Resolves to `{ url, mf, close() }`.
  */
-export async function startEdge({ host = '127.0.0.1', port = 8787, persist, vars = {}, log = false } = {}) {
+export async function startEdge({ host = '127.0.0.1', port = 8787, persist, www = path.join(root, 'www'), vars = {}, log = false } = {}) {
   const mf = new Miniflare({
     modules: workerModules(),
     modulesRoot: root,
@@ -66,7 +71,7 @@ export async function startEdge({ host = '127.0.0.1', port = 8787, persist, vars
     durableObjects: { RINGLET_CLUSTER_DO: 'RingletCluster' },
     durableObjectsPersist: persist ?? false,
     bindings: vars,
-    serviceBindings: { ASSETS: assets },
+    serviceBindings: { ASSETS: assets(www) },
     verbose: log,
   });
   const url = await mf.ready;

@@ -94,8 +94,18 @@ export class RingletCluster {
       }
       return;
     }
-    if (typeof message === 'string') seat.text();
-    else seat.forward(new Uint8Array(message));
+    if (typeof message === 'string') {
+      seat.text();
+      return;
+    }
+    // The native relay's WebSocket layer refuses frames above twice the maximum (at least
+    // 64 KiB) before buffering them, and ends the connection (1009); so does this one.
+    if (message.byteLength > Math.max(2 * this.rooms.maxFrame, 64 * 1024)) {
+      this.rooms.oversize(seat, message.byteLength);
+      this.#end(ws);
+      return;
+    }
+    seat.forward(new Uint8Array(message));
   }
 
   async webSocketClose(ws, code, reason) {
