@@ -1,6 +1,7 @@
 // The runtime restarts (workerd stopped and started again on the same persisted Durable Object
 // storage): the edge node comes back with its data and its hints, before any tab connects,
-// and delivers the hints to their node when it returns.
+// and delivers the hints to their node when it returns. A value larger than a Durable Object
+// value may be (128 KiB) is stored in parts and comes back whole.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEdge, startBrowser, tempDir, waitFor, allValid } from './support.mjs';
@@ -31,6 +32,15 @@ test('data and hints of the edge node survive a restart of the runtime', async (
     ['edge', ...names]), 20_000, 'four valid members');
 
   for (let i = 0; i < 16; i++) await tabs['tab-1'].put(`data/${i}`, { i });
+  // A key only tab-1, tab-2 and the edge hold: after the restart it can come only from the edge.
+  const bigKey = await tabs['tab-1'].run(() => {
+    for (let i = 0; ; i++) {
+      const p = window.replica.preflist(`big/${i}`).slice(0, 3);
+      if (p.includes('edge') && !p.includes('tab-3')) return `big/${i}`;
+    }
+  });
+  const big = 'x'.repeat(200_000);
+  await tabs['tab-1'].put(bigKey, big);
   // Keys whose primaries are tab-3 and tab-1 (the coordinator) and whose first fallback is the edge.
   const hinted = await tabs['tab-1'].run(() => {
     const out = [];
@@ -65,4 +75,9 @@ test('data and hints of the edge node survive a restart of the runtime', async (
   assert.ok((await edge.edge()).stats.hintsDelivered >= hinted.length);
   for (const k of hinted) assert.deepEqual(await t3.get(k), [{ k, while: 'tab-3 was away' }], k);
   for (let i = 0; i < 16; i++) assert.deepEqual(await t3.get(`data/${i}`), [{ i }], `data/${i}`);
+  const bigBack = await t3.run(async (k) => {
+    const { values } = await window.replica.get(k);
+    return values.length === 1 ? values[0].length : -1;
+  }, bigKey);
+  assert.equal(bigBack, big.length);
 });
