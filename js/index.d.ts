@@ -84,6 +84,12 @@ export interface OpenOptions {
   maxValueBytes?: number;
   /** Membership gossip period in ms. Default 1000. */
   gossipIntervalMs?: number;
+  /**
+   * This node is a durable replica (the edge node sets it): announced to every member, and a
+   * buffered put (`durable: false`) whose replicas include a durable replica is acknowledged
+   * only once a durable replica stored it. Default false.
+   */
+  durableReplica?: boolean;
 }
 
 export interface GetOptions {
@@ -124,6 +130,8 @@ export interface Member {
   capacity: number;
   /** False while this node's failure detector believes it down. */
   up: boolean;
+  /** A durable replica (an always-on edge node, `durableReplica`). */
+  durable: boolean;
   /** True for this node. */
   self: boolean;
 }

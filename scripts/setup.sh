@@ -33,7 +33,7 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "setup: Node.js 20+ and npm are needed" >&2
   exit 1
 fi
-for p in ws binaryen fake-indexeddb playwright-core; do
+for p in ws binaryen fake-indexeddb playwright-core miniflare; do
   if [ ! -d "node_modules/$p" ]; then
     echo "setup: npm install"
     npm install --no-audit --no-fund

@@ -35,4 +35,7 @@ phase_done
 phase "end-to-end tests: Chromium tabs, a Node.js node, the relay (node --test + playwright-core)"
 node --test tests/e2e/
 phase_done
+phase "edge worker tests: the relay and edge node in a Durable Object on workerd (miniflare), Chromium tabs"
+node --test --test-concurrency=1 tests/edge/
+phase_done
 bash scripts/test-page.sh

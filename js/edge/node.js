@@ -65,6 +65,7 @@ export async function openEdgeNode({ cluster, rooms, state, env }) {
     cluster,
     relay: localEndpoint(rooms),
     storage: new DurableObjectStore(state.storage),
+    durableReplica: true,
     ...config,
   });
 }

@@ -54,6 +54,10 @@ pub struct Config {
     pub max_value_bytes: usize,
     /// Sibling resolvers by key prefix (siblings stay the default).
     pub resolvers: ResolverRules,
+    /// This node is a durable replica (an always-on edge node): announced in the membership,
+    /// and a buffered write (§6.1) whose targets include a durable replica counts as durable
+    /// only once a durable replica stored it.
+    pub durable_replica: bool,
 }
 
 impl Default for Config {
@@ -82,6 +86,7 @@ impl Default for Config {
             transfer_batch: 64,
             max_value_bytes: 1 << 20,
             resolvers: ResolverRules::default(),
+            durable_replica: false,
         }
     }
 }

@@ -549,6 +549,7 @@ struct MemberView {
     status: &'static str,
     capacity: u32,
     up: bool,
+    durable: bool,
     #[serde(rename = "self")]
     is_self: bool,
 }
@@ -599,6 +600,7 @@ impl Host {
                 status: info.status.name(),
                 capacity: info.capacity,
                 up: !down.contains(n),
+                durable: info.durable,
                 is_self: *n == self.id,
             })
             .collect()
@@ -1209,7 +1211,7 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
     if !o.is_object() {
         return Err(invalid("Replica.open needs an options object"));
     }
-    const KNOWN: [&str; 15] = [
+    const KNOWN: [&str; 16] = [
         "cluster",
         "relay",
         "storage",
@@ -1225,6 +1227,7 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
         "openTimeoutMs",
         "maxValueBytes",
         "gossipIntervalMs",
+        "durableReplica",
     ];
     for k in Object::keys(o.unchecked_ref::<Object>()).iter() {
         let k = k.as_string().unwrap_or_default();
@@ -1276,9 +1279,11 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
         Some("indexeddb") => "indexeddb",
         None if has_idb => "indexeddb",
         None => "memory",
-        Some(other) => return Err(invalid(format!(
+        Some(other) => {
+            return Err(invalid(format!(
             "`storage` must be \"indexeddb\", \"memory\" or a storage engine object, got {other:?}"
-        ))),
+        )))
+        }
     };
     if storage == "indexeddb" && !has_idb {
         return Err(js_error(
@@ -1345,6 +1350,12 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
     }
     if let Some(g) = opt_int(o, "gossipIntervalMs", 10, 3_600_000)? {
         config.gossip_interval_ms = g;
+    }
+    let durable_replica = get(o, "durableReplica");
+    if !durable_replica.is_undefined() {
+        config.durable_replica = durable_replica
+            .as_bool()
+            .ok_or_else(|| invalid("`durableReplica` must be a boolean"))?;
     }
     let capacity = opt_int(o, "capacity", 1, 1_000)?.unwrap_or(1) as u32;
     let open_timeout_ms = opt_int(o, "openTimeoutMs", 1, 3_600_000)?.unwrap_or(OPEN_TIMEOUT_MS);

@@ -31,6 +31,8 @@ test('two tabs and the edge node are one cluster; writes cross tabs and reach th
     const e = await edge.edge();
     return allValid([await t1.members(), await t2.members(), e.members], ids);
   }, 20_000, 'tabs and edge to agree on three valid members');
+  const durable = (await t1.members()).filter((m) => m.durable).map((m) => m.node);
+  assert.deepEqual(durable, ['edge'], 'the tabs know the edge node as the durable replica');
   const rings = await Promise.all([t1.run(() => window.replica.ring()), t2.run(() => window.replica.ring())]);
   assert.deepEqual(rings[0], rings[1]);
   assert.ok(rings[0].partitions.edge > 0, 'the edge node owns partitions');
