@@ -13,6 +13,10 @@ const isNode = typeof process !== 'undefined' && process.versions != null && pro
 
 let loaded = null;
 
+// Node.js-only modules, imported by a computed name so bundlers for browsers and Workers
+// (Vite, esbuild in wrangler) leave them out instead of trying to bundle them.
+const nodeImport = (name) => import(/* @vite-ignore */ name);
+
 /**
  * Load the wasm module once (idempotent). `Replica.open` calls it; call it yourself to load
  * early. `init({ module })` uses an already compiled `WebAssembly.Module` (runtimes that
@@ -28,10 +32,10 @@ export function init(options) {
       const wasmUrl = new URL('../pkg/ringlet_bg.wasm', import.meta.url);
       if (isNode) {
         if (typeof globalThis.WebSocket === 'undefined') {
-          const ws = await import(/* @vite-ignore */ 'ws');
+          const ws = await nodeImport('ws');
           globalThis.WebSocket = ws.WebSocket ?? ws.default;
         }
-        const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
+        const { readFile } = await nodeImport('node:fs/promises');
         initSync({ module: await readFile(wasmUrl) });
       } else {
         await initWasm({ module_or_path: wasmUrl });
