@@ -23,8 +23,8 @@ phase "build: relay, wasm package (pkg/)"
 cargo build --release --bin ringlet-relay --quiet
 bash scripts/build-wasm.sh
 phase_done
-phase "wasm-bindgen tests in Node.js (values, memory storage conformance)"
-cargo test --target wasm32-unknown-unknown --test wasm_values --test wasm_storage_memory
+phase "wasm-bindgen tests in Node.js (values, memory and JS-engine storage conformance)"
+cargo test --target wasm32-unknown-unknown --test wasm_values --test wasm_storage_memory --test wasm_storage_js
 phase_done
 phase "wasm-bindgen tests in headless Chromium (IndexedDB storage conformance)"
 CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test wasm_storage_idb
