@@ -58,6 +58,7 @@ export class RingletCluster {
     this.node = null;
     this.opening = null;
     this.cluster = null;
+    this.alarms = 0;
   }
 
   async fetch(request) {
@@ -123,6 +124,7 @@ export class RingletCluster {
 
   /** The alarm: wake the edge node (reopened from storage after an eviction) and re-arm. */
   async alarm() {
+    this.alarms += 1;
     const node = await this.ensureNode();
     node?.tick();
     await armAlarm(this.state.storage, node);
@@ -175,6 +177,7 @@ export class RingletCluster {
       stats: node.stats(),
       nextDeadline: node.nextDeadline() ?? null,
       alarm: await this.state.storage.getAlarm(),
+      alarmsFired: this.alarms,
     };
   }
 }
