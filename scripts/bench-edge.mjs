@@ -3,7 +3,8 @@
 //   1. the native relay (3 tabs),
 //   2. the edge relay on workerd, relaying only (3 tabs; a cluster without an edge node),
 //   3. the edge relay with its edge node (2 tabs + the edge node, a durable replica in
-//      Durable Object storage; N = 3, so every write also goes to the edge's storage).
+//      Durable Object storage; N = 3, so every write also goes to the edge's storage);
+// then the relays' own ceiling: 3 Node.js replicas with memory storage, gets at 64 in flight.
 //
 //   bash scripts/build-wasm.sh && cargo build --release --bin ringlet-relay
 //   node scripts/bench-edge.mjs [--ops 400] [--concurrency 16]
@@ -80,6 +81,33 @@ async function runAll(label, base, relayUrl, cluster, names, members, statusOf) 
   }
 }
 
+/**
+ * The relays' own ceiling, without browsers or IndexedDB: 3 Node.js replicas with memory
+ * storage, `ops` gets (R=2, four relay frames each) with `concurrency` in flight.
+ */
+async function relayCeiling(relayUrl, cluster, ops, concurrency) {
+  const { Replica } = await import('../js/index.js');
+  const opts = { cluster, relay: relayUrl, storage: 'memory', n: 3, r: 2, w: 2, gossipIntervalMs: 250, timeoutMs: 10_000 };
+  const rs = [];
+  for (const name of ['m1', 'm2', 'm3']) rs.push(await Replica.open({ ...opts, name }));
+  try {
+    await waitFor(() => rs.every((r) => r.ring() && ['m1', 'm2', 'm3'].every((m) => r.ring().owners.includes(m))), 30_000, 'the Node.js replicas to converge');
+    for (let i = 0; i < 200; i++) await rs[0].put(`k${i}`, new Uint8Array(1024));
+    let next = 0;
+    let failed = 0;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (next < ops) {
+        const i = next++;
+        await rs[0].get(`k${i % 200}`).catch(() => { failed += 1; });
+      }
+    }));
+    return { perSec: ops / ((performance.now() - t0) / 1000), failed };
+  } finally {
+    for (const r of rs) await r.close();
+  }
+}
+
 const native = await startRelay(8096, { www: path.join(ROOT, 'tests', 'e2e', 'www') });
 const state = tempDir('ringlet-bench-edge-');
 const edge = await startEdge(8097, state.dir);
@@ -98,7 +126,17 @@ try {
       console.log(`| ${what} | ${r.label} | ${Math.round(m.perSec).toLocaleString('en')} | ${m.p50.toFixed(1)} | ${m.p99.toFixed(1)} | ${m.failed} |`);
     }
   }
+  const ceiling = [];
+  for (const [label, url, cluster] of [['native relay', native.url, 'ceiling'], ['edge relay (workerd)', `${edge.url}?cluster=relayonly`, 'ceiling']]) {
+    const r = await relayCeiling(url, cluster, 4000, 64);
+    ceiling.push(`| ${label} | ${Math.round(r.perSec).toLocaleString('en')} | ${Math.round(4 * r.perSec).toLocaleString('en')} | ${r.failed} |`);
+  }
+  console.log('\n3 Node.js replicas, memory storage, 4,000 gets (R=2) of 1 KB values, 64 in flight:\n');
+  console.log('| relay | gets/s | relay frames/s | failed |\n| --- | ---: | ---: | ---: |');
+  console.log(ceiling.join('\n'));
   console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  const complaints = edge.output().split('\n').filter((l) => /error|overload|exceed/i.test(l));
+  if (complaints.length) console.log(`\nthe edge runtime reported:\n${complaints.slice(0, 20).join('\n')}`);
   const s = results[2].status?.stats;
   if (s) console.log(`\nedge node after the run: ${s.keysHeld} keys held, ${s.persistBatches} persist batches, ${s.messagesIn} messages in`);
 } finally {
