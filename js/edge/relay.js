@@ -97,8 +97,9 @@ function emptyStats() {
 
 /**
  * AUTHORISATION HOOK. Called with the parsed hello (its `raw` JSON keeps any extra field,
- * e.g. a token) and the connection's context (`{ request }` for a WebSocket, `{ local: true }`
- * for the edge node) before a node takes its seat. Return null to admit, or
+ * e.g. a token) and the connection's context (`{ websocket: true, origin }` for a WebSocket,
+ * with the upgrade request's Origin header; `{ local: true }` for the edge node) before a node
+ * takes its seat. Return null to admit, or
  * `{ code, message, close }` to refuse. No authentication is implemented yet: everyone is
  * admitted, exactly as by the native relay.
  */

@@ -73,7 +73,8 @@ export class RingletCluster {
     }
     const [client, server] = Object.values(new WebSocketPair());
     this.state.acceptWebSocket(server);
-    server.serializeAttachment(null);
+    // What the authorisation hook may want from the upgrade request (relay.js authorizeHello).
+    server.serializeAttachment({ origin: request.headers.get('origin') });
     // No hello within 10 s: refused like the native relay does.
     setTimeout(() => {
       if (!this.seats.has(server) && server.readyState === WebSocket.OPEN) {
@@ -88,10 +89,11 @@ export class RingletCluster {
   async webSocketMessage(ws, message) {
     const seat = this.seats.get(ws);
     if (!seat) {
-      const s = this.rooms.hello(message, peerOf(ws), { websocket: true });
+      const upgrade = ws.deserializeAttachment() ?? {};
+      const s = this.rooms.hello(message, peerOf(ws), { websocket: true, origin: upgrade.origin ?? null });
       if (s) {
         this.seats.set(ws, s);
-        ws.serializeAttachment({ cluster: s.cluster, node: s.node });
+        ws.serializeAttachment({ ...upgrade, cluster: s.cluster, node: s.node });
       }
       return;
     }
