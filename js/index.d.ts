@@ -23,16 +23,39 @@ export type Context = string;
 
 export type StorageKind = 'indexeddb' | 'memory';
 
+/**
+ * A storage engine written in JavaScript (the edge node's Durable Object storage,
+ * `js/edge/storage.js`). Records are opaque bytes under string keys chosen by the node.
+ */
+export interface StorageEngine {
+  /** Every stored record. */
+  load(): Promise<Iterable<[string, Uint8Array | undefined]>>;
+  /** Apply one batch atomically and in order (`undefined`: delete); resolve once durable. */
+  apply(ops: Array<[string, Uint8Array | undefined]>): Promise<void>;
+}
+
+/**
+ * A relay endpoint in this process (the edge relay's own node, `js/edge/node.js`): it speaks
+ * the relay protocol without a socket.
+ */
+export interface RelayEndpoint {
+  /** Say `hello` (the hello JSON); the relay answers through `deliver` and ends with `closed`. */
+  connect(hello: string, deliver: (data: string | Uint8Array) => void, closed: (code: number, reason: string) => void): void;
+  /** One BINARY frame from the node (client → relay layout). */
+  send(frame: Uint8Array): boolean | void;
+  close(): void;
+}
+
 export interface OpenOptions {
   /** The cluster to join: 1 to 64 characters from [A-Za-z0-9_.-]. */
   cluster: string;
-  /** The relay's WebSocket URL, e.g. `ws://127.0.0.1:8080/ws`. */
-  relay: string;
+  /** The relay's WebSocket URL, e.g. `ws://127.0.0.1:8080/ws`, or an in-process endpoint. */
+  relay: string | RelayEndpoint;
   /**
    * Where the node keeps its data. Default: `'indexeddb'` where IndexedDB exists (browsers,
    * or Node.js with `fake-indexeddb/auto`), else `'memory'`.
    */
-  storage?: StorageKind;
+  storage?: StorageKind | StorageEngine;
   /** Replicas per key (N). Default 3. Every node of a cluster must use the same N and Q. */
   n?: number;
   /** Replies a get waits for (R). Default 2 (at most N). */
@@ -65,6 +88,12 @@ export interface OpenOptions {
   warnSiblings?: number;
   /** Membership gossip period in ms. Default 1000. */
   gossipIntervalMs?: number;
+  /**
+   * This node is a durable replica (the edge node sets it): announced to every member, and a
+   * buffered put (`durable: false`) whose replicas include a durable replica is acknowledged
+   * only once a durable replica stored it. Default false.
+   */
+  durableReplica?: boolean;
   /**
    * The join token of a relay with a secret (issued by the app's server, see
    * `ringlet/token`): a string, or a function called with `{ cluster, node }` on every
@@ -170,6 +199,8 @@ export interface Member {
   capacity: number;
   /** False while this node's failure detector believes it down. */
   up: boolean;
+  /** A durable replica (an always-on edge node, `durableReplica`). */
+  durable: boolean;
   /** True for this node. */
   self: boolean;
 }
@@ -187,7 +218,7 @@ export interface RingInfo {
 
 export interface ReplicaStats {
   node: string;
-  storage: StorageKind;
+  storage: StorageKind | 'js';
   /** Connected to the relay. */
   connected: boolean;
   gets: number;
@@ -317,7 +348,7 @@ export declare class RingletError extends Error {
 }
 
 /** Load the wasm module (optional: `Replica.open` does it). */
-export declare function init(): Promise<void>;
+export declare function init(options?: { module?: WebAssembly.Module }): Promise<void>;
 
 /** One node of a ringlet cluster, running in this page or process. */
 export declare class Replica {
@@ -328,7 +359,11 @@ export declare class Replica {
    */
   static open(options: OpenOptions): Promise<Replica>;
   readonly id: string;
-  readonly storage: StorageKind;
+  readonly storage: StorageKind | 'js';
+  /** When the node next needs its timers run (ms since the epoch), or undefined. */
+  nextDeadline(): number | undefined;
+  /** Run the node's timers now (a host's wake-up, e.g. a Durable Object alarm). */
+  tick(): void;
   get(key: Key, options?: GetOptions): Promise<GetResult>;
   put(key: Key, value: Value, options?: PutOptions): Promise<PutResult>;
   delete(key: Key, options?: DeleteOptions): Promise<PutResult>;

@@ -14,17 +14,29 @@ const isNode = typeof process !== 'undefined' && process.versions != null && pro
 let loaded = null;
 let wasmExports = null;
 
-/** Load the wasm module once (idempotent). `Replica.open` calls it; call it yourself to load early. */
-export function init() {
+// Node.js-only modules, imported by a computed name so bundlers for browsers and Workers
+// (Vite, esbuild in wrangler) leave them out instead of trying to bundle them.
+const nodeImport = (name) => import(/* @vite-ignore */ name);
+
+/**
+ * Load the wasm module once (idempotent). `Replica.open` calls it; call it yourself to load
+ * early. `init({ module })` uses an already compiled `WebAssembly.Module` (runtimes that
+ * cannot compile wasm from bytes, such as Cloudflare Workers, import the .wasm file).
+ */
+export function init(options) {
+  if (!loaded && options?.module instanceof WebAssembly.Module) {
+    wasmExports = initSync({ module: options.module });
+    loaded = Promise.resolve();
+  }
   if (!loaded) {
     loaded = (async () => {
       const wasmUrl = new URL('../pkg/ringlet_bg.wasm', import.meta.url);
       if (isNode) {
         if (typeof globalThis.WebSocket === 'undefined') {
-          const ws = await import(/* @vite-ignore */ 'ws');
+          const ws = await nodeImport('ws');
           globalThis.WebSocket = ws.WebSocket ?? ws.default;
         }
-        const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
+        const { readFile } = await nodeImport('node:fs/promises');
         wasmExports = initSync({ module: await readFile(wasmUrl) });
       } else {
         wasmExports = await initWasm({ module_or_path: wasmUrl });
@@ -158,7 +170,7 @@ export class Replica {
   /** This node's id (also its name at the relay). */
   get id() { return this.#inner.id; }
 
-  /** `"indexeddb"` or `"memory"`. */
+  /** `"indexeddb"`, `"memory"` or `"js"` (a storage engine object). */
   get storage() { return this.#inner.storage; }
 
   /** Every sibling of `key` and the context to write back. `values` is empty when absent. */
@@ -193,6 +205,12 @@ export class Replica {
     s.wasmMemoryBytes = wasmExports?.memory?.buffer?.byteLength ?? 0;
     return s;
   }
+
+  /** When the node next needs its timers run (ms since the epoch), or undefined. */
+  nextDeadline() { return this.#inner.nextDeadline(); }
+
+  /** Run the node's timers now (a host's wake-up, e.g. a Durable Object alarm). */
+  tick() { this.#inner.tick(); }
 
   /** Listen to `type` (see `ReplicaEvents`), or `'*'` for every event. */
   on(type, listener) {

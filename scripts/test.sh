@@ -25,8 +25,8 @@ phase "build: relay, wasm package (pkg/)"
 cargo build --release --bin ringlet-relay --quiet
 bash scripts/build-wasm.sh
 phase_done
-phase "wasm-bindgen tests in Node.js (values, memory storage conformance)"
-cargo test --target wasm32-unknown-unknown --test wasm_values --test wasm_storage_memory
+phase "wasm-bindgen tests in Node.js (values, memory and JS-engine storage conformance)"
+cargo test --target wasm32-unknown-unknown --test wasm_values --test wasm_storage_memory --test wasm_storage_js
 phase_done
 phase "wasm-bindgen tests in headless Chromium (IndexedDB storage conformance)"
 CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test wasm_storage_idb
@@ -40,5 +40,8 @@ phase_done
 phase "end-to-end tests: Chromium tabs, WebRTC, a Node.js node, the relay (node --test + playwright-core)"
 # In a loopback-only network namespace where possible (WebRTC then sees only 127.0.0.1).
 bash scripts/loopback-netns.sh node --test tests/e2e/
+phase_done
+phase "edge worker tests: the relay and edge node in a Durable Object on workerd (miniflare), Chromium tabs"
+node --test --test-concurrency=1 tests/edge/
 phase_done
 bash scripts/test-page.sh

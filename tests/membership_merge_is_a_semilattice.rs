@@ -28,6 +28,7 @@ fn view() -> impl Strategy<Value = Membership> {
                     version,
                     status,
                     capacity,
+                    durable: false,
                 },
             );
         }

@@ -166,11 +166,14 @@ fn status() -> impl Strategy<Value = Status> {
 }
 
 fn member_info() -> impl Strategy<Value = MemberInfo> {
-    (any::<u64>(), status(), any::<u32>()).prop_map(|(version, status, capacity)| MemberInfo {
-        version,
-        status,
-        capacity,
-    })
+    (any::<u64>(), status(), any::<u32>(), any::<bool>()).prop_map(
+        |(version, status, capacity, durable)| MemberInfo {
+            version,
+            status,
+            capacity,
+            durable,
+        },
+    )
 }
 
 /// A ring claimed over a few members (a decoded ring must be well formed, so the

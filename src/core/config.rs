@@ -60,6 +60,10 @@ pub struct Config {
     pub warn_siblings: usize,
     /// Sibling resolvers by key prefix (siblings stay the default).
     pub resolvers: ResolverRules,
+    /// This node is a durable replica (an always-on edge node): announced in the membership,
+    /// and a buffered write (§6.1) whose targets include a durable replica counts as durable
+    /// only once a durable replica stored it.
+    pub durable_replica: bool,
 }
 
 impl Default for Config {
@@ -90,6 +94,7 @@ impl Default for Config {
             max_siblings: 100,
             warn_siblings: 25,
             resolvers: ResolverRules::default(),
+            durable_replica: false,
         }
     }
 }

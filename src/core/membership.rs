@@ -64,11 +64,13 @@ pub struct MemberInfo {
     pub version: u64,
     pub status: Status,
     pub capacity: u32,
+    /// The member is a durable replica (`Config::durable_replica`).
+    pub durable: bool,
 }
 
 impl MemberInfo {
-    fn order(&self) -> (u64, Status, u32) {
-        (self.version, self.status, self.capacity)
+    fn order(&self) -> (u64, Status, u32, bool) {
+        (self.version, self.status, self.capacity, self.durable)
     }
 
     /// The digest of one entry, XOR-combined into leaves.
@@ -76,7 +78,8 @@ impl MemberInfo {
         let h = fnv1a64(node.as_str().as_bytes());
         let h = fnv1a64_extend(h, &self.version.to_le_bytes());
         let h = fnv1a64_extend(h, &[self.status as u8]);
-        mix64(fnv1a64_extend(h, &self.capacity.to_le_bytes()))
+        let h = fnv1a64_extend(h, &self.capacity.to_le_bytes());
+        mix64(fnv1a64_extend(h, &[self.durable as u8]))
     }
 }
 
@@ -217,11 +220,24 @@ impl Membership {
 
     /// Change a member's status or capacity (a local decision): the version goes up.
     pub fn set(&mut self, node: &NodeId, status: Status, capacity: u32) -> MemberInfo {
+        let durable = self.members.get(node).is_some_and(|i| i.durable);
+        self.set_with(node, status, capacity, durable)
+    }
+
+    /// `set`, also choosing whether the member is a durable replica.
+    pub fn set_with(
+        &mut self,
+        node: &NodeId,
+        status: Status,
+        capacity: u32,
+        durable: bool,
+    ) -> MemberInfo {
         let version = self.members.get(node).map_or(0, |i| i.version) + 1;
         let info = MemberInfo {
             version,
             status,
             capacity: capacity.max(1),
+            durable,
         };
         self.merge_member(node, info);
         info

@@ -194,6 +194,7 @@ impl Node {
                 version: 1,
                 status: Status::Valid,
                 capacity: m.capacity.max(1),
+                durable: false,
             };
             view.merge_member(&m.node, info);
         }
@@ -237,8 +238,14 @@ impl Node {
             .membership
             .get(&me)
             .is_none_or(|i| matches!(i.status, Status::Exiting | Status::Down));
+        let durable = node.config.durable_replica;
         if needs_join {
-            node.membership.set(&me, Status::Joining, node.capacity);
+            node.membership
+                .set_with(&me, Status::Joining, node.capacity, durable);
+            node.membership_dirty = true;
+        } else if let Some(i) = node.membership.get(&me).filter(|i| i.durable != durable) {
+            // Restarted with a different durable-replica setting: announce it.
+            node.membership.set_with(&me, i.status, i.capacity, durable);
             node.membership_dirty = true;
         }
         if node.seeds.is_empty() {

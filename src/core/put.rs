@@ -17,7 +17,7 @@ use super::message::{Message, Rid};
 use super::node::{Node, Origin, Waiter};
 use super::quorum::PutQuorum;
 use super::resolve::{apply_op, Resolver};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One replica a put was sent to.
 #[derive(Clone, Debug)]
@@ -280,8 +280,20 @@ impl Node {
             retry_at_ms: self.now_ms + self.config.sloppy_retry_ms,
             deadline_ms,
         };
-        // With buffered writes one store must still be durable: ours, or the first target's.
-        let designated = if targets.iter().any(|(n, _)| n == &self.id) {
+        // With buffered writes one store must still be durable: a durable replica's when one
+        // is among the targets (an always-on edge node), else ours, or the first target's.
+        let durable_replicas: BTreeSet<NodeId> = targets
+            .iter()
+            .map(|(n, _)| n)
+            .filter(|n| self.is_durable_replica(n))
+            .cloned()
+            .collect();
+        if !durable {
+            fsm.quorum.durable_only_from(durable_replicas.clone());
+        }
+        let designated = if let Some(d) = durable_replicas.first() {
+            d.clone()
+        } else if targets.iter().any(|(n, _)| n == &self.id) {
             self.id.clone()
         } else {
             targets
@@ -290,7 +302,7 @@ impl Node {
                 .unwrap_or_else(|| self.id.clone())
         };
         for (node, hint) in targets {
-            let durable_ack = durable || node == designated;
+            let durable_ack = durable || node == designated || durable_replicas.contains(&node);
             self.send_replica(&mut fsm, rid, node, hint, durable_ack);
         }
         self.puts.insert(rid, fsm);
@@ -454,6 +466,7 @@ impl Node {
             if let Some(t) = f.targets.get_mut(&node) {
                 t.replaced = true;
             }
+            f.quorum.drop_durable_candidate(&node);
             let primary = f.preflist.iter().take(self.config.n).any(|p| p == &node);
             let stands_for = if primary { Some(node.clone()) } else { hint };
             // A coordinator that is no target yet (it was forwarded the write, or took it
@@ -473,13 +486,18 @@ impl Node {
                 Some(self.id.clone())
             };
             if let Some(next) = next {
-                let durable = f.durable;
+                let durable = f.durable || self.is_durable_replica(&next);
                 self.send_replica(&mut f, rid, next, stands_for, durable);
             }
         }
         f.retry_at_ms = now + self.config.sloppy_retry_ms;
         self.puts.insert(rid, f);
         self.check_put(rid);
+    }
+
+    /// `node` announced itself a durable replica (`Config::durable_replica`).
+    pub(crate) fn is_durable_replica(&self, node: &NodeId) -> bool {
+        self.membership.get(node).is_some_and(|i| i.durable)
     }
 
     pub(crate) fn retry_pending_writes(&mut self) {

@@ -13,6 +13,9 @@ pub struct PutQuorum {
     need_durable: bool,
     acks: BTreeSet<NodeId>,
     durable: BTreeSet<NodeId>,
+    /// When set, only a durable store by one of these nodes (the durable replicas among the
+    /// targets) satisfies `need_durable`.
+    durable_from: Option<BTreeSet<NodeId>>,
 }
 
 impl PutQuorum {
@@ -24,6 +27,23 @@ impl PutQuorum {
             need_durable,
             acks: BTreeSet::new(),
             durable: BTreeSet::new(),
+            durable_from: None,
+        }
+    }
+
+    /// Only a durable store by one of `nodes` counts as the durable one (none: any does).
+    pub fn durable_only_from(&mut self, nodes: BTreeSet<NodeId>) {
+        self.durable_from = (!nodes.is_empty()).then_some(nodes);
+    }
+
+    /// `node` will not store this write (it was replaced by a fallback): it no longer counts
+    /// as a durable replica to wait for; with none left, any durable store counts again.
+    pub fn drop_durable_candidate(&mut self, node: &NodeId) {
+        if let Some(from) = &mut self.durable_from {
+            from.remove(node);
+            if from.is_empty() {
+                self.durable_from = None;
+            }
         }
     }
 
@@ -39,7 +59,11 @@ impl PutQuorum {
     }
 
     pub fn enough(&self) -> bool {
-        self.acks.len() >= self.w && (!self.need_durable || !self.durable.is_empty())
+        let durable = match &self.durable_from {
+            None => !self.durable.is_empty(),
+            Some(from) => self.durable.iter().any(|n| from.contains(n)),
+        };
+        self.acks.len() >= self.w && (!self.need_durable || durable)
     }
 
     pub fn got(&self) -> usize {

@@ -127,6 +127,8 @@ struct SimNode {
     /// `None`: a member of the static configuration; `Some(seeds)`: joined dynamically.
     joined_via: Option<Vec<NodeId>>,
     capacity: u32,
+    /// Runs with `Config::durable_replica` (an always-on edge node).
+    durable_replica: bool,
 }
 
 /// The outcome of one client request.
@@ -223,6 +225,7 @@ impl Cluster {
                 version: 1,
                 status: Status::Valid,
                 capacity: 1,
+                durable: false,
             };
             view.merge_member(&m.node, info);
         }
@@ -256,6 +259,7 @@ impl Cluster {
             timer_at: None,
             joined_via,
             capacity,
+            durable_replica: false,
         });
         self.start_node(i);
         i
@@ -386,7 +390,10 @@ impl Cluster {
             },
             Some(seeds) => Node::join(
                 id,
-                self.config.clone(),
+                Config {
+                    durable_replica: self.nodes[i].durable_replica,
+                    ..self.config.clone()
+                },
                 self.nodes[i].capacity,
                 seeds,
                 seed,
@@ -410,6 +417,15 @@ impl Cluster {
         let seeds = seeds.iter().map(|&s| self.nodes[s].id.clone()).collect();
         self.fault(format!("join {name}"));
         self.add_node(name, Some(seeds), capacity)
+    }
+
+    /// Mark node `i` (a node that joined, see `join_node`) a durable replica and restart it
+    /// with its disk, as an always-on edge node: it announces itself through gossip.
+    pub fn make_durable_replica(&mut self, i: usize) {
+        self.nodes[i].durable_replica = true;
+        self.fault(format!("{} becomes a durable replica", self.nodes[i].id));
+        self.crash(i, false);
+        self.restart(i);
     }
 
     /// Hand a membership request (leave, remove) to node `i`.

@@ -14,19 +14,26 @@
 //!   pure `crate::link` modules); `traffic.rs` counts messages per path and peer.
 //! - `storage.rs`: the storage port as the host sees it, over `storage_memory.rs` (the core's
 //!   `MemoryStore`) and `storage_idb.rs` (IndexedDB, one transaction per persist batch).
+//! - `storage_js.rs`: a storage engine written in JS (`load()`, `apply(ops)`), over the
+//!   record codec of `records.rs`; the edge node's Durable Object storage.
+//! - `transport_js.rs`: an in-process link to a relay written in JS (the edge relay's own
+//!   node speaks the relay protocol without a socket).
 //! - `values.rs`: JS values, keys and contexts to and from bytes.
 //! - `errors.rs`: JS `Error`s with a stable `code`.
 
 pub mod auth;
 pub mod errors;
+pub mod records;
 pub mod replica;
 pub mod rtc;
 pub mod sim;
 pub mod storage;
 pub mod storage_idb;
+pub mod storage_js;
 pub mod storage_memory;
 pub mod traffic;
 pub mod transport;
+pub mod transport_js;
 pub mod values;
 
 /// Milliseconds since the Unix epoch: the host's clock (the core clamps it to never go back).

@@ -21,6 +21,7 @@ use super::rtc::peer::{self, PeerEvent, Sink};
 use super::rtc::{Rtc, RtcOptions};
 use super::storage::{StorageError, Store};
 use super::storage_idb::IdbStore;
+use super::storage_js::JsStore;
 use super::storage_memory::MemoryEngine;
 use super::traffic::{object, Path, Traffic};
 use super::transport::{Relay, RelayEvent};
@@ -74,11 +75,30 @@ const MAX_GROUP_OPS: usize = 4096;
 const RECONNECT_MIN_MS: u32 = 250;
 const RECONNECT_MAX_MS: u32 = 10_000;
 
+/// Where the relay is: a WebSocket URL, or a relay endpoint written in JS in this process
+/// (`transport_js.rs`; the edge relay's own node).
+#[derive(Clone)]
+enum RelayTarget {
+    Url(String),
+    Endpoint(JsValue),
+}
+
+impl RelayTarget {
+    fn describe(&self) -> &str {
+        match self {
+            RelayTarget::Url(u) => u,
+            RelayTarget::Endpoint(_) => "(in-process endpoint)",
+        }
+    }
+}
+
 /// `Replica.open` options, checked.
 struct Options {
     cluster: String,
-    relay: String,
+    relay: RelayTarget,
     storage: &'static str,
+    /// With `storage` `"js"`: the engine object (`storage_js.rs`).
+    engine: JsValue,
     name: Option<String>,
     db_name: Option<String>,
     seeds: Vec<NodeId>,
@@ -115,7 +135,7 @@ struct Host {
     me: Weak<RefCell<Host>>,
     id: NodeId,
     cluster: String,
-    relay_url: String,
+    relay_url: RelayTarget,
     token: TokenSource,
     /// The message of the relay's last refusal (`UNAUTHORIZED`, ...), for the event that
     /// the close brings.
@@ -516,6 +536,25 @@ impl Replica {
         closed
     }
 
+    /// When the node next needs a timer tick (ms since the Unix epoch), or `undefined`. A
+    /// host that may be suspended (a Durable Object) arms its own wake-up for it.
+    #[wasm_bindgen(js_name = nextDeadline)]
+    pub fn next_deadline(&self) -> Option<f64> {
+        let h = self.host.borrow();
+        h.node
+            .as_ref()
+            .and_then(|n| n.next_deadline())
+            .map(|d| d as f64)
+    }
+
+    /// Run the node's timers now (a host's wake-up, e.g. a Durable Object alarm, calls it;
+    /// the node's own timer does the same while the host runs).
+    pub fn tick(&self) {
+        if self.host.borrow().node.is_some() {
+            feed(&self.host, Input::Tick);
+        }
+    }
+
     /// Test hook: the next persist batch fails (as a full quota when `quota_exceeded`).
     #[wasm_bindgen(js_name = failNextPersist)]
     pub fn fail_next_persist(&self, quota_exceeded: bool) {
@@ -618,6 +657,7 @@ struct MemberView {
     status: &'static str,
     capacity: u32,
     up: bool,
+    durable: bool,
     #[serde(rename = "self")]
     is_self: bool,
 }
@@ -688,6 +728,7 @@ impl Host {
                 status: info.status.name(),
                 capacity: info.capacity,
                 up: !down.contains(n),
+                durable: info.durable,
                 is_self: *n == self.id,
             })
             .collect()
@@ -714,7 +755,7 @@ impl Host {
                                 Err(e) => self.persist_failed(batch, e),
                             },
                         ),
-                        Store::IndexedDb(_) => self.persist_async(batch, ops),
+                        Store::IndexedDb(_) | Store::Js(_) => self.persist_async(batch, ops),
                     },
                     Output::Reply { id, result } => {
                         if let Some(p) = self.replies.remove(&id) {
@@ -1125,10 +1166,17 @@ fn connect(h: &Host, token: Option<&str>) -> Result<Relay, JsValue> {
             on_relay(&h, ev);
         }
     });
-    Relay::connect(&h.relay_url, &h.cluster, h.id.as_str(), token, sink).map_err(|e| {
+    let relay = match &h.relay_url {
+        RelayTarget::Url(url) => Relay::connect(url, &h.cluster, h.id.as_str(), token, sink),
+        RelayTarget::Endpoint(e) => Relay::connect_js(e, &h.cluster, h.id.as_str(), sink),
+    };
+    relay.map_err(|e| {
         js_error(
             errors::RELAY_FAILED,
-            format!("cannot connect to the relay {}: {e}", h.relay_url),
+            format!(
+                "cannot connect to the relay {}: {e}",
+                h.relay_url.describe()
+            ),
         )
     })
 }
@@ -1504,7 +1552,7 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
     if !o.is_object() {
         return Err(invalid("Replica.open needs an options object"));
     }
-    const KNOWN: [&str; 19] = [
+    const KNOWN: [&str; 20] = [
         "cluster",
         "relay",
         "storage",
@@ -1524,6 +1572,7 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
         "gossipIntervalMs",
         "token",
         "webrtc",
+        "durableReplica",
     ];
     for k in Object::keys(o.unchecked_ref::<Object>()).iter() {
         let k = k.as_string().unwrap_or_default();
@@ -1542,25 +1591,43 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
             "`cluster` must be 1 to 64 characters from [A-Za-z0-9_.-]",
         ));
     }
-    let relay = opt_string(o, "relay")?
-        .ok_or_else(|| invalid("`relay` (the relay's ws:// URL) is required"))?;
-    if !(relay.starts_with("ws://") || relay.starts_with("wss://")) {
-        return Err(invalid(
-            "`relay` must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:8080/ws",
-        ));
-    }
+    let relay_v = get(o, "relay");
+    let relay = if relay_v.is_object() && !relay_v.is_function() {
+        RelayTarget::Endpoint(relay_v)
+    } else {
+        let relay = opt_string(o, "relay")?
+            .ok_or_else(|| invalid("`relay` (the relay's ws:// URL) is required"))?;
+        if !(relay.starts_with("ws://") || relay.starts_with("wss://")) {
+            return Err(invalid(
+                "`relay` must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:8080/ws",
+            ));
+        }
+        RelayTarget::Url(relay)
+    };
     let has_idb = !Reflect::get(&js_sys::global(), &"indexedDB".into())
         .unwrap_or(JsValue::UNDEFINED)
         .is_undefined();
-    let storage = match opt_string(o, "storage")?.as_deref() {
+    let storage_v = get(o, "storage");
+    let engine = if storage_v.is_object() {
+        storage_v
+    } else {
+        JsValue::UNDEFINED
+    };
+    let named = if engine.is_undefined() {
+        opt_string(o, "storage")?
+    } else {
+        None
+    };
+    let storage = match named.as_deref() {
+        _ if !engine.is_undefined() => "js",
         Some("memory") => "memory",
         Some("indexeddb") => "indexeddb",
         None if has_idb => "indexeddb",
         None => "memory",
         Some(other) => {
             return Err(invalid(format!(
-                "`storage` must be \"indexeddb\" or \"memory\", got {other:?}"
-            )))
+            "`storage` must be \"indexeddb\", \"memory\" or a storage engine object, got {other:?}"
+        )))
         }
     };
     if storage == "indexeddb" && !has_idb {
@@ -1635,14 +1702,26 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
     if let Some(g) = opt_int(o, "gossipIntervalMs", 10, 3_600_000)? {
         config.gossip_interval_ms = g;
     }
+    let durable_replica = get(o, "durableReplica");
+    if !durable_replica.is_undefined() {
+        config.durable_replica = durable_replica
+            .as_bool()
+            .ok_or_else(|| invalid("`durableReplica` must be a boolean"))?;
+    }
     let capacity = opt_int(o, "capacity", 1, 1_000)?.unwrap_or(1) as u32;
     let open_timeout_ms = opt_int(o, "openTimeoutMs", 1, 3_600_000)?.unwrap_or(OPEN_TIMEOUT_MS);
     let token = TokenSource::from_option(&get(o, "token"))?;
     let webrtc = parse_webrtc(&get(o, "webrtc"))?;
+    if storage == "js" && name.is_none() {
+        return Err(invalid(
+            "a node with a storage engine object needs a `name`",
+        ));
+    }
     Ok(Options {
         cluster,
         relay,
         storage,
+        engine,
         name,
         db_name,
         seeds,
@@ -1743,6 +1822,13 @@ async fn open_storage(opts: &Options) -> Result<(Store, NodeId, Snapshot), JsVal
         let engine = MemoryEngine::new(first_run);
         let snapshot = engine.load();
         return Ok((Store::Memory(Rc::new(engine)), NodeId::new(&id), snapshot));
+    }
+    if opts.storage == "js" {
+        // A named node: its id is its name, and dots are never reused (see `Snapshot`).
+        let store = JsStore::new(opts.engine.clone()).map_err(invalid)?;
+        let snapshot = store.load().await.map_err(fail)?;
+        let id = opts.name.clone().unwrap_or_default();
+        return Ok((Store::Js(Rc::new(store)), NodeId::new(&id), snapshot));
     }
     let db_name = opts.db_name.clone().unwrap_or_else(|| {
         format!(

@@ -8,6 +8,7 @@
 //! Both engines pass the same conformance suite (`tests/wasm_support/conformance.rs`).
 
 use super::storage_idb::IdbStore;
+use super::storage_js::JsStore;
 use super::storage_memory::MemoryEngine;
 use crate::core::{RecordId, Snapshot, StoreOp};
 use std::fmt;
@@ -41,6 +42,8 @@ impl fmt::Display for StorageError {
 pub enum Store {
     Memory(Rc<MemoryEngine>),
     IndexedDb(Rc<IdbStore>),
+    /// An engine written in JavaScript (`storage_js.rs`): the edge node's Durable Object.
+    Js(Rc<JsStore>),
 }
 
 impl Store {
@@ -49,6 +52,7 @@ impl Store {
         match self {
             Store::Memory(m) => m.apply(ops),
             Store::IndexedDb(db) => db.apply(ops).await,
+            Store::Js(js) => js.apply(ops).await,
         }
     }
 
@@ -57,6 +61,7 @@ impl Store {
         match self {
             Store::Memory(m) => Ok(m.load()),
             Store::IndexedDb(db) => db.load().await,
+            Store::Js(js) => js.load().await,
         }
     }
 
@@ -67,6 +72,7 @@ impl Store {
         match self {
             Store::Memory(m) => m.fail_next_batch(quota_exceeded),
             Store::IndexedDb(db) => db.fail_next_batch(after_ops, quota_exceeded),
+            Store::Js(js) => js.fail_next_batch(quota_exceeded),
         }
     }
 
@@ -81,6 +87,7 @@ impl Store {
         match self {
             Store::Memory(m) => Ok(m.corrupt(id, at, mask)),
             Store::IndexedDb(db) => db.corrupt(id, at, mask).await,
+            Store::Js(js) => js.corrupt(id, at, mask).await,
         }
     }
 
@@ -95,6 +102,7 @@ impl Store {
         match self {
             Store::Memory(_) => "memory",
             Store::IndexedDb(_) => "indexeddb",
+            Store::Js(_) => "js",
         }
     }
 }

@@ -20,6 +20,7 @@
 //! Transactions ask for `durability: "strict"`: a batch is reported done once it is flushed
 //! to disk, because a durable acknowledgement (§6.1) promises exactly that.
 
+use super::records::{hex, unhex};
 use super::storage::StorageError;
 use super::values::describe;
 use crate::core::record::{self, Loader, RecordStore};
@@ -346,16 +347,6 @@ fn hint_key(intended: &NodeId, key: &Bytes) -> Result<String, StorageError> {
         .map_err(|e| StorageError::new(format!("cannot encode a hint key: {e}")))
 }
 
-fn hex(b: &[u8]) -> String {
-    const D: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        s.push(D[(x >> 4) as usize] as char);
-        s.push(D[(x & 15) as usize] as char);
-    }
-    s
-}
-
 fn bytes_of(v: &JsValue) -> Option<Vec<u8>> {
     v.dyn_ref::<Uint8Array>().map(|a| a.to_vec()).or_else(|| {
         // A record stored by another realm (or a structured-clone polyfill) may not pass
@@ -384,16 +375,6 @@ fn keys(v: &JsValue) -> Vec<String> {
             .collect(),
         None => Vec::new(),
     }
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// A failed IndexedDB call or request, classifying a full quota.

@@ -7,6 +7,7 @@
 //! The transport knows nothing of the protocol: it turns socket callbacks into
 //! [`RelayEvent`]s for the replica's run loop and node ids plus payloads into frames.
 
+use super::transport_js::JsLink;
 use super::values::describe;
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array, JSON};
 use std::cell::Cell;
@@ -57,12 +58,33 @@ pub enum RelayEvent {
     },
 }
 
-/// One connection to the relay. Dropping it closes the socket.
-pub struct Relay {
+/// One connection to the relay: a WebSocket, or an in-process link to a relay written in JS
+/// (`transport_js.rs`). Dropping it closes the connection.
+pub enum Relay {
+    Ws(WsRelay),
+    Js(JsLink),
+}
+
+pub struct WsRelay {
     ws: WebSocket,
     _on_open: Closure<dyn FnMut(JsValue)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_close: Closure<dyn FnMut(JsValue)>,
+}
+
+/// The hello message: the first TEXT frame of a connection (with the join `token` a relay
+/// with a secret requires).
+pub fn hello(cluster: &str, node: &str, token: Option<&str>) -> String {
+    let hello = Object::new();
+    let _ = Reflect::set(&hello, &"type".into(), &"hello".into());
+    let _ = Reflect::set(&hello, &"cluster".into(), &cluster.into());
+    let _ = Reflect::set(&hello, &"node".into(), &node.into());
+    if let Some(token) = token {
+        let _ = Reflect::set(&hello, &"token".into(), &token.into());
+    }
+    JSON::stringify(&hello)
+        .map(String::from)
+        .unwrap_or_default()
 }
 
 thread_local! {
@@ -84,16 +106,7 @@ impl Relay {
     ) -> Result<Relay, String> {
         let ws = WebSocket::new(url).map_err(|e| describe(&e))?;
         ws.set_binary_type(BinaryType::Arraybuffer);
-        let hello = Object::new();
-        let _ = Reflect::set(&hello, &"type".into(), &"hello".into());
-        let _ = Reflect::set(&hello, &"cluster".into(), &cluster.into());
-        let _ = Reflect::set(&hello, &"node".into(), &node.into());
-        if let Some(token) = token {
-            let _ = Reflect::set(&hello, &"token".into(), &token.into());
-        }
-        let hello = JSON::stringify(&hello)
-            .map(String::from)
-            .unwrap_or_default();
+        let hello = hello(cluster, node, token);
         let sock = ws.clone();
         let opened = Rc::new(Cell::new(false));
         let was_opened = opened.clone();
@@ -135,12 +148,22 @@ impl Relay {
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         IGNORE.with(|f| ws.set_onerror(Some(f.unchecked_ref())));
-        Ok(Relay {
+        Ok(Relay::Ws(WsRelay {
             ws,
             _on_open: on_open,
             _on_message: on_message,
             _on_close: on_close,
-        })
+        }))
+    }
+
+    /// Join through a relay endpoint written in JS, in this process (`transport_js.rs`).
+    pub fn connect_js(
+        endpoint: &JsValue,
+        cluster: &str,
+        node: &str,
+        sink: Rc<dyn Fn(RelayEvent)>,
+    ) -> Result<Relay, String> {
+        JsLink::connect(endpoint, &hello(cluster, node, None), sink).map(Relay::Js)
     }
 
     /// Send `payload` to node `to`. False when the socket is not open or `to` cannot be
@@ -155,7 +178,7 @@ impl Relay {
     }
 
     fn send_addressed(&self, kind: u8, to: &str, payload: &[u8]) -> bool {
-        if self.ws.ready_state() != WebSocket::OPEN || to.len() > 255 {
+        if !self.is_open() || to.len() > 255 {
             return false;
         }
         let mut frame = Vec::with_capacity(2 + to.len() + payload.len());
@@ -170,24 +193,40 @@ impl Relay {
     pub fn send_raw(&self, frame: &[u8]) -> bool {
         // A copy owned by JS: `ws` in Node.js may keep the buffer until the socket drains,
         // and a view into wasm memory would change under it.
-        let copy = Uint8Array::from(frame);
-        self.ws.send_with_array_buffer(&copy.buffer()).is_ok()
+        match self {
+            Relay::Ws(r) => {
+                let copy = Uint8Array::from(frame);
+                r.ws.send_with_array_buffer(&copy.buffer()).is_ok()
+            }
+            Relay::Js(link) => link.send_raw(frame),
+        }
     }
 
     pub fn is_open(&self) -> bool {
-        self.ws.ready_state() == WebSocket::OPEN
+        match self {
+            Relay::Ws(r) => r.ws.ready_state() == WebSocket::OPEN,
+            Relay::Js(link) => link.is_open(),
+        }
     }
 
     /// Bytes queued in the socket and not yet sent.
     pub fn buffered(&self) -> u32 {
-        self.ws.buffered_amount()
+        match self {
+            Relay::Ws(r) => r.ws.buffered_amount(),
+            Relay::Js(_) => 0,
+        }
     }
 
     pub fn close(&self) {
-        self.ws.set_onopen(None);
-        self.ws.set_onmessage(None);
-        self.ws.set_onclose(None);
-        let _ = self.ws.close_with_code(1000);
+        match self {
+            Relay::Ws(r) => {
+                r.ws.set_onopen(None);
+                r.ws.set_onmessage(None);
+                r.ws.set_onclose(None);
+                let _ = r.ws.close_with_code(1000);
+            }
+            Relay::Js(link) => link.close(),
+        }
     }
 }
 

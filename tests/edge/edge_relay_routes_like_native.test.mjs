@@ -1,0 +1,84 @@
+// The edge relay routes like the native relay: the welcome lists the peers (sorted), the
+// others hear `joined` and `left` (also when a node drops without closing), a unicast
+// reaches its node stamped with the sender, a broadcast reaches every other node of the
+// cluster, a unicast to oneself is delivered, and clusters are isolated. The same script
+// runs against both relays and must see the same frames.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRelay } from '../js/support.mjs';
+import { startEdge, tempDir, waitFor, sleep, rawClient } from './support.mjs';
+
+const NATIVE_PORT = 8186;
+const EDGE_PORT = 8187;
+const state = tempDir('ringlet-edge-state-');
+let native;
+let edge;
+
+before(async () => {
+  [native, edge] = await Promise.all([startRelay(NATIVE_PORT), startEdge(EDGE_PORT, state.dir)]);
+});
+
+after(async () => {
+  await native?.stop();
+  await edge?.stop();
+  state.remove();
+});
+
+/** What a client received, in a comparable form. */
+const seen = (c) => c.messages.map((m) => (m instanceof Uint8Array ? `bin ${Buffer.from(m).toString('latin1')}` : JSON.stringify(m)));
+
+async function join(url, cluster, node) {
+  const c = rawClient(url);
+  await c.open;
+  c.ws.send(JSON.stringify({ type: 'hello', cluster, node, extra: 'ignored' }));
+  await waitFor(() => c.messages.length > 0, 10_000, `${node}'s welcome`);
+  return c;
+}
+
+const frame = (kind, to, text) => Buffer.concat([Buffer.from([kind]), to ? Buffer.from([to.length, ...Buffer.from(to)]) : Buffer.alloc(0), Buffer.from(text)]);
+
+async function script(url) {
+  const c = await join(url, 'c1', 'Sc');
+  const a = await join(url, 'c1', 'Sa');
+  const b = await join(url, 'c1', 'Sb');
+  const other = await join(url, 'c2', 'Sa'); // the same id in another cluster is fine
+  a.ws.send(frame(1, 'Sb', 'to b'));
+  a.ws.send(frame(2, null, 'to all'));
+  a.ws.send(frame(1, 'Sa', 'to myself'));
+  other.ws.send(frame(2, null, 'c2 only'));
+  await waitFor(() => b.messages.length >= 3 && c.messages.length >= 4 && a.messages.length >= 3, 10_000, 'the frames');
+  // Sb drops without a close handshake: the others hear `left`.
+  b.ws.terminate();
+  await waitFor(() => c.messages.some((m) => m.type === 'left'), 10_000, 'left after a drop');
+  await sleep(200);
+  const out = { a: seen(a), b: seen(b), c: seen(c), other: seen(other) };
+  for (const x of [a, c, other]) x.ws.close();
+  return out;
+}
+
+test('unicast, broadcast, joined/left and cluster isolation are the same on both relays', async () => {
+  const fromNative = await script(native.url);
+  const fromEdge = await script(`${edge.url}?cluster=routing`);
+  assert.deepEqual(fromEdge, fromNative);
+  assert.deepEqual(fromNative, {
+    a: [
+      '{"type":"welcome","node":"Sa","peers":["Sc"]}',
+      '{"type":"joined","node":"Sb"}',
+      'bin \u0001\u0002Sato myself',
+      '{"type":"left","node":"Sb"}',
+    ],
+    b: [
+      '{"type":"welcome","node":"Sb","peers":["Sa","Sc"]}',
+      'bin \u0001\u0002Sato b',
+      'bin \u0002\u0002Sato all',
+    ],
+    c: [
+      '{"type":"welcome","node":"Sc","peers":[]}',
+      '{"type":"joined","node":"Sa"}',
+      '{"type":"joined","node":"Sb"}',
+      'bin \u0002\u0002Sato all',
+      '{"type":"left","node":"Sb"}',
+    ],
+    other: ['{"type":"welcome","node":"Sa","peers":[]}'],
+  });
+});
