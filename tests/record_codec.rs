@@ -47,11 +47,14 @@ fn membership() -> impl Strategy<Value = MembershipSnapshot> {
         Status::Exiting,
         Status::Down,
     ]);
-    let info = (any::<u64>(), status, 1..5u32).prop_map(|(version, status, capacity)| MemberInfo {
-        version,
-        status,
-        capacity,
-    });
+    let info = (any::<u64>(), status, 1..5u32, any::<bool>()).prop_map(
+        |(version, status, capacity, durable)| MemberInfo {
+            version,
+            status,
+            capacity,
+            durable,
+        },
+    );
     (
         prop::collection::vec((node(), info), 0..5),
         any::<bool>(),
