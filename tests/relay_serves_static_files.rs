@@ -159,6 +159,8 @@ async fn stats_is_json_with_every_counter_per_cluster() {
         "malformed",
         "queue_full",
         "rate_limited",
+        "signal_frames_in",
+        "signal_frames_out",
         "too_large",
         "unknown_destination",
     ];
