@@ -29,7 +29,11 @@ fi
 
 targets="${FUZZ_TARGETS:-wire_message client_context relay_frame stored_record}"
 echo "fuzz: building the targets"
-cargo +nightly fuzz build --fuzz-dir fuzz 2>&1 | grep -E '^(error|warning: unused)|Finished' || true
+if ! cargo +nightly fuzz build --fuzz-dir fuzz >target/fuzz-build.log 2>&1; then
+  grep -E '^error' -A12 target/fuzz-build.log >&2 || tail -40 target/fuzz-build.log >&2
+  echo "fuzz: the targets do not build (log: target/fuzz-build.log)" >&2
+  exit 1
+fi
 summary=()
 for t in $targets; do
   work="target/fuzz-corpus/$t"

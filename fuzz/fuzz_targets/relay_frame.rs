@@ -10,6 +10,7 @@ fuzz_target!(|data: &[u8]| {
     match frame::parse_inbound(data) {
         Ok(Inbound::Unicast { to, payload }) => assert_eq!(frame::unicast(&to, payload), data),
         Ok(Inbound::Broadcast { payload }) => assert_eq!(frame::broadcast(payload), data),
+        Ok(Inbound::Signal { to, payload }) => assert_eq!(frame::signal(&to, payload), data),
         Err(e) => {
             let _ = e.to_string();
         }
