@@ -28,6 +28,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 targets="${FUZZ_TARGETS:-wire_message client_context relay_frame stored_record}"
+mkdir -p target
 echo "fuzz: building the targets"
 if ! cargo +nightly fuzz build --fuzz-dir fuzz >target/fuzz-build.log 2>&1; then
   grep -E '^error' -A12 target/fuzz-build.log >&2 || tail -40 target/fuzz-build.log >&2
