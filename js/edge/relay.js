@@ -12,6 +12,8 @@
 
 export const UNICAST = 0x01;
 export const BROADCAST = 0x02;
+/** Signalling (WebRTC offers, answers, candidates): routed like a unicast, counted apart. */
+export const SIGNAL = 0x03;
 export const MAX_NAME_LEN = 64;
 /** The largest data frame routed, header included (the native relay's `--max-frame`). */
 export const DEFAULT_MAX_FRAME = 1 << 20;
@@ -70,8 +72,8 @@ export function parseInbound(frame) {
   if (frame.length === 0) return { malformed: 'empty frame' };
   const kind = frame[0];
   if (kind === BROADCAST) return { kind, payload: frame.subarray(1) };
-  if (kind !== UNICAST) {
-    return { malformed: `unknown frame kind 0x${kind.toString(16).padStart(2, '0')} (expected 0x01 or 0x02)` };
+  if (kind !== UNICAST && kind !== SIGNAL) {
+    return { malformed: `unknown frame kind 0x${kind.toString(16).padStart(2, '0')} (expected 0x01, 0x02 or 0x03)` };
   }
   if (frame.length < 2) return { malformed: 'frame ends inside its header' };
   const len = frame[1];
@@ -92,7 +94,10 @@ export function delivery(kind, from, payload) {
 }
 
 function emptyStats() {
-  return { connections: 0, frames_in: 0, bytes_in: 0, frames_out: 0, bytes_out: 0, dropped: 0, malformed: 0 };
+  return {
+    connections: 0, frames_in: 0, bytes_in: 0, frames_out: 0, bytes_out: 0, dropped: 0, malformed: 0,
+    unknown_destination: 0, too_large: 0, queue_full: 0, rate_limited: 0, signal_frames_in: 0, signal_frames_out: 0,
+  };
 }
 
 /**
@@ -128,12 +133,15 @@ export class Rooms {
   #push(room, peer, data) {
     try {
       peer.send(data);
-      if (typeof data !== 'string') {
+      if (typeof data !== 'string' && data[0] === SIGNAL) {
+        room.stats.signal_frames_out += 1;
+      } else if (typeof data !== 'string') {
         room.stats.frames_out += 1;
         room.stats.bytes_out += data.length;
       }
     } catch {
       room.stats.dropped += 1;
+      room.stats.queue_full += 1;
     }
   }
 
@@ -202,10 +210,15 @@ export class Rooms {
   forward(seat, frame) {
     const room = this.clusters.get(seat.cluster);
     if (!room) return;
-    room.stats.frames_in += 1;
-    room.stats.bytes_in += frame.length;
+    if (frame[0] === SIGNAL) {
+      room.stats.signal_frames_in += 1;
+    } else {
+      room.stats.frames_in += 1;
+      room.stats.bytes_in += frame.length;
+    }
     if (frame.length > this.maxFrame) {
       room.stats.dropped += 1;
+      room.stats.too_large += 1;
       this.#push(room, seat.peer, error('FRAME_TOO_LARGE', {
         message: `frame of ${frame.length} bytes exceeds the maximum of ${this.maxFrame} bytes`,
       }));
@@ -217,14 +230,15 @@ export class Rooms {
       this.#push(room, seat.peer, error('MALFORMED_FRAME', { message: f.malformed }));
       return;
     }
-    if (f.kind === UNICAST) {
+    if (f.kind === UNICAST || f.kind === SIGNAL) {
       const to = room.peers.get(f.to);
       if (!to) {
         room.stats.dropped += 1;
+        room.stats.unknown_destination += 1;
         this.#push(room, seat.peer, error('UNKNOWN_DESTINATION', { node: f.to }));
         return;
       }
-      this.#push(room, to, delivery(UNICAST, seat.node, f.payload));
+      this.#push(room, to, delivery(f.kind, seat.node, f.payload));
     } else {
       const data = delivery(BROADCAST, seat.node, f.payload);
       for (const [name, other] of room.peers) if (name !== seat.node) this.#push(room, other, data);
@@ -242,7 +256,10 @@ export class Rooms {
   /** A frame the transport refused as too large before reading it (then close 1009). */
   oversize(seat, size) {
     const room = this.clusters.get(seat.cluster);
-    if (room) room.stats.dropped += 1;
+    if (room) {
+      room.stats.dropped += 1;
+      room.stats.too_large += 1;
+    }
     this.refuse(seat.peer, error('FRAME_TOO_LARGE', {
       message: `frame of ${size} bytes exceeds the maximum of ${this.maxFrame} bytes`,
     }), CLOSE_TOO_BIG, 'frame too large');

@@ -101,7 +101,10 @@ async function outcomes(url) {
     out[`frame: ${name}`] = { errors: codes(a), closed: a.closed, b: data };
   }
   const stats = (await fetch(url.replace(/^ws/, 'http').replace('/ws', '/stats') + (url.includes('?') ? '' : '')).then((r) => r.json())).clusters[CLUSTER];
-  out.counters = { malformed: stats.malformed, dropped: stats.dropped };
+  out.counters = {
+    malformed: stats.malformed, dropped: stats.dropped, unknown_destination: stats.unknown_destination,
+    too_large: stats.too_large, signal_frames_in: stats.signal_frames_in,
+  };
   {
     // Above twice the maximum: refused before it is buffered, and the connection ends (1009).
     const big = new Uint8Array(2 * MIB + 1);
@@ -134,6 +137,6 @@ test('the edge relay answers bad hellos and bad frames exactly like the native r
   }
   assert.deepEqual(fromNative['frame: unknown destination'], KEPT('UNKNOWN_DESTINATION:nobody'));
   assert.deepEqual(fromNative['frame: one byte over the maximum'], KEPT('FRAME_TOO_LARGE'));
-  assert.deepEqual(fromNative.counters, { malformed: 7, dropped: 2 });
+  assert.deepEqual(fromNative.counters, { malformed: 7, dropped: 2, unknown_destination: 1, too_large: 1, signal_frames_in: 0 });
   assert.deepEqual(fromNative['frame: over twice the maximum'], { errors: ['FRAME_TOO_LARGE'], closed: 1009 });
 });

@@ -43,10 +43,11 @@ async function script(url) {
   const b = await join(url, 'c1', 'Sb');
   const other = await join(url, 'c2', 'Sa'); // the same id in another cluster is fine
   a.ws.send(frame(1, 'Sb', 'to b'));
+  a.ws.send(frame(3, 'Sb', 'signal for b'));
   a.ws.send(frame(2, null, 'to all'));
   a.ws.send(frame(1, 'Sa', 'to myself'));
   other.ws.send(frame(2, null, 'c2 only'));
-  await waitFor(() => b.messages.length >= 3 && c.messages.length >= 4 && a.messages.length >= 3, 10_000, 'the frames');
+  await waitFor(() => b.messages.length >= 4 && c.messages.length >= 4 && a.messages.length >= 3, 10_000, 'the frames');
   // Sb drops without a close handshake: the others hear `left`.
   b.ws.terminate();
   await waitFor(() => c.messages.some((m) => m.type === 'left'), 10_000, 'left after a drop');
@@ -56,7 +57,7 @@ async function script(url) {
   return out;
 }
 
-test('unicast, broadcast, joined/left and cluster isolation are the same on both relays', async () => {
+test('unicast, signalling, broadcast, joined/left and cluster isolation are the same on both relays', async () => {
   const fromNative = await script(native.url);
   const fromEdge = await script(`${edge.url}?cluster=routing`);
   assert.deepEqual(fromEdge, fromNative);
@@ -70,6 +71,7 @@ test('unicast, broadcast, joined/left and cluster isolation are the same on both
     b: [
       '{"type":"welcome","node":"Sb","peers":["Sa","Sc"]}',
       'bin \u0001\u0002Sato b',
+      'bin \u0003\u0002Sasignal for b',
       'bin \u0002\u0002Sato all',
     ],
     c: [
