@@ -20,6 +20,7 @@ phase() { echo "== $1"; phase_start=$(date +%s); }
 phase_done() { echo "   ($(( $(date +%s) - phase_start )) s)"; }
 phase "cargo clippy for wasm32 (warnings are errors)"
 cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --features teaching -- -D warnings
 phase_done
 phase "build: relay, wasm package (pkg/)"
 cargo build --release --bin ringlet-relay --quiet

@@ -26,6 +26,7 @@ pub mod errors;
 pub mod records;
 pub mod replica;
 pub mod rtc;
+#[cfg(feature = "teaching")]
 pub mod sim;
 pub mod storage;
 pub mod storage_idb;

@@ -3,7 +3,7 @@
 // mode. Everything shown comes from the real core (src/core) run by src/sim through the
 // wasm binding src/wasm/sim.rs.
 
-import init, { SimCluster } from '/pkg/ringlet.js';
+import init, { SimCluster } from '/pkg/teaching/ringlet.js';
 import { Engine } from './engine.js';
 import { RingView, kindColor } from './ring.js';
 import { LogView } from './log.js';
@@ -384,7 +384,7 @@ class App {
 }
 
 async function main() {
-  await init({ module_or_path: '/pkg/ringlet_bg.wasm' });
+  await init({ module_or_path: '/pkg/teaching/ringlet_bg.wasm' });
   const app = new App();
   window.ringletPage = app;
   $('loading').hidden = true;
