@@ -1,28 +1,15 @@
 // Bad input gets the same typed errors from the edge relay (a Durable Object on workerd) as
 // from the native relay: every case runs against both, and both must give the documented
 // answer (error code, close code, connection kept or not), with the same counters.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelay } from '../js/support.mjs';
-import { startEdge, tempDir, waitFor, sleep, rawClient } from './support.mjs';
+import { withNativeAndEdge, waitFor, sleep, rawClient } from './support.mjs';
 
 const NATIVE_PORT = 8184;
 const EDGE_PORT = 8185;
 const CLUSTER = 'bad';
 const MIB = 1 << 20;
-const state = tempDir('ringlet-edge-state-');
-let native;
-let edge;
-
-before(async () => {
-  [native, edge] = await Promise.all([startRelay(NATIVE_PORT), startEdge(EDGE_PORT, state.dir)]);
-});
-
-after(async () => {
-  await native?.stop();
-  await edge?.stop();
-  state.remove();
-});
+const env = withNativeAndEdge(NATIVE_PORT, EDGE_PORT);
 
 const codes = (c) => c.messages.filter((m) => m.type === 'error').map((m) => m.node ? `${m.code}:${m.node}` : m.code);
 
@@ -124,8 +111,8 @@ const EXPECTED_HELLO = { errors: ['BAD_HELLO'], closed: 4002 };
 const KEPT = (error) => ({ errors: [error], closed: null, b: ['\u0001\u0001astill here'] });
 
 test('the edge relay answers bad hellos and bad frames exactly like the native relay', async () => {
-  const fromNative = await outcomes(native.url + '');
-  const fromEdge = await outcomes(`${edge.url}?cluster=${CLUSTER}`);
+  const fromNative = await outcomes(env.native.url + '');
+  const fromEdge = await outcomes(`${env.edge.url}?cluster=${CLUSTER}`);
   assert.deepEqual(fromEdge, fromNative);
   // ...and both give the documented answers.
   for (const [name, o] of Object.entries(fromNative)) {

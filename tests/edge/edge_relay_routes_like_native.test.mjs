@@ -3,26 +3,13 @@
 // reaches its node stamped with the sender, a broadcast reaches every other node of the
 // cluster, a unicast to oneself is delivered, and clusters are isolated. The same script
 // runs against both relays and must see the same frames.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelay } from '../js/support.mjs';
-import { startEdge, tempDir, waitFor, sleep, rawClient } from './support.mjs';
+import { withNativeAndEdge, waitFor, sleep, rawClient } from './support.mjs';
 
 const NATIVE_PORT = 8186;
 const EDGE_PORT = 8187;
-const state = tempDir('ringlet-edge-state-');
-let native;
-let edge;
-
-before(async () => {
-  [native, edge] = await Promise.all([startRelay(NATIVE_PORT), startEdge(EDGE_PORT, state.dir)]);
-});
-
-after(async () => {
-  await native?.stop();
-  await edge?.stop();
-  state.remove();
-});
+const env = withNativeAndEdge(NATIVE_PORT, EDGE_PORT);
 
 /** What a client received, in a comparable form. */
 const seen = (c) => c.messages.map((m) => (m instanceof Uint8Array ? `bin ${Buffer.from(m).toString('latin1')}` : JSON.stringify(m)));
@@ -58,8 +45,8 @@ async function script(url) {
 }
 
 test('unicast, signalling, broadcast, joined/left and cluster isolation are the same on both relays', async () => {
-  const fromNative = await script(native.url);
-  const fromEdge = await script(`${edge.url}?cluster=routing`);
+  const fromNative = await script(env.native.url);
+  const fromEdge = await script(`${env.edge.url}?cluster=routing`);
   assert.deepEqual(fromEdge, fromNative);
   assert.deepEqual(fromNative, {
     a: [

@@ -2,33 +2,20 @@
 // storage): the edge node comes back with its data and its hints, before any tab connects,
 // and delivers the hints to their node when it returns. A value larger than a Durable Object
 // value may be (128 KiB) is stored in parts and comes back whole.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEdge, startBrowser, tempDir, waitFor, allValid } from './support.mjs';
+import { withEdgeAndBrowser, startEdge, waitFor, allValid } from './support.mjs';
 
 const PORT = 8183;
 const OPTS = { cluster: 'demo', storage: 'indexeddb', n: 3, r: 2, w: 2, gossipIntervalMs: 250 };
-const state = tempDir('ringlet-edge-state-');
-let edge;
-let browser;
-
-before(async () => {
-  edge = await startEdge(PORT, state.dir);
-  browser = await startBrowser(edge.http);
-});
-
-after(async () => {
-  await browser?.close();
-  await edge?.stop();
-  state.remove();
-});
+const env = withEdgeAndBrowser(PORT);
 
 test('data and hints of the edge node survive a restart of the runtime', async () => {
-  const opts = { ...OPTS, relay: edge.url };
+  const opts = { ...OPTS, relay: env.edge.url };
   const names = ['tab-1', 'tab-2', 'tab-3'];
   const tabs = {};
-  for (const n of names) tabs[n] = await browser.tab(n, opts);
-  await waitFor(async () => allValid([...(await Promise.all(names.map((n) => tabs[n].members()))), (await edge.edge()).members],
+  for (const n of names) tabs[n] = await env.browser.tab(n, opts);
+  await waitFor(async () => allValid([...(await Promise.all(names.map((n) => tabs[n].members()))), (await env.edge.edge()).members],
     ['edge', ...names]), 20_000, 'four valid members');
 
   for (let i = 0; i < 16; i++) await tabs['tab-1'].put(`data/${i}`, { i });
@@ -55,24 +42,24 @@ test('data and hints of the edge node survive a restart of the runtime', async (
   await tabs['tab-3'].close();
   // W = 3: tab-3 stays silent, so the edge node takes its replica with a hint.
   for (const k of hinted) await tabs['tab-1'].put(k, { k, while: 'tab-3 was away' }, { w: 3 });
-  await waitFor(async () => (await edge.edge()).stats.hintsHeld >= hinted.length, 10_000, 'the edge to hold the hints');
+  await waitFor(async () => (await env.edge.edge()).stats.hintsHeld >= hinted.length, 10_000, 'the edge to hold the hints');
   for (const n of ['tab-1', 'tab-2']) await tabs[n].close();
-  const before = (await edge.edge()).stats;
+  const before = (await env.edge.edge()).stats;
   assert.ok(before.keysHeld > 0);
 
   // Restart the runtime on the same storage.
-  await edge.stop();
-  edge = await startEdge(PORT, state.dir);
-  const after = (await edge.edge()).stats;
+  await env.edge.stop();
+  env.edge = await startEdge(PORT, env.state.dir);
+  const after = (await env.edge.edge()).stats;
   assert.equal(after.keysHeld, before.keysHeld, 'every key the edge held is back');
   assert.equal(after.hintsHeld, before.hintsHeld, 'every hint the edge held is back');
   assert.equal(after.corruptRecords, 0);
   assert.equal(after.messagesIn, 0, 'loaded from storage, not from any tab');
 
   // tab-3 returns (the same node: same IndexedDB); the edge delivers its hints.
-  const t3 = await browser.tab('tab-3', opts);
-  await waitFor(async () => (await edge.edge()).stats.hintsHeld === 0, 20_000, 'the hints to be delivered');
-  assert.ok((await edge.edge()).stats.hintsDelivered >= hinted.length);
+  const t3 = await env.browser.tab('tab-3', opts);
+  await waitFor(async () => (await env.edge.edge()).stats.hintsHeld === 0, 20_000, 'the hints to be delivered');
+  assert.ok((await env.edge.edge()).stats.hintsDelivered >= hinted.length);
   for (const k of hinted) assert.deepEqual(await t3.get(k), [{ k, while: 'tab-3 was away' }], k);
   for (let i = 0; i < 16; i++) assert.deepEqual(await t3.get(`data/${i}`), [{ i }], `data/${i}`);
   const bigBack = await t3.run(async (k) => {

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { chromium } from 'playwright-core';
-import { ROOT, waitFor, sleep } from '../js/support.mjs';
+import { before, after } from 'node:test';
+import { ROOT, waitFor, sleep, startRelay } from '../js/support.mjs';
 
 export { ROOT, waitFor, sleep };
 
@@ -120,4 +121,36 @@ export function rawClient(url) {
   ws.on('error', () => {});
   c.open = new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
   return c;
+}
+
+/**
+ * The hooks of a test file that runs an edge worker on `port` (fresh persisted storage in
+ * `env.state.dir`) and a browser on its pages: `env.edge` and `env.browser` once `before` ran.
+ */
+export function withEdgeAndBrowser(port) {
+  const env = { state: tempDir('ringlet-edge-state-'), edge: null, browser: null };
+  before(async () => {
+    env.edge = await startEdge(port, env.state.dir);
+    env.browser = await startBrowser(env.edge.http);
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.edge?.stop();
+    env.state.remove();
+  });
+  return env;
+}
+
+/** The hooks of a test file comparing the native relay (`env.native`) with the edge relay (`env.edge`). */
+export function withNativeAndEdge(nativePort, edgePort) {
+  const env = { state: tempDir('ringlet-edge-state-'), native: null, edge: null };
+  before(async () => {
+    [env.native, env.edge] = await Promise.all([startRelay(nativePort), startEdge(edgePort, env.state.dir)]);
+  });
+  after(async () => {
+    await env.native?.stop();
+    await env.edge?.stop();
+    env.state.remove();
+  });
+  return env;
 }

@@ -1,34 +1,21 @@
 // Browser tabs and the edge node form one cluster through the edge relay on workerd: every
 // member sees the same valid members and ring, a put in one tab is read in another, and the
 // edge node (Durable Object storage) holds replicas of the keys.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEdge, startBrowser, tempDir, waitFor, allValid } from './support.mjs';
+import { withEdgeAndBrowser, startEdge, waitFor, allValid } from './support.mjs';
 
 const PORT = 8181;
 const OPTS = { cluster: 'demo', storage: 'indexeddb', n: 3, r: 2, w: 2, gossipIntervalMs: 250 };
-const state = tempDir('ringlet-edge-state-');
-let edge;
-let browser;
-
-before(async () => {
-  edge = await startEdge(PORT, state.dir);
-  browser = await startBrowser(edge.http);
-});
-
-after(async () => {
-  await browser?.close();
-  await edge?.stop();
-  state.remove();
-});
+const env = withEdgeAndBrowser(PORT);
 
 test('two tabs and the edge node are one cluster; writes cross tabs and reach the edge', async () => {
-  const opts = { ...OPTS, relay: edge.url };
-  const t1 = await browser.tab('tab-1', opts);
-  const t2 = await browser.tab('tab-2', opts);
+  const opts = { ...OPTS, relay: env.edge.url };
+  const t1 = await env.browser.tab('tab-1', opts);
+  const t2 = await env.browser.tab('tab-2', opts);
   const ids = ['edge', 'tab-1', 'tab-2'];
   await waitFor(async () => {
-    const e = await edge.edge();
+    const e = await env.edge.edge();
     return allValid([await t1.members(), await t2.members(), e.members], ids);
   }, 20_000, 'tabs and edge to agree on three valid members');
   const durable = (await t1.members()).filter((m) => m.durable).map((m) => m.node);
@@ -41,13 +28,13 @@ test('two tabs and the edge node are one cluster; writes cross tabs and reach th
   for (let i = 0; i < 10; i++) assert.deepEqual(await t2.get(`k/${i}`), [{ i, from: 'tab-1' }]);
 
   // N = 3 with three members: the edge node holds every key, in its Durable Object storage.
-  await waitFor(async () => (await edge.edge()).stats.keysHeld === 10, 10_000, 'the edge node to hold the 10 keys');
-  const e = await edge.edge();
+  await waitFor(async () => (await env.edge.edge()).stats.keysHeld === 10, 10_000, 'the edge node to hold the 10 keys');
+  const e = await env.edge.edge();
   assert.equal(e.id, 'edge');
   assert.equal(e.stats.storage, 'js');
   assert.ok(e.stats.persistBatches > 0);
   assert.ok(e.stats.messagesIn > 0);
-  const relay = await edge.stats();
+  const relay = await env.edge.stats();
   assert.equal(relay.clusters.demo.connections, 3, 'two tabs and the edge node are seated in the relay');
   assert.equal(relay.clusters.demo.malformed, 0);
 });
