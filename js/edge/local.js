@@ -15,6 +15,7 @@ export function workerModules() {
   return [
     m('ESModule', 'js/edge/worker.js'),
     m('ESModule', 'js/edge/relay.js'),
+    m('ESModule', 'js/edge/access.js'),
     m('ESModule', 'js/edge/node.js'),
     m('ESModule', 'js/edge/storage.js'),
     m('ESModule', 'js/index.js'),

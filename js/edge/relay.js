@@ -21,6 +21,8 @@ export const DEFAULT_MAX_FRAME = 1 << 20;
 export const HELLO_TIMEOUT_MS = 10_000;
 export const CLOSE_BAD_HELLO = 4002;
 export const CLOSE_NODE_ID_IN_USE = 4009;
+export const CLOSE_UNAUTHORIZED = 4001;
+export const CLOSE_ORIGIN_NOT_ALLOWED = 4003;
 export const CLOSE_TOO_BIG = 1009;
 export const CLOSE_GOING_AWAY = 1001;
 
@@ -101,14 +103,16 @@ function emptyStats() {
 }
 
 /**
- * AUTHORISATION HOOK. Called with the parsed hello (its `raw` JSON keeps any extra field,
- * e.g. a token) and the connection's context (`{ websocket: true, origin }` for a WebSocket,
- * with the upgrade request's Origin header; `{ local: true }` for the edge node) before a node
- * takes its seat. Return null to admit, or
- * `{ code, message, close }` to refuse. No authentication is implemented yet: everyone is
- * admitted, exactly as by the native relay.
+ * AUTHORISATION HOOK. Called with the parsed hello and the connection's context before a node
+ * takes its seat: `{ websocket: true, origin, auth }` for a WebSocket (`auth`: the join-token
+ * check of `access.js`, made by the worker before, as it is asynchronous), `{ local: true }`
+ * for the edge node. Return null to admit, or `{ code, message, close }` to refuse. The origin
+ * allowlist is checked earlier, at the upgrade, as by the native relay.
  */
-export function authorizeHello(_hello, _context) {
+export function authorizeHello(_hello, context) {
+  if (context?.auth && !context.auth.ok) {
+    return { code: 'UNAUTHORIZED', message: context.auth.message, close: CLOSE_UNAUTHORIZED, reason: 'unauthorized' };
+  }
   return null;
 }
 
@@ -157,7 +161,7 @@ export class Rooms {
     }
     const denied = this.authorize(h, context);
     if (denied) {
-      this.refuse(peer, error(denied.code, { message: denied.message }), denied.close ?? CLOSE_BAD_HELLO, denied.message);
+      this.refuse(peer, error(denied.code, { message: denied.message }), denied.close ?? CLOSE_BAD_HELLO, denied.reason ?? denied.code);
       return null;
     }
     const room = this.#room(h.cluster);

@@ -13,7 +13,8 @@
 
 import { init } from '../index.js';
 import wasmModule from '../../pkg/ringlet_bg.wasm';
-import { Rooms, HELLO_TIMEOUT_MS, CLOSE_BAD_HELLO } from './relay.js';
+import { Rooms, HELLO_TIMEOUT_MS, CLOSE_BAD_HELLO, CLOSE_ORIGIN_NOT_ALLOWED } from './relay.js';
+import { accessFromEnv, originAllowed, checkHelloToken } from './access.js';
 import { openEdgeNode, armAlarm } from './node.js';
 
 const CLUSTER_RE = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -49,6 +50,10 @@ export class RingletCluster {
     init({ module: wasmModule });
     this.rooms = new Rooms(env.RINGLET_MAX_FRAME ? { maxFrame: Number(env.RINGLET_MAX_FRAME) } : {});
     this.seats = new Map();
+    // Join tokens and the origin allowlist (access.js); hellos being checked, with the
+    // frames that arrived meanwhile.
+    this.access = accessFromEnv(env);
+    this.checking = new Map();
     // After hibernation the sockets are still there; seat their nodes again (silently: the
     // others were told when they joined).
     for (const ws of state.getWebSockets()) {
@@ -73,6 +78,14 @@ export class RingletCluster {
     }
     const [client, server] = Object.values(new WebSocketPair());
     this.state.acceptWebSocket(server);
+    const origin = request.headers.get('origin');
+    if (!originAllowed(this.access, origin)) {
+      // As the native relay: refused right after the upgrade, so the page gets a typed error.
+      this.rooms.refuse(peerOf(server), JSON.stringify({
+        type: 'error', code: 'ORIGIN_NOT_ALLOWED', message: `origin ${JSON.stringify(origin)} is not allowed on this relay`,
+      }), CLOSE_ORIGIN_NOT_ALLOWED, 'origin not allowed');
+      return new Response(null, { status: 101, webSocket: client });
+    }
     // What the authorisation hook may want from the upgrade request (relay.js authorizeHello).
     server.serializeAttachment({ origin: request.headers.get('origin') });
     // No hello within 10 s: refused like the native relay does.
@@ -89,11 +102,21 @@ export class RingletCluster {
   async webSocketMessage(ws, message) {
     const seat = this.seats.get(ws);
     if (!seat) {
+      // Frames after a hello whose token is being checked wait for the verdict, in order.
+      if (this.checking.has(ws)) {
+        this.checking.get(ws).push(message);
+        return;
+      }
       const upgrade = ws.deserializeAttachment() ?? {};
-      const s = this.rooms.hello(message, peerOf(ws), { websocket: true, origin: upgrade.origin ?? null });
+      this.checking.set(ws, []);
+      const auth = typeof message === 'string' ? await checkHelloToken(this.access, message) : { ok: true };
+      const queued = this.checking.get(ws);
+      this.checking.delete(ws);
+      const s = this.rooms.hello(message, peerOf(ws), { websocket: true, origin: upgrade.origin ?? null, auth });
       if (s) {
         this.seats.set(ws, s);
         ws.serializeAttachment({ ...upgrade, cluster: s.cluster, node: s.node });
+        for (const m of queued) await this.webSocketMessage(ws, m);
       }
       return;
     }
@@ -133,6 +156,7 @@ export class RingletCluster {
   }
 
   #end(ws) {
+    this.checking.delete(ws);
     const seat = this.seats.get(ws);
     this.seats.delete(ws);
     seat?.leave();

@@ -16,6 +16,7 @@ use super::rooms::{self, frame_too_large, JoinError, Outbound, Refusal, Rooms, S
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{interval_at, timeout, Instant};
@@ -255,7 +256,10 @@ async fn refuse(mut ws: Ws, error: Control, code: u16, reason: &str) {
     }
 }
 
-/// Sends a close frame and waits briefly for the peer's, as RFC 6455 asks.
+/// Sends a close frame and waits briefly for the peer's, as RFC 6455 asks. Whatever the peer
+/// still sends meanwhile (the rest of a frame too large to read, say) is read and dropped:
+/// closing a socket with unread input resets the connection, and the peer could then lose
+/// the error and close frames it was sent.
 async fn close(mut ws: Ws, code: u16, reason: &str) {
     let frame = CloseFrame {
         code: code.into(),
@@ -264,6 +268,10 @@ async fn close(mut ws: Ws, code: u16, reason: &str) {
     let _ = timeout(CLOSE_WAIT, async {
         if ws.send(Message::Close(Some(frame))).await.is_ok() {
             while let Some(Ok(_)) = ws.next().await {}
+            let tcp = ws.get_mut();
+            let _ = tcp.shutdown().await;
+            let mut sink = vec![0u8; 64 * 1024];
+            while matches!(tcp.read(&mut sink).await, Ok(n) if n > 0) {}
         }
     })
     .await;

@@ -141,11 +141,15 @@ export function withEdgeAndBrowser(port) {
   return env;
 }
 
-/** The hooks of a test file comparing the native relay (`env.native`) with the edge relay (`env.edge`). */
-export function withNativeAndEdge(nativePort, edgePort) {
+/**
+ * The hooks of a test file comparing the native relay (`env.native`) with the edge relay
+ * (`env.edge`), configured alike: `relay` is `startRelay`'s `{ args, env }`, `vars` the
+ * edge worker's environment.
+ */
+export function withNativeAndEdge(nativePort, edgePort, { relay = {}, vars = {} } = {}) {
   const env = { state: tempDir('ringlet-edge-state-'), native: null, edge: null };
   before(async () => {
-    [env.native, env.edge] = await Promise.all([startRelay(nativePort), startEdge(edgePort, env.state.dir)]);
+    [env.native, env.edge] = await Promise.all([startRelay(nativePort, relay), startEdge(edgePort, env.state.dir, vars)]);
   });
   after(async () => {
     await env.native?.stop();
