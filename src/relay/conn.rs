@@ -119,9 +119,30 @@ pub(crate) async fn run(
     drop(seat);
     match ending {
         Ending::Gone => {}
-        Ending::Close(code, reason) => close(ws, code, reason).await,
-        Ending::Refuse(error, code, reason) => refuse(ws, error, code, reason).await,
+        Ending::Close(code, reason) => {
+            flush_queued(&mut ws, &mut rx).await;
+            close(ws, code, reason).await
+        }
+        Ending::Refuse(error, code, reason) => {
+            flush_queued(&mut ws, &mut rx).await;
+            refuse(ws, error, code, reason).await
+        }
     }
+}
+
+/// Write what was queued for the peer before the session ended (an earlier error message,
+/// say), so that it arrives before the closing error and close frame.
+async fn flush_queued(ws: &mut Ws, rx: &mut mpsc::Receiver<Outbound>) {
+    while let Ok(out) = rx.try_recv() {
+        let message = match out {
+            Outbound::Control(text) => Message::text(text),
+            Outbound::Data(bytes) => Message::binary(bytes),
+        };
+        if !matches!(timeout(CLOSE_WAIT, ws.feed(message)).await, Ok(Ok(()))) {
+            return;
+        }
+    }
+    let _ = timeout(CLOSE_WAIT, ws.flush()).await;
 }
 
 /// How a session ended, and what is left to tell the peer.
