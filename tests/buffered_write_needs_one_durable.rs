@@ -6,23 +6,11 @@
 mod cluster_support;
 
 use cluster_support::*;
-use ringlet::core::{ClientRequest, Dot, RequestOptions};
+use ringlet::core::Dot;
 use ringlet::sim::Cluster;
 
 const LATENCY_MS: u64 = 5;
 const PERSIST_MS: u64 = 50;
-
-fn buffered(key: &str, value: &str) -> ClientRequest {
-    put_with(
-        key,
-        value,
-        None,
-        RequestOptions {
-            durable: Some(false),
-            ..opts()
-        },
-    )
-}
 
 /// Three nodes, disks much slower than the network, so in-memory acks come first.
 fn slow_disks() -> Cluster {

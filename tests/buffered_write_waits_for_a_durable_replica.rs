@@ -6,23 +6,11 @@
 mod cluster_support;
 
 use cluster_support::*;
-use ringlet::core::{ClientRequest, NodeId, RequestOptions};
+use ringlet::core::NodeId;
 use ringlet::sim::Cluster;
 
 const LATENCY_MS: u64 = 5;
 const PERSIST_MS: u64 = 50;
-
-fn buffered(key: &str, value: &str) -> ClientRequest {
-    put_with(
-        key,
-        value,
-        None,
-        RequestOptions {
-            durable: Some(false),
-            ..opts()
-        },
-    )
-}
 
 /// Two tabs (n0, n1) and an edge node that joined and became a durable replica; N = 3, so
 /// every key lives on all three. Returns the cluster and the edge's index.

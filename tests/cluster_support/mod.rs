@@ -77,6 +77,19 @@ pub fn put_with(
     }
 }
 
+/// A blind put through the §6.1 write buffer (`durable: Some(false)`).
+pub fn buffered(key: &str, value: &str) -> ClientRequest {
+    put_with(
+        key,
+        value,
+        None,
+        RequestOptions {
+            durable: Some(false),
+            ..opts()
+        },
+    )
+}
+
 pub fn delete(key: &str, context: Option<Context>) -> ClientRequest {
     ClientRequest::Delete {
         key: Bytes::from(key),
