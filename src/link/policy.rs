@@ -174,19 +174,25 @@ impl Links {
             return Route::Relay;
         }
         let session = self.fresh_session();
+        self.start_connecting(peer, session, true, now);
+        Route::Connect { session }
+    }
+
+    /// `peer`'s link is now attempt `session` (ours when `offerer`), keeping its failure count
+    /// for the backoff.
+    fn start_connecting(&mut self, peer: &str, session: u64, offerer: bool, now: u64) {
         let failures = self.links.get(peer).map_or(0, |l| l.failures);
         self.links.insert(
             peer,
             Link {
                 state: LinkState::Connecting {
                     session,
-                    offerer: true,
+                    offerer,
                     since: now,
                 },
                 failures,
             },
         );
-        Route::Connect { session }
     }
 
     /// An offer of attempt `session` arrived from `peer`.
@@ -217,18 +223,7 @@ impl Links {
                 None
             }
         };
-        let failures = self.links.get(peer).map_or(0, |l| l.failures);
-        self.links.insert(
-            peer,
-            Link {
-                state: LinkState::Connecting {
-                    session,
-                    offerer: false,
-                    since: now,
-                },
-                failures,
-            },
-        );
+        self.start_connecting(peer, session, false, now);
         OfferAction::Accept { replaced }
     }
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
 import { chromium } from 'playwright-core';
-import { startRelay, waitFor, ROOT } from '../js/support.mjs';
+import { startRelay, waitFor, waitPagesConverged, ROOT } from '../js/support.mjs';
 
 const PORT = 8090;
 const CLUSTER = 'e2e';
@@ -60,19 +60,7 @@ const put = async (name, key, value, options) => {
 const get = (name, key) => inTab(name, (k) => window.replica.get(k), key);
 
 /** Every tab in `names` sees exactly `ids` as valid owners of one ring. */
-async function waitConverged(names, ids, ms = 30_000) {
-  await waitFor(async () => {
-    const views = await Promise.all(names.map((n) => inTab(n, () => ({ m: window.replica.members(), r: window.replica.ring() }))));
-    const rings = new Set();
-    for (const { m, r } of views) {
-      const valid = m.filter((x) => x.status === 'valid').map((x) => x.node).sort();
-      if (JSON.stringify(valid) !== JSON.stringify([...ids].sort())) return false;
-      if (!r || !ids.every((id) => r.owners.includes(id))) return false;
-      rings.add(`${r.epoch}/${r.owners.join(',')}`);
-    }
-    return rings.size === 1;
-  }, ms, `${names.join(',')} to converge on ${ids.join(',')}`);
-}
+const waitConverged = (names, ids, ms) => waitPagesConverged(inTab, names, ids, ms);
 
 const NAMES = ['tab1', 'tab2', 'tab3', 'tab4', 'tab5'];
 

@@ -8,7 +8,7 @@
 // it can (scripts/loopback-netns.sh), so the only candidates are loopback ones.
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { startRelay, waitFor, ROOT } from '../js/support.mjs';
+import { startRelay, waitFor, waitPagesConverged, ROOT } from '../js/support.mjs';
 
 export { waitFor, ROOT };
 
@@ -50,19 +50,7 @@ export async function startCluster(port) {
 }
 
 /** Every replica in `names` sees all of `ids` valid and owning partitions, on one ring. */
-export async function waitConverged(c, names, ids, ms = 30_000) {
-  await waitFor(async () => {
-    const views = await Promise.all(names.map((n) => c.in(n, () => ({ m: window.replica.members(), r: window.replica.ring() }))));
-    const rings = new Set();
-    for (const { m, r } of views) {
-      const valid = m.filter((x) => x.status === 'valid').map((x) => x.node).sort();
-      if (JSON.stringify(valid) !== JSON.stringify([...ids].sort())) return false;
-      if (!r || !ids.every((id) => r.owners.includes(id))) return false;
-      rings.add(`${r.epoch}/${r.owners.join(',')}`);
-    }
-    return rings.size === 1;
-  }, ms, `${names.join(',')} to converge on ${ids.join(',')}`);
-}
+export const waitConverged = (c, names, ids, ms) => waitPagesConverged((n, fn) => c.in(n, fn), names, ids, ms);
 
 /** Every tab in `names` has an open data channel to every other tab in `names`. */
 export async function waitChannels(c, names, ms = 30_000) {

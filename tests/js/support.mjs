@@ -92,3 +92,21 @@ export async function rejectsWith(promise, code) {
   }
   throw new Error(`expected a rejection with ${code}, but it resolved`);
 }
+
+/**
+ * Every page in `names` sees exactly `ids` as valid members, all owning partitions of one
+ * ring. `inPage(name, fn)` evaluates `fn` in that page (a tab's `page.evaluate`).
+ */
+export async function waitPagesConverged(inPage, names, ids, ms = 30_000) {
+  await waitFor(async () => {
+    const views = await Promise.all(names.map((n) => inPage(n, () => ({ m: window.replica.members(), r: window.replica.ring() }))));
+    const rings = new Set();
+    for (const { m, r } of views) {
+      const valid = m.filter((x) => x.status === 'valid').map((x) => x.node).sort();
+      if (JSON.stringify(valid) !== JSON.stringify([...ids].sort())) return false;
+      if (!r || !ids.every((id) => r.owners.includes(id))) return false;
+      rings.add(`${r.epoch}/${r.owners.join(',')}`);
+    }
+    return rings.size === 1;
+  }, ms, `${names.join(',')} to converge on ${ids.join(',')}`);
+}
