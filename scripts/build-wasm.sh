@@ -1,25 +1,16 @@
 #!/usr/bin/env bash
 # Build the browser and Node.js package into pkg/: cargo (wasm32, profile wasm-release), the
 # wasm-bindgen CLI at the crate's exact version, then wasm-opt -Oz from the npm package
-# `binaryen`. Installs what is missing first; running it twice does no extra work.
+# `binaryen`. Installs what is missing first (scripts/setup.sh serve); running it twice does no
+# extra work.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The wasm-bindgen crate version pinned in Cargo.toml; the CLI must match it exactly.
-WB_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
 
-if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  echo "build-wasm: adding the rust target wasm32-unknown-unknown"
-  rustup target add wasm32-unknown-unknown
-fi
-if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION" ]; then
-  echo "build-wasm: installing wasm-bindgen-cli $WB_VERSION (about two minutes)"
-  cargo install wasm-bindgen-cli --version "$WB_VERSION" --locked
-fi
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/ws ]; then
-  echo "build-wasm: npm install"
-  npm install --no-audit --no-fund
-fi
+# The wasm target, the wasm-bindgen CLI at the pinned version and wasm-opt, when missing.
+bash scripts/setup.sh serve
+WASM_OPT=node_modules/.bin/wasm-opt
+[ -x "$WASM_OPT" ] || WASM_OPT=target/npm-tools/node_modules/.bin/wasm-opt
 
 # One module per audience: pkg/ is the replica (the npm package, the edge worker, live mode);
 # pkg/teaching/ adds the teaching page's simulator binding (cargo feature `teaching`).
@@ -37,7 +28,7 @@ build teaching target/wasm-modules/teaching/ringlet.wasm
 bindgen() { # bindgen <wasm> <dir>
   rm -rf "$2.tmp" && mkdir -p "$2.tmp"
   wasm-bindgen "$1" --out-dir "$2.tmp" --target web --no-typescript
-  node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$2.tmp/ringlet_bg.wasm" -o "$2.tmp/ringlet_bg.opt.wasm"
   mv "$2.tmp/ringlet_bg.opt.wasm" "$2.tmp/ringlet_bg.wasm"

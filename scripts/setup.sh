@@ -65,12 +65,17 @@ fi
 
 # ---- npm packages -----------------------------------------------------------------------------
 if [ "$mode" = serve ]; then
-  # Serving needs ws (the relay client of the Node.js host) and binaryen (wasm-opt, for pkg/);
-  # not Playwright, miniflare/workerd or TypeScript.
-  if [ ! -d node_modules/ws ] || [ ! -x node_modules/.bin/wasm-opt ]; then
+  # Serving needs ws (the Node.js host's relay client) and binaryen's wasm-opt (for pkg/), not
+  # Playwright, miniflare/workerd or TypeScript. binaryen is a devDependency (an npm user of
+  # ringlet never needs it), so it goes into target/npm-tools/ at the lock file's version.
+  if [ ! -d node_modules/ws ]; then
+    say "npm install --omit=dev"
+    npm install --omit=dev --no-audit --no-fund
+  fi
+  if [ ! -x node_modules/.bin/wasm-opt ] && [ ! -x target/npm-tools/node_modules/.bin/wasm-opt ]; then
     binaryen=$(node -p 'require("./package-lock.json").packages["node_modules/binaryen"].version')
-    say "npm install (dependencies, and binaryen $binaryen for wasm-opt)"
-    npm install --omit=dev --no-audit --no-fund --no-save "binaryen@$binaryen"
+    say "npm install binaryen@$binaryen (wasm-opt) into target/npm-tools/"
+    npm install --prefix target/npm-tools --no-save --no-package-lock --no-audit --no-fund "binaryen@$binaryen"
   fi
 else
   # Every dependency of package.json at a matching version (`npm ls` fails otherwise).

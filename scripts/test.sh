@@ -1,33 +1,47 @@
 #!/usr/bin/env bash
-# `npm test`: every check CI runs. Long simulations: RINGLET_SEEDS=20000 npm test
+# `npm test`: every check CI runs, phase by phase with the time each took.
+#   RINGLET_SEEDS=20000 npm test         a nightly-sized simulation (default 1000 seeds)
+#   RINGLET_FUZZ_SECONDS=300 npm test    longer fuzzing per decoder (default 20 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+suite_start=$(date +%s)
+timings=()
+phase() { echo "== $1"; phase_name="$1"; phase_start=$(date +%s); }
+phase_done() {
+  local s=$(( $(date +%s) - phase_start ))
+  echo "   ($s s)"
+  timings+=("$(printf '%5d s  %s' "$s" "${phase_name%% (*}")")
+}
 
-echo "== cargo fmt --check"
+phase "set-up: install what is missing (scripts/setup.sh test)"
+bash scripts/setup.sh test
+phase_done
+
+phase "cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy (warnings are errors)"
+phase_done
+phase "cargo clippy, native and wasm32 (warnings are errors)"
 cargo clippy --all-targets --release -- -D warnings
-echo "== cargo test --release (unit, property, scenario and simulation tests)"
-cargo test --release --all-targets
-echo "== simulation summary"
-cargo test --release --test sim_seeds -- --nocapture 2>&1 | grep -E "seeds from|test result"
-echo "== fuzzing: every decoder for ${RINGLET_FUZZ_SECONDS:-20} s each (long run: scripts/fuzz.sh 3600)"
-bash scripts/fuzz.sh "${RINGLET_FUZZ_SECONDS:-20}"
-
-# ---- the browser and Node.js node (src/wasm, js/, tests/wasm_*, tests/js, tests/e2e) -------
-phase() { echo "== $1"; phase_start=$(date +%s); }
-phase_done() { echo "   ($(( $(date +%s) - phase_start )) s)"; }
-phase "cargo clippy for wasm32 (warnings are errors)"
 cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib --features teaching -- -D warnings
 phase_done
+phase "cargo test --release (unit, property, scenario, relay and ${RINGLET_SEEDS:-1000} simulated seeds; benches as smoke runs)"
+# The benches run once, small (RINGLET_SCALE); `cargo bench` runs them at full size.
+rm -f target/tmp/sim_seeds_summary.txt
+RINGLET_SCALE="${RINGLET_SCALE:-10,100,1000}" cargo test --release --all-targets
+echo "   simulation: $(cat target/tmp/sim_seeds_summary.txt)"
+phase_done
+phase "fuzzing: every decoder for ${RINGLET_FUZZ_SECONDS:-20} s (long run: scripts/fuzz.sh 3600)"
+bash scripts/fuzz.sh "${RINGLET_FUZZ_SECONDS:-20}"
+phase_done
+
+# ---- the browser and Node.js node (src/wasm, js/, tests/wasm_*, tests/js, tests/e2e) -------
 phase "build: relay, wasm package (pkg/)"
 cargo build --release --bin ringlet-relay --quiet
 bash scripts/build-wasm.sh
 phase_done
 phase "wasm-bindgen tests in Node.js (values, memory and JS-engine storage conformance)"
-cargo test --target wasm32-unknown-unknown --test wasm_values --test wasm_storage_memory --test wasm_storage_js
+cargo test --target wasm32-unknown-unknown --test wasm_node
 phase_done
 phase "wasm-bindgen tests in headless Chromium (IndexedDB storage conformance)"
 CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test wasm_storage_idb
@@ -45,4 +59,10 @@ phase_done
 phase "edge worker tests: the relay and edge node in a Durable Object on workerd (miniflare), Chromium tabs"
 node --test --test-concurrency=1 tests/edge/
 phase_done
+phase "teaching page tests (www/index.html in Chromium)"
 bash scripts/test-page.sh
+phase_done
+
+echo "== time per phase"
+printf '%s\n' "${timings[@]}"
+echo "   total $(( $(date +%s) - suite_start )) s"

@@ -42,9 +42,15 @@ fn invariants_hold_on_every_seed() {
         .map(|r| r.requests_ok + r.requests_failed)
         .sum();
     let siblings: u64 = reports.iter().map(|r| r.gets_with_siblings).sum();
-    println!(
+    let summary = format!(
         "{} seeds from {start}: {requests} requests, {acked} acknowledged writes checked, {siblings} gets with siblings, {faults} faults injected",
         reports.len()
+    );
+    println!("{summary}");
+    // `npm test` prints this line after the (captured) test run: target/tmp/sim_seeds_summary.txt
+    let _ = std::fs::write(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("sim_seeds_summary.txt"),
+        format!("{summary}\n"),
     );
     for r in &failed {
         print!("{r}");

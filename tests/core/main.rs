@@ -1,0 +1,62 @@
+//! The core and the simulator, natively: unit-level properties, cluster scenarios (one
+//! behaviour per file) and the simulator's determinism. One test binary for all of them, so
+//! `cargo test` links once instead of once per file.
+
+mod cluster_support;
+
+mod anti_entropy_alone_converges_after_partition;
+mod anti_entropy_sends_only_differing_keys;
+mod blind_writes_become_siblings;
+mod buffered_write_needs_one_durable;
+mod buffered_write_waits_for_a_durable_replica;
+mod context_codec;
+mod corrupt_hint_is_dropped_and_reported;
+mod corrupt_meta_never_reuses_dots;
+mod corrupt_record_is_repaired_from_replicas;
+mod crash_without_persist_loses_no_acked_write;
+mod delete_is_a_tombstone;
+mod dvv_blind_writes_same_coordinator;
+mod dvv_merge_properties;
+mod failed_persist_is_never_acked_as_durable;
+mod failure_detector_tells_slow_from_dead;
+mod forward_to_unreachable_coordinator_times_out;
+mod gossip_converges_with_digests;
+mod gossip_per_round_traffic_is_bounded;
+mod hashtree_cost_grows_with_differences;
+mod hashtree_exchange_finds_exact_differences;
+mod hashtree_exchange_rejects_malformed_messages;
+mod hashtree_incremental_matches_rebuild;
+mod hinted_handoff_is_throttled;
+mod join_moves_partitions_without_losing_writes;
+mod leave_hands_off_then_exits;
+mod lost_disk_is_repopulated;
+mod membership_converges_after_churn;
+mod membership_merge_is_a_semilattice;
+mod paper_figure3;
+mod paper_figure3_through_the_cluster;
+mod per_request_quorum_overrides;
+mod preflist_distinct_nodes;
+mod put_forwarded_to_preflist;
+mod quorum_failed_is_typed;
+mod read_repair_fixes_stale_replica;
+mod record_codec;
+mod remove_reassigns_partitions;
+mod requests_end_within_timeout;
+mod resolver_add_wins_set;
+mod resolver_counter;
+mod resolver_determinism;
+mod resolver_lww;
+mod resolver_rules;
+mod resolver_state_codec;
+mod resolvers_through_the_cluster;
+mod restart_uses_new_actor;
+mod ring_claim_balanced;
+mod ring_claim_minimal_movement;
+mod ring_rejects_bad_input;
+mod sibling_limit_refuses_and_warns;
+mod sim_determinism;
+mod sloppy_quorum_then_hinted_handoff;
+mod unreachable_node_is_never_removed;
+mod value_too_large_is_rejected;
+mod w1_write_refused_only_when_every_node_is_down;
+mod wire_message_roundtrip;

@@ -1,0 +1,44 @@
+//! A node that does not read cannot make the relay buffer without bound: once its queue is
+//! full, further frames for it are dropped and counted, and what it does get is in order.
+
+use crate::relay_support;
+
+use relay_support::{relay_with, stats_until, Client};
+
+#[tokio::test]
+async fn frames_for_a_full_queue_are_dropped_and_counted() {
+    const FRAMES: u32 = 4000;
+    let relay = relay_with(|c| {
+        c.queue = 16;
+        // The sender's whole burst must reach the relay: this test is about the queue.
+        c.rate.burst = f64::from(FRAMES);
+    })
+    .await;
+    let (mut fast, _) = Client::join(&relay, "demo", "fast").await;
+    let (mut slow, _) = Client::join(&relay, "demo", "slow").await;
+    fast.control().await;
+
+    // 64 MiB for `slow`, which reads nothing meanwhile: far more than the socket buffers hold.
+    let mut payload = vec![0u8; 16 * 1024];
+    for i in 0..FRAMES {
+        payload[..4].copy_from_slice(&i.to_be_bytes());
+        fast.broadcast(&payload).await;
+    }
+    let stats = stats_until(&relay, |s| {
+        s.clusters["demo"].frames_in == u64::from(FRAMES)
+    })
+    .await;
+    let demo = stats.clusters["demo"];
+    assert!(demo.dropped > 0, "{demo:?}");
+    assert_eq!(demo.frames_out + demo.dropped, u64::from(FRAMES));
+
+    let mut last = None;
+    for _ in 0..demo.frames_out {
+        let (_, from, data) = slow.data().await;
+        assert_eq!(from, "fast");
+        let i = u32::from_be_bytes(data[..4].try_into().unwrap());
+        assert!(last < Some(i), "in order");
+        last = Some(i);
+    }
+    slow.silent(100).await;
+}
