@@ -102,7 +102,7 @@ export interface OpenOptions {
    */
   token?: string | ((who: { cluster: string; node: string }) => string | Promise<string>);
   /**
-   * WebRTC data channels to other tabs (see README "WebRTC data channels"). `true` (the
+   * WebRTC data channels to other tabs (see docs/webrtc.md). `true` (the
    * default) or `false`, or the details. Where WebRTC does not exist (Node.js) the node uses
    * the relay whatever this says.
    */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The teaching page's tests (www/index.html): Playwright (playwright-core + Debian Chromium)
 # against real relays on 127.0.0.1:8091-8093 serving www/ and pkg/. Builds the relay and the
-# wasm package first when they are missing. RINGLET_SCREENSHOTS=1 also refreshes the README's
+# wasm package first when they are missing. RINGLET_SCREENSHOTS=1 also refreshes the README's and docs/teaching-page.md's
 # screenshots in www/app/screenshots/.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 // Who may join through the edge relay: the native relay's join tokens and origin allowlist
-// (README "Authentication and limits"), for a Durable Object. Tokens are checked with
+// (docs/security.md, "Authentication and limits"), for a Durable Object. Tokens are checked with
 // WebCrypto (HMAC-SHA256), byte-compatible with `ringlet/token` and src/relay/token.rs.
 //
 // Worker variables (secrets: `wrangler secret put RINGLET_RELAY_SECRET`):

@@ -1,4 +1,4 @@
-// The edge relay: the native relay's protocol (README "The relay protocol", src/relay/) in
+// The edge relay: the native relay's protocol (docs/protocol.md, "The relay protocol"; src/relay/) in
 // plain JavaScript, so a Cloudflare Durable Object can route the frames of its cluster. It
 // holds no protocol logic of ringlet: payloads are opaque, membership is "who is connected".
 //

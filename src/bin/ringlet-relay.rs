@@ -4,7 +4,7 @@
 //!     ringlet-relay [--listen 127.0.0.1:8080] [--www DIR] [--pkg DIR] [limits] [access]
 //!     ringlet-relay token --cluster NAME --node ID [--ttl SECONDS]
 //!
-//! `--help` lists every flag; the README's "Authentication and limits" documents them.
+//! `--help` lists every flag; docs/security.md, "Authentication and limits", documents them.
 
 use std::process::ExitCode;
 

@@ -1,5 +1,5 @@
 //! The `Replica` class JavaScript sees (the package's `js/index.js` wraps it) and the host
-//! run loop around one `core::Node` (the README's "run loop", event-driven instead of a
+//! run loop around one `core::Node` (docs/protocol.md, "The run loop", event-driven instead of a
 //! loop, so the page is never blocked):
 //!
 //! - a relay frame → `Message::decode` → `Input::Message` (a frame that does not decode is

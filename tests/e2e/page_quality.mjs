@@ -1,6 +1,6 @@
 // Quality of the teaching page in headless Chromium (relay on 127.0.0.1:8093): frame times
 // with 16 nodes and 256 partitions under a busy workload, and layout at 1280x800 and at phone
-// width. With RINGLET_SCREENSHOTS=1 it also saves the README's screenshots under
+// width. With RINGLET_SCREENSHOTS=1 it also saves the screenshots of the README and docs/teaching-page.md under
 // www/app/screenshots/ (scenarios played at their normal speed, captured mid-caption).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

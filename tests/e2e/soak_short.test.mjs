@@ -1,7 +1,7 @@
 // The churn soak, short: 8 Chromium tabs (IndexedDB) and a Node.js node under a
 // read-modify-write workload while a random tab is closed or reloaded every 3 s; every
 // acknowledged write must still be readable at the end. The long run is
-// `node scripts/soak.mjs --seconds 1800` (README, "Soak"). RINGLET_SOAK_SECONDS sets this one.
+// `node scripts/soak.mjs --seconds 1800` (docs/simulation.md, "Soak"). RINGLET_SOAK_SECONDS sets this one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { soak } from '../../scripts/soak.mjs';

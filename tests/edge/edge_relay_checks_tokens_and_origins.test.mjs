@@ -1,5 +1,5 @@
 // The edge relay checks join tokens and browser origins exactly like the native relay when
-// given the same secret and allowlist (README "Authentication and limits"): every case runs
+// given the same secret and allowlist (docs/security.md, "Authentication and limits"): every case runs
 // against both, and both must give the documented answer (error code and close code, or a
 // welcome).
 import { test } from 'node:test';
