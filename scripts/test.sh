@@ -36,6 +36,10 @@ bash scripts/fuzz.sh "${RINGLET_FUZZ_SECONDS:-20}"
 phase_done
 
 # ---- the browser and Node.js node (src/wasm, js/, tests/wasm_*, tests/js, tests/e2e) -------
+# The JS, end-to-end, edge and page tests listen on fixed 127.0.0.1 ports. Each phase runs in a
+# loopback-only network namespace of its own where the machine allows it, so two runs at once
+# (a fresh-check beside a developer's run) never meet, and WebRTC sees only 127.0.0.1.
+in_netns() { bash scripts/loopback-netns.sh "$@"; }
 phase "build: relay, wasm package (pkg/)"
 cargo build --release --bin ringlet-relay --quiet
 bash scripts/build-wasm.sh
@@ -50,17 +54,16 @@ phase "type-check the package's declarations (tsc --strict on tests/types/usage.
 npx --no-install tsc -p tests/types/tsconfig.json
 phase_done
 phase "JS tests of the package in Node.js against a real relay (node --test)"
-node --test tests/js/
+in_netns node --test tests/js/
 phase_done
 phase "end-to-end tests: Chromium tabs, WebRTC, a Node.js node, the relay (node --test + playwright-core)"
-# In a loopback-only network namespace where possible (WebRTC then sees only 127.0.0.1).
-bash scripts/loopback-netns.sh node --test tests/e2e/
+in_netns node --test tests/e2e/
 phase_done
 phase "edge worker tests: the relay and edge node in a Durable Object on workerd (miniflare), Chromium tabs"
-node --test --test-concurrency=1 tests/edge/
+in_netns node --test --test-concurrency=1 tests/edge/
 phase_done
 phase "teaching page tests (www/index.html in Chromium)"
-bash scripts/test-page.sh
+in_netns bash scripts/test-page.sh
 phase_done
 
 echo "== time per phase"
