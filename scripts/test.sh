@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: every check CI runs, phase by phase with the time each took.
 #   RINGLET_SEEDS=20000 npm test         a nightly-sized simulation (default 1000 seeds)
-#   RINGLET_FUZZ_SECONDS=300 npm test    longer fuzzing per decoder (default 20 s)
+#   RINGLET_FUZZ_SECONDS=300 npm test    longer fuzzing per decoder (default 10 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suite_start=$(date +%s)
@@ -31,8 +31,8 @@ rm -f target/tmp/sim_seeds_summary.txt
 RINGLET_SCALE="${RINGLET_SCALE:-10,100,1000}" cargo test --release --all-targets
 echo "   simulation: $(cat target/tmp/sim_seeds_summary.txt)"
 phase_done
-phase "fuzzing: every decoder for ${RINGLET_FUZZ_SECONDS:-20} s (long run: scripts/fuzz.sh 3600)"
-bash scripts/fuzz.sh "${RINGLET_FUZZ_SECONDS:-20}"
+phase "fuzzing: every decoder for ${RINGLET_FUZZ_SECONDS:-10} s (long run: scripts/fuzz.sh 3600)"
+bash scripts/fuzz.sh "${RINGLET_FUZZ_SECONDS:-10}"
 phase_done
 
 # ---- the browser and Node.js node (src/wasm, js/, tests/wasm_*, tests/js, tests/e2e) -------
