@@ -11,6 +11,9 @@ import WebSocket from 'ws';
 import { chromium } from 'playwright-core';
 import { startRelay, waitFor, waitPagesConverged, ROOT } from '../js/support.mjs';
 
+/** How long any Playwright wait (page loads, waitForFunction) may take on a busy machine. */
+const PATIENCE_MS = 120_000;
+
 const PORT = 8090;
 const CLUSTER = 'e2e';
 const COMMON = { cluster: CLUSTER, storage: 'indexeddb', n: 3, r: 2, w: 2, gossipIntervalMs: 250 };
@@ -32,6 +35,7 @@ async function launch() {
     headless: true,
     args: BROWSER_ARGS,
   });
+  context.setDefaultTimeout(PATIENCE_MS);
 }
 
 /** Open tab `name` as a ringlet node. */
@@ -86,7 +90,9 @@ test('5 tabs form a cluster; a put in tab 1 is read in tab 5', async () => {
     return values[0] instanceof Uint8Array ? Array.from(values[0]) : null;
   });
   assert.deepEqual(bytes, [1, 2, 255]);
-  const s = await stats('tab1');
+  // Batches are written to IndexedDB in the background (the put was acknowledged by two
+  // replicas, not necessarily by tab1's own disk): wait for the first one.
+  const s = await waitFor(async () => { const x = await stats('tab1'); return x.persistBatches > 0 && x; }, PATIENCE_MS, 'tab1 to persist a batch');
   assert.equal(s.storage, 'indexeddb');
   assert.equal(s.connected, true);
   assert.ok(s.persistBatches > 0);
@@ -111,9 +117,9 @@ test('a tab closed: puts still succeed and a fallback holds hints; reopened, the
   // fallback would be asked until tab5 is detected down).
   for (const [i, k] of keys.entries()) await put(live[i % 4], k, { i, written: 'while tab5 was away' }, { w: 3 });
   const held = async () => (await Promise.all(live.map(stats))).reduce((a, s) => a + s.hintsHeld, 0);
-  await waitFor(async () => (await held()) > 0, 10_000, 'a fallback to hold hints');
+  await waitFor(async () => (await held()) > 0, PATIENCE_MS, 'a fallback to hold hints');
   assert.equal(await openTab('tab5'), 'tab5', 'the reopened tab is the same node');
-  await waitFor(async () => (await held()) === 0, 20_000, 'every hint to be delivered');
+  await waitFor(async () => (await held()) === 0, PATIENCE_MS, 'every hint to be delivered');
   const delivered = (await Promise.all(live.map(stats))).reduce((a, s) => a + s.hintsDelivered, 0);
   assert.ok(delivered >= keys.length, `${delivered} hints delivered`);
   for (const k of keys) assert.deepEqual((await get('tab5', k)).values, [acked.get(k)]);
@@ -123,7 +129,8 @@ test('two tabs write the same key concurrently: both siblings; a put with the me
   await Promise.all([put('tab2', 'doc', 'from tab 2'), put('tab3', 'doc', 'from tab 3')]);
   const got = await get('tab4', 'doc');
   assert.deepEqual([...got.values].sort(), ['from tab 2', 'from tab 3']);
-  const ev = await inTab('tab4', () => window.events.find((e) => e.type === 'siblings' && e.key === 'doc'));
+  const ev = await waitFor(() => inTab('tab4', () => window.events.find((e) => e.type === 'siblings' && e.key === 'doc')),
+    PATIENCE_MS, 'the siblings event in tab4');
   assert.equal(ev?.count, 2);
   await put('tab4', 'doc', 'merged', { context: got.context });
   assert.deepEqual((await get('tab1', 'doc')).values, ['merged']);
@@ -137,11 +144,11 @@ test('a Node.js node and browser tabs in one cluster', async () => {
   const ask = async (line) => {
     const before = answers.length;
     child.stdin.write(`${line}\n`);
-    await waitFor(() => answers.length > before, 10_000, `an answer to ${line}`);
+    await waitFor(() => answers.length > before, PATIENCE_MS, `an answer to ${line}`);
     return answers[before];
   };
   try {
-    await waitFor(() => answers.some((a) => a.ready === 'nodejs'), 20_000, 'the Node.js replica');
+    await waitFor(() => answers.some((a) => a.ready === 'nodejs'), PATIENCE_MS, 'the Node.js replica');
     await waitConverged(NAMES, [...NAMES, 'nodejs']);
     const w = await ask('put from/node {"runtime":"node"}');
     assert.ok(w.ok?.context, JSON.stringify(w));
@@ -162,15 +169,15 @@ test('malformed frames and bad API arguments get typed errors and break nothing'
   await new Promise((resolve, reject) => { evil.once('open', resolve); evil.once('error', reject); });
   evil.on('message', (d, binary) => { if (!binary) texts.push(JSON.parse(d.toString())); });
   evil.send(JSON.stringify({ type: 'hello', cluster: CLUSTER, node: 'evil' }));
-  await waitFor(() => texts.some((t) => t.type === 'welcome'), 5_000, 'the welcome');
+  await waitFor(() => texts.some((t) => t.type === 'welcome'), PATIENCE_MS, 'the welcome');
   const before = (await stats('tab1')).badFrames;
   const frame = (dest, payload) => Buffer.concat([Buffer.from([1, dest.length]), Buffer.from(dest), Buffer.from(payload)]);
   evil.send(frame('tab1', [0xff, 0xff, 0xff, 0xff, 0xff]));
   evil.send(frame('tab1', []));
   evil.send(Buffer.from([9, 9, 9]));
   evil.send(frame('nobody', [1]));
-  await waitFor(async () => (await stats('tab1')).badFrames >= before + 2, 5_000, 'tab1 to count the bad frames');
-  await waitFor(() => texts.some((t) => t.code === 'MALFORMED_FRAME') && texts.some((t) => t.code === 'UNKNOWN_DESTINATION'), 5_000, 'the relay errors');
+  await waitFor(async () => (await stats('tab1')).badFrames >= before + 2, PATIENCE_MS, 'tab1 to count the bad frames');
+  await waitFor(() => texts.some((t) => t.code === 'MALFORMED_FRAME') && texts.some((t) => t.code === 'UNKNOWN_DESTINATION'), PATIENCE_MS, 'the relay errors');
   evil.close();
   const codes = await inTab('tab1', async () => {
     const r = window.replica;
@@ -234,6 +241,7 @@ test('a full IndexedDB quota is QUOTA_EXCEEDED and corrupts nothing that was sto
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: BROWSER_ARGS });
   try {
     const page = await browser.newPage();
+    page.setDefaultTimeout(PATIENCE_MS);
     await page.goto(`${relay.http}/index.html`);
     await page.waitForFunction(() => window.ringletLoaded === true);
     const opts = { cluster: 'quota', relay: relay.url, storage: 'indexeddb', name: 'q1', n: 1, r: 1, w: 1, maxValueBytes: 8 << 20 };

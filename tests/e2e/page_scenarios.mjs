@@ -2,10 +2,13 @@
 // 127.0.0.1:8091: it loads without console errors, every guided scenario runs to its end and
 // leaves the state it explains (figure 3: exactly the paper's clocks D1..D5), the fault
 // buttons change what they should, a seed replays the same run, and the page is usable by
-// keyboard with every control labelled.
+// keyboard with every control labelled. Whatever the page draws on its animation frames (ring
+// labels, the log) is waited for, not read at once: a busy machine draws later.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, runScenario, replicaVersions, startRelay, waitFor } from './page_support.mjs';
+import {
+  launch, openPage, runScenario, replicaVersions, startRelay, waitFor, waitForValue, waitForText, nodeLabels, PAGE_PATIENCE_MS,
+} from './page_support.mjs';
 
 const PORT = 8091;
 let relay;
@@ -24,18 +27,19 @@ after(async () => {
 });
 
 test('the page loads the real core and draws the ring without console errors', async () => {
-  const view = await page.evaluate(() => ({
+  // The ring is drawn on the animation frames after the page is ready.
+  const view = await waitForValue(() => page.evaluate(() => ({
     partitions: document.querySelectorAll('#ring-bg path').length,
     nodes: [...document.querySelectorAll('#ring .node')].map((n) => n.getAttribute('aria-label')),
     key: document.getElementById('key-info').innerText,
-  }));
+  })), (v) => v.partitions >= 32 && v.nodes.length === 5 && /partition \d+ of 32/.test(v.key), PAGE_PATIENCE_MS, 'the ring and the key drawn');
   assert.ok(view.partitions >= 32, `32 partitions drawn, got ${view.partitions}`);
   assert.equal(view.nodes.length, 5);
   assert.match(view.nodes[0], /^Node A, valid/);
   assert.match(view.key, /partition \d+ of 32/);
   // Play: the clients' requests flow and the log fills.
   await page.click('#btn-play');
-  await waitFor(() => page.evaluate(() => document.querySelectorAll('#log li').length > 5), 15_000, 'log lines');
+  await waitFor(() => page.evaluate(() => document.querySelectorAll('#log li').length > 5), PAGE_PATIENCE_MS, 'log lines');
   await page.click('#btn-play');
   assert.deepEqual(page.problems, []);
 });
@@ -110,7 +114,8 @@ test('join and rebalance: partitions move only to the new node, and its keys fol
   assert.ok(result.moved >= 5 && result.moved <= 8, `about 32/5 partitions move, got ${result.moved}`);
   assert.equal(result.toE, result.moved);
   assert.ok(result.keysOnE > 0);
-  const labels = await page.locator('#ring .node').evaluateAll((ns) => ns.map((n) => n.getAttribute('aria-label')));
+  const labels = await waitForValue(() => nodeLabels(page), (ls) => ls.length === 5 && /^Node E, valid, [5-8] partitions/.test(ls[4]),
+    PAGE_PATIENCE_MS, 'E drawn as a valid owner of 5-8 partitions');
   assert.equal(labels.length, 5);
   assert.match(labels[4], /^Node E, valid, [5-8] partitions/);
 });
@@ -135,8 +140,8 @@ test('fault buttons: crash and restart, cut and heal, latency, join', async () =
   await page.click('#btn-crash');
   let s = await state();
   assert.equal(s.nodes[1].up, false, 'B crashed');
-  await waitFor(async () => /^Node B, crashed/.test(await page.locator('#ring .node').nth(1).getAttribute('aria-label')), 5_000, 'B drawn as crashed');
-  assert.match(await page.locator('#log').innerText(), /FAULT crash B/);
+  await waitForValue(() => page.locator('#ring .node').nth(1).getAttribute('aria-label'), (l) => /^Node B, crashed/.test(l), PAGE_PATIENCE_MS, 'B drawn as crashed');
+  await waitForText(page, '#log', /FAULT crash B/, 'the crash in the log');
   await page.click('#btn-restart');
   s = await state();
   assert.equal(s.nodes[1].up, true, 'B restarted');
@@ -146,7 +151,7 @@ test('fault buttons: crash and restart, cut and heal, latency, join', async () =
   s = await state();
   assert.equal(s.partitioned, true);
   assert.equal(s.nodes[0].side, 1);
-  await waitFor(() => page.evaluate(() => document.querySelector('#ring').textContent.includes('network cut')), 5_000, 'the cut drawn');
+  await waitFor(() => page.evaluate(() => document.querySelector('#ring').textContent.includes('network cut')), PAGE_PATIENCE_MS, 'the cut drawn');
   await page.click('#btn-heal');
   assert.equal((await state()).partitioned, false);
 
@@ -159,8 +164,8 @@ test('fault buttons: crash and restart, cut and heal, latency, join', async () =
   await page.waitForFunction(() => document.body.dataset.nodes === '6');
   assert.equal(await page.getAttribute('#btn-play', 'aria-pressed'), 'false');
   await page.click('#btn-play');
-  await waitFor(async () => (await state()).nodes[5].partitions > 0, 30_000, 'F to own partitions');
-  await waitFor(async () => /^Node F, valid, \d+ partitions/.test(await page.locator('#ring .node').nth(5).getAttribute('aria-label')), 10_000, 'F drawn as a valid owner');
+  await waitFor(async () => (await state()).nodes[5].partitions > 0, PAGE_PATIENCE_MS, 'F to own partitions');
+  await waitForValue(() => page.locator('#ring .node').nth(5).getAttribute('aria-label'), (l) => /^Node F, valid, \d+ partitions/.test(l), PAGE_PATIENCE_MS, 'F drawn as a valid owner');
   await page.click('#btn-play');
   assert.equal(await page.getAttribute('#btn-play', 'aria-pressed'), 'false');
 });

@@ -1,9 +1,16 @@
 // Shared by the teaching page's tests (tests/e2e/page_*.mjs): Debian's Chromium through
 // playwright-core, a real relay serving www/ and pkg/, and helpers that drive the page.
 import { chromium } from 'playwright-core';
-import { startRelay, waitFor, sleep, ROOT } from '../js/support.mjs';
+import { startRelay, waitFor, waitForValue, sleep, ROOT } from '../js/support.mjs';
 
-export { startRelay, waitFor, sleep, ROOT };
+export { startRelay, waitFor, waitForValue, sleep, ROOT };
+
+/**
+ * Every Playwright wait (waitForFunction, and the actionability waits of click, fill...) and
+ * every scenario run may take this long before it fails: generous, so that a busy machine
+ * only makes the tests slower, never red (tests/js/support.mjs).
+ */
+export const PAGE_PATIENCE_MS = 120_000;
 
 export const BROWSER_ARGS = [
   '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
@@ -16,18 +23,28 @@ export function launch(extraArgs = []) {
 /** Open the page; every console error, warning and page error lands in `page.problems`. */
 export async function openPage(browserOrContext, url, { viewport = { width: 1280, height: 800 } } = {}) {
   const page = await browserOrContext.newPage({ viewport });
+  page.setDefaultTimeout(PAGE_PATIENCE_MS);
   page.problems = [];
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') page.problems.push(`${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => page.problems.push(`pageerror: ${e.message}`));
   await page.goto(url);
-  await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 20_000 });
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
   return page;
 }
 
+/** Wait until the page drew its cluster on the animation frames after `ready`: `nodes` nodes on the ring. */
+export function waitDrawn(page, nodes = 5) {
+  return waitForValue(() => page.evaluate(() => ({
+    nodes: document.querySelectorAll('#ring .node').length,
+    partitions: document.querySelectorAll('#ring-bg path').length,
+    key: document.getElementById('key-info').innerText,
+  })), (v) => v.nodes === nodes && v.partitions > 0 && /partition \d+ of/.test(v.key), PAGE_PATIENCE_MS, `${nodes} nodes drawn`);
+}
+
 /** Run a guided scenario at full speed; resolves with its final state and findings. */
-export async function runScenario(page, id, timeout = 90_000) {
+export async function runScenario(page, id, timeout = 240_000) {
   await page.selectOption('#speed', 'max');
   await page.click(`#scenario-list [data-scenario="${id}"]`);
   await page.waitForFunction((s) => {
@@ -39,6 +56,16 @@ export async function runScenario(page, id, timeout = 90_000) {
     result: JSON.parse(document.body.dataset.result ?? '{}'),
     caption: document.getElementById('caption-text').innerText,
   }));
+}
+
+/** The ring's node labels (aria-label), in ring order. */
+export function nodeLabels(page) {
+  return page.locator('#ring .node').evaluateAll((ns) => ns.map((n) => n.getAttribute('aria-label')));
+}
+
+/** Wait until the text of `selector` matches `re`; on timeout the error shows the text instead. */
+export function waitForText(page, selector, re, what = `${selector} to match ${re}`) {
+  return waitForValue(() => page.locator(selector).innerText(), (t) => re.test(t), PAGE_PATIENCE_MS, what);
 }
 
 /** The versions each replica shows in the key inspector: node -> ["value clock", ...]. */

@@ -2,7 +2,7 @@
 // talk to each other over data channels.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, waitConverged, waitChannels, workload } from './webrtc_support.mjs';
+import { startCluster, waitConverged, waitChannels, workload, waitFor, PATIENCE_MS } from './webrtc_support.mjs';
 
 const PORT = 8113;
 // A 5 s request timeout (default 2 s): the machine running the tests may be busy.
@@ -45,7 +45,8 @@ test('a tab with webrtc disabled works through the relay', async () => {
     assert.ok(s.peers.off.relay.messagesSent > 0);
   }
   // The enabled tab that offered was told the disabled one has no WebRTC (not a timeout).
-  const failuresSeen = (await Promise.all(ON.map((n) => c.stats(n)))).reduce((a, s) => a + s.webrtc.failures, 0);
+  const failuresSeen = await waitFor(async () => (await Promise.all(ON.map((n) => c.stats(n)))).reduce((a, s) => a + s.webrtc.failures, 0),
+    PATIENCE_MS, 'an offer to the disabled tab to be answered as a failure');
   assert.ok(failuresSeen >= 1);
 });
 

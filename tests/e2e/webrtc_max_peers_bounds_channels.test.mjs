@@ -2,7 +2,7 @@
 // relay (and offers to it are refused), and every request still succeeds.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, waitConverged, workload, waitFor } from './webrtc_support.mjs';
+import { startCluster, waitConverged, workload, waitFor, PATIENCE_MS } from './webrtc_support.mjs';
 
 const PORT = 8115;
 const NAMES = ['m1', 'm2', 'm3', 'm4'];
@@ -20,7 +20,7 @@ test('a tab with maxPeers: 1 keeps one data channel and reaches the others throu
   const failures = (await Promise.all(NAMES.map((n) => workload(c, n, `w/${n}`, 30)))).flat();
   assert.deepEqual(failures, []);
   // m1 talked to all three; one of them has its channel, the two others use the relay.
-  await waitFor(async () => (await c.stats('m1')).webrtc.open === 1, 20_000, 'm1 to have its one channel');
+  await waitFor(async () => (await c.stats('m1')).webrtc.open === 1, PATIENCE_MS, 'm1 to have its one channel');
   await workload(c, 'm1', 'more', 10);
   const m1 = await c.stats('m1');
   assert.equal(m1.webrtc.maxPeers, 1);

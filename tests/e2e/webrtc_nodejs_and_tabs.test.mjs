@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { startCluster, waitConverged, waitChannels, workload, waitFor, ROOT } from './webrtc_support.mjs';
+import { startCluster, waitConverged, waitChannels, workload, waitFor, ROOT, PATIENCE_MS } from './webrtc_support.mjs';
 
 const PORT = 8114;
 const CLUSTER = 'rtc-node';
@@ -33,10 +33,10 @@ test('a Node.js node and WebRTC tabs in one cluster', async () => {
   const ask = async (line) => {
     const at = answers.length;
     child.stdin.write(`${line}\n`);
-    await waitFor(() => answers.length > at, 10_000, `an answer to ${line}`);
+    await waitFor(() => answers.length > at, PATIENCE_MS, `an answer to ${line}`);
     return answers[at];
   };
-  await waitFor(() => answers.some((a) => a.ready === 'nodejs'), 20_000, 'the Node.js replica');
+  await waitFor(() => answers.some((a) => a.ready === 'nodejs'), PATIENCE_MS, 'the Node.js replica');
   const all = [...NAMES, 'nodejs'];
   await waitConverged(c, NAMES, all);
 

@@ -12,6 +12,9 @@ import { startRelay, waitFor, waitPagesConverged, ROOT } from '../js/support.mjs
 
 export { waitFor, ROOT };
 
+/** How long any wait of these tests may take on a busy machine (Playwright's included). */
+export const PATIENCE_MS = 120_000;
+
 export const BROWSER_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
   '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
@@ -25,6 +28,7 @@ export async function startCluster(port) {
   const relay = await startRelay(port, { www: path.join(ROOT, 'tests', 'e2e', 'www') });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: BROWSER_ARGS });
   const context = await browser.newContext({ permissions: ['microphone', 'camera'] });
+  context.setDefaultTimeout(PATIENCE_MS);
   const tabs = new Map();
   return {
     relay,
@@ -53,7 +57,7 @@ export async function startCluster(port) {
 export const waitConverged = (c, names, ids, ms) => waitPagesConverged((n, fn) => c.in(n, fn), names, ids, ms);
 
 /** Every tab in `names` has an open data channel to every other tab in `names`. */
-export async function waitChannels(c, names, ms = 30_000) {
+export async function waitChannels(c, names, ms = PATIENCE_MS) {
   await waitFor(async () => {
     for (const n of names) {
       const s = await c.stats(n);

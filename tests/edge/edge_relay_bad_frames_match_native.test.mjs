@@ -3,7 +3,7 @@
 // answer (error code, close code, connection kept or not), with the same counters.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withNativeAndEdge, waitFor, sleep, rawClient } from './support.mjs';
+import { withNativeAndEdge, waitFor, rawClient, PATIENCE_MS } from './support.mjs';
 
 const NATIVE_PORT = 8184;
 const EDGE_PORT = 8185;
@@ -13,16 +13,29 @@ const env = withNativeAndEdge(NATIVE_PORT, EDGE_PORT);
 
 const codes = (c) => c.messages.filter((m) => m.type === 'error').map((m) => m.node ? `${m.code}:${m.node}` : m.code);
 
+/** Wait until the relay closed `c`: every message it sent before the close has arrived. */
+const closed = (c) => waitFor(() => c.closed !== null, PATIENCE_MS, 'the close');
+
+/**
+ * Wait until everything the relay answered to what `c` sent so far has arrived: `c` sends
+ * itself a unicast (which a relay delivers, stamped, to its sender too) and waits for it, or
+ * for the close. The relay answers a connection's frames in order on one socket, so any
+ * error it sent for an earlier frame arrived before this marker.
+ */
+let markers = 0;
 async function settled(c) {
-  await waitFor(() => c.closed !== null || c.messages.some((m) => m.type === 'error'), 10_000, 'an answer');
-  await sleep(100);
+  const text = `marker ${++markers}`;
+  c.ws.send(Uint8Array.of(1, c.node.length, ...Buffer.from(c.node), ...Buffer.from(text)));
+  await waitFor(() => c.closed !== null || c.messages.some((m) => m instanceof Uint8Array && Buffer.from(m).toString('latin1').endsWith(text)),
+    PATIENCE_MS, 'the answers to arrive');
 }
 
 async function join(url, node) {
   const c = rawClient(url);
+  c.node = node;
   await c.open;
   c.ws.send(JSON.stringify({ type: 'hello', cluster: CLUSTER, node }));
-  await waitFor(() => c.messages.some((m) => m.type === 'welcome') || c.closed !== null, 10_000, `${node}'s welcome`);
+  await waitFor(() => c.messages.some((m) => m.type === 'welcome') || c.closed !== null, PATIENCE_MS, `${node}'s welcome`);
   return c;
 }
 
@@ -46,23 +59,21 @@ async function outcomes(url) {
     const c = rawClient(url);
     await c.open;
     c.ws.send(hello);
-    await settled(c);
-    await waitFor(() => c.closed !== null, 5_000, 'the close');
+    await closed(c);
     out[`hello: ${name}`] = { errors: codes(c), closed: c.closed };
   }
   {
     const c = rawClient(url);
     await c.open;
     c.ws.send(Uint8Array.of(2, 1, 2, 3));
-    await settled(c);
-    await waitFor(() => c.closed !== null, 5_000, 'the close');
+    await closed(c);
     out['binary before hello'] = { errors: codes(c), closed: c.closed };
   }
   const a = await join(url, 'a');
   const b = await join(url, 'b');
   {
     const dup = await join(url, 'a');
-    await waitFor(() => dup.closed !== null, 5_000, 'the close');
+    await closed(dup);
     out['duplicate node id'] = { errors: codes(dup), closed: dup.closed };
   }
   const frames = {
@@ -83,7 +94,7 @@ async function outcomes(url) {
     await settled(a);
     // The connection stays: a unicast still reaches b, stamped with a's id.
     a.ws.send(Uint8Array.of(1, 1, 0x62, ...Buffer.from('still here')));
-    await waitFor(() => b.messages.some((m) => m instanceof Uint8Array), 5_000, `b to hear a after "${name}"`);
+    await waitFor(() => b.messages.some((m) => m instanceof Uint8Array), PATIENCE_MS, `b to hear a after "${name}"`);
     const data = b.messages.filter((m) => m instanceof Uint8Array).map((m) => Buffer.from(m).toString('latin1'));
     out[`frame: ${name}`] = { errors: codes(a), closed: a.closed, b: data };
   }
@@ -98,10 +109,10 @@ async function outcomes(url) {
     big.set([1, 1, 0x62]);
     a.messages.length = 0;
     a.ws.send(big);
-    await waitFor(() => a.closed !== null, 10_000, 'the close after an oversize frame');
+    await waitFor(() => a.closed !== null, PATIENCE_MS, 'the close after an oversize frame');
     out['frame: over twice the maximum'] = { errors: codes(a), closed: a.closed };
   }
-  await waitFor(() => b.messages.some((m) => m.type === 'left' && m.node === 'a'), 5_000, 'b to hear that a left');
+  await waitFor(() => b.messages.some((m) => m.type === 'left' && m.node === 'a'), PATIENCE_MS, 'b to hear that a left');
   a.ws.close();
   b.ws.close();
   return out;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { issueToken } from '../../js/token.js';
-import { withNativeAndEdge, waitFor } from './support.mjs';
+import { withNativeAndEdge, waitFor, PATIENCE_MS } from './support.mjs';
 
 const SECRET = 'edge-and-native-share-this-secret';
 const ALLOWED = 'http://app.example';
@@ -29,7 +29,7 @@ async function attempt(url, { cluster, node, token, origin }) {
   ws.on('error', () => {});
   await new Promise((resolve) => { ws.once('open', resolve); ws.once('close', resolve); });
   if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'hello', cluster, node, ...(token ? { token } : {}) }));
-  await waitFor(() => got.welcome || got.closed !== null, 10_000, `an answer for ${node}`);
+  await waitFor(() => got.welcome || got.closed !== null, PATIENCE_MS, `an answer for ${node}`);
   const answer = { ...got, errors: [...got.errors] };
   ws.close();
   return answer;

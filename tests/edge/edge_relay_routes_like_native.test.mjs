@@ -5,20 +5,23 @@
 // runs against both relays and must see the same frames.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withNativeAndEdge, waitFor, sleep, rawClient } from './support.mjs';
+import { withNativeAndEdge, waitFor, rawClient, PATIENCE_MS } from './support.mjs';
 
 const NATIVE_PORT = 8186;
 const EDGE_PORT = 8187;
 const env = withNativeAndEdge(NATIVE_PORT, EDGE_PORT);
 
-/** What a client received, in a comparable form. */
-const seen = (c) => c.messages.map((m) => (m instanceof Uint8Array ? `bin ${Buffer.from(m).toString('latin1')}` : JSON.stringify(m)));
+const MARKER = 'end of the script';
+/** What a client received, in a comparable form (the closing marker left out). */
+const seen = (c) => c.messages.map((m) => (m instanceof Uint8Array ? `bin ${Buffer.from(m).toString('latin1')}` : JSON.stringify(m)))
+  .filter((m) => !m.endsWith(MARKER));
 
 async function join(url, cluster, node) {
   const c = rawClient(url);
   await c.open;
   c.ws.send(JSON.stringify({ type: 'hello', cluster, node, extra: 'ignored' }));
-  await waitFor(() => c.messages.length > 0, 10_000, `${node}'s welcome`);
+  await waitFor(() => c.messages.length > 0, PATIENCE_MS, `${node}'s welcome`);
+  c.node = node;
   return c;
 }
 
@@ -34,11 +37,19 @@ async function script(url) {
   a.ws.send(frame(2, null, 'to all'));
   a.ws.send(frame(1, 'Sa', 'to myself'));
   other.ws.send(frame(2, null, 'c2 only'));
-  await waitFor(() => b.messages.length >= 4 && c.messages.length >= 4 && a.messages.length >= 3, 10_000, 'the frames');
+  await waitFor(() => b.messages.length >= 4 && c.messages.length >= 4 && a.messages.length >= 3, PATIENCE_MS, 'the frames');
+  // Whatever else a client was sent arrives before a unicast it then sends itself (one
+  // socket, in order): each one's list is complete once its marker is back.
+  const complete = (x) => waitFor(() => x.messages.some((m) => m instanceof Uint8Array && Buffer.from(m).toString('latin1').endsWith(MARKER)),
+    PATIENCE_MS, `${x.node}'s marker`);
+  const mark = (x) => x.ws.send(frame(1, x.node, MARKER));
+  mark(b);
+  await complete(b);
   // Sb drops without a close handshake: the others hear `left`.
   b.ws.terminate();
-  await waitFor(() => c.messages.some((m) => m.type === 'left'), 10_000, 'left after a drop');
-  await sleep(200);
+  await waitFor(() => c.messages.some((m) => m.type === 'left') && a.messages.some((m) => m.type === 'left'), PATIENCE_MS, 'left after a drop');
+  for (const x of [a, c, other]) mark(x);
+  await Promise.all([a, c, other].map(complete));
   const out = { a: seen(a), b: seen(b), c: seen(c), other: seen(other) };
   for (const x of [a, c, other]) x.ws.close();
   return out;

@@ -4,7 +4,7 @@
 // value may be (128 KiB) is stored in parts and comes back whole.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withEdgeAndBrowser, startEdge, waitFor, allValid } from './support.mjs';
+import { withEdgeAndBrowser, startEdge, waitFor, allValid, PATIENCE_MS } from './support.mjs';
 
 const PORT = 8183;
 const OPTS = { cluster: 'demo', storage: 'indexeddb', n: 3, r: 2, w: 2, gossipIntervalMs: 250 };
@@ -16,7 +16,7 @@ test('data and hints of the edge node survive a restart of the runtime', async (
   const tabs = {};
   for (const n of names) tabs[n] = await env.browser.tab(n, opts);
   await waitFor(async () => allValid([...(await Promise.all(names.map((n) => tabs[n].members()))), (await env.edge.edge()).members],
-    ['edge', ...names]), 20_000, 'four valid members');
+    ['edge', ...names]), PATIENCE_MS, 'four valid members');
 
   for (let i = 0; i < 16; i++) await tabs['tab-1'].put(`data/${i}`, { i });
   // A key only tab-1, tab-2 and the edge hold: after the restart it can come only from the edge.
@@ -42,7 +42,7 @@ test('data and hints of the edge node survive a restart of the runtime', async (
   await tabs['tab-3'].close();
   // W = 3: tab-3 stays silent, so the edge node takes its replica with a hint.
   for (const k of hinted) await tabs['tab-1'].put(k, { k, while: 'tab-3 was away' }, { w: 3 });
-  await waitFor(async () => (await env.edge.edge()).stats.hintsHeld >= hinted.length, 10_000, 'the edge to hold the hints');
+  await waitFor(async () => (await env.edge.edge()).stats.hintsHeld >= hinted.length, PATIENCE_MS, 'the edge to hold the hints');
   for (const n of ['tab-1', 'tab-2']) await tabs[n].close();
   const before = (await env.edge.edge()).stats;
   assert.ok(before.keysHeld > 0);
@@ -58,7 +58,7 @@ test('data and hints of the edge node survive a restart of the runtime', async (
 
   // tab-3 returns (the same node: same IndexedDB); the edge delivers its hints.
   const t3 = await env.browser.tab('tab-3', opts);
-  await waitFor(async () => (await env.edge.edge()).stats.hintsHeld === 0, 20_000, 'the hints to be delivered');
+  await waitFor(async () => (await env.edge.edge()).stats.hintsHeld === 0, PATIENCE_MS, 'the hints to be delivered');
   assert.ok((await env.edge.edge()).stats.hintsDelivered >= hinted.length);
   for (const k of hinted) assert.deepEqual(await t3.get(k), [{ k, while: 'tab-3 was away' }], k);
   for (let i = 0; i < 16; i++) assert.deepEqual(await t3.get(`data/${i}`), [{ i }], `data/${i}`);

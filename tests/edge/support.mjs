@@ -12,6 +12,9 @@ import { ROOT, waitFor, sleep, startRelay } from '../js/support.mjs';
 
 export { ROOT, waitFor, sleep };
 
+/** How long any wait of the edge tests may take on a busy machine (Playwright's included). */
+export const PATIENCE_MS = 120_000;
+
 export const BROWSER_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
   '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
@@ -37,11 +40,13 @@ export async function startEdge(port, persist, vars = {}) {
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const running = () => child.exitCode === null && child.signalCode === null;
   const http = `http://127.0.0.1:${port}`;
   await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`the edge worker exited: ${output}`);
+    if (!running()) throw new Error(`the edge worker exited: ${output}`);
     return output.includes('listening');
-  }, 30_000, `the edge worker to listen on ${port}`);
+  }, PATIENCE_MS, `the edge worker to listen on ${port}`);
   return {
     url: `ws://127.0.0.1:${port}/ws`,
     http,
@@ -56,13 +61,13 @@ export async function startEdge(port, persist, vars = {}) {
       return res.json();
     },
     async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
+      if (!running()) return;
       child.kill('SIGTERM');
       let timer;
-      await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 10_000); })]);
+      await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 30_000); })]);
       clearTimeout(timer);
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (running()) child.kill('SIGKILL');
+      await exited; // its port and storage are free once it returns
     },
   };
 }
@@ -75,6 +80,7 @@ export async function startBrowser(base) {
     headless: true,
     args: BROWSER_ARGS,
   });
+  context.setDefaultTimeout(PATIENCE_MS);
   const pages = new Map();
   return {
     async tab(name, opts) {

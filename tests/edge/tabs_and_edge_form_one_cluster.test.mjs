@@ -3,7 +3,7 @@
 // edge node (Durable Object storage) holds replicas of the keys.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withEdgeAndBrowser, startEdge, waitFor, allValid } from './support.mjs';
+import { withEdgeAndBrowser, waitFor, allValid, PATIENCE_MS } from './support.mjs';
 
 const PORT = 8181;
 const OPTS = { cluster: 'demo', storage: 'indexeddb', n: 3, r: 2, w: 2, gossipIntervalMs: 250 };
@@ -17,10 +17,14 @@ test('two tabs and the edge node are one cluster; writes cross tabs and reach th
   await waitFor(async () => {
     const e = await env.edge.edge();
     return allValid([await t1.members(), await t2.members(), e.members], ids);
-  }, 20_000, 'tabs and edge to agree on three valid members');
+  }, PATIENCE_MS, 'tabs and edge to agree on three valid members');
   const durable = (await t1.members()).filter((m) => m.durable).map((m) => m.node);
   assert.deepEqual(durable, ['edge'], 'the tabs know the edge node as the durable replica');
-  const rings = await Promise.all([t1.run(() => window.replica.ring()), t2.run(() => window.replica.ring())]);
+  // Valid members first, then the ring that includes all three reaches both tabs.
+  const rings = await waitFor(async () => {
+    const rs = await Promise.all([t1.run(() => window.replica.ring()), t2.run(() => window.replica.ring())]);
+    return rs.every((r) => r && ids.every((id) => r.partitions[id] > 0)) && JSON.stringify(rs[0]) === JSON.stringify(rs[1]) && rs;
+  }, PATIENCE_MS, 'both tabs to have the ring of all three');
   assert.deepEqual(rings[0], rings[1]);
   assert.ok(rings[0].partitions.edge > 0, 'the edge node owns partitions');
 
@@ -28,7 +32,7 @@ test('two tabs and the edge node are one cluster; writes cross tabs and reach th
   for (let i = 0; i < 10; i++) assert.deepEqual(await t2.get(`k/${i}`), [{ i, from: 'tab-1' }]);
 
   // N = 3 with three members: the edge node holds every key, in its Durable Object storage.
-  await waitFor(async () => (await env.edge.edge()).stats.keysHeld === 10, 10_000, 'the edge node to hold the 10 keys');
+  await waitFor(async () => (await env.edge.edge()).stats.keysHeld === 10, PATIENCE_MS, 'the edge node to hold the 10 keys');
   const e = await env.edge.edge();
   assert.equal(e.id, 'edge');
   assert.equal(e.stats.storage, 'js');

@@ -42,7 +42,7 @@ test('a corrupt IndexedDB record is reported, never served, and repaired from th
   let a = await Replica.open(diskOpts);
   const b = await Replica.open({ ...base, storage: 'memory', name: 'crc-b' });
   try {
-    await waitFor(() => converged([a, b], ['crc-a', 'crc-b']), 15_000, 'the cluster');
+    await waitFor(() => converged([a, b], ['crc-a', 'crc-b']), 60_000, 'the cluster');
     await a.put('apple', 'red and round');
     await a.put('pear', 'green');
     await a.close();
@@ -53,19 +53,19 @@ test('a corrupt IndexedDB record is reported, never served, and repaired from th
     a = await Replica.open(diskOpts);
     const seen = [];
     a.on('corruptrecord', (e) => seen.push(e));
-    await waitFor(() => seen.length === 1, 5_000, 'the corruptrecord event');
+    await waitFor(() => seen.length === 1, 60_000, 'the corruptrecord event');
     assert.equal(seen[0].store, 'objects');
     assert.equal(seen[0].key, 'apple');
     assert.equal(a.stats().corruptRecords, 1);
 
-    await waitFor(() => converged([a, b], ['crc-a', 'crc-b']), 15_000, 'the cluster again');
+    await waitFor(() => converged([a, b], ['crc-a', 'crc-b']), 60_000, 'the cluster again');
     // Every read, through either node, gets the acknowledged value; never the damaged one.
     for (const r of [a, b]) {
       assert.deepEqual((await r.get('apple')).values, ['red and round']);
       assert.deepEqual((await r.get('pear')).values, ['green']);
     }
     // Read repair (or anti-entropy) stored it again: a later open finds it intact.
-    await waitFor(() => a.stats().keysHeld === 2, 10_000, 'the repaired key');
+    await waitFor(() => a.stats().keysHeld === 2, 60_000, 'the repaired key');
     await a.close();
     a = await Replica.open(diskOpts);
     assert.equal(a.stats().corruptRecords, 0);

@@ -35,7 +35,7 @@ function expectedLines(code) {
 
 function runNode(file) {
   return new Promise((resolve) => {
-    execFile(process.execPath, [file], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [file], { cwd: ROOT, timeout: 120_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (error.code ?? error.signal) : 0, stdout, stderr });
     });
   });

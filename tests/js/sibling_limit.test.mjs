@@ -22,7 +22,7 @@ test('maxSiblings refuses, warnSiblings warns, a reconciling put is accepted', a
     r.on('siblingswarning', (e) => warnings.push(e));
     await r.put('k', 'one');
     await r.put('k', 'two');
-    await waitFor(() => warnings.length === 1, 2_000, 'the warning');
+    await waitFor(() => warnings.length === 1, 60_000, 'the warning');
     assert.deepEqual({ ...warnings[0] }, { type: 'siblingswarning', key: 'k', count: 2 });
 
     const err = await rejectsWith(r.put('k', 'three'), 'TOO_MANY_SIBLINGS');
