@@ -8,5 +8,7 @@ cd "$(dirname "$0")/.."
 [ -x target/release/ringlet-relay ] || cargo build --release --bin ringlet-relay --quiet
 [ -f pkg/ringlet_bg.wasm ] || bash scripts/build-wasm.sh
 files=$(ls tests/e2e/page_*.mjs | grep -v page_support.mjs)
-# One file at a time: the frame-time measurements must not share the CPU with a scenario run.
+# One file at a time: each file starts a relay and a Chromium of its own. The tests wait for
+# what they assert, so a busy machine makes them slower, not red; the page's frame times are
+# a benchmark: node scripts/bench-page.mjs (npm run bench:page).
 node --test --test-concurrency=1 $files
