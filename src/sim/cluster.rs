@@ -433,6 +433,20 @@ impl Cluster {
         self.submit_input(i, |id| Input::Admin { id, request })
     }
 
+    /// Send `msg` from node `from` to node `to` as if `from`'s core had emitted it (the usual
+    /// latency, loss and partitions apply): a message a peer with a stale view could send,
+    /// for tests of how a node answers it.
+    pub fn inject(&mut self, from: usize, to: usize, msg: Message) {
+        self.fault(format!(
+            "inject {} from {} to {}",
+            msg.kind(),
+            self.nodes[from].id,
+            self.nodes[to].id
+        ));
+        let to = self.nodes[to].id.clone();
+        self.send(from, to, msg);
+    }
+
     /// Damage one record on node `i`'s disk (flip the bits of `mask` in its byte `at`), as a
     /// bad sector would; the node finds out when it next loads. False if no such record.
     pub fn corrupt_record(&mut self, i: usize, record: &RecordId, at: usize, mask: u8) -> bool {

@@ -1,0 +1,82 @@
+//! §4.8 leave: a node that has left (status `Exiting`, holding nothing) is no replica any
+//! more. A peer with a stale view may still send it Replicate, Handoff or Transfer; it must
+//! refuse them with a typed answer and never acknowledge a durable store, so it never
+//! counts in a quorum and never ends up holding the only copy of a write.
+//!
+//! Issue 15 defect 5: `on_replicate`, `on_handoff` and `on_transfer` store and ack
+//! whatever arrives; nothing checks `Node::exited`.
+
+use crate::cluster_support;
+
+use cluster_support::*;
+use ringlet::core::{AdminRequest, Bytes, Config, Message, Siblings, Status};
+use ringlet::sim::{Cluster, NetConfig, TraceEvent};
+
+const LEAVER: usize = 2;
+
+#[test]
+#[ignore = "issue 15 defect 5: an exited node still stores and acks; fails until fixed"]
+fn an_exited_node_acks_no_replicate_handoff_or_transfer() {
+    let cfg = Config {
+        read_repair: false,
+        anti_entropy_interval_ms: 0,
+        ..config(3, 2, 2)
+    };
+    let mut c = Cluster::with_nodes(1551, 5, cfg, NetConfig::default());
+    settle(&mut c);
+    write(&mut c, 0, put("exit/k", "v"));
+    let versions: Siblings = read(&mut c, 0, "exit/k").versions;
+    c.submit_admin(LEAVER, AdminRequest::Leave);
+    c.run_for(30_000);
+    let n = c.node(LEAVER).expect("an exited node keeps running");
+    assert!(n.has_exited() && n.status() == Some(Status::Exiting));
+
+    // A peer that still believes the leaver is a replica (a node restarted with a stale
+    // ring) sends it a write, a hint delivery and an ownership transfer.
+    c.record_trace();
+    let key = Bytes::from("exit/k");
+    let sent = [
+        Message::Replicate {
+            rid: 9_001,
+            key: key.clone(),
+            versions: versions.clone(),
+            hint: None,
+            durable: true,
+        },
+        Message::Handoff {
+            rid: 9_002,
+            key: key.clone(),
+            versions: versions.clone(),
+        },
+        Message::Transfer {
+            rid: 9_003,
+            key: key.clone(),
+            versions: versions.clone(),
+        },
+    ];
+    for msg in sent {
+        c.inject(0, LEAVER, msg);
+    }
+    c.run_for(50);
+    let leaver = c.id(LEAVER).clone();
+    let acks: Vec<&'static str> = c
+        .take_trace()
+        .into_iter()
+        .filter_map(|e| match e {
+            TraceEvent::Send { from, kind, .. }
+                if from == leaver && ["put-ack", "hint-ack", "transfer-ack"].contains(&kind) =>
+            {
+                Some(kind)
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(
+        acks.is_empty(),
+        "the exited node {leaver} acknowledged durable stores: {acks:?}"
+    );
+    assert!(
+        c.store(LEAVER).state().objects.is_empty() && c.store(LEAVER).state().hints.is_empty(),
+        "the exited node {leaver} stored what it was sent"
+    );
+}

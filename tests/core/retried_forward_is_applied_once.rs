@@ -1,0 +1,90 @@
+//! DYNAMO.md "Exactly once": a write forwarded to a coordinator whose reply is lost must not
+//! be applied a second time when the forwarder gives up waiting and re-routes it. The
+//! client gets the single outcome or an ambiguous timeout, never a second application.
+//!
+//! Issue 15 defect 2: `forward_timer` re-routes (an update) or coordinates itself (a put)
+//! after the first coordinator already succeeded, and nothing identifies the retry as the
+//! same request.
+
+use crate::cluster_support;
+
+use cluster_support::*;
+use ringlet::core::{
+    Bytes, ClientReply, ClientRequest, Config, Error, Op, Resolved, Resolver, ResolverRules,
+};
+use ringlet::sim::Cluster;
+
+fn cluster(seed: u64) -> Cluster {
+    let cfg = Config {
+        resolvers: ResolverRules::default().with(b"ctr/", Resolver::Counter),
+        ..config(3, 2, 2)
+    };
+    let mut c = Cluster::with_nodes(seed, 6, cfg, fixed_net(5, 2));
+    settle(&mut c);
+    c
+}
+
+/// Submit `request` at `outsider` (no replica of the key), let the forward reach the first
+/// primary, then cut the outsider off until the primary's ForwardReply is lost, and heal.
+/// Returns the client's outcome.
+fn forward_and_lose_the_reply(
+    c: &mut Cluster,
+    outsider: usize,
+    request: ClientRequest,
+) -> Result<ClientReply, Error> {
+    let id = c.submit(outsider, request);
+    c.run_for(6); // the Forward (5 ms) is delivered; the primary coordinates
+    c.partition(&[outsider]);
+    c.run_for(100); // the primary's put succeeds; its ForwardReply is dropped
+    c.heal();
+    c.run_for(5_000);
+    let done = c.take_completed();
+    let mine: Vec<_> = done.into_iter().filter(|d| d.id == id).collect();
+    assert_eq!(mine.len(), 1, "the client got one answer: {mine:?}");
+    mine[0].result.clone()
+}
+
+#[test]
+#[ignore = "issue 15 defect 2: a re-routed forward is applied a second time; fails until fixed"]
+fn a_put_whose_forward_reply_was_lost_is_stored_once() {
+    let mut c = cluster(1521);
+    let key = "fwd/put";
+    let pl = preflist(&c, key);
+    let outsider = pl[4];
+    let outcome = forward_and_lose_the_reply(&mut c, outsider, put(key, "only-once"));
+    c.run_for(1_000);
+    let r = read(&mut c, pl[1], key);
+    assert_eq!(
+        r.values(),
+        vec!["only-once".to_string()],
+        "one put (client outcome {outcome:?}) was applied {} times: versions {:?}",
+        r.versions.len(),
+        dots(&r.versions),
+    );
+}
+
+#[test]
+#[ignore = "issue 15 defect 2: a re-routed forward is applied a second time; fails until fixed"]
+fn a_counter_increment_whose_forward_reply_was_lost_counts_once() {
+    let mut c = cluster(1522);
+    let key = "ctr/fwd";
+    let pl = preflist(&c, key);
+    let outsider = pl[4];
+    let outcome = forward_and_lose_the_reply(
+        &mut c,
+        outsider,
+        ClientRequest::Update {
+            key: Bytes::from(key),
+            op: Op::CounterAdd(1),
+            options: opts(),
+        },
+    );
+    c.run_for(1_000);
+    let r = read(&mut c, pl[1], key);
+    assert_eq!(
+        r.value,
+        Resolved::Counter(1),
+        "one +1 (client outcome {outcome:?}) was applied more than once: versions {:?}",
+        dots(&r.versions),
+    );
+}
