@@ -4,15 +4,17 @@
 #
 #   scripts/setup.sh serve   what `npm start` needs: the wasm target, the wasm-bindgen CLI,
 #                            the npm packages that serving and building need (ws, binaryen)
+#   scripts/setup.sh edge    what `npm run edge` needs: `serve`, plus every devDependency
+#                            (miniflare and its workerd)
 #   scripts/setup.sh test    all of that, plus what `npm test` needs: clippy and rustfmt, the
-#                            nightly toolchain and cargo-fuzz, every devDependency, Chromium
-#                            and its driver, iproute2 (the default)
+#                            nightly toolchain and cargo-fuzz, Chromium and its driver,
+#                            iproute2 (the default)
 #
 # A step that cannot work on this machine stops with one line saying what to do, and exit 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-test}"
-case "$mode" in serve | test) ;; *) echo "usage: scripts/setup.sh [serve|test]" >&2; exit 64 ;; esac
+case "$mode" in serve | edge | test) ;; *) echo "usage: scripts/setup.sh [serve|edge|test]" >&2; exit 64 ;; esac
 
 fail() { echo "setup: $*" >&2; exit 2; }
 say() { echo "setup: $*"; }
