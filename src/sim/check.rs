@@ -90,6 +90,8 @@ struct AckedWrite {
     key: Bytes,
     dot: Dot,
     past: VersionVector,
+    /// When the client got the acknowledgement.
+    at: u64,
 }
 
 #[derive(Default, Debug)]
@@ -193,7 +195,8 @@ impl History {
         if slots.len() < w {
             let names: Vec<String> = slots.iter().map(|s| s.to_string()).collect();
             self.violation(format!(
-                "put {dot} of {key:?} acknowledged with W={w} while only {} intended replicas hold it durably ({:?} of primaries {:?})",
+                "put {dot} of {key:?} acknowledged at {} ms with W={w} while only {} intended replicas hold it durably ({:?} of primaries {:?})",
+                cluster.now(),
                 slots.len(),
                 names,
                 primaries.iter().map(|p| p.to_string()).collect::<Vec<_>>()
@@ -300,12 +303,13 @@ impl History {
         }
     }
 
-    pub fn write_acked(&mut self, key: &Bytes, dot: Dot, past: VersionVector) {
+    pub fn write_acked(&mut self, key: &Bytes, dot: Dot, past: VersionVector, at: u64) {
         self.writes_ok += 1;
         self.acked.push(AckedWrite {
             key: key.clone(),
             dot,
             past,
+            at,
         });
     }
 
@@ -494,9 +498,10 @@ impl History {
                 .any(|x| x.dot == w.dot || x.past.covers(&w.dot));
             if !kept {
                 v.push(Violation(format!(
-                    "acknowledged write {} of {:?} was lost (replicas hold {:?})",
+                    "acknowledged write {} of {:?} (acknowledged at {} ms) was lost (replicas hold {:?})",
                     w.dot,
                     w.key,
+                    w.at,
                     dots(state)
                 )));
             }

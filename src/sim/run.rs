@@ -305,7 +305,15 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
         }
         retire_exited(&cluster, &mut churn);
         let before = faults.len();
-        run_storms(&mut cluster, &mut frng, &mut storms, &mut workload, &mut history, &mut faults);
+        run_storms(
+            tf.fast_reloads,
+            &mut cluster,
+            &mut frng,
+            &mut storms,
+            &mut workload,
+            &mut history,
+            &mut faults,
+        );
         if let Some((i, at)) = churn.vanished {
             if cluster.now() >= at {
                 churn.vanished = None;
@@ -666,6 +674,7 @@ fn fault_kind(what: &str) -> String {
 /// Advance the reload storms: close the node (a reload loses nothing persisted; a third of
 /// the closes also lose what was not), reopen it a few ms later.
 fn run_storms(
+    fast: bool,
     cluster: &mut Cluster,
     frng: &mut Rng,
     storms: &mut Vec<Storm>,
@@ -686,7 +695,11 @@ fn run_storms(
         } else {
             cluster.restart(s.node);
             s.left = s.left.saturating_sub(1);
-            s.next_at = now + frng.range(10, 60);
+            s.next_at = now + if fast {
+                frng.range(10, 60)
+            } else {
+                frng.range(1_500, 3_000)
+            };
             faults.push(format!("{now} ms: reload {}", cluster.id(s.node)));
         }
     }

@@ -16,8 +16,11 @@ pub struct Faults {
     pub persist_fail: bool,
     /// Event-loop stalls of 0.1-5 s, then a burst of late timers and messages.
     pub stalls: bool,
-    /// Reload storms: the same node restarted many times in a row.
+    /// Reload storms: the same node restarted 20-300 times in a row.
     pub reload_storms: bool,
+    /// Storms reload every 15-90 ms (hundreds of reloads per run); off: every 1.5-3 s
+    /// (the reduced form, which stays clear of the rid reuse of the new defect 9).
+    pub fast_reloads: bool,
     /// Asymmetric partitions: one direction of a link cut.
     pub asymmetric: bool,
     /// Membership turnover: nodes vanish for good (then are removed), new nodes keep
@@ -28,11 +31,12 @@ pub struct Faults {
 }
 
 impl Faults {
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 8] = [
         "slow_disk",
         "persist_fail",
         "stalls",
         "reload_storms",
+        "fast_reloads",
         "asymmetric",
         "turnover",
         "bursts",
@@ -44,6 +48,7 @@ impl Faults {
             persist_fail: true,
             stalls: true,
             reload_storms: true,
+            fast_reloads: true,
             asymmetric: true,
             turnover: true,
             bursts: true,
@@ -56,6 +61,7 @@ impl Faults {
             persist_fail: false,
             stalls: false,
             reload_storms: false,
+            fast_reloads: false,
             asymmetric: false,
             turnover: false,
             bursts: false,
@@ -64,7 +70,10 @@ impl Faults {
 
     /// What `cargo test --test sim_seeds` runs on today's core (see docs/simulation.md).
     pub fn defaults() -> Self {
-        Faults::all()
+        Faults {
+            fast_reloads: false, // the new defect 9 (rid reuse across restarts)
+            ..Faults::all()
+        }
     }
 
     fn field(&mut self, name: &str) -> Option<&mut bool> {
@@ -73,6 +82,7 @@ impl Faults {
             "persist_fail" => &mut self.persist_fail,
             "stalls" => &mut self.stalls,
             "reload_storms" => &mut self.reload_storms,
+            "fast_reloads" => &mut self.fast_reloads,
             "asymmetric" => &mut self.asymmetric,
             "turnover" => &mut self.turnover,
             "bursts" => &mut self.bursts,

@@ -151,9 +151,11 @@ impl Workload {
         };
         let n = cluster.config().n as u64;
         let (r, w) = if self.spec.mixed && self.rng.chance(0.2) {
+            // W >= 2: a W=1 write has one durable copy, which a lost disk or a vanished
+            // node takes along (no replication survives that).
             (
                 Some(1 + self.rng.below(n) as usize),
-                Some(1 + self.rng.below(n) as usize),
+                Some(2 + self.rng.below(n.saturating_sub(1).max(1)) as usize).map(|w| w.min(n as usize)),
             )
         } else {
             (None, None)
@@ -502,7 +504,7 @@ impl Workload {
                         self.last_put.insert((c, key.clone()), (dot.clone(), e, w));
                     }
                 }
-                history.write_acked(&key, dot, past);
+                history.write_acked(&key, dot, past, at);
             }
             (
                 Waiting::Write {
