@@ -25,9 +25,7 @@ fn invariants_hold_on_every_seed() {
             std::thread::spawn(move || {
                 (start..start + count)
                     .filter(|s| s % threads == t)
-                    .map(|s| {
-                        run_seed(&SimOptions::from_env(s).expect("RINGLET_SIM_FAULTS/CHECKS"))
-                    })
+                    .map(|s| run_seed(&SimOptions::from_env(s).expect("RINGLET_SIM_FAULTS/CHECKS")))
                     .collect::<Vec<RunReport>>()
             })
         })

@@ -166,10 +166,19 @@ fn show(e: &TraceEvent) -> String {
 /// A violation's kind, for `--summary`.
 fn violation_kind(v: &str) -> String {
     const KINDS: [(&str, &str); 12] = [
-        ("acknowledged with W=", "ack-durable: acked below W distinct intended replicas"),
+        (
+            "intended replicas hold it durably",
+            "ack-durable: acked below W distinct intended replicas",
+        ),
         ("twice, as siblings", "no-duplicates: one put stored twice"),
-        ("outside [", "counters: value outside acked..acked+ambiguous"),
-        ("does not supersede exactly", "causality: clock is not context + dot"),
+        (
+            "outside [",
+            "counters: value outside acked..acked+ambiguous",
+        ),
+        (
+            "does not supersede exactly",
+            "causality: clock is not context + dot",
+        ),
         ("read-your-writes", "read-your-writes: missed own put"),
         ("the context of", "context-size: entries > coordinators + 2"),
         ("was lost", "end: acknowledged write lost"),

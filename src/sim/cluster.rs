@@ -113,7 +113,9 @@ enum SimEvent {
         incarnation: u32,
     },
     /// The end of a node's event-loop stall: its deferred events run, in order.
-    StallEnd { node: usize },
+    StallEnd {
+        node: usize,
+    },
     /// A client or admin input handed to a node while its event loop was stalled.
     Input {
         node: usize,

@@ -3,11 +3,11 @@
 //! phase** stops the faults (heal, restart every node, clean network), lets hinted handoff
 //! run, reads every written key once (read repair), and then the invariants are checked.
 
+use crate::core::resolve::{Resolver, ResolverRules};
 use crate::core::rng::Rng;
 use crate::core::{AdminRequest, ClientRequest, Config, RequestOptions};
-use crate::sim::workload::{Workload, WorkloadSpec};
-use crate::core::resolve::{Resolver, ResolverRules};
 use crate::sim::switches::{Checks, Faults};
+use crate::sim::workload::{Workload, WorkloadSpec};
 use crate::sim::{Cluster, History, NetConfig, TraceEvent, Violation};
 use std::collections::BTreeMap;
 
@@ -695,11 +695,12 @@ fn run_storms(
         } else {
             cluster.restart(s.node);
             s.left = s.left.saturating_sub(1);
-            s.next_at = now + if fast {
-                frng.range(10, 60)
-            } else {
-                frng.range(1_500, 3_000)
-            };
+            s.next_at = now
+                + if fast {
+                    frng.range(10, 60)
+                } else {
+                    frng.range(1_500, 3_000)
+                };
             faults.push(format!("{now} ms: reload {}", cluster.id(s.node)));
         }
     }

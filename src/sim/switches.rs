@@ -92,9 +92,14 @@ impl Faults {
 
     /// Apply a switch list (see the module doc) to `self`.
     pub fn apply(mut self, list: &str) -> Result<Self, String> {
-        apply_list(list, &mut self, Faults::all(), Faults::none(), Faults::defaults(), |s, n| {
-            s.field(n)
-        })?;
+        apply_list(
+            list,
+            &mut self,
+            Faults::all(),
+            Faults::none(),
+            Faults::defaults(),
+            |s, n| s.field(n),
+        )?;
         Ok(self)
     }
 
@@ -195,9 +200,14 @@ impl Checks {
 
     /// Apply a switch list (see the module doc) to `self`.
     pub fn apply(mut self, list: &str) -> Result<Self, String> {
-        apply_list(list, &mut self, Checks::all(), Checks::none(), Checks::defaults(), |s, n| {
-            s.field(n)
-        })?;
+        apply_list(
+            list,
+            &mut self,
+            Checks::all(),
+            Checks::none(),
+            Checks::defaults(),
+            |s, n| s.field(n),
+        )?;
         Ok(self)
     }
 

@@ -155,7 +155,8 @@ impl Workload {
             // node takes along (no replication survives that).
             (
                 Some(1 + self.rng.below(n) as usize),
-                Some(2 + self.rng.below(n.saturating_sub(1).max(1)) as usize).map(|w| w.min(n as usize)),
+                Some(2 + self.rng.below(n.saturating_sub(1).max(1)) as usize)
+                    .map(|w| w.min(n as usize)),
             )
         } else {
             (None, None)
@@ -346,7 +347,6 @@ impl Workload {
         key: Bytes,
         options: RequestOptions,
     ) -> (ClientRequest, Waiting) {
-
         let roll = self.rng.below(100);
         let get = |key: Bytes, options, follow| {
             (
@@ -506,21 +506,19 @@ impl Workload {
                 }
                 history.write_acked(&key, dot, past, at);
             }
+            // A refused request (the node was down) was never applied; any other failure
+            // may or may not have been: ambiguous.
             (
                 Waiting::Write {
                     key,
-                    kind,
+                    kind: WriteKind::Counter,
                     add,
                     reset,
                     ..
                 },
                 Err(e),
-            ) => {
-                // A refused request (the node was down) was never applied; any other
-                // failure may or may not have been: ambiguous.
-                if kind == WriteKind::Counter && e != Error::Closed {
-                    history.counter_done(&key, add, reset, false);
-                }
+            ) if e != Error::Closed => {
+                history.counter_done(&key, add, reset, false);
             }
             (
                 Waiting::Read { key, follow },
@@ -550,8 +548,13 @@ impl Workload {
                     }
                     Some(Follow::Delete) => {
                         let kind = WriteKind::of(&key);
-                        let mut waiting =
-                            self.write_waiting(cluster, &key, Some(context.clone()), kind, &options);
+                        let mut waiting = self.write_waiting(
+                            cluster,
+                            &key,
+                            Some(context.clone()),
+                            kind,
+                            &options,
+                        );
                         if let (Resolved::Counter(v), Waiting::Write { reset, .. }) =
                             (value, &mut waiting)
                         {
