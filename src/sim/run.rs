@@ -270,6 +270,10 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
     let mut storms: Vec<Storm> = Vec::new();
     let mut last_fault = start;
     let mut epoch = 0u64;
+    // The last 6 s of the safety phase are a fault-free window (with the workload still
+    // running): everything heals, so read-your-writes can be checked in its last 3 s.
+    let quiet_from = safety_end.saturating_sub(6_000);
+    let mut quiet = false;
 
     // Safety phase: the workload under faults.
     while cluster.now() < safety_end {
@@ -277,10 +281,10 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
         if let Some(w) = workload.next_wake() {
             t = t.min(w.max(cluster.now()));
         }
-        if opts.faults {
-            t = t.min(next_fault);
+        if opts.faults && !quiet {
+            t = t.min(next_fault).min(quiet_from);
         }
-        if tab_on {
+        if tab_on && !quiet {
             t = t.min(next_tab_fault);
         }
         if let Some((_, at)) = churn.vanished {
@@ -322,7 +326,25 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
                 faults.push(format!("{} ms: {what}", cluster.now()));
             }
         }
-        if tab_on && cluster.now() >= next_tab_fault {
+        if opts.faults && !quiet && cluster.now() >= quiet_from {
+            quiet = true;
+            for s in storms.drain(..) {
+                cluster.restart(s.node);
+            }
+            cluster.heal();
+            cluster.net.loss = 0.0;
+            cluster.persist_fail = 0.0;
+            for i in 0..cluster.len() {
+                if !churn.gone.contains(&i) {
+                    cluster.restart(i);
+                }
+            }
+            faults.push(format!(
+                "{} ms: quiet window: heal, restart all",
+                cluster.now()
+            ));
+        }
+        if tab_on && !quiet && cluster.now() >= next_tab_fault {
             let what = inject_tab_fault(
                 tf,
                 storms_on,
@@ -337,7 +359,7 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
             faults.push(format!("{} ms: {what}", cluster.now()));
             next_tab_fault = cluster.now() + frng.range(300, 3_000);
         }
-        if opts.faults && cluster.now() >= next_fault {
+        if opts.faults && !quiet && cluster.now() >= next_fault {
             let what = if membership_changes && rng.chance(0.25) {
                 change_membership(
                     buffered,
@@ -635,7 +657,7 @@ fn inject_fault(
 
 /// The kind of a fault log line, for the report's counts.
 fn fault_kind(what: &str) -> String {
-    const KINDS: [(&str, &str); 18] = [
+    const KINDS: [(&str, &str); 19] = [
         ("crash", "crash"),
         ("restart", "restart"),
         ("partition", "partition"),
@@ -654,6 +676,7 @@ fn fault_kind(what: &str) -> String {
         ("persist_fail", "persist-fail-rate"),
         ("remove", "removal"),
         ("no ", "none"),
+        ("quiet", "quiet-window"),
     ];
     for (prefix, kind) in KINDS {
         if what.starts_with(prefix) {
