@@ -1,5 +1,7 @@
 //! One seeded simulation run: the seed chooses the cluster size, the workload, the network
-//! and the fault schedule. A **safety phase** runs the workload under faults; a **liveness
+//! and the fault schedule (the classic faults, and a browser tab's reality: see
+//! `switches.rs` and docs/simulation.md). A **safety phase** runs the workload under faults,
+//! ending in a 6 s fault-free window; a **liveness
 //! phase** stops the faults (heal, restart every node, clean network), lets hinted handoff
 //! run, reads every written key once (read repair), and then the invariants are checked.
 
