@@ -7,7 +7,7 @@
 
 use crate::core::resolve::{Resolver, ResolverRules};
 use crate::core::rng::Rng;
-use crate::core::{AdminRequest, ClientRequest, Config, RequestOptions};
+use crate::core::{AdminRequest, ClientRequest, Config, RequestOptions, Status};
 use crate::sim::switches::{Checks, Faults};
 use crate::sim::workload::{Workload, WorkloadSpec};
 use crate::sim::{Cluster, History, NetConfig, TraceEvent, Violation};
@@ -157,6 +157,11 @@ struct Churn {
     arrivals: usize,
     /// The last time a vanished node was removed.
     last_removal: u64,
+    /// Every node that vanished.
+    vanished_all: Vec<usize>,
+    /// Every node removed (vanished, or removed by the operator): the liveness phase
+    /// confirms each removal happened.
+    removals: Vec<usize>,
 }
 
 /// A reload storm: node `node` closed and reopened `left` more times.
@@ -408,6 +413,16 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
             cluster.restart(i);
         }
     }
+    confirm_removals(&mut cluster, &churn, &mut faults);
+    let settle = cluster.now() + 10_000;
+    while cluster.now() < settle {
+        cluster.run_until_reply(settle);
+        for c in cluster.take_completed() {
+            workload.on_reply(&mut cluster, &mut history, c.id, c.at, c.result);
+        }
+        retire_exited(&cluster, &mut churn);
+    }
+    confirm_removals(&mut cluster, &churn, &mut faults);
     let settle = cluster.now() + 20_000;
     while cluster.now() < settle {
         cluster.run_until_reply(settle);
@@ -538,6 +553,7 @@ fn change_membership(
             return "no node up to remove through".into();
         };
         churn.gone.push(i);
+        churn.removals.push(i);
         let node = cluster.id(i).clone();
         cluster.submit_admin(via, AdminRequest::Remove { node });
         format!("{} removed through {}", cluster.id(i), cluster.id(via))
@@ -808,8 +824,10 @@ fn inject_tab_fault(
 }
 
 /// Membership turnover: a node vanishes for good (removed a few seconds later), or a new
-/// node arrives. One vanished node at a time, 5 s apart, so that the others repopulate its
-/// keys first: a tab that vanishes takes its disk along.
+/// node arrives. One vanished node at a time, 15 s after the last removal (so in practice
+/// one per 20 s run), so that the others repopulate its keys first: a tab that vanishes
+/// takes its disk along, and two vanishes 5-9 s apart lost acknowledged W=2 writes whose
+/// repair had not finished (seeds 9056, 16328 before this rule).
 fn turnover(
     cluster: &mut Cluster,
     frng: &mut Rng,
@@ -819,10 +837,12 @@ fn turnover(
     workload: &mut Workload,
     history: &mut History,
 ) -> String {
+    // Never after another permanent loss (a wiped disk, an operator's removal).
     let can_vanish = churn.vanished.is_none()
         && churn.wipes == 0
+        && churn.removed == churn.vanished_all.len()
         && churn.leaving.is_empty()
-        && cluster.now() >= churn.last_removal + 5_000
+        && (churn.vanished_all.is_empty() || cluster.now() >= churn.last_removal + 15_000)
         && up.len() > 3
         && members.len() > 3;
     if frng.chance(0.5) && can_vanish {
@@ -832,6 +852,8 @@ fn turnover(
         churn.gone.push(i);
         churn.removed += 1;
         churn.vanished = Some((i, cluster.now() + frng.range(1_000, 4_000)));
+        churn.vanished_all.push(i);
+        churn.removals.push(i);
         format!("vanish {} (never returns)", cluster.id(i))
     } else if churn.arrivals < 12 && !up.is_empty() {
         churn.arrivals += 1;
@@ -845,5 +867,25 @@ fn turnover(
         format!("arrive {name}")
     } else {
         "no turnover".into()
+    }
+}
+
+/// A removal sent through a node that then stalled and crashed may never have happened, and
+/// a node may learn of a vanished arrival only late: ask again for every vanished node that
+/// some live node still holds as a member.
+fn confirm_removals(cluster: &mut Cluster, churn: &Churn, faults: &mut Vec<String>) {
+    for &i in &churn.removals {
+        let id = cluster.id(i).clone();
+        let removed = (0..cluster.len()).filter(|&x| x != i).all(|x| {
+            cluster.node(x).is_none_or(|n| {
+                n.membership()
+                    .get(&id)
+                    .is_none_or(|m| matches!(m.status, Status::Down | Status::Exiting))
+            })
+        });
+        if !removed {
+            let what = remove_vanished(cluster, churn, i);
+            faults.push(format!("{} ms: {what} (again)", cluster.now()));
+        }
     }
 }
