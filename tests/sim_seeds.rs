@@ -2,7 +2,8 @@
 //! (crashes with and without loss of unpersisted writes, partitions, loss, duplication,
 //! reordering, clock skew), then a liveness phase.
 //!
-//! `RINGLET_SEEDS=N` runs N seeds (default 1000); `RINGLET_SEED_START` shifts the range.
+//! `RINGLET_SEEDS=N` runs N seeds (default 1000); `RINGLET_SEED_START` shifts the range;
+//! `RINGLET_SIM_FAULTS` and `RINGLET_SIM_CHECKS` change the switches (docs/simulation.md).
 //! A failure prints the command that replays the failing seed.
 
 use ringlet::sim::{run_seed, RunReport, SimOptions};
@@ -24,7 +25,7 @@ fn invariants_hold_on_every_seed() {
             std::thread::spawn(move || {
                 (start..start + count)
                     .filter(|s| s % threads == t)
-                    .map(|s| run_seed(&SimOptions::new(s)))
+                    .map(|s| run_seed(&SimOptions::from_env(s).expect("RINGLET_SIM_FAULTS/CHECKS")))
                     .collect::<Vec<RunReport>>()
             })
         })
@@ -42,9 +43,18 @@ fn invariants_hold_on_every_seed() {
         .map(|r| r.requests_ok + r.requests_failed)
         .sum();
     let siblings: u64 = reports.iter().map(|r| r.gets_with_siblings).sum();
+    let mut kinds: std::collections::BTreeMap<String, u64> = Default::default();
+    for r in &reports {
+        for (k, n) in &r.fault_counts {
+            *kinds.entry(k.clone()).or_default() += n;
+        }
+    }
+    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let ambiguous: u64 = reports.iter().map(|r| r.ambiguous).sum();
     let summary = format!(
-        "{} seeds from {start}: {requests} requests, {acked} acknowledged writes checked, {siblings} gets with siblings, {faults} faults injected",
-        reports.len()
+        "{} seeds from {start}: {requests} requests, {acked} acknowledged writes checked, {siblings} gets with siblings, {ambiguous} ambiguous counter updates, {faults} faults injected ({})",
+        reports.len(),
+        kinds.join(", ")
     );
     println!("{summary}");
     // `npm test` prints this line after the (captured) test run: target/tmp/sim_seeds_summary.txt

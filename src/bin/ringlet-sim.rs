@@ -4,13 +4,23 @@
 //!     ringlet-sim --seed 42 --trace    ... with every message, persist, reply and fault
 //!     ringlet-sim --seeds 0..1000      run a range of seeds, print failures
 //!     ringlet-sim --seeds 0..100 --no-faults
+//!     ringlet-sim --seeds 0..1000 --checks all          every check of issue 15 on
+//!     ringlet-sim --seed 7 --faults none,stalls --checks +ack_durable
+//!
+//! `--faults` and `--checks` take switch lists (`all`, `none`, `default`, `name`, `-name`,
+//! applied in order to the defaults; see `src/sim/switches.rs`); without them the
+//! `RINGLET_SIM_FAULTS` / `RINGLET_SIM_CHECKS` environment variables apply. `--summary`
+//! prints the failures grouped by their first violation's kind.
 
-use ringlet::sim::{run_seed, SimOptions, TraceEvent};
+use ringlet::sim::{run_seed, Checks, Faults, SimOptions, TraceEvent};
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: ringlet-sim (--seed N | --seeds A..B) [--trace] [--no-faults] [--safety-ms MS]"
+        "usage: ringlet-sim (--seed N | --seeds A..B) [--trace] [--no-faults] [--safety-ms MS] [--faults LIST] [--checks LIST] [--summary]\n  faults: {}\n  checks: {}",
+        Faults::NAMES.join(", "),
+        Checks::NAMES.join(", ")
     );
     ExitCode::from(2)
 }
@@ -21,6 +31,16 @@ fn main() -> ExitCode {
     let mut trace = false;
     let mut faults = true;
     let mut safety_ms = None;
+    let mut summary = false;
+    let base = match SimOptions::from_env(0) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}");
+            return usage();
+        }
+    };
+    let mut tab_faults = base.tab_faults;
+    let mut checks = base.checks;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -39,6 +59,23 @@ fn main() -> ExitCode {
                 }
             }
             "--trace" => trace = true,
+            "--summary" => summary = true,
+            "--faults" => match it.next().map(|l| tab_faults.apply(l)) {
+                Some(Ok(f)) => tab_faults = f,
+                Some(Err(e)) => {
+                    eprintln!("{e}");
+                    return usage();
+                }
+                None => return usage(),
+            },
+            "--checks" => match it.next().map(|l| checks.apply(l)) {
+                Some(Ok(c)) => checks = c,
+                Some(Err(e)) => {
+                    eprintln!("{e}");
+                    return usage();
+                }
+                None => return usage(),
+            },
             "--no-faults" => faults = false,
             "--safety-ms" => match it.next().and_then(|s| s.parse().ok()) {
                 Some(ms) => safety_ms = Some(ms),
@@ -52,10 +89,13 @@ fn main() -> ExitCode {
     };
     let single = to == from + 1;
     let mut failed = 0u64;
+    let mut kinds: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     for seed in from..to {
         let mut opts = SimOptions::new(seed);
         opts.trace = trace;
         opts.faults = faults;
+        opts.tab_faults = tab_faults;
+        opts.checks = checks;
         if let Some(ms) = safety_ms {
             opts.safety_ms = ms;
         }
@@ -73,6 +113,19 @@ fn main() -> ExitCode {
         }
         if !report.ok() {
             failed += 1;
+            let mut seen = std::collections::BTreeSet::new();
+            for v in &report.violations {
+                seen.insert(violation_kind(&v.0));
+            }
+            for k in seen {
+                let e = kinds.entry(k).or_insert((seed, 0));
+                e.1 += 1;
+            }
+        }
+    }
+    if summary {
+        for (k, (first, count)) in &kinds {
+            println!("{k}: {count} seeds, first {first}");
         }
     }
     println!("{} passed, {} failed", (to - from) - failed, failed);
@@ -108,4 +161,38 @@ fn show(e: &TraceEvent) -> String {
         TraceEvent::Event { at, node, event } => format!("{at:>8} {node} {event}"),
         TraceEvent::Fault { at, what } => format!("{at:>8} FAULT {what}"),
     }
+}
+
+/// A violation's kind, for `--summary`.
+fn violation_kind(v: &str) -> String {
+    const KINDS: [(&str, &str); 12] = [
+        (
+            "intended replicas hold it durably",
+            "ack-durable: acked below W distinct intended replicas",
+        ),
+        ("twice, as siblings", "no-duplicates: one put stored twice"),
+        (
+            "outside [",
+            "counters: value outside acked..acked+ambiguous",
+        ),
+        (
+            "does not supersede exactly",
+            "causality: clock is not context + dot",
+        ),
+        ("read-your-writes", "read-your-writes: missed own put"),
+        ("the context of", "context-size: entries > coordinators + 2"),
+        ("was lost", "end: acknowledged write lost"),
+        ("past its", "end: request ended past its timeout"),
+        ("never ended", "end: request never ended"),
+        ("diverge", "end: replicas diverge"),
+        ("still holds", "end: misplaced key or leftover hint"),
+        ("membership views differ", "end: membership views differ"),
+    ];
+    KINDS
+        .iter()
+        .find(|(needle, _)| v.contains(needle))
+        .map_or_else(
+            || v.split_whitespace().take(5).collect::<Vec<_>>().join(" "),
+            |(_, kind)| kind.to_string(),
+        )
 }

@@ -10,11 +10,61 @@
 //!    covered by nothing but a writer that saw it).
 //! 4. All replicas of each key converge to the same sibling set, and no hint is left.
 //! 5. Every request ends, successfully or with a typed error, within its timeout.
+//!
+//! And the checks of issue 15, each switchable (`Checks`, `src/sim/switches.rs`):
+//! durability at the moment of the ack (>= W distinct intended replicas), no put applied
+//! twice, counters within what was acknowledged and what is ambiguous, a put's clock is
+//! exactly its context plus its dot, read-your-writes in fault-free windows, and a bound on
+//! every key's context at the end.
 
-use crate::core::{Bytes, Dot, NodeId, ReqId, Siblings, Status, VersionVector};
+use crate::core::resolve::{counter_value, merge_counter_states};
+use crate::core::{Bytes, Dot, NodeId, ReqId, Siblings, Status, Value, VersionVector};
+use crate::sim::switches::Checks;
 use crate::sim::Cluster;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+
+/// The class of a key, from its prefix (`ctr/`, `set/`, `lww/`, else plain siblings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteKind {
+    Plain,
+    Counter,
+    Set,
+    Lww,
+}
+
+impl WriteKind {
+    pub fn of(key: &[u8]) -> WriteKind {
+        if key.starts_with(b"ctr/") {
+            WriteKind::Counter
+        } else if key.starts_with(b"set/") {
+            WriteKind::Set
+        } else if key.starts_with(b"lww/") {
+            WriteKind::Lww
+        } else {
+            WriteKind::Plain
+        }
+    }
+}
+
+/// What the clients know of one counter key.
+#[derive(Clone, Debug, Default)]
+struct CounterBook {
+    acked: i64,
+    ambiguous: i64,
+    /// Values observed by acknowledged resets (deletes of the key).
+    reset_sum: i64,
+    reset_max: i64,
+    /// A reset whose outcome is unknown: the key's value is then not checked.
+    reset_ambiguous: bool,
+}
+
+/// The node id behind a dot actor (`n1`, `n1@3`, `n1@3.2`, `n1~5`).
+pub fn actor_node(actor: &NodeId) -> String {
+    let s = actor.to_string();
+    let end = s.find(['@', '~']).unwrap_or(s.len());
+    s[..end].to_string()
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation(pub String);
@@ -31,6 +81,8 @@ struct RequestRecord {
     timeout: u64,
     end: Option<u64>,
     lost: bool,
+    /// The node it was submitted to.
+    node: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -38,6 +90,8 @@ struct AckedWrite {
     key: Bytes,
     dot: Dot,
     past: VersionVector,
+    /// When the client got the acknowledgement.
+    at: u64,
 }
 
 #[derive(Default, Debug)]
@@ -50,11 +104,140 @@ pub struct History {
     pub gets_with_siblings: u64,
     pub writes_ok: u64,
     pub failed: u64,
+    pub checks: Checks,
+    counters: BTreeMap<Bytes, CounterBook>,
+    /// Acknowledged puts checked for durability at their ack, and ambiguous outcomes.
+    pub acks_checked: u64,
+    pub ambiguous: u64,
+    pub ryw_checked: u64,
 }
 
 impl History {
     pub fn new() -> Self {
-        History::default()
+        History {
+            checks: Checks::defaults(),
+            ..History::default()
+        }
+    }
+
+    pub fn with_checks(checks: Checks) -> Self {
+        History {
+            checks,
+            ..History::default()
+        }
+    }
+
+    fn violation(&mut self, v: String) {
+        self.violations.push(Violation(v));
+    }
+
+    /// A write was acknowledged: check, at this very moment, that it is durable on `w`
+    /// distinct intended replicas (object on a primary of the coordinator's ring, or a hint
+    /// naming that primary; never an exited node), and that its clock is exactly its
+    /// context plus its dot.
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_acked_at(
+        &mut self,
+        cluster: &Cluster,
+        key: &Bytes,
+        dot: &Dot,
+        past: &VersionVector,
+        clock: &VersionVector,
+        kind: WriteKind,
+        w: usize,
+    ) {
+        if self.checks.causality && kind == WriteKind::Plain {
+            let mut want = past.clone();
+            want.raise(&dot.node, dot.counter);
+            if &want != clock {
+                self.violation(format!(
+                    "put {dot} of {key:?} with context {past:?} came back with clock {clock:?}: it does not supersede exactly what its context covers"
+                ));
+            }
+        }
+        if !self.checks.ack_durable {
+            return;
+        }
+        self.acks_checked += 1;
+        let coordinator = cluster
+            .index_of(&NodeId::new(&actor_node(&dot.node)))
+            .and_then(|i| cluster.node(i))
+            .and_then(|n| n.ring().cloned());
+        let Some(ring) = coordinator else {
+            return;
+        };
+        let n = cluster.config().n;
+        let primaries: Vec<NodeId> = ring.preflist_for_key(key).into_iter().take(n).collect();
+        let holds = |s: &Siblings| {
+            s.versions()
+                .iter()
+                .any(|v| v.dot == *dot || v.past.covers(dot))
+        };
+        let mut slots = BTreeSet::new();
+        for i in 0..cluster.len() {
+            if cluster.node(i).is_some_and(|n| n.has_exited()) {
+                continue;
+            }
+            let state = cluster.store(i).state();
+            if primaries.contains(cluster.id(i)) {
+                if let Some(s) = state.objects.get(key) {
+                    if holds(s) {
+                        slots.insert(cluster.id(i).clone());
+                    }
+                }
+            }
+            for ((intended, k), s) in &state.hints {
+                if k == key && primaries.contains(intended) && holds(s) {
+                    slots.insert(intended.clone());
+                }
+            }
+        }
+        if slots.len() < w {
+            let names: Vec<String> = slots.iter().map(|s| s.to_string()).collect();
+            self.violation(format!(
+                "put {dot} of {key:?} acknowledged at {} ms with W={w} while only {} intended replicas hold it durably ({:?} of primaries {:?})",
+                cluster.now(),
+                slots.len(),
+                names,
+                primaries.iter().map(|p| p.to_string()).collect::<Vec<_>>()
+            ));
+        }
+    }
+
+    /// A counter update or reset ended: acknowledged (`ok`) or ambiguous.
+    pub fn counter_done(&mut self, key: &Bytes, add: i64, reset: Option<i64>, ok: bool) {
+        let b = self.counters.entry(key.clone()).or_default();
+        match (reset, ok) {
+            (Some(v), true) => {
+                b.reset_sum += v;
+                b.reset_max = b.reset_max.max(v);
+            }
+            (Some(_), false) => b.reset_ambiguous = true,
+            (None, true) => b.acked += add,
+            (None, false) => {
+                b.ambiguous += add;
+                self.ambiguous += 1;
+            }
+        }
+    }
+
+    /// A get in the same fault-free window as this client's last put of the key (with
+    /// R + W > N) must see that put.
+    pub fn read_your_write(&mut self, key: &Bytes, dot: &Dot, versions: &Siblings) {
+        if !self.checks.read_your_writes {
+            return;
+        }
+        self.ryw_checked += 1;
+        let seen = versions
+            .versions()
+            .iter()
+            .any(|v| v.dot == *dot || v.past.covers(dot));
+        if !seen {
+            self.violation(format!(
+                "read-your-writes: a get of {key:?} in a fault-free window missed the client's acknowledged put {dot} (got {:?})",
+                dots(versions)
+            ));
+        }
     }
 
     pub fn started(&mut self, id: ReqId, at: u64, timeout: u64, key: &Bytes, write: bool) {
@@ -65,6 +248,7 @@ impl History {
                 timeout,
                 end: None,
                 lost: false,
+                node: None,
             },
         );
         if write {
@@ -72,10 +256,32 @@ impl History {
         }
     }
 
+    /// Request `id` went to node `node`.
+    pub fn at_node(&mut self, id: ReqId, node: usize) {
+        if let Some(r) = self.requests.get_mut(&id) {
+            r.node = Some(node);
+        }
+    }
+
+    /// A request ended; its node's event-loop stalls in the meantime excuse that much
+    /// lateness (its timers could not fire).
+    pub fn ended_in(&mut self, cluster: &Cluster, id: ReqId, at: u64, ok: bool) {
+        let slack = self
+            .requests
+            .get(&id)
+            .and_then(|r| Some(cluster.stalled_between(r.node?, r.start, at)))
+            .unwrap_or(0);
+        self.ended_with(id, at, ok, slack);
+    }
+
     pub fn ended(&mut self, id: ReqId, at: u64, ok: bool) {
+        self.ended_with(id, at, ok, 0);
+    }
+
+    fn ended_with(&mut self, id: ReqId, at: u64, ok: bool, slack: u64) {
         if let Some(r) = self.requests.get_mut(&id) {
             r.end = Some(at);
-            if at > r.start + r.timeout {
+            if at > r.start + r.timeout + slack {
                 self.violations.push(Violation(format!(
                     "request {id} ended after {} ms, past its {} ms timeout",
                     at - r.start,
@@ -97,12 +303,13 @@ impl History {
         }
     }
 
-    pub fn write_acked(&mut self, key: &Bytes, dot: Dot, past: VersionVector) {
+    pub fn write_acked(&mut self, key: &Bytes, dot: Dot, past: VersionVector, at: u64) {
         self.writes_ok += 1;
         self.acked.push(AckedWrite {
             key: key.clone(),
             dot,
             past,
+            at,
         });
     }
 
@@ -111,6 +318,11 @@ impl History {
         self.gets_ok += 1;
         if versions.len() > 1 {
             self.gets_with_siblings += 1;
+        }
+        if self.checks.no_duplicates {
+            if let Some(d) = duplicate(key, versions) {
+                self.violation(format!("get {d}"));
+            }
         }
         let vs = versions.versions();
         for a in vs {
@@ -176,7 +388,11 @@ impl History {
             let status = view.get(cluster.id(i)).map(|m| m.status);
             let gone = matches!(status, Some(Status::Exiting | Status::Down));
             match cluster.node(i) {
-                None if !gone => v.push(Violation(format!("{} is down at the end", cluster.id(i)))),
+                // A node no live member has ever heard of (an arrival that vanished before
+                // its join spread) is no member: its being down is no violation.
+                None if !gone && status.is_some() => {
+                    v.push(Violation(format!("{} is down at the end", cluster.id(i))))
+                }
                 None => {}
                 Some(n) => {
                     if let Some(((to, key), _)) = n.hints().next() {
@@ -229,6 +445,53 @@ impl History {
             }
             final_state.insert(key.clone(), merged);
         }
+        for (key, state) in &final_state {
+            if self.checks.no_duplicates {
+                if let Some(d) = duplicate(key, state) {
+                    v.push(Violation(format!("at the end, {d}")));
+                }
+            }
+            if self.checks.context_size {
+                let ctx = state.context();
+                let actors: BTreeSet<String> = ctx.iter().map(|(a, _)| actor_node(a)).collect();
+                if ctx.len() > actors.len() + 2 {
+                    v.push(Violation(format!(
+                        "the context of {key:?} has {} entries for {} coordinating nodes (bound: nodes + 2): {:?}",
+                        ctx.len(),
+                        actors.len(),
+                        ctx.iter().map(|(a, c)| format!("{a}:{c}")).collect::<Vec<_>>()
+                    )));
+                }
+            }
+        }
+        if self.checks.counters {
+            for (key, b) in &self.counters {
+                if b.reset_ambiguous {
+                    continue;
+                }
+                let Some(state) = final_state.get(key) else {
+                    continue;
+                };
+                let value = match merge_counter_states(state) {
+                    Ok(s) => counter_value(&s),
+                    Err(e) => {
+                        v.push(Violation(format!("counter {key:?} unreadable: {e:?}")));
+                        continue;
+                    }
+                };
+                // Increments are positive: the value counts every acknowledged one, maybe
+                // some ambiguous ones, minus what the acknowledged resets observed (at
+                // least the largest such value, at most their sum).
+                let low = b.acked - b.reset_sum;
+                let high = b.acked + b.ambiguous - b.reset_max;
+                if value < low || value > high {
+                    v.push(Violation(format!(
+                        "counter {key:?} reads {value}, outside [{low}, {high}] ({} acknowledged, {} ambiguous, resets observed {} in all, {} at most)",
+                        b.acked, b.ambiguous, b.reset_sum, b.reset_max
+                    )));
+                }
+            }
+        }
         for w in &self.acked {
             let Some(state) = final_state.get(&w.key) else {
                 continue;
@@ -239,9 +502,10 @@ impl History {
                 .any(|x| x.dot == w.dot || x.past.covers(&w.dot));
             if !kept {
                 v.push(Violation(format!(
-                    "acknowledged write {} of {:?} was lost (replicas hold {:?})",
+                    "acknowledged write {} of {:?} (acknowledged at {} ms) was lost (replicas hold {:?})",
                     w.dot,
                     w.key,
+                    w.at,
                     dots(state)
                 )));
             }
@@ -256,6 +520,26 @@ impl History {
         }
         v
     }
+}
+
+/// Two versions of a plain key with the same value: one put applied twice.
+fn duplicate(key: &Bytes, versions: &Siblings) -> Option<String> {
+    if WriteKind::of(key) != WriteKind::Plain {
+        return None;
+    }
+    let mut seen: BTreeMap<&[u8], &Dot> = BTreeMap::new();
+    for v in versions.versions() {
+        if let Value::Data(b) = &v.value {
+            if let Some(first) = seen.insert(&b[..], &v.dot) {
+                return Some(format!(
+                    "{key:?} holds the single put {:?} twice, as siblings {first} and {}",
+                    String::from_utf8_lossy(b),
+                    v.dot
+                ));
+            }
+        }
+    }
+    None
 }
 
 fn dots(s: &Siblings) -> Vec<String> {

@@ -112,6 +112,16 @@ enum SimEvent {
         node: usize,
         incarnation: u32,
     },
+    /// The end of a node's event-loop stall: its deferred events run, in order.
+    StallEnd {
+        node: usize,
+    },
+    /// A client or admin input handed to a node while its event loop was stalled.
+    Input {
+        node: usize,
+        incarnation: u32,
+        input: Input,
+    },
 }
 
 struct SimNode {
@@ -129,6 +139,12 @@ struct SimNode {
     capacity: u32,
     /// Runs with `Config::durable_replica` (an always-on edge node).
     durable_replica: bool,
+    /// This node's own disk latency (a slow IndexedDB), overriding `NetConfig`'s.
+    persist_ms: Option<(u64, u64)>,
+    /// The node's event loop handles no input before this time (a throttled tab).
+    stalled_until: u64,
+    /// Events that fell due during the stall, in order, with the time they fell due.
+    deferred: VecDeque<(u64, SimEvent)>,
 }
 
 /// The outcome of one client request.
@@ -152,6 +168,14 @@ pub struct Cluster {
     pub net: NetConfig,
     /// `side[i]`: which side of a partition node i is on (all 0 when healed).
     side: Vec<u8>,
+    /// Directed links that are cut (`(from, to)`: `to` does not hear `from`).
+    cut: std::collections::BTreeSet<(usize, usize)>,
+    /// Every stall: (node, from, until), in the order they were injected.
+    stall_log: Vec<(usize, u64, u64)>,
+    /// Probability that a persist batch fails (`Input::PersistFailed`, quota exceeded).
+    pub persist_fail: f64,
+    /// Persist batches that failed so far.
+    pub persist_failures: u64,
     next_req: ReqId,
     /// Requests in flight: id -> node.
     in_flight: BTreeMap<ReqId, usize>,
@@ -193,6 +217,10 @@ impl Cluster {
             seq: 0,
             net,
             side: Vec::new(),
+            cut: std::collections::BTreeSet::new(),
+            persist_fail: 0.0,
+            persist_failures: 0,
+            stall_log: Vec::new(),
             next_req: 1,
             in_flight: BTreeMap::new(),
             completed: VecDeque::new(),
@@ -260,6 +288,9 @@ impl Cluster {
             joined_via,
             capacity,
             durable_replica: false,
+            persist_ms: None,
+            stalled_until: 0,
+            deferred: VecDeque::new(),
         });
         self.start_node(i);
         i
@@ -480,7 +511,20 @@ impl Cluster {
             return id;
         }
         self.in_flight.insert(id, i);
-        self.handle(i, input(id));
+        if self.nodes[i].stalled_until > self.now || !self.nodes[i].deferred.is_empty() {
+            let incarnation = self.nodes[i].incarnation;
+            let at = self.now;
+            self.nodes[i].deferred.push_back((
+                at,
+                SimEvent::Input {
+                    node: i,
+                    incarnation,
+                    input: input(id),
+                },
+            ));
+        } else {
+            self.handle(i, input(id));
+        }
         id
     }
 
@@ -528,9 +572,10 @@ impl Cluster {
             match out {
                 Output::Send { to, msg } => self.send(i, to, msg),
                 Output::Persist { batch, ops } => {
-                    let lat = self
-                        .rng
-                        .range(self.net.min_persist_ms, self.net.max_persist_ms);
+                    let (lo, hi) = self.nodes[i]
+                        .persist_ms
+                        .unwrap_or((self.net.min_persist_ms, self.net.max_persist_ms));
+                    let lat = self.rng.range(lo, hi);
                     let at = (self.now + lat).max(self.nodes[i].last_persist_at);
                     self.nodes[i].last_persist_at = at;
                     let incarnation = self.nodes[i].incarnation;
@@ -616,7 +661,9 @@ impl Cluster {
             self.messages_dropped += 1;
             return;
         };
-        let dropped = self.side[from] != self.side[dest] || self.rng.chance(self.net.loss);
+        let dropped = self.side[from] != self.side[dest]
+            || self.cut.contains(&(from, dest))
+            || self.rng.chance(self.net.loss);
         self.mix(((from as u64) << 32) ^ dest as u64 ^ (dropped as u64) << 63);
         self.mix_str(kind);
         if self.trace.is_some() {
@@ -699,7 +746,44 @@ impl Cluster {
             return false;
         };
         self.now = self.now.max(at);
+        // A stalled node's events wait for the end of the stall and then arrive as one
+        // burst, in their original order.
+        let target = match &event {
+            SimEvent::Deliver { to, .. } => Some(*to),
+            SimEvent::Persisted { node, .. }
+            | SimEvent::Timer { node, .. }
+            | SimEvent::Input { node, .. } => Some(*node),
+            SimEvent::StallEnd { .. } => None,
+        };
+        if let Some(t) = target {
+            if self.nodes[t].stalled_until > self.now || !self.nodes[t].deferred.is_empty() {
+                self.nodes[t].deferred.push_back((at, event));
+                return true;
+            }
+        }
+        self.process(at, event);
+        true
+    }
+
+    fn process(&mut self, at: u64, event: SimEvent) {
         match event {
+            SimEvent::StallEnd { node } => {
+                if self.nodes[node].stalled_until > self.now {
+                    return;
+                }
+                while let Some((t, e)) = self.nodes[node].deferred.pop_front() {
+                    self.process(t, e);
+                }
+            }
+            SimEvent::Input {
+                node,
+                incarnation,
+                input,
+            } => {
+                if self.nodes[node].incarnation == incarnation && self.nodes[node].node.is_some() {
+                    self.handle(node, input);
+                }
+            }
             SimEvent::Deliver { to, from, msg } => {
                 if self.nodes[to].node.is_some() {
                     self.mix(0xde11 ^ to as u64);
@@ -718,6 +802,22 @@ impl Cluster {
                 batch,
             } => {
                 if self.nodes[node].incarnation == incarnation && self.nodes[node].node.is_some() {
+                    // A failed batch (quota exceeded): nothing of it reaches the disk, and
+                    // the node is told so; it queues the ops again with its next batch.
+                    if self.rng.chance(self.persist_fail) {
+                        self.nodes[node].unpersisted.pop_front();
+                        self.persist_failures += 1;
+                        self.mix(0xfa11 ^ batch);
+                        self.handle(
+                            node,
+                            Input::PersistFailed {
+                                batch,
+                                reason: "QuotaExceededError (simulated)".into(),
+                                quota_exceeded: true,
+                            },
+                        );
+                        return;
+                    }
                     if let Some((b, ops)) = self.nodes[node].unpersisted.pop_front() {
                         debug_assert_eq!(b, batch);
                         self.nodes[node].store.apply(&ops);
@@ -733,7 +833,6 @@ impl Cluster {
                 }
             }
         }
-        true
     }
 
     /// Run every event up to `t`, then set the clock to `t`.
@@ -777,6 +876,8 @@ impl Cluster {
         }
         self.nodes[i].node = None;
         self.nodes[i].timer_at = None;
+        self.nodes[i].stalled_until = 0;
+        self.nodes[i].deferred.clear();
         let lost: Vec<ReqId> = self
             .in_flight
             .iter()
@@ -813,10 +914,68 @@ impl Cluster {
     pub fn heal(&mut self) {
         self.fault("heal".into());
         self.side.iter_mut().for_each(|s| *s = 0);
+        self.cut.clear();
     }
 
     pub fn is_partitioned(&self) -> bool {
-        self.side.iter().any(|&s| s != 0)
+        self.side.iter().any(|&s| s != 0) || !self.cut.is_empty()
+    }
+
+    /// An asymmetric partition: `to` no longer hears `from` (`from` still hears `to`).
+    pub fn cut_link(&mut self, from: usize, to: usize) {
+        self.fault(format!(
+            "cut {} -> {} (one way)",
+            self.nodes[from].id, self.nodes[to].id
+        ));
+        self.cut.insert((from, to));
+    }
+
+    /// Give node `i` its own disk latency (`None`: the network's `min/max_persist_ms`).
+    pub fn set_persist_latency(&mut self, i: usize, range: Option<(u64, u64)>) {
+        self.fault(format!("{} disk latency {range:?}", self.nodes[i].id));
+        self.nodes[i].persist_ms = range;
+    }
+
+    /// Stall node `i`'s event loop for `ms`: it handles nothing until then, and then every
+    /// late timer, message, persist completion and request at once, in order.
+    pub fn stall(&mut self, i: usize, ms: u64) {
+        if self.nodes[i].node.is_none() {
+            return;
+        }
+        self.fault(format!("stall {} for {ms} ms", self.nodes[i].id));
+        let until = self.nodes[i].stalled_until.max(self.now + ms);
+        self.nodes[i].stalled_until = until;
+        self.stall_log.push((i, self.now, until));
+        self.schedule(until, SimEvent::StallEnd { node: i });
+    }
+
+    /// How long node `i`'s event loop was stalled between `from` and `to` (a request it
+    /// holds may answer that much past its timeout: its timers could not fire).
+    pub fn stalled_between(&self, i: usize, from: u64, to: u64) -> u64 {
+        let mut covered = 0;
+        let mut reach = from;
+        for &(n, a, b) in &self.stall_log {
+            if n != i || b <= reach || a >= to {
+                continue;
+            }
+            let a = a.max(reach);
+            let b = b.min(to);
+            if b > a {
+                covered += b - a;
+                reach = b;
+            }
+        }
+        covered
+    }
+
+    /// True while node `i`'s event loop is stalled.
+    pub fn is_stalled(&self, i: usize) -> bool {
+        self.nodes[i].stalled_until > self.now
+    }
+
+    /// Record a fault decided outside the cluster (it enters the trace and its hash).
+    pub fn note_fault(&mut self, what: String) {
+        self.fault(what);
     }
 
     fn fault(&mut self, what: String) {

@@ -1,18 +1,27 @@
 //! One seeded simulation run: the seed chooses the cluster size, the workload, the network
-//! and the fault schedule. A **safety phase** runs the workload under faults; a **liveness
+//! and the fault schedule (the classic faults, and a browser tab's reality: see
+//! `switches.rs` and docs/simulation.md). A **safety phase** runs the workload under faults,
+//! ending in a 6 s fault-free window; a **liveness
 //! phase** stops the faults (heal, restart every node, clean network), lets hinted handoff
 //! run, reads every written key once (read repair), and then the invariants are checked.
 
+use crate::core::resolve::{Resolver, ResolverRules};
 use crate::core::rng::Rng;
-use crate::core::{AdminRequest, ClientRequest, Config, RequestOptions};
+use crate::core::{AdminRequest, ClientRequest, Config, RequestOptions, Status};
+use crate::sim::switches::{Checks, Faults};
 use crate::sim::workload::{Workload, WorkloadSpec};
 use crate::sim::{Cluster, History, NetConfig, TraceEvent, Violation};
+use std::collections::BTreeMap;
 
 #[derive(Clone, Debug)]
 pub struct SimOptions {
     pub seed: u64,
     /// Inject faults during the safety phase (on by default).
     pub faults: bool,
+    /// Which fault families of a tab's reality are injected (`Faults::defaults()`).
+    pub tab_faults: Faults,
+    /// Which of issue 15's checks run (`Checks::defaults()`).
+    pub checks: Checks,
     /// Length of the safety phase in virtual ms.
     pub safety_ms: u64,
     /// Keep the full trace of events in the report.
@@ -24,9 +33,24 @@ impl SimOptions {
         SimOptions {
             seed,
             faults: true,
+            tab_faults: Faults::defaults(),
+            checks: Checks::defaults(),
             safety_ms: 20_000,
             trace: false,
         }
+    }
+
+    /// The defaults, changed by `RINGLET_SIM_FAULTS` and `RINGLET_SIM_CHECKS` (switch
+    /// lists, see `src/sim/switches.rs`). An unknown name is an error.
+    pub fn from_env(seed: u64) -> Result<Self, String> {
+        let mut o = SimOptions::new(seed);
+        if let Ok(list) = std::env::var("RINGLET_SIM_FAULTS") {
+            o.tab_faults = o.tab_faults.apply(&list)?;
+        }
+        if let Ok(list) = std::env::var("RINGLET_SIM_CHECKS") {
+            o.checks = o.checks.apply(&list)?;
+        }
+        Ok(o)
     }
 }
 
@@ -44,6 +68,16 @@ pub struct RunReport {
     pub messages: u64,
     pub messages_dropped: u64,
     pub faults: Vec<String>,
+    /// Faults injected per kind (the first word of each fault log line).
+    pub fault_counts: BTreeMap<String, u64>,
+    pub persist_failures: u64,
+    pub burst_requests: u64,
+    /// Acknowledged writes checked for durability at their ack; ambiguous counter updates;
+    /// gets checked for read-your-writes.
+    pub acks_checked: u64,
+    pub ambiguous: u64,
+    pub ryw_checked: u64,
+    pub options: String,
     pub virtual_ms: u64,
     pub violations: Vec<Violation>,
     pub trace: Vec<TraceEvent>,
@@ -57,8 +91,8 @@ impl RunReport {
     /// The command that replays this run.
     pub fn replay_command(&self) -> String {
         format!(
-            "cargo run --release --bin ringlet-sim -- --seed {}",
-            self.seed
+            "cargo run --release --bin ringlet-sim -- --seed {}{}",
+            self.seed, self.options
         )
     }
 }
@@ -80,6 +114,23 @@ impl std::fmt::Display for RunReport {
             self.virtual_ms / 1000,
             self.trace_hash
         )?;
+        if !self.fault_counts.is_empty() {
+            let kinds: Vec<String> = self
+                .fault_counts
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            writeln!(
+                f,
+                "  faults by kind: {}; {} failed persists, {} burst requests; {} acks checked, {} ambiguous, {} read-your-writes checked",
+                kinds.join(", "),
+                self.persist_failures,
+                self.burst_requests,
+                self.acks_checked,
+                self.ambiguous,
+                self.ryw_checked
+            )?;
+        }
         for v in &self.violations {
             writeln!(f, "  VIOLATION: {v}")?;
         }
@@ -100,6 +151,24 @@ struct Churn {
     joins: usize,
     wipes: usize,
     removed: usize,
+    /// Turnover: a vanished node waiting to be removed (node, at).
+    vanished: Option<(usize, u64)>,
+    /// Turnover: nodes that arrived (beyond the classic two joins).
+    arrivals: usize,
+    /// The last time a vanished node was removed.
+    last_removal: u64,
+    /// Every node that vanished.
+    vanished_all: Vec<usize>,
+    /// Every node removed (vanished, or removed by the operator): the liveness phase
+    /// confirms each removal happened.
+    removals: Vec<usize>,
+}
+
+/// A reload storm: node `node` closed and reopened `left` more times.
+struct Storm {
+    node: usize,
+    left: u32,
+    next_at: u64,
 }
 
 /// Run one seed to the end and check every invariant.
@@ -120,7 +189,21 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
         (100, 25)
     };
     let corrupt_records = opts.seed % 3 == 2;
+    let tf = if opts.faults {
+        opts.tab_faults
+    } else {
+        Faults::none()
+    };
+    // The tab faults and the mixed workload draw from their own generator, so that the
+    // classic schedule of a seed stays what it was.
+    let mut frng = Rng::new(opts.seed ^ 0x7ab_fa17);
+    let mixed = !tf.on().is_empty() || opts.checks != Checks::none();
+    let resolvers = ResolverRules::new()
+        .with("ctr/", Resolver::Counter)
+        .with("set/", Resolver::AddWinsSet)
+        .with("lww/", Resolver::LastWriterWins);
     let config = Config {
+        resolvers,
         q: 64,
         read_repair,
         max_siblings,
@@ -145,6 +228,31 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
         let skew = rng.range(0, 4_000) as i64 - 2_000;
         cluster.set_skew(i, skew);
     }
+    // Slow IndexedDB: in 30 % of seeds, 1 to half of the nodes take 1 ms up to 0.3-3 s
+    // per persist, above `sloppy_retry_ms`.
+    let mut slow_disks = false;
+    let mut early = Vec::new();
+    if tf.slow_disk && frng.chance(0.3) {
+        slow_disks = true;
+        let count = 1 + frng.below((nodes / 2) as u64) as usize;
+        for _ in 0..count {
+            let i = frng.below(nodes as u64) as usize;
+            let hi = frng.range(300, 3_000);
+            cluster.set_persist_latency(i, Some((1, hi)));
+            early.push(format!("0 ms: slow disk {} 1-{hi} ms", cluster.id(i)));
+        }
+    }
+    // Quota: in 25 % of seeds, 1 %, 5 % or 20 % of persist batches fail.
+    if tf.persist_fail && frng.chance(0.25) {
+        cluster.persist_fail = [0.01, 0.05, 0.2][frng.below(3) as usize];
+        let what = format!("persist_fail {}", cluster.persist_fail);
+        cluster.note_fault(what.clone());
+        early.push(format!("0 ms: {what}"));
+    }
+    // Reload storms in 20 % of seeds; membership turnover in 30 % (not with buffered
+    // writes, whose one durable copy a vanished node takes along).
+    let storms_on = tf.reload_storms && frng.chance(0.2);
+    let turnover_on = tf.turnover && frng.chance(0.3);
     let spec = WorkloadSpec {
         clients: 2 + rng.below(5) as usize,
         ops_per_client: 1_000,
@@ -153,15 +261,26 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
         hot_share: 0.5,
         think_ms: rng.range(5, 200),
         buffered_share: if rng.chance(0.5) { 0.3 } else { 0.0 },
+        mixed,
     };
     let buffered = spec.buffered_share > 0.0;
+    let turnover_on = turnover_on && !buffered;
     let mut workload = Workload::new(spec, rng.next_u64(), cluster.now());
-    let mut history = History::new();
-    let mut faults = Vec::new();
+    let mut history = History::with_checks(opts.checks);
+    let mut faults = early;
     let mut churn = Churn::default();
     let start = cluster.now();
     let safety_end = start + opts.safety_ms;
     let mut next_fault = start + rng.range(200, 2_000);
+    let tab_on = !tf.on().is_empty();
+    let mut next_tab_fault = start + frng.range(300, 3_000);
+    let mut storms: Vec<Storm> = Vec::new();
+    let mut last_fault = start;
+    let mut epoch = 0u64;
+    // The last 6 s of the safety phase are a fault-free window (with the workload still
+    // running): everything heals, so read-your-writes can be checked in its last 3 s.
+    let quiet_from = safety_end.saturating_sub(6_000);
+    let mut quiet = false;
 
     // Safety phase: the workload under faults.
     while cluster.now() < safety_end {
@@ -169,15 +288,85 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
         if let Some(w) = workload.next_wake() {
             t = t.min(w.max(cluster.now()));
         }
-        if opts.faults {
-            t = t.min(next_fault);
+        if opts.faults && !quiet {
+            t = t.min(next_fault).min(quiet_from);
+        }
+        if tab_on && !quiet {
+            t = t.min(next_tab_fault);
+        }
+        if let Some((_, at)) = churn.vanished {
+            t = t.min(at.max(cluster.now()));
+        }
+        for s in &storms {
+            t = t.min(s.next_at.max(cluster.now()));
         }
         cluster.run_until_reply(t);
+        // Read-your-writes is checked only in a fault-free window: nothing down, cut,
+        // lossy, slow, stalled or storming, 3 s after the last fault.
+        workload.clean = !slow_disks
+            && cluster.persist_fail == 0.0
+            && storms.is_empty()
+            && !cluster.is_partitioned()
+            && cluster.net.loss == 0.0
+            && cluster.now() >= last_fault + 3_000
+            && (0..cluster.len())
+                .all(|i| churn.gone.contains(&i) || (cluster.is_up(i) && !cluster.is_stalled(i)));
         for c in cluster.take_completed() {
             workload.on_reply(&mut cluster, &mut history, c.id, c.at, c.result);
         }
         retire_exited(&cluster, &mut churn);
-        if opts.faults && cluster.now() >= next_fault {
+        let before = faults.len();
+        run_storms(
+            tf.fast_reloads,
+            &mut cluster,
+            &mut frng,
+            &mut storms,
+            &mut workload,
+            &mut history,
+            &mut faults,
+        );
+        if let Some((i, at)) = churn.vanished {
+            if cluster.now() >= at {
+                churn.vanished = None;
+                let what = remove_vanished(&mut cluster, &churn, i);
+                churn.last_removal = cluster.now();
+                faults.push(format!("{} ms: {what}", cluster.now()));
+            }
+        }
+        if opts.faults && !quiet && cluster.now() >= quiet_from {
+            quiet = true;
+            for s in storms.drain(..) {
+                cluster.restart(s.node);
+            }
+            cluster.heal();
+            cluster.net.loss = 0.0;
+            cluster.persist_fail = 0.0;
+            for i in 0..cluster.len() {
+                if !churn.gone.contains(&i) {
+                    cluster.restart(i);
+                }
+            }
+            faults.push(format!(
+                "{} ms: quiet window: heal, restart all",
+                cluster.now()
+            ));
+        }
+        if tab_on && !quiet && cluster.now() >= next_tab_fault {
+            let what = inject_tab_fault(
+                tf,
+                storms_on,
+                turnover_on,
+                &mut cluster,
+                &mut frng,
+                &mut churn,
+                &mut storms,
+                &mut workload,
+                &mut history,
+            );
+            faults.push(format!("{} ms: {what}", cluster.now()));
+            next_tab_fault = cluster.now() + frng.range(300, 3_000);
+        }
+        if opts.faults && !quiet && cluster.now() >= next_fault {
             let what = if membership_changes && rng.chance(0.25) {
                 change_membership(
                     buffered,
@@ -194,11 +383,25 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
             faults.push(format!("{} ms: {what}", cluster.now()));
             next_fault = cluster.now() + rng.range(200, 2_000);
         }
+        if faults.len() > before {
+            last_fault = cluster.now();
+            epoch += 1;
+            workload.epoch = epoch;
+        }
         workload.issue_due(&mut cluster, &mut history);
     }
+    workload.clean = false;
 
     // Liveness phase: faults stop; every node is up, the network is clean.
     workload.stop();
+    for s in storms.drain(..) {
+        cluster.restart(s.node);
+    }
+    if let Some((i, _)) = churn.vanished.take() {
+        let what = remove_vanished(&mut cluster, &churn, i);
+        faults.push(format!("{} ms: {what}", cluster.now()));
+    }
+    cluster.persist_fail = 0.0;
     cluster.heal();
     cluster.net = NetConfig {
         loss: 0.0,
@@ -210,6 +413,16 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
             cluster.restart(i);
         }
     }
+    confirm_removals(&mut cluster, &churn, &mut faults);
+    let settle = cluster.now() + 10_000;
+    while cluster.now() < settle {
+        cluster.run_until_reply(settle);
+        for c in cluster.take_completed() {
+            workload.on_reply(&mut cluster, &mut history, c.id, c.at, c.result);
+        }
+        retire_exited(&cluster, &mut churn);
+    }
+    confirm_removals(&mut cluster, &churn, &mut faults);
     let settle = cluster.now() + 20_000;
     while cluster.now() < settle {
         cluster.run_until_reply(settle);
@@ -243,7 +456,32 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
         }
     }
     let violations = history.check_final(&cluster);
+    let mut fault_counts: BTreeMap<String, u64> = BTreeMap::new();
+    for f in &faults {
+        let what = f.split_once(": ").map_or(f.as_str(), |(_, w)| w);
+        *fault_counts.entry(fault_kind(what)).or_default() += 1;
+    }
+    if cluster.persist_failures > 0 {
+        *fault_counts.entry("persist-failed".into()).or_default() += cluster.persist_failures;
+    }
+    let mut options = String::new();
+    if opts.tab_faults != Faults::defaults() {
+        options += &format!(" --faults none,{}", opts.tab_faults.on().join(","));
+    }
+    if opts.checks != Checks::defaults() {
+        options += &format!(" --checks none,{}", opts.checks.on().join(","));
+    }
+    if !opts.faults {
+        options += " --no-faults";
+    }
     RunReport {
+        fault_counts,
+        persist_failures: cluster.persist_failures,
+        burst_requests: workload.burst_requests(),
+        acks_checked: history.acks_checked,
+        ambiguous: history.ambiguous,
+        ryw_checked: history.ryw_checked,
+        options,
         seed: opts.seed,
         nodes: cluster.len(),
         trace_hash: cluster.trace_hash(),
@@ -315,6 +553,7 @@ fn change_membership(
             return "no node up to remove through".into();
         };
         churn.gone.push(i);
+        churn.removals.push(i);
         let node = cluster.id(i).clone();
         cluster.submit_admin(via, AdminRequest::Remove { node });
         format!("{} removed through {}", cluster.id(i), cluster.id(via))
@@ -431,5 +670,222 @@ fn inject_fault(
     } else {
         cluster.net.duplicate = [0.0, 0.02, 0.1][rng.below(3) as usize];
         format!("duplicate {}", cluster.net.duplicate)
+    }
+}
+
+/// The kind of a fault log line, for the report's counts.
+fn fault_kind(what: &str) -> String {
+    const KINDS: [(&str, &str); 19] = [
+        ("crash", "crash"),
+        ("restart", "restart"),
+        ("partition", "partition"),
+        ("heal", "heal"),
+        ("loss", "loss"),
+        ("duplicate", "duplicate"),
+        ("join", "join"),
+        ("stall", "stall"),
+        ("reload storm", "reload-storm"),
+        ("reload", "reload"),
+        ("cut", "one-way-cut"),
+        ("vanish", "vanish"),
+        ("arrive", "arrival"),
+        ("burst", "burst"),
+        ("slow disk", "slow-disk"),
+        ("persist_fail", "persist-fail-rate"),
+        ("remove", "removal"),
+        ("no ", "none"),
+        ("quiet", "quiet-window"),
+    ];
+    for (prefix, kind) in KINDS {
+        if what.starts_with(prefix) {
+            return kind.to_string();
+        }
+    }
+    if what.contains(" leaves") {
+        "leave".into()
+    } else if what.contains(" removed") {
+        "removal".into()
+    } else if what.contains("disk") || what.contains("damaged") {
+        "disk-loss".into()
+    } else {
+        "other".into()
+    }
+}
+
+/// Advance the reload storms: close the node (a reload loses nothing persisted; a third of
+/// the closes also lose what was not), reopen it a few ms later.
+fn run_storms(
+    fast: bool,
+    cluster: &mut Cluster,
+    frng: &mut Rng,
+    storms: &mut Vec<Storm>,
+    workload: &mut Workload,
+    history: &mut History,
+    faults: &mut Vec<String>,
+) {
+    let now = cluster.now();
+    for s in storms.iter_mut() {
+        if s.next_at > now {
+            continue;
+        }
+        if cluster.is_up(s.node) {
+            let lose = frng.chance(0.3);
+            let lost = cluster.crash(s.node, lose);
+            workload.on_lost(history, &lost, now);
+            s.next_at = now + frng.range(5, 30);
+        } else {
+            cluster.restart(s.node);
+            s.left = s.left.saturating_sub(1);
+            s.next_at = now
+                + if fast {
+                    frng.range(10, 60)
+                } else {
+                    frng.range(1_500, 3_000)
+                };
+            faults.push(format!("{now} ms: reload {}", cluster.id(s.node)));
+        }
+    }
+    storms.retain(|s| s.left > 0 || !cluster.is_up(s.node));
+}
+
+/// Remove a vanished node through a live member that knows it (the membership lease of
+/// defect 8, played by an operator until the core has one).
+fn remove_vanished(cluster: &mut Cluster, churn: &Churn, i: usize) -> String {
+    let id = cluster.id(i).clone();
+    let via = (0..cluster.len()).find(|&x| {
+        x != i
+            && !churn.gone.contains(&x)
+            && !churn.leaving.contains(&x)
+            && cluster
+                .node(x)
+                .is_some_and(|n| n.ring().is_some() && n.membership().get(&id).is_some())
+    });
+    match via {
+        Some(via) => {
+            cluster.submit_admin(via, AdminRequest::Remove { node: id.clone() });
+            format!("remove vanished {id} through {}", cluster.id(via))
+        }
+        None => format!("no node up to remove vanished {id} through"),
+    }
+}
+
+/// One fault of a browser tab's reality, drawn among the enabled families.
+#[allow(clippy::too_many_arguments)]
+fn inject_tab_fault(
+    tf: Faults,
+    storms_on: bool,
+    turnover_on: bool,
+    cluster: &mut Cluster,
+    frng: &mut Rng,
+    churn: &mut Churn,
+    storms: &mut Vec<Storm>,
+    workload: &mut Workload,
+    history: &mut History,
+) -> String {
+    let n = cluster.len();
+    let members: Vec<usize> = (0..n)
+        .filter(|i| !churn.gone.contains(i) && !churn.leaving.contains(i))
+        .collect();
+    let up: Vec<usize> = members
+        .iter()
+        .copied()
+        .filter(|&i| cluster.is_up(i))
+        .collect();
+    let roll = frng.below(100);
+    if roll < 25 && tf.stalls && !up.is_empty() {
+        // A throttled background tab: 0.1-5 s without handling anything.
+        let i = up[frng.below(up.len() as u64) as usize];
+        let ms = frng.range(100, 5_000);
+        cluster.stall(i, ms);
+        format!("stall {} for {ms} ms", cluster.id(i))
+    } else if roll < 40 && storms_on && storms.is_empty() && !up.is_empty() {
+        let i = up[frng.below(up.len() as u64) as usize];
+        let times = frng.range(20, 300) as u32;
+        storms.push(Storm {
+            node: i,
+            left: times,
+            next_at: cluster.now(),
+        });
+        format!("reload storm of {}: {times} reloads", cluster.id(i))
+    } else if roll < 55 && tf.asymmetric && n >= 2 {
+        let a = frng.below(n as u64) as usize;
+        let b = (a + 1 + frng.below(n as u64 - 1) as usize) % n;
+        cluster.cut_link(a, b);
+        format!("cut {} -> {} one way", cluster.id(a), cluster.id(b))
+    } else if roll < 75 && turnover_on {
+        turnover(cluster, frng, churn, &members, &up, workload, history)
+    } else if roll < 90 && tf.bursts {
+        let count = frng.range(100, 500) as usize;
+        workload.burst(cluster, history, count);
+        format!("burst of {count} requests")
+    } else {
+        "no tab fault".into()
+    }
+}
+
+/// Membership turnover: a node vanishes for good (removed a few seconds later), or a new
+/// node arrives. One vanished node at a time, 15 s after the last removal (so in practice
+/// one per 20 s run), so that the others repopulate its keys first: a tab that vanishes
+/// takes its disk along, and two vanishes 5-9 s apart lost acknowledged W=2 writes whose
+/// repair had not finished (seeds 9056, 16328 before this rule).
+fn turnover(
+    cluster: &mut Cluster,
+    frng: &mut Rng,
+    churn: &mut Churn,
+    members: &[usize],
+    up: &[usize],
+    workload: &mut Workload,
+    history: &mut History,
+) -> String {
+    // Never after another permanent loss (a wiped disk, an operator's removal).
+    let can_vanish = churn.vanished.is_none()
+        && churn.wipes == 0
+        && churn.removed == churn.vanished_all.len()
+        && churn.leaving.is_empty()
+        && (churn.vanished_all.is_empty() || cluster.now() >= churn.last_removal + 15_000)
+        && up.len() > 3
+        && members.len() > 3;
+    if frng.chance(0.5) && can_vanish {
+        let i = up[frng.below(up.len() as u64) as usize];
+        let lost = cluster.crash(i, false);
+        workload.on_lost(history, &lost, cluster.now());
+        churn.gone.push(i);
+        churn.removed += 1;
+        churn.vanished = Some((i, cluster.now() + frng.range(1_000, 4_000)));
+        churn.vanished_all.push(i);
+        churn.removals.push(i);
+        format!("vanish {} (never returns)", cluster.id(i))
+    } else if churn.arrivals < 12 && !up.is_empty() {
+        churn.arrivals += 1;
+        let mut pool = up.to_vec();
+        let mut seeds = Vec::new();
+        while seeds.len() < 3 && !pool.is_empty() {
+            seeds.push(pool.swap_remove(frng.below(pool.len() as u64) as usize));
+        }
+        let name = format!("t{}", churn.arrivals);
+        cluster.join_node(&name, 1, &seeds);
+        format!("arrive {name}")
+    } else {
+        "no turnover".into()
+    }
+}
+
+/// A removal sent through a node that then stalled and crashed may never have happened, and
+/// a node may learn of a vanished arrival only late: ask again for every vanished node that
+/// some live node still holds as a member.
+fn confirm_removals(cluster: &mut Cluster, churn: &Churn, faults: &mut Vec<String>) {
+    for &i in &churn.removals {
+        let id = cluster.id(i).clone();
+        let removed = (0..cluster.len()).filter(|&x| x != i).all(|x| {
+            cluster.node(x).is_none_or(|n| {
+                n.membership()
+                    .get(&id)
+                    .is_none_or(|m| matches!(m.status, Status::Down | Status::Exiting))
+            })
+        });
+        if !removed {
+            let what = remove_vanished(cluster, churn, i);
+            faults.push(format!("{} ms: {what} (again)", cluster.now()));
+        }
     }
 }
