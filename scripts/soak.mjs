@@ -82,6 +82,10 @@ function startNodeReplica(args) {
 export async function soak({
   seconds = 1800, tabs: tabCount = 8, churnMs = 4000, keys = 64, port = 8107, seed = 1,
   sampleMs, log = console.log,
+  // Work-bounded runs (the short soak in npm test): after `seconds`, go on until at least
+  // `minChurns` tabs were killed or reloaded and `minAcked` writes acknowledged, however busy
+  // the machine is; `maxSeconds` bounds the whole run.
+  minChurns = 0, minAcked = 0, maxSeconds = Infinity,
 } = {}) {
   const random = rng(seed);
   const cluster = `soak-${seed}`;
@@ -244,6 +248,11 @@ export async function soak({
     const sampler = setInterval(() => { sample(t0).catch(() => {}); }, every);
     const loops = [...writers.map(writerLoop), churnLoop()];
     await sleep(seconds * 1000);
+    const enough = () => counts.kills + counts.reloads >= minChurns && counts.acked >= minAcked;
+    if (!enough()) {
+      await waitFor(enough, Math.max(0, maxSeconds - seconds) * 1000,
+        `${minChurns} kills or reloads and ${minAcked} acknowledged writes`).catch((e) => log(`soak: ${e.message}`));
+    }
     stopping = true;
     await Promise.all(loops);
     clearInterval(sampler);
