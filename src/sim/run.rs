@@ -413,23 +413,18 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
             cluster.restart(i);
         }
     }
-    confirm_removals(&mut cluster, &churn, &mut faults);
-    let settle = cluster.now() + 10_000;
-    while cluster.now() < settle {
-        cluster.run_until_reply(settle);
-        for c in cluster.take_completed() {
-            workload.on_reply(&mut cluster, &mut history, c.id, c.at, c.result);
+    // Settle twice, confirming the removals before each: one that did not take effect the
+    // first time (its node stalled, then crashed) is sent again.
+    for settle_ms in [10_000, 20_000] {
+        confirm_removals(&mut cluster, &churn, &mut faults);
+        let settle = cluster.now() + settle_ms;
+        while cluster.now() < settle {
+            cluster.run_until_reply(settle);
+            for c in cluster.take_completed() {
+                workload.on_reply(&mut cluster, &mut history, c.id, c.at, c.result);
+            }
+            retire_exited(&cluster, &mut churn);
         }
-        retire_exited(&cluster, &mut churn);
-    }
-    confirm_removals(&mut cluster, &churn, &mut faults);
-    let settle = cluster.now() + 20_000;
-    while cluster.now() < settle {
-        cluster.run_until_reply(settle);
-        for c in cluster.take_completed() {
-            workload.on_reply(&mut cluster, &mut history, c.id, c.at, c.result);
-        }
-        retire_exited(&cluster, &mut churn);
     }
     // With read repair on, read every written key once.
     let keys: Vec<_> = history.keys_written().cloned().collect();
