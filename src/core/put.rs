@@ -352,6 +352,12 @@ impl Node {
         hint: Option<NodeId>,
         durable: bool,
     ) {
+        // The slot this target fills: the primary its hint names, or itself as a primary.
+        let primary = fsm.preflist.iter().take(self.config.n).any(|p| p == &node);
+        let slot = hint.clone().or_else(|| primary.then(|| node.clone()));
+        if let Some(slot) = &slot {
+            fsm.quorum.add_target(&node, slot);
+        }
         fsm.targets.insert(
             node.clone(),
             PutTarget {
@@ -454,11 +460,19 @@ impl Node {
             self.reply(f.origin, Err(Error::QuorumFailed { needed, got }));
             return;
         }
-        // Sloppy quorum: every silent target is replaced by the next healthy fallback.
+        // Sloppy quorum: every silent target of a slot still unfilled is replaced by the
+        // next healthy fallback. The silent one stays a candidate for the same slot (it may
+        // be slow, not down): whichever of the two acks first fills it, the other counts
+        // nothing (`PutQuorum`).
+        let unfilled = |n: &NodeId| {
+            f.quorum
+                .slot_of(n)
+                .is_some_and(|slot| !f.quorum.is_filled(slot))
+        };
         let silent: Vec<(NodeId, Option<NodeId>)> = f
             .targets
             .iter()
-            .filter(|(n, t)| !t.replaced && !f.quorum.has_acked(n) && **n != self.id)
+            .filter(|(n, t)| !t.replaced && !f.quorum.has_acked(n) && **n != self.id && unfilled(n))
             .map(|(n, t)| (n.clone(), t.hint.clone()))
             .collect();
         for (node, hint) in silent {
