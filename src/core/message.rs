@@ -8,6 +8,7 @@ use super::gossip::GossipMsg;
 use super::hashtree::TreeMsg;
 use super::id::NodeId;
 use super::io::{ClientReply, ClientRequest};
+use super::membership::MemberInfo;
 use super::swim::Rumor;
 use serde::{Deserialize, Serialize};
 
@@ -105,6 +106,21 @@ pub enum Message {
     Pong {
         nonce: u64,
     },
+    /// The receiver will not store what `rid` (a Replicate, Handoff or Transfer) sent it,
+    /// and stored nothing: the sender must not count it and should replace it at once.
+    /// `member` is the refuser's own membership entry, so the sender learns why.
+    Refused {
+        rid: Rid,
+        reason: Refusal,
+        member: Option<MemberInfo>,
+    },
+}
+
+/// Why a node refused to store data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    /// It left the ring (`Exiting`) or was removed (`Down`): it is no replica of anything.
+    Exited,
 }
 
 impl Message {
@@ -129,6 +145,7 @@ impl Message {
             Message::PingReqAck { .. } => "ping-req-ack",
             Message::Ping { .. } => "ping",
             Message::Pong { .. } => "pong",
+            Message::Refused { .. } => "refused",
         }
     }
 

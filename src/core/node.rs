@@ -518,6 +518,7 @@ impl Node {
             Message::PingReqAck { target, .. } => self.swim.heard_from(&target),
             Message::Pong { nonce } => self.on_pong(from, nonce),
             Message::Ping { nonce } => self.send(from, Message::Pong { nonce }),
+            Message::Refused { rid, member, .. } => self.on_refused(from, rid, member),
         }
     }
 
@@ -665,6 +666,18 @@ impl Node {
         node == &self.id || self.detector.is_up(node)
     }
 
+    /// `node` left the ring or was removed, in this node's view: it stores nothing more.
+    pub(crate) fn is_gone(&self, node: &NodeId) -> bool {
+        self.membership
+            .get(node)
+            .is_some_and(|i| matches!(i.status, Status::Exiting | Status::Down))
+    }
+
+    /// This node has left (or was removed): it refuses to store data (`Message::Refused`).
+    pub(crate) fn refuses_data(&self) -> bool {
+        self.exited || self.is_gone(&self.id)
+    }
+
     /// The key's preference list: every member, primaries first (§4.3).
     pub(crate) fn preflist(&self, key: &[u8]) -> Vec<NodeId> {
         self.membership
@@ -679,13 +692,16 @@ impl Node {
     pub(crate) fn sloppy_targets(&self, preflist: &[NodeId]) -> Vec<(NodeId, Option<NodeId>)> {
         let n = self.config.n.min(preflist.len());
         let primaries = &preflist[..n];
-        let mut down: VecDeque<&NodeId> = primaries.iter().filter(|p| !self.is_up(p)).collect();
+        let mut down: VecDeque<&NodeId> = primaries
+            .iter()
+            .filter(|p| !self.is_up(p) || (*p != &self.id && self.is_gone(p)))
+            .collect();
         let mut chosen = Vec::with_capacity(n);
         for node in preflist {
             if chosen.len() == n {
                 break;
             }
-            if !self.is_up(node) {
+            if !self.is_up(node) || (node != &self.id && self.is_gone(node)) {
                 continue;
             }
             if primaries.contains(node) {

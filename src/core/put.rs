@@ -13,7 +13,9 @@ use super::dvv::{Dot, Siblings, Value, Version, VersionVector};
 use super::error::Error;
 use super::id::NodeId;
 use super::io::{ClientReply, ClientRequest};
-use super::message::{Message, Rid};
+use super::membership::MemberInfo;
+use super::membership::Status;
+use super::message::{Message, Refusal, Rid};
 use super::node::{Node, Origin, Waiter};
 use super::quorum::PutQuorum;
 use super::resolve::{apply_op, Resolver};
@@ -404,6 +406,10 @@ impl Node {
         hint: Option<NodeId>,
         durable: bool,
     ) {
+        if self.refuses_data() {
+            self.refuse(from, rid);
+            return;
+        }
         self.store(&key, &versions, hint.as_ref());
         if durable {
             self.after_durable(Waiter::Send {
@@ -427,9 +433,75 @@ impl Node {
     }
 
     pub(crate) fn on_put_ack(&mut self, from: &NodeId, rid: Rid, durable: bool) {
+        if from != &self.id && self.is_gone(from) {
+            // A node that left is no replica: its ack (an old peer, or one that exited
+            // since) never counts; it is replaced like a refusal.
+            self.on_put_refused(from, rid);
+            return;
+        }
         if let Some(f) = self.puts.get_mut(&rid) {
             f.quorum.add_ack(from, durable);
         }
+        self.check_put(rid);
+    }
+
+    /// This node has left: refuse what `rid` asked it to store, with its own membership
+    /// entry so the sender learns why (issue 15 defect 5).
+    pub(crate) fn refuse(&mut self, to: NodeId, rid: Rid) {
+        let member = self.membership.get(&self.id).copied();
+        self.send(
+            to,
+            Message::Refused {
+                rid,
+                reason: Refusal::Exited,
+                member,
+            },
+        );
+    }
+
+    /// `from` refused to store what `rid` sent it (it left the ring): learn its status,
+    /// then replace it in a put at once, adopt a hint meant for it, or retry a transfer
+    /// once the ring no longer names it.
+    pub(crate) fn on_refused(&mut self, from: NodeId, rid: Rid, member: Option<MemberInfo>) {
+        if let Some(info) = member {
+            if matches!(info.status, Status::Exiting | Status::Down)
+                && self.membership.merge_member(&from, info)
+            {
+                self.on_view_changed();
+            }
+        }
+        self.suspect(&from);
+        if self.puts.contains_key(&rid) {
+            self.on_put_refused(&from, rid);
+        } else if self.handoffs.get(&rid).is_some_and(|h| h.intended == from) {
+            self.handoffs.remove(&rid);
+            // The hint is an orphan once its node is known gone: adopt it at the next scan.
+            self.next_hint_scan_ms = self.now_ms;
+        } else if let Some(t) = self.transfers.get(&rid) {
+            if t.awaiting.contains(&from) {
+                if let Some(t) = self.transfers.remove(&rid) {
+                    self.misplaced.insert(t.key);
+                }
+            }
+        }
+    }
+
+    /// A target of put `rid` will not store it: it fills no slot, and its slot (if still
+    /// unfilled) gets a replacement now rather than at the next retry.
+    fn on_put_refused(&mut self, from: &NodeId, rid: Rid) {
+        let Some(mut f) = self.puts.remove(&rid) else {
+            return;
+        };
+        if let Some(t) = f.targets.get_mut(from) {
+            let already = t.replaced;
+            t.replaced = true;
+            if let Some(slot) = f.quorum.refuse(from) {
+                if !already {
+                    self.replace_target(&mut f, rid, Some(slot));
+                }
+            }
+        }
+        self.puts.insert(rid, f);
         self.check_put(rid);
     }
 
@@ -483,30 +555,41 @@ impl Node {
             f.quorum.drop_durable_candidate(&node);
             let primary = f.preflist.iter().take(self.config.n).any(|p| p == &node);
             let stands_for = if primary { Some(node.clone()) } else { hint };
-            // A coordinator that is no target yet (it was forwarded the write, or took it
-            // over from a silent node) is the one node sure to be up: it takes the first
-            // replacement itself, so a lone survivor still meets W = 1 (§4.6), and its
-            // own store is the durable one a buffered write needs.
-            // Never a node some target already stands in for: once that hint is delivered
-            // the node would hold two of the write's copies, and one lost disk could then
-            // lose an acknowledged write.
-            let stood_for = |c: &NodeId| f.targets.values().any(|t| t.hint.as_ref() == Some(c));
-            let next = if f.targets.contains_key(&self.id) {
-                f.preflist
-                    .iter()
-                    .find(|c| !f.targets.contains_key(*c) && !stood_for(c) && self.is_up(c))
-                    .cloned()
-            } else {
-                Some(self.id.clone())
-            };
-            if let Some(next) = next {
-                let durable = f.durable || self.is_durable_replica(&next);
-                self.send_replica(&mut f, rid, next, stands_for, durable);
-            }
+            self.replace_target(&mut f, rid, stands_for);
         }
         f.retry_at_ms = now + self.config.sloppy_retry_ms;
         self.puts.insert(rid, f);
         self.check_put(rid);
+    }
+
+    /// Send the put to one more node, standing in for `stands_for` (a slot whose target
+    /// is silent or refused).
+    fn replace_target(&mut self, f: &mut PutFsm, rid: Rid, stands_for: Option<NodeId>) {
+        // A coordinator that is no target yet (it was forwarded the write, or took it
+        // over from a silent node) is the one node sure to be up: it takes the first
+        // replacement itself, so a lone survivor still meets W = 1 (§4.6), and its
+        // own store is the durable one a buffered write needs.
+        // Never a node some target already stands in for: once that hint is delivered
+        // the node would hold two of the write's copies, and one lost disk could then
+        // lose an acknowledged write. Never a node that left the ring.
+        let stood_for = |c: &NodeId| f.targets.values().any(|t| t.hint.as_ref() == Some(c));
+        let next = if f.targets.contains_key(&self.id) {
+            f.preflist
+                .iter()
+                .find(|c| {
+                    !f.targets.contains_key(*c)
+                        && !stood_for(c)
+                        && self.is_up(c)
+                        && !self.is_gone(c)
+                })
+                .cloned()
+        } else {
+            Some(self.id.clone())
+        };
+        if let Some(next) = next {
+            let durable = f.durable || self.is_durable_replica(&next);
+            self.send_replica(f, rid, next, stands_for, durable);
+        }
     }
 
     /// `node` announced itself a durable replica (`Config::durable_replica`).

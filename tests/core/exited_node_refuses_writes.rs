@@ -15,7 +15,6 @@ use ringlet::sim::{Cluster, NetConfig, TraceEvent};
 const LEAVER: usize = 2;
 
 #[test]
-#[ignore = "issue 15 defect 5: an exited node still stores and acks; fails until fixed"]
 fn an_exited_node_acks_no_replicate_handoff_or_transfer() {
     let cfg = Config {
         read_repair: false,
@@ -59,8 +58,13 @@ fn an_exited_node_acks_no_replicate_handoff_or_transfer() {
     }
     c.run_for(50);
     let leaver = c.id(LEAVER).clone();
-    let acks: Vec<&'static str> = c
-        .take_trace()
+    let trace = c.take_trace();
+    let refused = trace
+        .iter()
+        .filter(|e| matches!(e, TraceEvent::Send { from, kind: "refused", .. } if *from == leaver))
+        .count();
+    assert_eq!(refused, 3, "each store request gets a typed refusal");
+    let acks: Vec<&'static str> = trace
         .into_iter()
         .filter_map(|e| match e {
             TraceEvent::Send { from, kind, .. }

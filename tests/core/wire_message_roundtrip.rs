@@ -12,7 +12,7 @@ use ringlet::core::hashtree::{Children, DiffEntry, Entry, Hash64, Subtree, TreeM
 use ringlet::core::membership::{MemberInfo, RingState, Summary};
 use ringlet::core::swim::Rumor;
 use ringlet::core::{
-    Bytes, ClientReply, ClientRequest, Context, Dot, Error, Member, Message, NodeId, Op,
+    Bytes, ClientReply, ClientRequest, Context, Dot, Error, Member, Message, NodeId, Op, Refusal,
     RequestOptions, Resolved, Ring, Siblings, Status, Value, Version, VersionVector,
 };
 use std::collections::BTreeSet;
@@ -318,11 +318,16 @@ fn message() -> impl Strategy<Value = Message> {
         }),
         any::<u64>().prop_map(|nonce| Message::Ping { nonce }),
         any::<u64>().prop_map(|nonce| Message::Pong { nonce }),
+        (rid(), proptest::option::of(member_info())).prop_map(|(rid, member)| Message::Refused {
+            rid,
+            reason: Refusal::Exited,
+            member,
+        }),
     ]
 }
 
 /// Every message kind the protocol has (`Message::kind`); the strategy must reach each.
-const KINDS: [&str; 21] = [
+const KINDS: [&str; 22] = [
     "put",
     "put-hinted",
     "put-ack",
@@ -344,6 +349,7 @@ const KINDS: [&str; 21] = [
     "merkle",
     "ping",
     "pong",
+    "refused",
 ];
 
 #[test]

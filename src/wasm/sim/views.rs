@@ -277,6 +277,7 @@ pub(super) fn detail(msg: &Message) -> String {
         Message::PingReqAck { target, .. } => format!("{target} answered"),
         Message::Ping { .. } => "are you there?".into(),
         Message::Pong { .. } => "yes".into(),
+        Message::Refused { .. } => "I have left the ring: not stored".into(),
     }
 }
 
