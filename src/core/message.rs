@@ -114,6 +114,19 @@ pub enum Message {
         reason: Refusal,
         member: Option<MemberInfo>,
     },
+    /// The coordinator took forwarded request `rid` and will apply it (at most once):
+    /// the forwarder must never apply or re-route it.
+    ForwardAccepted {
+        rid: Rid,
+    },
+    /// The forwarder heard no `ForwardAccepted`: if `rid` was not accepted, never accept it.
+    ForwardCancel {
+        rid: Rid,
+    },
+    /// `rid` was not accepted and never will be: the forwarder may send it elsewhere.
+    ForwardCancelled {
+        rid: Rid,
+    },
 }
 
 /// Why a node refused to store data.
@@ -146,6 +159,9 @@ impl Message {
             Message::Ping { .. } => "ping",
             Message::Pong { .. } => "pong",
             Message::Refused { .. } => "refused",
+            Message::ForwardAccepted { .. } => "forward-accepted",
+            Message::ForwardCancel { .. } => "forward-cancel",
+            Message::ForwardCancelled { .. } => "forward-cancelled",
         }
     }
 

@@ -51,19 +51,45 @@ impl PutFsm {
 }
 
 /// A write handed to another node of the preference list.
+///
+/// At most once (DYNAMO.md "Exactly once"): once the `Forward` left, the forwarder never
+/// applies nor re-routes the write unless the coordinator confirmed it will never apply it
+/// (`ForwardCancelled`). Without `ForwardAccepted` by `poll_at_ms` it asks to cancel; once
+/// accepted, a reply missing after the coordinator's own deadline is asked for the same way
+/// (the coordinator answers a cancel of an accepted forward with its outcome). Silence ends
+/// in an ambiguous `Timeout`.
 #[derive(Clone, Debug)]
 pub(crate) struct ForwardFsm {
     pub origin: Origin,
     pub request: ClientRequest,
     pub to: NodeId,
+    /// The coordinator said it accepted the request.
+    pub accepted: bool,
+    /// When to send `ForwardCancel` (asking to cancel, or for a missing reply), if ever.
+    pub poll_at_ms: Option<u64>,
+    /// The coordinator's own deadline: it has replied by then.
+    pub reply_by_ms: u64,
     pub give_up_at_ms: u64,
     pub deadline_ms: u64,
 }
 
 impl ForwardFsm {
     pub fn next_deadline(&self) -> u64 {
-        self.give_up_at_ms.min(self.deadline_ms)
+        self.poll_at_ms
+            .unwrap_or(u64::MAX)
+            .min(self.give_up_at_ms)
+            .min(self.deadline_ms)
     }
+}
+
+/// A coordinator's memory of one forward it was sent, for twice the request timeout.
+#[derive(Clone, Debug)]
+pub(crate) struct ForwardSeen {
+    pub expires_ms: u64,
+    /// Accepted and coordinated here (else: cancelled, never to be accepted).
+    pub accepted: bool,
+    /// The outcome sent back, to send again to a forwarder that missed it.
+    pub result: Option<Result<ClientReply, Error>>,
 }
 
 /// A write waiting for dots to be reserved on disk.
@@ -113,8 +139,23 @@ impl Node {
                 origin,
                 request,
                 to,
+                accepted: false,
+                poll_at_ms: Some(self.now_ms + self.config.sloppy_retry_ms),
+                reply_by_ms: self.now_ms + timeout_ms,
                 give_up_at_ms,
                 deadline_ms,
+            },
+        );
+    }
+
+    fn forward_seen(&mut self, from: &NodeId, rid: Rid, accepted: bool) {
+        let expires_ms = self.now_ms + 2 * self.config.request_timeout_ms;
+        self.forwards_seen.insert(
+            (from.clone(), rid),
+            ForwardSeen {
+                expires_ms,
+                accepted,
+                result: None,
             },
         );
     }
@@ -127,14 +168,17 @@ impl Node {
         timeout_ms: u64,
     ) {
         let now = self.now_ms;
-        if self.forwards_seen.contains_key(&(from.clone(), rid)) {
-            return; // a duplicated frame: already coordinated
+        if let Some(seen) = self.forwards_seen.get(&(from.clone(), rid)) {
+            // A duplicated frame, or one that arrives after its cancellation: never
+            // coordinated a second time (nor after a cancel).
+            if seen.accepted {
+                self.send(from, Message::ForwardAccepted { rid });
+            }
+            return;
         }
         let timeout_ms = timeout_ms.min(self.config.request_timeout_ms);
-        self.forwards_seen.insert(
-            (from.clone(), rid),
-            now + 2 * self.config.request_timeout_ms,
-        );
+        self.forward_seen(&from, rid, true);
+        self.send(from.clone(), Message::ForwardAccepted { rid });
         let origin = Origin::Forwarded { from, rid };
         if matches!(request, ClientRequest::Get { .. }) {
             self.reply(
@@ -153,22 +197,69 @@ impl Node {
         }
     }
 
-    pub(crate) fn forward_timer(&mut self, rid: Rid) {
+    pub(crate) fn on_forward_accepted(&mut self, from: NodeId, rid: Rid) {
+        let now = self.now_ms;
+        let retry = self.config.sloppy_retry_ms;
+        if let Some(f) = self.forwards.get_mut(&rid) {
+            if f.to == from && !f.accepted {
+                f.accepted = true;
+                // Ask once more if the reply is missing after the coordinator's deadline.
+                f.poll_at_ms = Some((f.reply_by_ms + 1).max(now + retry));
+            }
+        }
+    }
+
+    /// The forwarder of `rid` heard no acceptance: confirm the cancellation if the forward
+    /// was not accepted here, and promise never to accept it; else tell it again that it
+    /// was accepted (with the outcome, if known).
+    pub(crate) fn on_forward_cancel(&mut self, from: NodeId, rid: Rid) {
+        if let Some(seen) = self.forwards_seen.get(&(from.clone(), rid)) {
+            if !seen.accepted {
+                self.send(from, Message::ForwardCancelled { rid });
+            } else if let Some(result) = seen.result.clone() {
+                self.send(from, Message::ForwardReply { rid, result });
+            } else {
+                self.send(from, Message::ForwardAccepted { rid });
+            }
+            return;
+        }
+        // Not seen in this run. A previous run (before a restart) may have accepted it, and
+        // that memory is gone: confirm only once every forward it could have accepted has
+        // expired at its forwarder. Otherwise stay silent (the forwarder times out,
+        // ambiguously).
+        let started = self.started_ms.unwrap_or(self.now_ms);
+        if self.now_ms < started + 2 * self.config.request_timeout_ms {
+            return;
+        }
+        self.forward_seen(&from, rid, false);
+        self.send(from, Message::ForwardCancelled { rid });
+    }
+
+    /// The coordinator promised never to apply `rid`: the forwarder may send it elsewhere.
+    pub(crate) fn on_forward_cancelled(&mut self, from: NodeId, rid: Rid) {
+        let cancelled = self
+            .forwards
+            .get(&rid)
+            .is_some_and(|f| f.to == from && !f.accepted);
+        if !cancelled {
+            return;
+        }
         let Some(f) = self.forwards.remove(&rid) else {
             return;
         };
-        // The request's own timeout (a per-request override, else the cluster's).
-        let after_ms = f
-            .request
-            .options()
-            .timeout_ms
-            .unwrap_or(self.config.request_timeout_ms);
         if self.now_ms >= f.deadline_ms {
-            self.reply(f.origin, Err(Error::Timeout { after_ms }));
+            let after_ms = self.request_timeout(&f.request);
+            self.reply(
+                f.origin,
+                Err(Error::Timeout {
+                    after_ms,
+                    ambiguous: false,
+                }),
+            );
             return;
         }
-        // The chosen coordinator is silent: suspect it and coordinate here (any node may
-        // coordinate; the version still goes to the first N healthy nodes).
+        // The chosen coordinator did not take it: suspect it and coordinate here (any node
+        // may coordinate; the version still goes to the first N healthy nodes).
         self.suspect(&f.to);
         if matches!(f.request, ClientRequest::Update { .. }) {
             // Counter and set operations need a replica's local state: try the next
@@ -177,6 +268,42 @@ impl Node {
             return;
         }
         self.coordinate_write(f.origin, f.request, f.deadline_ms);
+    }
+
+    /// The request's own timeout (a per-request override, else the cluster's).
+    fn request_timeout(&self, request: &ClientRequest) -> u64 {
+        request
+            .options()
+            .timeout_ms
+            .unwrap_or(self.config.request_timeout_ms)
+    }
+
+    pub(crate) fn forward_timer(&mut self, rid: Rid) {
+        let Some(mut f) = self.forwards.remove(&rid) else {
+            return;
+        };
+        let now = self.now_ms;
+        if now >= f.deadline_ms || now >= f.give_up_at_ms {
+            // The Forward may have been delivered and applied: never apply it here nor
+            // re-route it (issue 15 defect 2); the client hears an ambiguous timeout.
+            self.suspect(&f.to);
+            let after_ms = self.request_timeout(&f.request);
+            self.reply(
+                f.origin,
+                Err(Error::Timeout {
+                    after_ms,
+                    ambiguous: true,
+                }),
+            );
+            return;
+        }
+        if f.poll_at_ms.is_some_and(|t| now >= t) {
+            // Not accepted yet: cancel unless it was taken. Accepted: the reply is late, ask
+            // for it (a cancel of an accepted forward is answered with its outcome).
+            f.poll_at_ms = None;
+            self.send(f.to.clone(), Message::ForwardCancel { rid });
+        }
+        self.forwards.insert(rid, f);
     }
 
     /// Create the new version and replicate it (§4.5 put).
@@ -616,5 +743,51 @@ impl Node {
         for p in Vec::from(expired) {
             self.reply(p.origin, Err(Error::QuorumFailed { needed: 1, got: 0 }));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::io::RequestOptions;
+
+    fn forward_fsm() -> ForwardFsm {
+        ForwardFsm {
+            origin: Origin::Client(1),
+            request: ClientRequest::Put {
+                key: Bytes::from("k"),
+                context: None,
+                value: Bytes::from("v"),
+                options: RequestOptions::default(),
+            },
+            to: NodeId::new("b"),
+            accepted: false,
+            poll_at_ms: Some(250),
+            reply_by_ms: 1_333,
+            give_up_at_ms: 1_583,
+            deadline_ms: 2_000,
+        }
+    }
+
+    #[test]
+    fn a_forward_wakes_to_poll_then_to_give_up_never_to_re_route_by_itself() {
+        let mut f = forward_fsm();
+        assert_eq!(
+            f.next_deadline(),
+            250,
+            "ask to cancel without an acceptance"
+        );
+        f.poll_at_ms = None;
+        assert_eq!(
+            f.next_deadline(),
+            1_583,
+            "then only the ambiguous give-up is left"
+        );
+        f.give_up_at_ms = 3_000;
+        assert_eq!(
+            f.next_deadline(),
+            2_000,
+            "never past the request's deadline"
+        );
     }
 }

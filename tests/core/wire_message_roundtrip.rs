@@ -119,7 +119,10 @@ fn error() -> impl Strategy<Value = Error> {
     prop_oneof![
         (any::<usize>(), any::<usize>())
             .prop_map(|(needed, got)| Error::QuorumFailed { needed, got }),
-        any::<u64>().prop_map(|after_ms| Error::Timeout { after_ms }),
+        (any::<u64>(), any::<bool>()).prop_map(|(after_ms, ambiguous)| Error::Timeout {
+            after_ms,
+            ambiguous
+        }),
         ".{0,12}".prop_map(Error::InvalidArgument),
         (any::<usize>(), any::<usize>()).prop_map(|(size, max)| Error::ValueTooLarge { size, max }),
         (".{0,12}", any::<bool>()).prop_map(|(reason, quota_exceeded)| Error::Storage {
@@ -323,11 +326,14 @@ fn message() -> impl Strategy<Value = Message> {
             reason: Refusal::Exited,
             member,
         }),
+        rid().prop_map(|rid| Message::ForwardAccepted { rid }),
+        rid().prop_map(|rid| Message::ForwardCancel { rid }),
+        rid().prop_map(|rid| Message::ForwardCancelled { rid }),
     ]
 }
 
 /// Every message kind the protocol has (`Message::kind`); the strategy must reach each.
-const KINDS: [&str; 22] = [
+const KINDS: [&str; 25] = [
     "put",
     "put-hinted",
     "put-ack",
@@ -350,6 +356,9 @@ const KINDS: [&str; 22] = [
     "ping",
     "pong",
     "refused",
+    "forward-accepted",
+    "forward-cancel",
+    "forward-cancelled",
 ];
 
 #[test]
