@@ -332,7 +332,7 @@ export declare const ErrorCode: { readonly [K in ErrorCodeName]: K };
 
 /** Every error ringlet rejects with. */
 export declare class RingletError extends Error {
-  constructor(code: ErrorCodeName, message: string, details?: Partial<Pick<RingletError, 'needed' | 'got' | 'size' | 'max' | 'count' | 'afterMs'>>);
+  constructor(code: ErrorCodeName, message: string, details?: Partial<Pick<RingletError, 'needed' | 'got' | 'size' | 'max' | 'count' | 'afterMs' | 'ambiguous'>>);
   readonly name: 'RingletError';
   readonly code: ErrorCodeName;
   /** QUORUM_FAILED: replicas needed and replicas that answered. */
@@ -345,6 +345,11 @@ export declare class RingletError extends Error {
   readonly count?: number;
   /** TIMEOUT of a forwarded request. */
   readonly afterMs?: number;
+  /**
+   * TIMEOUT: `true` when the write may have been applied (a coordinator may have taken it);
+   * it is never applied twice by ringlet. Read the key before writing it again.
+   */
+  readonly ambiguous?: boolean;
 }
 
 /** Load the wasm module (optional: `Replica.open` does it). */

@@ -81,7 +81,7 @@ function wrapError(e) {
   if (e instanceof RingletError) return e;
   if (e && typeof e === 'object' && typeof e.code === 'string') {
     const details = {};
-    for (const k of ['needed', 'got', 'size', 'max', 'count', 'afterMs']) if (k in e) details[k] = e[k];
+    for (const k of ['needed', 'got', 'size', 'max', 'count', 'afterMs', 'ambiguous']) if (k in e) details[k] = e[k];
     return new RingletError(e.code, e.message, details);
   }
   // A bug, not an expected failure: keep the original for its stack.

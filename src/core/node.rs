@@ -21,7 +21,7 @@ use super::id::{NodeId, ReqId};
 use super::io::{BatchId, ClientRequest, Event, Input, Output};
 use super::membership::{MemberInfo, Membership, RingState, Status};
 use super::message::{Message, Rid};
-use super::put::{ForwardFsm, PendingWrite, PutFsm};
+use super::put::{ForwardFsm, ForwardSeen, PendingWrite, PutFsm};
 use super::record::{CorruptRecord, RecordStore};
 use super::resolve::Op;
 use super::ring::{Member, Ring};
@@ -142,8 +142,12 @@ pub struct Node {
     pub(crate) puts: BTreeMap<Rid, PutFsm>,
     pub(crate) gets: BTreeMap<Rid, GetFsm>,
     pub(crate) forwards: BTreeMap<Rid, ForwardFsm>,
-    /// Forwards already coordinated here, so a duplicated frame is not written twice.
-    pub(crate) forwards_seen: BTreeMap<(NodeId, Rid), u64>,
+    /// Forwards accepted (and coordinated) or cancelled here, so neither a duplicated
+    /// frame nor a forwarder's retry is ever applied twice (`put.rs`, `ForwardSeen`).
+    pub(crate) forwards_seen: BTreeMap<(NodeId, Rid), ForwardSeen>,
+    /// The time of this run's first input: cancellations are confirmed only once every
+    /// forward a previous run may have accepted has expired.
+    pub(crate) started_ms: Option<u64>,
     /// Writes waiting for dots to be reserved on disk.
     pub(crate) pending_writes: VecDeque<PendingWrite>,
     pub(crate) handoffs: BTreeMap<Rid, HandoffInFlight>,
@@ -313,6 +317,7 @@ impl Node {
             gets: BTreeMap::new(),
             forwards: BTreeMap::new(),
             forwards_seen: BTreeMap::new(),
+            started_ms: None,
             pending_writes: VecDeque::new(),
             handoffs: BTreeMap::new(),
             next_hint_scan_ms: config.hint_interval_ms,
@@ -402,6 +407,7 @@ impl Node {
     /// treated as `now_ms` of the previous call).
     pub fn handle(&mut self, now_ms: u64, input: Input) {
         self.now_ms = self.now_ms.max(now_ms);
+        self.started_ms.get_or_insert(self.now_ms);
         match input {
             Input::Message { from, msg } => self.on_message(from, msg),
             Input::Client { id, request } => {
@@ -518,6 +524,10 @@ impl Node {
             Message::PingReqAck { target, .. } => self.swim.heard_from(&target),
             Message::Pong { nonce } => self.on_pong(from, nonce),
             Message::Ping { nonce } => self.send(from, Message::Pong { nonce }),
+            Message::Refused { rid, member, .. } => self.on_refused(from, rid, member),
+            Message::ForwardAccepted { rid } => self.on_forward_accepted(from, rid),
+            Message::ForwardCancel { rid } => self.on_forward_cancel(from, rid),
+            Message::ForwardCancelled { rid } => self.on_forward_cancelled(from, rid),
         }
     }
 
@@ -612,7 +622,7 @@ impl Node {
             self.forward_timer(rid);
         }
         self.expire_pending_writes();
-        self.forwards_seen.retain(|_, expiry| *expiry > now);
+        self.forwards_seen.retain(|_, seen| seen.expires_ms > now);
         self.handoff_timers();
         self.transfer_timers();
         self.swim_timer();
@@ -650,6 +660,11 @@ impl Node {
         match origin {
             Origin::Client(id) => self.out.push_back(Output::Reply { id, result }),
             Origin::Forwarded { from, rid } => {
+                // Kept for the forward's lifetime: a forwarder that missed this reply and
+                // asks to cancel gets it again instead.
+                if let Some(seen) = self.forwards_seen.get_mut(&(from.clone(), rid)) {
+                    seen.result = Some(result.clone());
+                }
                 self.send(from, Message::ForwardReply { rid, result })
             }
         }
@@ -663,6 +678,18 @@ impl Node {
 
     pub(crate) fn is_up(&self, node: &NodeId) -> bool {
         node == &self.id || self.detector.is_up(node)
+    }
+
+    /// `node` left the ring or was removed, in this node's view: it stores nothing more.
+    pub(crate) fn is_gone(&self, node: &NodeId) -> bool {
+        self.membership
+            .get(node)
+            .is_some_and(|i| matches!(i.status, Status::Exiting | Status::Down))
+    }
+
+    /// This node has left (or was removed): it refuses to store data (`Message::Refused`).
+    pub(crate) fn refuses_data(&self) -> bool {
+        self.exited || self.is_gone(&self.id)
     }
 
     /// The key's preference list: every member, primaries first (§4.3).
@@ -679,13 +706,16 @@ impl Node {
     pub(crate) fn sloppy_targets(&self, preflist: &[NodeId]) -> Vec<(NodeId, Option<NodeId>)> {
         let n = self.config.n.min(preflist.len());
         let primaries = &preflist[..n];
-        let mut down: VecDeque<&NodeId> = primaries.iter().filter(|p| !self.is_up(p)).collect();
+        let mut down: VecDeque<&NodeId> = primaries
+            .iter()
+            .filter(|p| !self.is_up(p) || (*p != &self.id && self.is_gone(p)))
+            .collect();
         let mut chosen = Vec::with_capacity(n);
         for node in preflist {
             if chosen.len() == n {
                 break;
             }
-            if !self.is_up(node) {
+            if !self.is_up(node) || (node != &self.id && self.is_gone(node)) {
                 continue;
             }
             if primaries.contains(node) {

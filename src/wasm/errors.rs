@@ -62,7 +62,13 @@ pub fn from_core(e: &Error) -> JsValue {
             set("size", *size as f64);
             set("max", *max as f64);
         }
-        Error::Timeout { after_ms } => set("afterMs", *after_ms as f64),
+        Error::Timeout {
+            after_ms,
+            ambiguous,
+        } => {
+            set("afterMs", *after_ms as f64);
+            let _ = Reflect::set(&v, &"ambiguous".into(), &(*ambiguous).into());
+        }
         Error::TooManySiblings { count, max } => {
             set("count", *count as f64);
             set("max", *max as f64);
