@@ -12,7 +12,7 @@ use super::antientropy::AeSession;
 use super::bytes::Bytes;
 use super::config::Config;
 use super::detector::Detector;
-use super::dvv::Siblings;
+use super::dvv::{Siblings, VersionVector};
 use super::error::Error;
 use super::get::GetFsm;
 use super::handoff::HandoffInFlight;
@@ -23,7 +23,7 @@ use super::membership::{MemberInfo, Membership, RingState, Status};
 use super::message::{Message, Rid};
 use super::put::{ForwardFsm, PendingWrite, PutFsm};
 use super::record::{CorruptRecord, RecordStore};
-use super::resolve::Op;
+use super::resolve::{Op, Resolver};
 use super::ring::{Member, Ring};
 use super::rng::Rng;
 use super::storage::{MembershipSnapshot, NodeMeta, Snapshot, StoreOp};
@@ -536,6 +536,18 @@ impl Node {
                 let r = options.r.unwrap_or(self.config.r);
                 self.start_get(origin, key, r, deadline_ms);
             }
+            ClientRequest::Delete {
+                key,
+                context,
+                options,
+            } if self.config.resolvers.for_key(&key) == Resolver::Counter => {
+                // A counter delete is an observed reset, not a tombstone: it removes what
+                // its context saw and keeps every other increment (resolve.rs).
+                let observed = context.map(VersionVector::from).unwrap_or_default();
+                let op = Op::CounterReset(observed);
+                let reset = ClientRequest::Update { key, op, options };
+                self.route_write(origin, reset, deadline_ms);
+            }
             write => self.route_write(origin, write, deadline_ms),
         }
     }
@@ -575,7 +587,7 @@ impl Node {
         }
         if let ClientRequest::Update { op, .. } = request {
             let size = match op {
-                Op::CounterAdd(_) => 0,
+                Op::CounterAdd(_) | Op::CounterReset(_) => 0,
                 Op::SetAdd(elems) | Op::SetRemove(elems) => elems.iter().map(|e| e.len()).sum(),
             };
             if size > self.config.max_value_bytes {
