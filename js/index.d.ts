@@ -369,8 +369,13 @@ export declare class Replica {
   get(key: Key, options?: GetOptions): Promise<GetResult>;
   put(key: Key, value: Value, options?: PutOptions): Promise<PutResult>;
   delete(key: Key, options?: DeleteOptions): Promise<PutResult>;
-  /** Leave the cluster for good (partitions move away first). */
+  /**
+   * Leave the cluster for good. Resolves once the node has exited: every key it held is
+   * durably stored by its new primaries (every transfer acknowledged). Rejects with `TIMEOUT`
+   * after 2 minutes; the node keeps leaving. Resolves at once if it already exited.
+   */
   leave(): Promise<void>;
+  /** The members this node knows; one seen exiting or down for an hour is no longer listed. */
   members(): Member[];
   ring(): RingInfo | null;
   preflist(key: Key): string[];

@@ -118,6 +118,11 @@ pub struct Node {
     /// The ring (epoch, hash) this node last acted on.
     pub(crate) ring_seen: Option<(u64, u64)>,
     pub(crate) exited: bool,
+    /// Parked `Leave` requests and when each times out (answered by `check_exit`).
+    pub(crate) leave_waiters: Vec<(ReqId, u64)>,
+    /// When this node first saw each member `Exiting` or `Down` (its local clock), for
+    /// `Config::exited_grace_ms`.
+    pub(crate) gone_since: BTreeMap<NodeId, u64>,
     pub(crate) now_ms: u64,
     pub(crate) rng: Rng,
     /// Versions this node holds as a replica.
@@ -295,6 +300,8 @@ impl Node {
             next_transfer_ms: 0,
             ring_seen: None,
             exited: false,
+            leave_waiters: Vec::new(),
+            gone_since: BTreeMap::new(),
             now_ms: 0,
             rng,
             data: restored.objects,
@@ -444,6 +451,9 @@ impl Node {
         }
         for p in &self.pending_writes {
             at(p.deadline_ms);
+        }
+        for (_, t) in &self.leave_waiters {
+            at(*t);
         }
         for h in self.handoffs.values() {
             at(h.expires_ms);
@@ -624,6 +634,7 @@ impl Node {
             self.forward_timer(rid);
         }
         self.expire_pending_writes();
+        self.leave_timers();
         self.forwards_seen.retain(|_, expiry| *expiry > now);
         self.handoff_timers();
         self.transfer_timers();

@@ -724,9 +724,8 @@ impl Host {
             return Vec::new();
         };
         let down = node.down_peers();
-        node.membership()
-            .members()
-            .iter()
+        // Members that exited or were removed drop out after `Config::exited_grace_ms`.
+        node.listed_members()
             .map(|(n, info)| MemberView {
                 node: n.to_string(),
                 status: info.status.name(),

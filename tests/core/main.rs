@@ -32,6 +32,7 @@ mod hashtree_incremental_matches_rebuild;
 mod hinted_handoff_is_throttled;
 mod join_moves_partitions_without_losing_writes;
 mod leave_hands_off_then_exits;
+mod leave_resolves_after_handoff;
 mod lost_disk_is_repopulated;
 mod membership_converges_after_churn;
 mod membership_merge_is_a_semilattice;
