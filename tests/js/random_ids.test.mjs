@@ -8,6 +8,29 @@ import { Replica } from 'ringlet';
 import { startRelay, waitFor, converged } from './support.mjs';
 
 const PORT = 8123;
+
+// The node ids in a context (src/core/context.rs: version 1, count, (name-len name counter)*).
+function contextActors(base64) {
+  const bytes = Buffer.from(base64, 'base64');
+  let at = 0;
+  const varint = () => {
+    let v = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = bytes[at++];
+      v += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return v;
+    }
+  };
+  assert.equal(bytes[at++], 1, 'context format 1');
+  const out = [];
+  for (let n = varint(); n > 0; n--) {
+    const len = varint();
+    out.push(bytes.subarray(at, at + len).toString('utf8'));
+    at += len;
+    varint();
+  }
+  return out;
+}
 let relay;
 
 before(async () => { relay = await startRelay(PORT); });
@@ -24,8 +47,13 @@ test('two memory replicas get distinct 128-bit ids and see each other', async ()
     for (const r of [a, b]) {
       assert.deepEqual(r.members().map((m) => m.node).sort(), [a.id, b.id].sort());
     }
-    await a.put('k', 1);
+    const { context } = await a.put('k', 1);
     assert.deepEqual((await b.get('k')).values, [1]);
+    // A first run takes a random dot epoch: the writer's actor is `id@epoch`, never the bare
+    // id, so a node that ever reused an id could not reuse its dots.
+    const actors = contextActors(context);
+    assert.equal(actors.length, 1);
+    assert.match(actors[0], /^node-[0-9a-f]{32}@[0-9]+(\.[0-9]+)?$/);
   } finally {
     await Promise.all([a.close(), b.close()]);
   }
