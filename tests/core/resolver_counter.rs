@@ -121,6 +121,22 @@ fn a_delete_resets_what_it_observed_and_keeps_the_rest() {
 }
 
 #[test]
+fn a_reset_at_a_replica_that_missed_a_version_leaves_that_part() {
+    // The reader saw Sx's +5 and Sy's +3; the coordinator (Sz) only ever received the +5.
+    let (mut sx, mut sy, mut sz) = (Siblings::new(), Siblings::new(), Siblings::new());
+    op_at(&mut sx, "Sx", Op::CounterAdd(5));
+    op_at(&mut sy, "Sy", Op::CounterAdd(3));
+    sz.sync(&sx);
+    let mut seen = sx.context();
+    seen.merge(&sy.context());
+    delete_at(&mut sz, "Sz", &seen);
+    assert_eq!(value(&sz), 0);
+    // Once the +3 arrives it counts again: documented (docs/design.md), never a lost add.
+    sz.sync(&sy);
+    assert_eq!(value(&sz), 3);
+}
+
+#[test]
 fn the_deleting_node_continues_its_totals() {
     // The coordinator's own entry never restarts: A goes 5 -> 7, and the reset keeps the 5.
     let mut sa = Siblings::new();

@@ -98,56 +98,113 @@ proptest! {
         prop_assert_eq!(joined(&ab, &b), ab);
     }
 
-    /// After full sync every replica reads the same value, and that value is the sum of
-    /// all increments minus, per node, at most what some delete had observed of that node.
+    /// After full sync every replica reads the same value, whatever order it merged in;
+    /// without deletes it is exactly the sum of the increments.
     #[test]
-    fn histories_converge_and_resets_remove_only_what_they_saw(
-        steps in prop::collection::vec(step(), 1..40),
-    ) {
-        let mut replicas = vec![Siblings::new(); NODES.len()];
-        let mut contexts = vec![VersionVector::new()];
-        let mut added = 0i64;
-        for s in &steps {
-            match s {
-                Step::Add { replica, delta } => {
-                    op_at(&mut replicas[*replica], NODES[*replica], Op::CounterAdd(*delta));
-                    added += delta;
-                }
-                Step::Delete { replica, context } => {
-                    let ctx = contexts[context.index(contexts.len())].clone();
-                    op_at(&mut replicas[*replica], NODES[*replica], Op::CounterReset(ctx));
-                }
-                Step::Read { replica } => contexts.push(replicas[*replica].context()),
-                Step::Sync { from, to } => {
-                    let src = replicas[*from].clone();
-                    replicas[*to].sync(&src);
-                }
-            }
-        }
-        let mut all = Siblings::new();
-        for r in &replicas {
-            all.sync(r);
-        }
-        for r in &mut replicas {
-            r.sync(&all);
-            prop_assert_eq!(&*r, &all);
-        }
-        let v = value(&all);
-        // Without deletes the value is exactly the sum of the increments.
+    fn histories_converge(steps in prop::collection::vec(step(), 1..40)) {
+        let h = run(&steps);
+        let v = value(&h.all);
         if !steps.iter().any(|s| matches!(s, Step::Delete { .. })) {
-            prop_assert_eq!(v, added);
-        }
-        // Merging in any order gives the same state: fold siblings one by one, both ways.
-        let mut fwd = Siblings::new();
-        for r in &replicas {
-            fwd.sync(r);
+            prop_assert_eq!(v, h.added);
         }
         let mut back = Siblings::new();
-        for r in replicas.iter().rev() {
+        for r in h.replicas.iter().rev() {
             back.sync(r);
         }
-        prop_assert_eq!(value(&fwd), value(&back));
+        prop_assert_eq!(value(&back), v);
     }
+
+    /// With increments only: a delete removes at most, per node, what its context had seen
+    /// of that node, so the value never drops below the increments no delete had seen.
+    #[test]
+    fn resets_remove_only_what_their_context_saw(steps in prop::collection::vec(step(), 1..40)) {
+        let steps: Vec<Step> = steps
+            .into_iter()
+            .map(|s| match s {
+                Step::Add { replica, delta } => Step::Add { replica, delta: delta.abs() },
+                other => other,
+            })
+            .collect();
+        let h = run(&steps);
+        let v = value(&h.all);
+        let mut floor = 0i64;
+        for (n, adds) in h.adds.iter().enumerate() {
+            let total = adds.last().map_or(0, |&(_, t)| t);
+            let id = NodeId::new(NODES[n]);
+            let seen = h
+                .deletes
+                .iter()
+                .map(|ctx| {
+                    let upto = ctx.get(&id);
+                    adds.iter().filter(|&&(d, _)| d <= upto).map(|&(_, t)| t).next_back().unwrap_or(0)
+                })
+                .max()
+                .unwrap_or(0);
+            floor += total - seen;
+        }
+        prop_assert!(v >= floor, "value {} below the unseen increments {}", v, floor);
+        prop_assert!(v <= h.added, "value {} above all increments {}", v, h.added);
+    }
+}
+
+struct History {
+    replicas: Vec<Siblings>,
+    /// Every replica's versions, fully synced.
+    all: Siblings,
+    added: i64,
+    /// Per node: (dot counter, that node's cumulative adds after it) for each of its adds.
+    adds: Vec<Vec<(u64, i64)>>,
+    /// The contexts deletes were made with.
+    deletes: Vec<VersionVector>,
+}
+
+fn run(steps: &[Step]) -> History {
+    let mut replicas = vec![Siblings::new(); NODES.len()];
+    let mut contexts = vec![VersionVector::new()];
+    let mut h = History {
+        replicas: Vec::new(),
+        all: Siblings::new(),
+        added: 0,
+        adds: vec![Vec::new(); NODES.len()],
+        deletes: Vec::new(),
+    };
+    for s in steps {
+        match s {
+            Step::Add { replica, delta } => {
+                let dot = op_at(
+                    &mut replicas[*replica],
+                    NODES[*replica],
+                    Op::CounterAdd(*delta),
+                );
+                h.added += delta;
+                let before = h.adds[*replica].last().map_or(0, |&(_, t)| t);
+                h.adds[*replica].push((dot.counter, before + delta));
+            }
+            Step::Delete { replica, context } => {
+                let ctx = contexts[context.index(contexts.len())].clone();
+                h.deletes.push(ctx.clone());
+                op_at(
+                    &mut replicas[*replica],
+                    NODES[*replica],
+                    Op::CounterReset(ctx),
+                );
+            }
+            Step::Read { replica } => contexts.push(replicas[*replica].context()),
+            Step::Sync { from, to } => {
+                let src = replicas[*from].clone();
+                replicas[*to].sync(&src);
+            }
+        }
+    }
+    for r in &replicas {
+        h.all.sync(r);
+    }
+    for r in &mut replicas {
+        r.sync(&h.all);
+        assert_eq!(*r, h.all, "full sync leaves every replica equal");
+    }
+    h.replicas = replicas;
+    h
 }
 
 #[test]
