@@ -20,6 +20,8 @@ impl Node {
         }
         self.next_gossip_ms = self.now_ms + self.config.gossip_interval_ms;
         self.gossip_rounds += 1;
+        // Also after a restart, before the view next changes: gone members get their time.
+        self.stamp_gone_members();
         let peers: Vec<NodeId> = self
             .membership
             .members()

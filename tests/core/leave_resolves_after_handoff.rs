@@ -135,3 +135,20 @@ fn a_slow_leave_times_out_and_the_node_keeps_leaving() {
         .iter()
         .any(|d| d.id == again && d.result == Ok(ClientReply::Done)));
 }
+
+#[test]
+fn a_restarted_node_also_stops_listing_a_gone_member_after_the_grace() {
+    let mut c = Cluster::with_nodes(73, NODES, config(), NetConfig::default());
+    settle(&mut c);
+    let leaver = c.id(LEAVER).clone();
+    c.submit_admin(LEAVER, AdminRequest::Leave);
+    c.run_for(10_000);
+    assert!(c.node(LEAVER).unwrap().has_exited());
+    // Node 0 restarts knowing the leaver as exiting (its stored view); nothing changes after.
+    c.crash(0, false);
+    c.restart(0);
+    c.run_for(GRACE_MS / 2);
+    assert!(listed(&c, 0).contains(&leaver), "listed during the grace");
+    c.run_for(GRACE_MS);
+    assert!(!listed(&c, 0).contains(&leaver), "gone after the grace");
+}
