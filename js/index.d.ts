@@ -68,8 +68,9 @@ export interface OpenOptions {
   seeds?: string[];
   /**
    * This node's id (1 to 64 printable ASCII characters, no spaces). Default: a random id,
-   * kept in IndexedDB so a reloaded tab is the same node (with memory storage, a new random
-   * id per open).
+   * `tab-` and 32 hex digits (128 bits from `crypto.getRandomValues`), kept in IndexedDB so a
+   * reloaded tab is the same node (with memory storage, `node-` and 32 hex digits, new per
+   * open). Without `crypto.getRandomValues`, `open` rejects with `NO_RANDOMNESS`.
    */
   name?: string;
   /** The IndexedDB database to use (default: chosen from the cluster and `name`). */
@@ -326,7 +327,8 @@ export type ErrorCodeName =
   | 'UNAUTHORIZED'
   | 'ORIGIN_NOT_ALLOWED'
   | 'CLUSTER_FULL'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'NO_RANDOMNESS';
 
 export declare const ErrorCode: { readonly [K in ErrorCodeName]: K };
 
@@ -372,8 +374,13 @@ export declare class Replica {
   get(key: Key, options?: GetOptions): Promise<GetResult>;
   put(key: Key, value: Value, options?: PutOptions): Promise<PutResult>;
   delete(key: Key, options?: DeleteOptions): Promise<PutResult>;
-  /** Leave the cluster for good (partitions move away first). */
+  /**
+   * Leave the cluster for good. Resolves once the node has exited: every key it held is
+   * durably stored by its new primaries (every transfer acknowledged). Rejects with `TIMEOUT`
+   * after 2 minutes; the node keeps leaving. Resolves at once if it already exited.
+   */
   leave(): Promise<void>;
+  /** The members this node knows; one seen exiting or down for an hour is no longer listed. */
   members(): Member[];
   ring(): RingInfo | null;
   preflist(key: Key): string[];

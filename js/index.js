@@ -65,6 +65,7 @@ export const ErrorCode = Object.freeze({
   ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
   CLUSTER_FULL: 'CLUSTER_FULL',
   RATE_LIMITED: 'RATE_LIMITED',
+  NO_RANDOMNESS: 'NO_RANDOMNESS',
 });
 
 /** Every error ringlet throws or rejects with: an `Error` with a stable `code`. */

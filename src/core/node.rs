@@ -12,7 +12,7 @@ use super::antientropy::AeSession;
 use super::bytes::Bytes;
 use super::config::Config;
 use super::detector::Detector;
-use super::dvv::Siblings;
+use super::dvv::{Siblings, VersionVector};
 use super::error::Error;
 use super::get::GetFsm;
 use super::handoff::HandoffInFlight;
@@ -23,7 +23,7 @@ use super::membership::{MemberInfo, Membership, RingState, Status};
 use super::message::{Message, Rid};
 use super::put::{ForwardFsm, ForwardSeen, PendingWrite, PutFsm};
 use super::record::{CorruptRecord, RecordStore};
-use super::resolve::Op;
+use super::resolve::{Op, Resolver};
 use super::ring::{Member, Ring};
 use super::rng::Rng;
 use super::storage::{MembershipSnapshot, NodeMeta, Snapshot, StoreOp};
@@ -118,6 +118,11 @@ pub struct Node {
     /// The ring (epoch, hash) this node last acted on.
     pub(crate) ring_seen: Option<(u64, u64)>,
     pub(crate) exited: bool,
+    /// Parked `Leave` requests and when each times out (answered by `check_exit`).
+    pub(crate) leave_waiters: Vec<(ReqId, u64)>,
+    /// When this node first saw each member `Exiting` or `Down` (its local clock), for
+    /// `Config::exited_grace_ms`.
+    pub(crate) gone_since: BTreeMap<NodeId, u64>,
     pub(crate) now_ms: u64,
     pub(crate) rng: Rng,
     /// Versions this node holds as a replica.
@@ -299,6 +304,8 @@ impl Node {
             next_transfer_ms: 0,
             ring_seen: None,
             exited: false,
+            leave_waiters: Vec::new(),
+            gone_since: BTreeMap::new(),
             now_ms: 0,
             rng,
             data: restored.objects,
@@ -451,6 +458,9 @@ impl Node {
         for p in &self.pending_writes {
             at(p.deadline_ms);
         }
+        for (_, t) in &self.leave_waiters {
+            at(*t);
+        }
         for h in self.handoffs.values() {
             at(h.expires_ms);
         }
@@ -546,6 +556,18 @@ impl Node {
                 let r = options.r.unwrap_or(self.config.r);
                 self.start_get(origin, key, r, deadline_ms);
             }
+            ClientRequest::Delete {
+                key,
+                context,
+                options,
+            } if self.config.resolvers.for_key(&key) == Resolver::Counter => {
+                // A counter delete is an observed reset, not a tombstone: it removes what
+                // its context saw and keeps every other increment (resolve.rs).
+                let observed = context.map(VersionVector::from).unwrap_or_default();
+                let op = Op::CounterReset(observed);
+                let reset = ClientRequest::Update { key, op, options };
+                self.route_write(origin, reset, deadline_ms);
+            }
             write => self.route_write(origin, write, deadline_ms),
         }
     }
@@ -585,7 +607,7 @@ impl Node {
         }
         if let ClientRequest::Update { op, .. } = request {
             let size = match op {
-                Op::CounterAdd(_) => 0,
+                Op::CounterAdd(_) | Op::CounterReset(_) => 0,
                 Op::SetAdd(elems) | Op::SetRemove(elems) => elems.iter().map(|e| e.len()).sum(),
             };
             if size > self.config.max_value_bytes {
@@ -622,6 +644,7 @@ impl Node {
             self.forward_timer(rid);
         }
         self.expire_pending_writes();
+        self.leave_timers();
         self.forwards_seen.retain(|_, seen| seen.expires_ms > now);
         self.handoff_timers();
         self.transfer_timers();
