@@ -68,8 +68,9 @@ export interface OpenOptions {
   seeds?: string[];
   /**
    * This node's id (1 to 64 printable ASCII characters, no spaces). Default: a random id,
-   * kept in IndexedDB so a reloaded tab is the same node (with memory storage, a new random
-   * id per open).
+   * `tab-` and 32 hex digits (128 bits from `crypto.getRandomValues`), kept in IndexedDB so a
+   * reloaded tab is the same node (with memory storage, `node-` and 32 hex digits, new per
+   * open). Without `crypto.getRandomValues`, `open` rejects with `NO_RANDOMNESS`.
    */
   name?: string;
   /** The IndexedDB database to use (default: chosen from the cluster and `name`). */
@@ -326,13 +327,14 @@ export type ErrorCodeName =
   | 'UNAUTHORIZED'
   | 'ORIGIN_NOT_ALLOWED'
   | 'CLUSTER_FULL'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'NO_RANDOMNESS';
 
 export declare const ErrorCode: { readonly [K in ErrorCodeName]: K };
 
 /** Every error ringlet rejects with. */
 export declare class RingletError extends Error {
-  constructor(code: ErrorCodeName, message: string, details?: Partial<Pick<RingletError, 'needed' | 'got' | 'size' | 'max' | 'count' | 'afterMs'>>);
+  constructor(code: ErrorCodeName, message: string, details?: Partial<Pick<RingletError, 'needed' | 'got' | 'size' | 'max' | 'count' | 'afterMs' | 'ambiguous'>>);
   readonly name: 'RingletError';
   readonly code: ErrorCodeName;
   /** QUORUM_FAILED: replicas needed and replicas that answered. */
@@ -345,6 +347,11 @@ export declare class RingletError extends Error {
   readonly count?: number;
   /** TIMEOUT of a forwarded request. */
   readonly afterMs?: number;
+  /**
+   * TIMEOUT: `true` when the write may have been applied (a coordinator may have taken it);
+   * it is never applied twice by ringlet. Read the key before writing it again.
+   */
+  readonly ambiguous?: boolean;
 }
 
 /** Load the wasm module (optional: `Replica.open` does it). */
@@ -367,8 +374,13 @@ export declare class Replica {
   get(key: Key, options?: GetOptions): Promise<GetResult>;
   put(key: Key, value: Value, options?: PutOptions): Promise<PutResult>;
   delete(key: Key, options?: DeleteOptions): Promise<PutResult>;
-  /** Leave the cluster for good (partitions move away first). */
+  /**
+   * Leave the cluster for good. Resolves once the node has exited: every key it held is
+   * durably stored by its new primaries (every transfer acknowledged). Rejects with `TIMEOUT`
+   * after 2 minutes; the node keeps leaving. Resolves at once if it already exited.
+   */
   leave(): Promise<void>;
+  /** The members this node knows; one seen exiting or down for an hour is no longer listed. */
   members(): Member[];
   ring(): RingInfo | null;
   preflist(key: Key): string[];

@@ -65,6 +65,7 @@ export const ErrorCode = Object.freeze({
   ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
   CLUSTER_FULL: 'CLUSTER_FULL',
   RATE_LIMITED: 'RATE_LIMITED',
+  NO_RANDOMNESS: 'NO_RANDOMNESS',
 });
 
 /** Every error ringlet throws or rejects with: an `Error` with a stable `code`. */
@@ -81,7 +82,7 @@ function wrapError(e) {
   if (e instanceof RingletError) return e;
   if (e && typeof e === 'object' && typeof e.code === 'string') {
     const details = {};
-    for (const k of ['needed', 'got', 'size', 'max', 'count', 'afterMs']) if (k in e) details[k] = e[k];
+    for (const k of ['needed', 'got', 'size', 'max', 'count', 'afterMs', 'ambiguous']) if (k in e) details[k] = e[k];
     return new RingletError(e.code, e.message, details);
   }
   // A bug, not an expected failure: keep the original for its stack.

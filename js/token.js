@@ -4,7 +4,7 @@
 // byte-identical tokens.
 //
 //   import { issueToken } from 'ringlet/token';
-//   const token = issueToken({ secret: process.env.RINGLET_RELAY_SECRET, cluster: 'demo', node: 'tab-1f2e3d4c', ttlSeconds: 600 });
+//   const token = issueToken({ secret: process.env.RINGLET_RELAY_SECRET, cluster: 'demo', node: 'tab-1f2e3d4c5b6a79881f2e3d4c5b6a7988', ttlSeconds: 600 });
 //
 // A token is `<payload>.<mac>`, both unpadded base64url: the payload is the JSON
 // {"v":1,"cluster":"<name>","node":"<id>","exp":<unix seconds>} and the mac is HMAC-SHA256

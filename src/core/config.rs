@@ -64,6 +64,13 @@ pub struct Config {
     /// and a buffered write (§6.1) whose targets include a durable replica counts as durable
     /// only once a durable replica stored it.
     pub durable_replica: bool,
+    /// A `Leave` is answered when the node has exited (every key handed off and
+    /// acknowledged); past this it is answered `TIMEOUT` and the node keeps leaving.
+    pub leave_timeout_ms: u64,
+    /// A member this node has seen `Exiting` (left) or `Down` (removed) for this long is no
+    /// longer listed by [`crate::core::Node::listed_members`] (the hosts' `members()`). Its
+    /// membership entry stays, as a tombstone gossip needs so that no old view brings it back.
+    pub exited_grace_ms: u64,
 }
 
 impl Default for Config {
@@ -95,6 +102,8 @@ impl Default for Config {
             warn_siblings: 25,
             resolvers: ResolverRules::default(),
             durable_replica: false,
+            leave_timeout_ms: 120_000,
+            exited_grace_ms: 3_600_000,
         }
     }
 }

@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 pub enum Error {
     /// Fewer than the needed replicas answered before the request's deadline.
     QuorumFailed { needed: usize, got: usize },
-    /// A forwarded request got no answer from any coordinator in time.
-    Timeout { after_ms: u64 },
+    /// A forwarded request got no answer from any coordinator in time. `ambiguous`: the
+    /// write may have been applied (a coordinator may have accepted it); it is never
+    /// applied a second time by a retry of this node.
+    Timeout { after_ms: u64, ambiguous: bool },
     /// A request argument is out of range (R or W of zero or above N, an undecodable
     /// context, an operation that does not match the key's resolver).
     InvalidArgument(String),
@@ -61,8 +63,15 @@ impl fmt::Display for Error {
                     "quorum failed: {got} of {needed} replicas answered in time"
                 )
             }
-            Error::Timeout { after_ms } => {
-                write!(f, "no coordinator answered within {after_ms} ms")
+            Error::Timeout {
+                after_ms,
+                ambiguous,
+            } => {
+                write!(f, "no coordinator answered within {after_ms} ms")?;
+                if *ambiguous {
+                    f.write_str(" (the write may have been applied)")?;
+                }
+                Ok(())
             }
             Error::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
             Error::ValueTooLarge { size, max } => {

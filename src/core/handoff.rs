@@ -83,7 +83,7 @@ impl Node {
     /// Hints whose intended node left or was removed become this node's own replicas (one
     /// batch writes the object and deletes the hint, so the versions are never lost); a
     /// key this node does not replicate is then transferred to its primaries.
-    fn adopt_orphan_hints(&mut self) {
+    pub(crate) fn adopt_orphan_hints(&mut self) {
         let gone = |n: &NodeId| {
             self.membership
                 .get(n)
@@ -107,6 +107,10 @@ impl Node {
 
     /// The intended node receives its hinted replica: store it and ack once durable.
     pub(crate) fn on_handoff(&mut self, from: NodeId, rid: Rid, key: Bytes, versions: Siblings) {
+        if self.refuses_data() {
+            self.refuse(from, rid);
+            return;
+        }
         self.store(&key, &versions, None);
         self.after_durable(Waiter::Send {
             to: from,

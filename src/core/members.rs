@@ -6,7 +6,7 @@ use super::error::Error;
 use super::gossip::{open, respond, GossipMsg};
 use super::id::{NodeId, ReqId};
 use super::io::{AdminRequest, ClientReply, Event};
-use super::membership::Status;
+use super::membership::{MemberInfo, Status};
 use super::message::Message;
 use super::node::{actor_name, Node, Origin};
 use super::swim::Life;
@@ -20,6 +20,8 @@ impl Node {
         }
         self.next_gossip_ms = self.now_ms + self.config.gossip_interval_ms;
         self.gossip_rounds += 1;
+        // Also after a restart, before the view next changes: gone members get their time.
+        self.stamp_gone_members();
         let peers: Vec<NodeId> = self
             .membership
             .members()
@@ -69,8 +71,19 @@ impl Node {
                     self.reply(origin, Err(e));
                     return;
                 }
-                let me = self.id.clone();
-                self.membership.set(&me, Status::Leaving, self.capacity);
+                if self.exited {
+                    self.reply(origin, Ok(ClientReply::Done));
+                    return;
+                }
+                if self.status() != Some(Status::Leaving) {
+                    let me = self.id.clone();
+                    self.membership.set(&me, Status::Leaving, self.capacity);
+                }
+                // Answered when the node has exited (`check_exit`), or with a timeout.
+                let timeout = self.now_ms + self.config.leave_timeout_ms;
+                self.leave_waiters.push((id, timeout));
+                self.on_view_changed();
+                return;
             }
             AdminRequest::Remove { node } => {
                 let Some(info) = self.membership.get(&node).copied() else {
@@ -98,6 +111,7 @@ impl Node {
                 .claim_if_needed(self.config.q, self.config.n);
         }
         let ring = self.membership.ring_state().map(|r| (r.epoch, r.hash()));
+        self.stamp_gone_members();
         self.membership_dirty = true;
         self.emit(Event::MembershipChanged);
         if ring != self.ring_seen {
@@ -138,8 +152,60 @@ impl Node {
         self.exited = true;
         self.emit(Event::MembershipChanged);
         self.emit(Event::Exited);
+        for (id, _) in std::mem::take(&mut self.leave_waiters) {
+            self.reply(Origin::Client(id), Ok(ClientReply::Done));
+        }
         // Tell a peer at once, so the cluster learns without waiting for our next round.
         self.next_gossip_ms = self.now_ms;
         self.gossip_timer();
+    }
+
+    /// Answer `Leave` requests past `leave_timeout_ms` with a timeout; leaving goes on.
+    pub(crate) fn leave_timers(&mut self) {
+        let now = self.now_ms;
+        if self.leave_waiters.iter().all(|(_, t)| *t > now) {
+            return;
+        }
+        let (due, waiting) = std::mem::take(&mut self.leave_waiters)
+            .into_iter()
+            .partition(|(_, t)| *t <= now);
+        self.leave_waiters = waiting;
+        let after_ms = self.config.leave_timeout_ms;
+        for (id, _) in due {
+            self.reply(
+                Origin::Client(id),
+                Err(Error::Timeout {
+                    after_ms,
+                    ambiguous: false,
+                }),
+            );
+        }
+    }
+
+    /// Note when each member was first seen `Exiting` or `Down` (and forget a member that
+    /// came back under the same id).
+    fn stamp_gone_members(&mut self) {
+        let now = self.now_ms;
+        for (node, info) in self.membership.members() {
+            if matches!(info.status, Status::Exiting | Status::Down) {
+                self.gone_since.entry(node.clone()).or_insert(now);
+            } else if !self.gone_since.is_empty() {
+                self.gone_since.remove(node);
+            }
+        }
+    }
+
+    /// The members to list (the hosts' `members()`): every member except those this node
+    /// has seen exited or removed for longer than `Config::exited_grace_ms`. This node is
+    /// always listed. The membership itself keeps them (see [`Node::membership`]).
+    pub fn listed_members(&self) -> impl Iterator<Item = (&NodeId, &MemberInfo)> + '_ {
+        let grace = self.config.exited_grace_ms;
+        self.membership.members().iter().filter(move |(node, _)| {
+            **node == self.id
+                || self
+                    .gone_since
+                    .get(*node)
+                    .is_none_or(|since| self.now_ms.saturating_sub(*since) < grace)
+        })
     }
 }

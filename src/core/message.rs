@@ -8,6 +8,7 @@ use super::gossip::GossipMsg;
 use super::hashtree::TreeMsg;
 use super::id::NodeId;
 use super::io::{ClientReply, ClientRequest};
+use super::membership::MemberInfo;
 use super::swim::Rumor;
 use serde::{Deserialize, Serialize};
 
@@ -105,6 +106,34 @@ pub enum Message {
     Pong {
         nonce: u64,
     },
+    /// The receiver will not store what `rid` (a Replicate, Handoff or Transfer) sent it,
+    /// and stored nothing: the sender must not count it and should replace it at once.
+    /// `member` is the refuser's own membership entry, so the sender learns why.
+    Refused {
+        rid: Rid,
+        reason: Refusal,
+        member: Option<MemberInfo>,
+    },
+    /// The coordinator took forwarded request `rid` and will apply it (at most once):
+    /// the forwarder must never apply or re-route it.
+    ForwardAccepted {
+        rid: Rid,
+    },
+    /// The forwarder heard no `ForwardAccepted`: if `rid` was not accepted, never accept it.
+    ForwardCancel {
+        rid: Rid,
+    },
+    /// `rid` was not accepted and never will be: the forwarder may send it elsewhere.
+    ForwardCancelled {
+        rid: Rid,
+    },
+}
+
+/// Why a node refused to store data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    /// It left the ring (`Exiting`) or was removed (`Down`): it is no replica of anything.
+    Exited,
 }
 
 impl Message {
@@ -129,6 +158,10 @@ impl Message {
             Message::PingReqAck { .. } => "ping-req-ack",
             Message::Ping { .. } => "ping",
             Message::Pong { .. } => "pong",
+            Message::Refused { .. } => "refused",
+            Message::ForwardAccepted { .. } => "forward-accepted",
+            Message::ForwardCancel { .. } => "forward-cancel",
+            Message::ForwardCancelled { .. } => "forward-cancelled",
         }
     }
 

@@ -41,7 +41,7 @@ pub use io::{
     AdminRequest, BatchId, ClientReply, ClientRequest, Event, Input, Output, RequestOptions,
 };
 pub use membership::{Membership, Status};
-pub use message::Message;
+pub use message::{Message, Refusal};
 pub use node::{Node, Stats};
 pub use record::{CorruptRecord, Record, RecordError, RecordStore};
 pub use resolve::{Op, Resolved, Resolver, ResolverRules};

@@ -12,7 +12,7 @@ use super::antientropy::AeSession;
 use super::bytes::Bytes;
 use super::config::Config;
 use super::detector::Detector;
-use super::dvv::Siblings;
+use super::dvv::{Siblings, VersionVector};
 use super::error::Error;
 use super::get::GetFsm;
 use super::handoff::HandoffInFlight;
@@ -21,9 +21,9 @@ use super::id::{NodeId, ReqId};
 use super::io::{BatchId, ClientRequest, Event, Input, Output};
 use super::membership::{MemberInfo, Membership, RingState, Status};
 use super::message::{Message, Rid};
-use super::put::{ForwardFsm, PendingWrite, PutFsm};
+use super::put::{ForwardFsm, ForwardSeen, PendingWrite, PutFsm};
 use super::record::{CorruptRecord, RecordStore};
-use super::resolve::Op;
+use super::resolve::{Op, Resolver};
 use super::ring::{Member, Ring};
 use super::rng::Rng;
 use super::storage::{MembershipSnapshot, NodeMeta, Snapshot, StoreOp};
@@ -118,6 +118,11 @@ pub struct Node {
     /// The ring (epoch, hash) this node last acted on.
     pub(crate) ring_seen: Option<(u64, u64)>,
     pub(crate) exited: bool,
+    /// Parked `Leave` requests and when each times out (answered by `check_exit`).
+    pub(crate) leave_waiters: Vec<(ReqId, u64)>,
+    /// When this node first saw each member `Exiting` or `Down` (its local clock), for
+    /// `Config::exited_grace_ms`.
+    pub(crate) gone_since: BTreeMap<NodeId, u64>,
     pub(crate) now_ms: u64,
     pub(crate) rng: Rng,
     /// Versions this node holds as a replica.
@@ -142,8 +147,12 @@ pub struct Node {
     pub(crate) puts: BTreeMap<Rid, PutFsm>,
     pub(crate) gets: BTreeMap<Rid, GetFsm>,
     pub(crate) forwards: BTreeMap<Rid, ForwardFsm>,
-    /// Forwards already coordinated here, so a duplicated frame is not written twice.
-    pub(crate) forwards_seen: BTreeMap<(NodeId, Rid), u64>,
+    /// Forwards accepted (and coordinated) or cancelled here, so neither a duplicated
+    /// frame nor a forwarder's retry is ever applied twice (`put.rs`, `ForwardSeen`).
+    pub(crate) forwards_seen: BTreeMap<(NodeId, Rid), ForwardSeen>,
+    /// The time of this run's first input: cancellations are confirmed only once every
+    /// forward a previous run may have accepted has expired.
+    pub(crate) started_ms: Option<u64>,
     /// Writes waiting for dots to be reserved on disk.
     pub(crate) pending_writes: VecDeque<PendingWrite>,
     pub(crate) handoffs: BTreeMap<Rid, HandoffInFlight>,
@@ -295,6 +304,8 @@ impl Node {
             next_transfer_ms: 0,
             ring_seen: None,
             exited: false,
+            leave_waiters: Vec::new(),
+            gone_since: BTreeMap::new(),
             now_ms: 0,
             rng,
             data: restored.objects,
@@ -313,6 +324,7 @@ impl Node {
             gets: BTreeMap::new(),
             forwards: BTreeMap::new(),
             forwards_seen: BTreeMap::new(),
+            started_ms: None,
             pending_writes: VecDeque::new(),
             handoffs: BTreeMap::new(),
             next_hint_scan_ms: config.hint_interval_ms,
@@ -402,6 +414,7 @@ impl Node {
     /// treated as `now_ms` of the previous call).
     pub fn handle(&mut self, now_ms: u64, input: Input) {
         self.now_ms = self.now_ms.max(now_ms);
+        self.started_ms.get_or_insert(self.now_ms);
         match input {
             Input::Message { from, msg } => self.on_message(from, msg),
             Input::Client { id, request } => {
@@ -444,6 +457,9 @@ impl Node {
         }
         for p in &self.pending_writes {
             at(p.deadline_ms);
+        }
+        for (_, t) in &self.leave_waiters {
+            at(*t);
         }
         for h in self.handoffs.values() {
             at(h.expires_ms);
@@ -518,6 +534,10 @@ impl Node {
             Message::PingReqAck { target, .. } => self.swim.heard_from(&target),
             Message::Pong { nonce } => self.on_pong(from, nonce),
             Message::Ping { nonce } => self.send(from, Message::Pong { nonce }),
+            Message::Refused { rid, member, .. } => self.on_refused(from, rid, member),
+            Message::ForwardAccepted { rid } => self.on_forward_accepted(from, rid),
+            Message::ForwardCancel { rid } => self.on_forward_cancel(from, rid),
+            Message::ForwardCancelled { rid } => self.on_forward_cancelled(from, rid),
         }
     }
 
@@ -535,6 +555,18 @@ impl Node {
             ClientRequest::Get { key, options } => {
                 let r = options.r.unwrap_or(self.config.r);
                 self.start_get(origin, key, r, deadline_ms);
+            }
+            ClientRequest::Delete {
+                key,
+                context,
+                options,
+            } if self.config.resolvers.for_key(&key) == Resolver::Counter => {
+                // A counter delete is an observed reset, not a tombstone: it removes what
+                // its context saw and keeps every other increment (resolve.rs).
+                let observed = context.map(VersionVector::from).unwrap_or_default();
+                let op = Op::CounterReset(observed);
+                let reset = ClientRequest::Update { key, op, options };
+                self.route_write(origin, reset, deadline_ms);
             }
             write => self.route_write(origin, write, deadline_ms),
         }
@@ -575,7 +607,7 @@ impl Node {
         }
         if let ClientRequest::Update { op, .. } = request {
             let size = match op {
-                Op::CounterAdd(_) => 0,
+                Op::CounterAdd(_) | Op::CounterReset(_) => 0,
                 Op::SetAdd(elems) | Op::SetRemove(elems) => elems.iter().map(|e| e.len()).sum(),
             };
             if size > self.config.max_value_bytes {
@@ -612,7 +644,8 @@ impl Node {
             self.forward_timer(rid);
         }
         self.expire_pending_writes();
-        self.forwards_seen.retain(|_, expiry| *expiry > now);
+        self.leave_timers();
+        self.forwards_seen.retain(|_, seen| seen.expires_ms > now);
         self.handoff_timers();
         self.transfer_timers();
         self.swim_timer();
@@ -650,6 +683,11 @@ impl Node {
         match origin {
             Origin::Client(id) => self.out.push_back(Output::Reply { id, result }),
             Origin::Forwarded { from, rid } => {
+                // Kept for the forward's lifetime: a forwarder that missed this reply and
+                // asks to cancel gets it again instead.
+                if let Some(seen) = self.forwards_seen.get_mut(&(from.clone(), rid)) {
+                    seen.result = Some(result.clone());
+                }
                 self.send(from, Message::ForwardReply { rid, result })
             }
         }
@@ -663,6 +701,18 @@ impl Node {
 
     pub(crate) fn is_up(&self, node: &NodeId) -> bool {
         node == &self.id || self.detector.is_up(node)
+    }
+
+    /// `node` left the ring or was removed, in this node's view: it stores nothing more.
+    pub(crate) fn is_gone(&self, node: &NodeId) -> bool {
+        self.membership
+            .get(node)
+            .is_some_and(|i| matches!(i.status, Status::Exiting | Status::Down))
+    }
+
+    /// This node has left (or was removed): it refuses to store data (`Message::Refused`).
+    pub(crate) fn refuses_data(&self) -> bool {
+        self.exited || self.is_gone(&self.id)
     }
 
     /// The key's preference list: every member, primaries first (§4.3).
@@ -679,13 +729,16 @@ impl Node {
     pub(crate) fn sloppy_targets(&self, preflist: &[NodeId]) -> Vec<(NodeId, Option<NodeId>)> {
         let n = self.config.n.min(preflist.len());
         let primaries = &preflist[..n];
-        let mut down: VecDeque<&NodeId> = primaries.iter().filter(|p| !self.is_up(p)).collect();
+        let mut down: VecDeque<&NodeId> = primaries
+            .iter()
+            .filter(|p| !self.is_up(p) || (*p != &self.id && self.is_gone(p)))
+            .collect();
         let mut chosen = Vec::with_capacity(n);
         for node in preflist {
             if chosen.len() == n {
                 break;
             }
-            if !self.is_up(node) {
+            if !self.is_up(node) || (node != &self.id && self.is_gone(node)) {
                 continue;
             }
             if primaries.contains(node) {

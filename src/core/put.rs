@@ -13,7 +13,9 @@ use super::dvv::{Dot, Siblings, Value, Version, VersionVector};
 use super::error::Error;
 use super::id::NodeId;
 use super::io::{ClientReply, ClientRequest};
-use super::message::{Message, Rid};
+use super::membership::MemberInfo;
+use super::membership::Status;
+use super::message::{Message, Refusal, Rid};
 use super::node::{Node, Origin, Waiter};
 use super::quorum::PutQuorum;
 use super::resolve::{apply_op, Resolver};
@@ -49,19 +51,45 @@ impl PutFsm {
 }
 
 /// A write handed to another node of the preference list.
+///
+/// At most once (DYNAMO.md "Exactly once"): once the `Forward` left, the forwarder never
+/// applies nor re-routes the write unless the coordinator confirmed it will never apply it
+/// (`ForwardCancelled`). Without `ForwardAccepted` by `poll_at_ms` it asks to cancel; once
+/// accepted, a reply missing after the coordinator's own deadline is asked for the same way
+/// (the coordinator answers a cancel of an accepted forward with its outcome). Silence ends
+/// in an ambiguous `Timeout`.
 #[derive(Clone, Debug)]
 pub(crate) struct ForwardFsm {
     pub origin: Origin,
     pub request: ClientRequest,
     pub to: NodeId,
+    /// The coordinator said it accepted the request.
+    pub accepted: bool,
+    /// When to send `ForwardCancel` (asking to cancel, or for a missing reply), if ever.
+    pub poll_at_ms: Option<u64>,
+    /// The coordinator's own deadline: it has replied by then.
+    pub reply_by_ms: u64,
     pub give_up_at_ms: u64,
     pub deadline_ms: u64,
 }
 
 impl ForwardFsm {
     pub fn next_deadline(&self) -> u64 {
-        self.give_up_at_ms.min(self.deadline_ms)
+        self.poll_at_ms
+            .unwrap_or(u64::MAX)
+            .min(self.give_up_at_ms)
+            .min(self.deadline_ms)
     }
+}
+
+/// A coordinator's memory of one forward it was sent, for twice the request timeout.
+#[derive(Clone, Debug)]
+pub(crate) struct ForwardSeen {
+    pub expires_ms: u64,
+    /// Accepted and coordinated here (else: cancelled, never to be accepted).
+    pub accepted: bool,
+    /// The outcome sent back, to send again to a forwarder that missed it.
+    pub result: Option<Result<ClientReply, Error>>,
 }
 
 /// A write waiting for dots to be reserved on disk.
@@ -111,8 +139,23 @@ impl Node {
                 origin,
                 request,
                 to,
+                accepted: false,
+                poll_at_ms: Some(self.now_ms + self.config.sloppy_retry_ms),
+                reply_by_ms: self.now_ms + timeout_ms,
                 give_up_at_ms,
                 deadline_ms,
+            },
+        );
+    }
+
+    fn forward_seen(&mut self, from: &NodeId, rid: Rid, accepted: bool) {
+        let expires_ms = self.now_ms + 2 * self.config.request_timeout_ms;
+        self.forwards_seen.insert(
+            (from.clone(), rid),
+            ForwardSeen {
+                expires_ms,
+                accepted,
+                result: None,
             },
         );
     }
@@ -125,14 +168,17 @@ impl Node {
         timeout_ms: u64,
     ) {
         let now = self.now_ms;
-        if self.forwards_seen.contains_key(&(from.clone(), rid)) {
-            return; // a duplicated frame: already coordinated
+        if let Some(seen) = self.forwards_seen.get(&(from.clone(), rid)) {
+            // A duplicated frame, or one that arrives after its cancellation: never
+            // coordinated a second time (nor after a cancel).
+            if seen.accepted {
+                self.send(from, Message::ForwardAccepted { rid });
+            }
+            return;
         }
         let timeout_ms = timeout_ms.min(self.config.request_timeout_ms);
-        self.forwards_seen.insert(
-            (from.clone(), rid),
-            now + 2 * self.config.request_timeout_ms,
-        );
+        self.forward_seen(&from, rid, true);
+        self.send(from.clone(), Message::ForwardAccepted { rid });
         let origin = Origin::Forwarded { from, rid };
         if matches!(request, ClientRequest::Get { .. }) {
             self.reply(
@@ -151,22 +197,69 @@ impl Node {
         }
     }
 
-    pub(crate) fn forward_timer(&mut self, rid: Rid) {
+    pub(crate) fn on_forward_accepted(&mut self, from: NodeId, rid: Rid) {
+        let now = self.now_ms;
+        let retry = self.config.sloppy_retry_ms;
+        if let Some(f) = self.forwards.get_mut(&rid) {
+            if f.to == from && !f.accepted {
+                f.accepted = true;
+                // Ask once more if the reply is missing after the coordinator's deadline.
+                f.poll_at_ms = Some((f.reply_by_ms + 1).max(now + retry));
+            }
+        }
+    }
+
+    /// The forwarder of `rid` heard no acceptance: confirm the cancellation if the forward
+    /// was not accepted here, and promise never to accept it; else tell it again that it
+    /// was accepted (with the outcome, if known).
+    pub(crate) fn on_forward_cancel(&mut self, from: NodeId, rid: Rid) {
+        if let Some(seen) = self.forwards_seen.get(&(from.clone(), rid)) {
+            if !seen.accepted {
+                self.send(from, Message::ForwardCancelled { rid });
+            } else if let Some(result) = seen.result.clone() {
+                self.send(from, Message::ForwardReply { rid, result });
+            } else {
+                self.send(from, Message::ForwardAccepted { rid });
+            }
+            return;
+        }
+        // Not seen in this run. A previous run (before a restart) may have accepted it, and
+        // that memory is gone: confirm only once every forward it could have accepted has
+        // expired at its forwarder. Otherwise stay silent (the forwarder times out,
+        // ambiguously).
+        let started = self.started_ms.unwrap_or(self.now_ms);
+        if self.now_ms < started + 2 * self.config.request_timeout_ms {
+            return;
+        }
+        self.forward_seen(&from, rid, false);
+        self.send(from, Message::ForwardCancelled { rid });
+    }
+
+    /// The coordinator promised never to apply `rid`: the forwarder may send it elsewhere.
+    pub(crate) fn on_forward_cancelled(&mut self, from: NodeId, rid: Rid) {
+        let cancelled = self
+            .forwards
+            .get(&rid)
+            .is_some_and(|f| f.to == from && !f.accepted);
+        if !cancelled {
+            return;
+        }
         let Some(f) = self.forwards.remove(&rid) else {
             return;
         };
-        // The request's own timeout (a per-request override, else the cluster's).
-        let after_ms = f
-            .request
-            .options()
-            .timeout_ms
-            .unwrap_or(self.config.request_timeout_ms);
         if self.now_ms >= f.deadline_ms {
-            self.reply(f.origin, Err(Error::Timeout { after_ms }));
+            let after_ms = self.request_timeout(&f.request);
+            self.reply(
+                f.origin,
+                Err(Error::Timeout {
+                    after_ms,
+                    ambiguous: false,
+                }),
+            );
             return;
         }
-        // The chosen coordinator is silent: suspect it and coordinate here (any node may
-        // coordinate; the version still goes to the first N healthy nodes).
+        // The chosen coordinator did not take it: suspect it and coordinate here (any node
+        // may coordinate; the version still goes to the first N healthy nodes).
         self.suspect(&f.to);
         if matches!(f.request, ClientRequest::Update { .. }) {
             // Counter and set operations need a replica's local state: try the next
@@ -175,6 +268,42 @@ impl Node {
             return;
         }
         self.coordinate_write(f.origin, f.request, f.deadline_ms);
+    }
+
+    /// The request's own timeout (a per-request override, else the cluster's).
+    fn request_timeout(&self, request: &ClientRequest) -> u64 {
+        request
+            .options()
+            .timeout_ms
+            .unwrap_or(self.config.request_timeout_ms)
+    }
+
+    pub(crate) fn forward_timer(&mut self, rid: Rid) {
+        let Some(mut f) = self.forwards.remove(&rid) else {
+            return;
+        };
+        let now = self.now_ms;
+        if now >= f.deadline_ms || now >= f.give_up_at_ms {
+            // The Forward may have been delivered and applied: never apply it here nor
+            // re-route it (issue 15 defect 2); the client hears an ambiguous timeout.
+            self.suspect(&f.to);
+            let after_ms = self.request_timeout(&f.request);
+            self.reply(
+                f.origin,
+                Err(Error::Timeout {
+                    after_ms,
+                    ambiguous: true,
+                }),
+            );
+            return;
+        }
+        if f.poll_at_ms.is_some_and(|t| now >= t) {
+            // Not accepted yet: cancel unless it was taken. Accepted: the reply is late, ask
+            // for it (a cancel of an accepted forward is answered with its outcome).
+            f.poll_at_ms = None;
+            self.send(f.to.clone(), Message::ForwardCancel { rid });
+        }
+        self.forwards.insert(rid, f);
     }
 
     /// Create the new version and replicate it (§4.5 put).
@@ -352,6 +481,12 @@ impl Node {
         hint: Option<NodeId>,
         durable: bool,
     ) {
+        // The slot this target fills: the primary its hint names, or itself as a primary.
+        let primary = fsm.preflist.iter().take(self.config.n).any(|p| p == &node);
+        let slot = hint.clone().or_else(|| primary.then(|| node.clone()));
+        if let Some(slot) = &slot {
+            fsm.quorum.add_target(&node, slot);
+        }
         fsm.targets.insert(
             node.clone(),
             PutTarget {
@@ -398,6 +533,10 @@ impl Node {
         hint: Option<NodeId>,
         durable: bool,
     ) {
+        if self.refuses_data() {
+            self.refuse(from, rid);
+            return;
+        }
         self.store(&key, &versions, hint.as_ref());
         if durable {
             self.after_durable(Waiter::Send {
@@ -421,9 +560,75 @@ impl Node {
     }
 
     pub(crate) fn on_put_ack(&mut self, from: &NodeId, rid: Rid, durable: bool) {
+        if from != &self.id && self.is_gone(from) {
+            // A node that left is no replica: its ack (an old peer, or one that exited
+            // since) never counts; it is replaced like a refusal.
+            self.on_put_refused(from, rid);
+            return;
+        }
         if let Some(f) = self.puts.get_mut(&rid) {
             f.quorum.add_ack(from, durable);
         }
+        self.check_put(rid);
+    }
+
+    /// This node has left: refuse what `rid` asked it to store, with its own membership
+    /// entry so the sender learns why (issue 15 defect 5).
+    pub(crate) fn refuse(&mut self, to: NodeId, rid: Rid) {
+        let member = self.membership.get(&self.id).copied();
+        self.send(
+            to,
+            Message::Refused {
+                rid,
+                reason: Refusal::Exited,
+                member,
+            },
+        );
+    }
+
+    /// `from` refused to store what `rid` sent it (it left the ring): learn its status,
+    /// then replace it in a put at once, adopt a hint meant for it, or retry a transfer
+    /// once the ring no longer names it.
+    pub(crate) fn on_refused(&mut self, from: NodeId, rid: Rid, member: Option<MemberInfo>) {
+        if let Some(info) = member {
+            if matches!(info.status, Status::Exiting | Status::Down)
+                && self.membership.merge_member(&from, info)
+            {
+                self.on_view_changed();
+            }
+        }
+        self.suspect(&from);
+        if self.puts.contains_key(&rid) {
+            self.on_put_refused(&from, rid);
+        } else if self.handoffs.get(&rid).is_some_and(|h| h.intended == from) {
+            self.handoffs.remove(&rid);
+            // The hint is an orphan once its node is known gone: adopt it at the next scan.
+            self.next_hint_scan_ms = self.now_ms;
+        } else if let Some(t) = self.transfers.get(&rid) {
+            if t.awaiting.contains(&from) {
+                if let Some(t) = self.transfers.remove(&rid) {
+                    self.misplaced.insert(t.key);
+                }
+            }
+        }
+    }
+
+    /// A target of put `rid` will not store it: it fills no slot, and its slot (if still
+    /// unfilled) gets a replacement now rather than at the next retry.
+    fn on_put_refused(&mut self, from: &NodeId, rid: Rid) {
+        let Some(mut f) = self.puts.remove(&rid) else {
+            return;
+        };
+        if let Some(t) = f.targets.get_mut(from) {
+            let already = t.replaced;
+            t.replaced = true;
+            if let Some(slot) = f.quorum.refuse(from) {
+                if !already {
+                    self.replace_target(&mut f, rid, Some(slot));
+                }
+            }
+        }
+        self.puts.insert(rid, f);
         self.check_put(rid);
     }
 
@@ -454,11 +659,19 @@ impl Node {
             self.reply(f.origin, Err(Error::QuorumFailed { needed, got }));
             return;
         }
-        // Sloppy quorum: every silent target is replaced by the next healthy fallback.
+        // Sloppy quorum: every silent target of a slot still unfilled is replaced by the
+        // next healthy fallback. The silent one stays a candidate for the same slot (it may
+        // be slow, not down): whichever of the two acks first fills it, the other counts
+        // nothing (`PutQuorum`).
+        let unfilled = |n: &NodeId| {
+            f.quorum
+                .slot_of(n)
+                .is_some_and(|slot| !f.quorum.is_filled(slot))
+        };
         let silent: Vec<(NodeId, Option<NodeId>)> = f
             .targets
             .iter()
-            .filter(|(n, t)| !t.replaced && !f.quorum.has_acked(n) && **n != self.id)
+            .filter(|(n, t)| !t.replaced && !f.quorum.has_acked(n) && **n != self.id && unfilled(n))
             .map(|(n, t)| (n.clone(), t.hint.clone()))
             .collect();
         for (node, hint) in silent {
@@ -469,30 +682,41 @@ impl Node {
             f.quorum.drop_durable_candidate(&node);
             let primary = f.preflist.iter().take(self.config.n).any(|p| p == &node);
             let stands_for = if primary { Some(node.clone()) } else { hint };
-            // A coordinator that is no target yet (it was forwarded the write, or took it
-            // over from a silent node) is the one node sure to be up: it takes the first
-            // replacement itself, so a lone survivor still meets W = 1 (§4.6), and its
-            // own store is the durable one a buffered write needs.
-            // Never a node some target already stands in for: once that hint is delivered
-            // the node would hold two of the write's copies, and one lost disk could then
-            // lose an acknowledged write.
-            let stood_for = |c: &NodeId| f.targets.values().any(|t| t.hint.as_ref() == Some(c));
-            let next = if f.targets.contains_key(&self.id) {
-                f.preflist
-                    .iter()
-                    .find(|c| !f.targets.contains_key(*c) && !stood_for(c) && self.is_up(c))
-                    .cloned()
-            } else {
-                Some(self.id.clone())
-            };
-            if let Some(next) = next {
-                let durable = f.durable || self.is_durable_replica(&next);
-                self.send_replica(&mut f, rid, next, stands_for, durable);
-            }
+            self.replace_target(&mut f, rid, stands_for);
         }
         f.retry_at_ms = now + self.config.sloppy_retry_ms;
         self.puts.insert(rid, f);
         self.check_put(rid);
+    }
+
+    /// Send the put to one more node, standing in for `stands_for` (a slot whose target
+    /// is silent or refused).
+    fn replace_target(&mut self, f: &mut PutFsm, rid: Rid, stands_for: Option<NodeId>) {
+        // A coordinator that is no target yet (it was forwarded the write, or took it
+        // over from a silent node) is the one node sure to be up: it takes the first
+        // replacement itself, so a lone survivor still meets W = 1 (§4.6), and its
+        // own store is the durable one a buffered write needs.
+        // Never a node some target already stands in for: once that hint is delivered
+        // the node would hold two of the write's copies, and one lost disk could then
+        // lose an acknowledged write. Never a node that left the ring.
+        let stood_for = |c: &NodeId| f.targets.values().any(|t| t.hint.as_ref() == Some(c));
+        let next = if f.targets.contains_key(&self.id) {
+            f.preflist
+                .iter()
+                .find(|c| {
+                    !f.targets.contains_key(*c)
+                        && !stood_for(c)
+                        && self.is_up(c)
+                        && !self.is_gone(c)
+                })
+                .cloned()
+        } else {
+            Some(self.id.clone())
+        };
+        if let Some(next) = next {
+            let durable = f.durable || self.is_durable_replica(&next);
+            self.send_replica(f, rid, next, stands_for, durable);
+        }
     }
 
     /// `node` announced itself a durable replica (`Config::durable_replica`).
@@ -519,5 +743,51 @@ impl Node {
         for p in Vec::from(expired) {
             self.reply(p.origin, Err(Error::QuorumFailed { needed: 1, got: 0 }));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::io::RequestOptions;
+
+    fn forward_fsm() -> ForwardFsm {
+        ForwardFsm {
+            origin: Origin::Client(1),
+            request: ClientRequest::Put {
+                key: Bytes::from("k"),
+                context: None,
+                value: Bytes::from("v"),
+                options: RequestOptions::default(),
+            },
+            to: NodeId::new("b"),
+            accepted: false,
+            poll_at_ms: Some(250),
+            reply_by_ms: 1_333,
+            give_up_at_ms: 1_583,
+            deadline_ms: 2_000,
+        }
+    }
+
+    #[test]
+    fn a_forward_wakes_to_poll_then_to_give_up_never_to_re_route_by_itself() {
+        let mut f = forward_fsm();
+        assert_eq!(
+            f.next_deadline(),
+            250,
+            "ask to cancel without an acceptance"
+        );
+        f.poll_at_ms = None;
+        assert_eq!(
+            f.next_deadline(),
+            1_583,
+            "then only the ambiguous give-up is left"
+        );
+        f.give_up_at_ms = 3_000;
+        assert_eq!(
+            f.next_deadline(),
+            2_000,
+            "never past the request's deadline"
+        );
     }
 }

@@ -11,11 +11,14 @@
 //!   the timestamps. Among *concurrent* writes, LWW **drops all but one by design**, and with
 //!   skewed coordinator clocks the one kept may not be the one written last in real time.
 //!   That is why it is an explicit opt-in and never the default.
-//! - [`Resolver::Counter`]: a PN-counter. Each version holds a state `node -> (incr, decr)`;
-//!   siblings merge by pointwise maximum; the value is `Σ incr − Σ decr`. Concurrent
-//!   increments through different coordinators all count. A delete (tombstone, the empty
-//!   state) resets the counter only when no operation is concurrent with it: a concurrent
-//!   sibling carries the whole count and brings it back (there is no reset-wins counter).
+//! - [`Resolver::Counter`]: a PN-counter with observed resets. Each version holds `totals:
+//!   node -> (incr, decr)` and `reset: node -> (incr, decr)`, both grow-only; siblings merge
+//!   by pointwise maximum of each; the value is `Σ (incr − reset.incr) − Σ (decr −
+//!   reset.decr)`. Concurrent increments through different coordinators all count. A delete
+//!   of a counter key is an [`Op::CounterReset`] (the node turns it into one): `reset` takes
+//!   the totals the delete's context had observed, so it removes exactly what its caller saw
+//!   and never an increment made concurrently or later (docs/design.md, "Counter and set
+//!   deletes").
 //! - [`Resolver::AddWinsSet`]: an add-wins observed-remove set (ORSWOT-like; the shopping
 //!   cart). Each version holds `element -> {dots of the adds still live for it}`. A remove
 //!   deletes only the adds it had observed, so an add concurrent with a remove wins.
@@ -42,8 +45,15 @@
 //! accept only canonical input and never panic; a bad value is reported as
 //! [`ResolveError::Corrupt`]. A tombstone is the empty state.
 //!
+//! The first byte is the format's tag and version: a counter without resets is written in
+//! the original format `'c'` (so nodes that predate resets still read it), a counter with a
+//! reset in format `'r'`; each state has exactly one encoding.
+//!
 //! ```text
-//! counter = 'c'  count  (node-len node incr decr)*count      nodes strictly increasing,
+//! counter = 'c'  entries                                     (version 0: no reset)
+//!         | 'r'  entries entries                             (version 1: totals, reset;
+//!                                                            reset not empty)
+//! entries = count  (node-len node incr decr)*count           nodes strictly increasing,
 //!                                                            no entry with incr = decr = 0
 //! set     = 's'  count  (elem-len elem ndots dot*ndots)*count   elements strictly increasing,
 //! dot     = node-len node counter                               ndots >= 1, dots strictly
@@ -205,16 +215,63 @@ pub enum Op {
     SetAdd(Vec<Bytes>),
     /// Remove elements (only the adds this replica has observed) from a [`Resolver::AddWinsSet`].
     SetRemove(Vec<Bytes>),
+    /// Reset a [`Resolver::Counter`] by what `observed` covers: the delete of a counter key
+    /// with that context. Increments the context has not seen are kept.
+    CounterReset(VersionVector),
 }
 
-/// A PN-counter state: for each node, the total it has added and the total it has subtracted.
-pub type CounterState = BTreeMap<NodeId, (u64, u64)>;
+/// Per node, the total it has added and the total it has subtracted.
+pub type CounterTotals = BTreeMap<NodeId, (u64, u64)>;
+
+/// A PN-counter state with observed resets: the totals of every node, and the part of them
+/// that deletes have observed and removed. Both grow only; the value is their difference.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterState {
+    pub totals: CounterTotals,
+    pub reset: CounterTotals,
+}
+
+impl CounterState {
+    pub fn new() -> Self {
+        CounterState::default()
+    }
+
+    /// A state without resets.
+    pub fn from_totals(totals: CounterTotals) -> Self {
+        CounterState {
+            totals,
+            reset: CounterTotals::new(),
+        }
+    }
+
+    /// The join: pointwise maximum of the totals and of the resets. Commutative,
+    /// associative and idempotent, so replicas agree whatever order they merge in.
+    pub fn join(&mut self, other: &CounterState) {
+        join_totals(&mut self.totals, &other.totals);
+        join_totals(&mut self.reset, &other.reset);
+    }
+
+    /// The counter's value (see [`counter_value`]).
+    pub fn value(&self) -> i64 {
+        counter_value(self)
+    }
+}
+
+fn join_totals(into: &mut CounterTotals, from: &CounterTotals) {
+    for (node, &(i, d)) in from {
+        let e = into.entry(node.clone()).or_insert((0, 0));
+        e.0 = e.0.max(i);
+        e.1 = e.1.max(d);
+    }
+}
 
 /// An add-wins set state: for each element, the dots of the adds still live for it.
 pub type SetState = BTreeMap<Bytes, BTreeSet<Dot>>;
 
-/// First byte of an encoded counter state.
+/// First byte of an encoded counter state without resets (format version 0).
 pub const COUNTER_STATE_TAG: u8 = b'c';
+/// First byte of an encoded counter state with resets (format version 1).
+pub const COUNTER_RESET_STATE_TAG: u8 = b'r';
 /// First byte of an encoded set state.
 pub const SET_STATE_TAG: u8 = b's';
 
@@ -358,14 +415,19 @@ pub fn resolve(resolver: Resolver, siblings: &Siblings) -> Result<Resolved, Reso
     }
 }
 
-/// The value of a counter state: `Σ incr − Σ decr`, saturated to the `i64` range.
+/// The value of a counter state: `Σ (incr − reset.incr) − Σ (decr − reset.decr)`,
+/// saturated to the `i64` range.
 pub fn counter_value(state: &CounterState) -> i64 {
-    let (p, n) = state.values().fold((0u128, 0u128), |(p, n), &(i, d)| {
-        (
-            p.saturating_add(u128::from(i)),
-            n.saturating_add(u128::from(d)),
-        )
-    });
+    let (p, n) = state
+        .totals
+        .iter()
+        .fold((0u128, 0u128), |(p, n), (node, &(i, d))| {
+            let (ri, rd) = state.reset.get(node).copied().unwrap_or((0, 0));
+            (
+                p.saturating_add(u128::from(i.saturating_sub(ri))),
+                n.saturating_add(u128::from(d.saturating_sub(rd))),
+            )
+        });
     if p >= n {
         i64::try_from(p - n).unwrap_or(i64::MAX)
     } else {
@@ -373,23 +435,52 @@ pub fn counter_value(state: &CounterState) -> i64 {
     }
 }
 
-/// The join of the siblings' counter states: pointwise maximum of each node's totals.
+/// The join of the siblings' counter states ([`CounterState::join`]). A tombstone (a delete
+/// written before deletes of counters became resets) is the empty state.
 pub fn merge_counter_states(siblings: &Siblings) -> Result<CounterState, ResolveError> {
     let mut out = CounterState::new();
     for v in siblings.versions() {
         let Value::Data(bytes) = &v.value else {
             continue;
         };
-        let state = decode_counter_state(bytes).map_err(|error| ResolveError::Corrupt {
-            resolver: Resolver::Counter,
-            dot: v.dot.clone(),
-            error,
-        })?;
-        for (node, (i, d)) in state {
-            let e = out.entry(node).or_insert((0, 0));
-            e.0 = e.0.max(i);
-            e.1 = e.1.max(d);
-        }
+        out.join(&decode_version_counter(v.dot.clone(), bytes)?);
+    }
+    Ok(out)
+}
+
+fn decode_version_counter(dot: Dot, bytes: &[u8]) -> Result<CounterState, ResolveError> {
+    decode_counter_state(bytes).map_err(|error| ResolveError::Corrupt {
+        resolver: Resolver::Counter,
+        dot,
+        error,
+    })
+}
+
+/// The totals a delete with context `observed` has seen in the `siblings`: for every node
+/// `n`, the greatest `n` entry of a sibling whose own operations by `n` the context all
+/// covers. A version's `n` entry counts exactly `n`'s operations up to its clock's `n`
+/// counter (only `n` writes it, with `n`'s dots, each merging what `n` wrote before), so
+/// that part was seen by whoever read a version at or after that dot. Anything later stays.
+fn observed_totals(
+    siblings: &Siblings,
+    observed: &VersionVector,
+) -> Result<CounterTotals, ResolveError> {
+    let mut out = CounterTotals::new();
+    for v in siblings.versions() {
+        let Value::Data(bytes) = &v.value else {
+            continue;
+        };
+        let state = decode_version_counter(v.dot.clone(), bytes)?;
+        let clock = v.clock();
+        let seen: CounterTotals = state
+            .totals
+            .into_iter()
+            .filter(|(node, _)| {
+                let upto = clock.get(node);
+                upto > 0 && observed.get(node) >= upto
+            })
+            .collect();
+        join_totals(&mut out, &seen);
     }
     Ok(out)
 }
@@ -444,6 +535,8 @@ pub fn merge_set_states(siblings: &Siblings) -> Result<SetState, ResolveError> {
 ///
 /// - `CounterAdd(d)`: adds `|d|` to `actor`'s increments (`d > 0`) or decrements (`d < 0`),
 ///   saturating at `u64::MAX`.
+/// - `CounterReset(observed)`: the totals stay; `reset` grows to the totals `observed` had
+///   seen (an observed reset: the delete of a counter key).
 /// - `SetAdd(es)`: each element gets the single live dot `new_dot`; its older dots are
 ///   dropped, since this add observed them.
 /// - `SetRemove(es)`: each element loses every dot (only the adds observed here).
@@ -457,12 +550,17 @@ pub fn apply_op(
     match (resolver, op) {
         (Resolver::Counter, Op::CounterAdd(delta)) => {
             let mut state = merge_counter_states(local)?;
-            let e = state.entry(actor.clone()).or_insert((0, 0));
+            let e = state.totals.entry(actor.clone()).or_insert((0, 0));
             if *delta > 0 {
                 e.0 = e.0.saturating_add(delta.unsigned_abs());
             } else {
                 e.1 = e.1.saturating_add(delta.unsigned_abs());
             }
+            Ok(encode_counter_state(&state))
+        }
+        (Resolver::Counter, Op::CounterReset(observed)) => {
+            let mut state = merge_counter_states(local)?;
+            join_totals(&mut state.reset, &observed_totals(local, observed)?);
             Ok(encode_counter_state(&state))
         }
         (Resolver::AddWinsSet, Op::SetAdd(elems)) => {
@@ -493,29 +591,72 @@ fn put_str(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(s);
 }
 
-/// Encode a counter state (entries with nothing added nor subtracted are left out).
+/// Encode a counter state (entries with nothing added nor subtracted are left out): format
+/// `'c'` without a reset, `'r'` with one.
 pub fn encode_counter_state(state: &CounterState) -> Bytes {
-    let live: Vec<_> = state.iter().filter(|(_, &(i, d))| i > 0 || d > 0).collect();
-    let mut out = vec![COUNTER_STATE_TAG];
-    put_varint(&mut out, live.len() as u64);
-    for (node, &(i, d)) in live {
-        put_str(&mut out, node.as_str().as_bytes());
-        put_varint(&mut out, i);
-        put_varint(&mut out, d);
+    let has_reset = state.reset.values().any(|&(i, d)| i > 0 || d > 0);
+    let tag = if has_reset {
+        COUNTER_RESET_STATE_TAG
+    } else {
+        COUNTER_STATE_TAG
+    };
+    let mut out = vec![tag];
+    put_entries(&mut out, &state.totals);
+    if has_reset {
+        put_entries(&mut out, &state.reset);
     }
     Bytes::from(out)
 }
 
-/// Decode a counter state written by [`encode_counter_state`]. Never panics.
+fn put_entries(out: &mut Vec<u8>, entries: &CounterTotals) {
+    let live: Vec<_> = entries
+        .iter()
+        .filter(|(_, &(i, d))| i > 0 || d > 0)
+        .collect();
+    put_varint(out, live.len() as u64);
+    for (node, &(i, d)) in live {
+        put_str(out, node.as_str().as_bytes());
+        put_varint(out, i);
+        put_varint(out, d);
+    }
+}
+
+/// Decode a counter state written by [`encode_counter_state`] (either format). Never panics.
 pub fn decode_counter_state(bytes: &[u8]) -> Result<CounterState, StateError> {
     let mut r = Reader::new(bytes);
-    expect_tag(&mut r, COUNTER_STATE_TAG)?;
+    let with_reset = match r.byte() {
+        Ok(COUNTER_STATE_TAG) => false,
+        Ok(COUNTER_RESET_STATE_TAG) => true,
+        found => {
+            return Err(StateError::WrongTag {
+                expected: COUNTER_STATE_TAG,
+                found: found.ok(),
+            })
+        }
+    };
+    let totals = read_entries(&mut r)?;
+    let reset = if with_reset {
+        let at = r.offset();
+        let reset = read_entries(&mut r)?;
+        if reset.is_empty() {
+            // Written as format 'c'; a second encoding would break byte equality.
+            return Err(StateError::NotCanonical { offset: at });
+        }
+        reset
+    } else {
+        CounterTotals::new()
+    };
+    expect_end(&r)?;
+    Ok(CounterState { totals, reset })
+}
+
+fn read_entries<'a>(r: &mut Reader<'a>) -> Result<CounterTotals, StateError> {
     let count = r.varint()?;
-    let mut out = CounterState::new();
+    let mut out = CounterTotals::new();
     let mut prev: Option<&str> = None;
     for _ in 0..count {
         let at = r.offset();
-        let node = read_name(&mut r)?;
+        let node = read_name(r)?;
         if prev.is_some_and(|p| node <= p) {
             return Err(StateError::NotCanonical { offset: at });
         }
@@ -527,7 +668,6 @@ pub fn decode_counter_state(bytes: &[u8]) -> Result<CounterState, StateError> {
         out.insert(NodeId::new(node), (i, d));
         prev = Some(node);
     }
-    expect_end(&r)?;
     Ok(out)
 }
 

@@ -108,6 +108,10 @@ impl Node {
     }
 
     pub(crate) fn on_transfer(&mut self, from: NodeId, rid: Rid, key: Bytes, versions: Siblings) {
+        if self.refuses_data() {
+            self.refuse(from, rid);
+            return;
+        }
         self.store(&key, &versions, None);
         self.after_durable(Waiter::Send {
             to: from,

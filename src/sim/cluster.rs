@@ -539,7 +539,10 @@ impl Cluster {
                 }
             }
             if self.now >= limit || !self.step_until(limit) {
-                return Err(Error::Timeout { after_ms: 60_000 });
+                return Err(Error::Timeout {
+                    after_ms: 60_000,
+                    ambiguous: true,
+                });
             }
         }
     }

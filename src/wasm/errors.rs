@@ -30,6 +30,9 @@ pub const RATE_LIMITED: &str = "RATE_LIMITED";
 pub const STORAGE_FAILED: &str = "STORAGE_FAILED";
 /// The storage refused a write because the origin's quota is full.
 pub const QUOTA_EXCEEDED: &str = "QUOTA_EXCEEDED";
+/// The platform has no cryptographic random source (`crypto.getRandomValues`), which node
+/// ids and dot epochs need (`ids.rs`).
+pub const NO_RANDOMNESS: &str = "NO_RANDOMNESS";
 
 /// A `RingletError` with `code` and `message`.
 pub fn js_error(code: &str, message: impl Display) -> JsValue {
@@ -62,7 +65,13 @@ pub fn from_core(e: &Error) -> JsValue {
             set("size", *size as f64);
             set("max", *max as f64);
         }
-        Error::Timeout { after_ms } => set("afterMs", *after_ms as f64),
+        Error::Timeout {
+            after_ms,
+            ambiguous,
+        } => {
+            set("afterMs", *after_ms as f64);
+            let _ = Reflect::set(&v, &"ambiguous".into(), &(*ambiguous).into());
+        }
         Error::TooManySiblings { count, max } => {
             set("count", *count as f64);
             set("max", *max as f64);

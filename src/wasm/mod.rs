@@ -19,10 +19,12 @@
 //! - `transport_js.rs`: an in-process link to a relay written in JS (the edge relay's own
 //!   node speaks the relay protocol without a socket).
 //! - `values.rs`: JS values, keys and contexts to and from bytes.
+//! - `ids.rs`: random node ids (128 bits from the platform's cryptographic source).
 //! - `errors.rs`: JS `Error`s with a stable `code`.
 
 pub mod auth;
 pub mod errors;
+pub mod ids;
 pub mod records;
 pub mod replica;
 pub mod rtc;
@@ -43,11 +45,13 @@ pub(crate) fn now_ms() -> u64 {
 }
 
 /// `n` random bytes from the platform (crypto.getRandomValues in the browser and Node.js).
+/// Only for seeds of timing jitter (the WebRTC retry schedule, the teaching page); node ids
+/// and the node's own seed (its dot epoch) use `ids::secure_random`, which has no fallback.
 pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
     if getrandom::fill(&mut b).is_err() {
         // No crypto source at all: fall back to the clock and Math.random, which is enough
-        // for a simulation seed and a node id suffix (not for security; nothing here is).
+        // for a jitter seed (not for ids or epochs; see `ids.rs`).
         let mix = (js_sys::Math::random() * 2f64.powi(52)) as u64 ^ now_ms().rotate_left(17);
         for (i, x) in b.iter_mut().enumerate() {
             *x = (mix >> ((i % 8) * 8)) as u8 ^ (i as u8).wrapping_mul(151);

@@ -17,6 +17,7 @@
 
 use super::auth::{self, TokenSource};
 use super::errors::{self, closed, from_core, invalid, js_error};
+use super::ids;
 use super::rtc::peer::{self, PeerEvent, Sink};
 use super::rtc::{Rtc, RtcOptions};
 use super::storage::{StorageError, Store};
@@ -190,10 +191,13 @@ pub struct Replica {
 impl Replica {
     /// Open a node and join the cluster through the relay. Resolves once the node knows the
     /// ring; rejects with a typed error (`INVALID_ARGUMENT`, `TIMEOUT`, `RELAY_FAILED`,
-    /// `NODE_ID_IN_USE`, `STORAGE_FAILED`).
+    /// `NODE_ID_IN_USE`, `STORAGE_FAILED`, `NO_RANDOMNESS`).
     pub async fn open(options: JsValue) -> Result<Replica, JsValue> {
         let opts = parse_options(&options)?;
         let deadline = now_ms() + opts.open_timeout_ms;
+        // The node's seed picks its dot epoch when it finds no metadata (a first run too):
+        // cryptographic, so a node that reuses an id never reuses its dots.
+        let seed = u64::from_le_bytes(ids::secure_random::<8>()?);
         let (store, id, snapshot) = open_storage(&opts).await?;
         let host: Shared = Rc::new_cyclic(|me: &Weak<RefCell<Host>>| {
             let weak = me.clone();
@@ -269,7 +273,7 @@ impl Replica {
             })
         });
         let replica = Replica { host };
-        match replica.join(opts, id, snapshot, deadline).await {
+        match replica.join(opts, id, snapshot, seed, deadline).await {
             Ok(()) => Ok(replica),
             Err(e) => {
                 replica.shutdown();
@@ -284,6 +288,7 @@ impl Replica {
         opts: Options,
         id: NodeId,
         snapshot: Snapshot,
+        seed: u64,
         deadline: u64,
     ) -> Result<(), JsValue> {
         let peers = connect_until_welcome(&self.host, deadline).await?;
@@ -291,7 +296,6 @@ impl Replica {
         seeds.extend(opts.seeds.iter().cloned());
         seeds.remove(&id);
         let seeds: Vec<NodeId> = seeds.into_iter().collect();
-        let seed = u64::from_le_bytes(random_bytes::<8>());
         let node = Node::join(id, opts.config, opts.capacity, &seeds, seed, snapshot)
             .map_err(|e| from_core(&e))?;
         self.host.borrow_mut().node = Some(node);
@@ -720,9 +724,8 @@ impl Host {
             return Vec::new();
         };
         let down = node.down_peers();
-        node.membership()
-            .members()
-            .iter()
+        // Members that exited or were removed drop out after `Config::exited_grace_ms`.
+        node.listed_members()
             .map(|(n, info)| MemberView {
                 node: n.to_string(),
                 status: info.status.name(),
@@ -1798,12 +1801,6 @@ fn parse_webrtc(v: &JsValue) -> Result<RtcOptions, JsValue> {
     Ok(opts)
 }
 
-/// A fresh node id: `<prefix>-` and 8 random hex digits.
-fn random_id(prefix: &str) -> String {
-    let b = random_bytes::<4>();
-    format!("{prefix}-{:02x}{:02x}{:02x}{:02x}", b[0], b[1], b[2], b[3])
-}
-
 /// Open the storage and find the node's id and what it stored before.
 async fn open_storage(opts: &Options) -> Result<(Store, NodeId, Snapshot), JsValue> {
     let fail = |e: StorageError| {
@@ -1815,11 +1812,13 @@ async fn open_storage(opts: &Options) -> Result<(Store, NodeId, Snapshot), JsVal
         js_error(code, e)
     };
     if opts.storage == "memory" {
-        // A named node may have run before (and lost its memory): it must not reuse dots
-        // under its plain id, so only a random id counts as a first run.
-        let first_run = opts.name.is_none();
-        let id = opts.name.clone().unwrap_or_else(|| random_id("node"));
-        let engine = MemoryEngine::new(first_run);
+        // No metadata, even for a brand-new random id: the node then takes a random epoch
+        // from its seed, so an id that collides with an earlier node's never reuses its dots.
+        let id = match &opts.name {
+            Some(name) => name.clone(),
+            None => ids::random_id("node")?,
+        };
+        let engine = MemoryEngine::new(false);
         let snapshot = engine.load();
         return Ok((Store::Memory(Rc::new(engine)), NodeId::new(&id), snapshot));
     }
@@ -1842,14 +1841,12 @@ async fn open_storage(opts: &Options) -> Result<(Store, NodeId, Snapshot), JsVal
     let (id, first_run) = match (stored, &opts.name) {
         (Some(id), _) => (id, false),
         (None, Some(name)) => (name.clone(), false),
-        (None, None) => (random_id("tab"), true),
+        (None, None) => (ids::random_id("tab")?, true),
     };
     if first_run || opts.name.is_some() {
         db.set_identity(&id).await.map_err(fail)?;
     }
-    let mut snapshot = db.load().await.map_err(fail)?;
-    if first_run {
-        snapshot.meta.get_or_insert_with(Default::default);
-    }
+    // A first run keeps `meta` empty: a random epoch (see the memory case above).
+    let snapshot = db.load().await.map_err(fail)?;
     Ok((Store::IndexedDb(Rc::new(db)), NodeId::new(&id), snapshot))
 }

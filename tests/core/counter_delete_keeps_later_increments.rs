@@ -28,7 +28,6 @@ fn add(key: &str, n: i64) -> ClientRequest {
 }
 
 #[test]
-#[ignore = "issue 15 defect 3: a counter delete swallows later increments; fails until fixed"]
 fn increments_after_and_beside_a_delete_both_count() {
     let cfg = Config {
         resolvers: ResolverRules::default().with(b"ctr/", Resolver::Counter),

@@ -9,13 +9,12 @@
 use crate::cluster_support;
 
 use cluster_support::*;
-use ringlet::core::{AdminRequest, Bytes, Config, Message, Siblings, Status};
+use ringlet::core::{AdminRequest, Bytes, Config, Message, RequestOptions, Siblings, Status};
 use ringlet::sim::{Cluster, NetConfig, TraceEvent};
 
 const LEAVER: usize = 2;
 
 #[test]
-#[ignore = "issue 15 defect 5: an exited node still stores and acks; fails until fixed"]
 fn an_exited_node_acks_no_replicate_handoff_or_transfer() {
     let cfg = Config {
         read_repair: false,
@@ -59,8 +58,13 @@ fn an_exited_node_acks_no_replicate_handoff_or_transfer() {
     }
     c.run_for(50);
     let leaver = c.id(LEAVER).clone();
-    let acks: Vec<&'static str> = c
-        .take_trace()
+    let trace = c.take_trace();
+    let refused = trace
+        .iter()
+        .filter(|e| matches!(e, TraceEvent::Send { from, kind: "refused", .. } if *from == leaver))
+        .count();
+    assert_eq!(refused, 3, "each store request gets a typed refusal");
+    let acks: Vec<&'static str> = trace
         .into_iter()
         .filter_map(|e| match e {
             TraceEvent::Send { from, kind, .. }
@@ -79,4 +83,63 @@ fn an_exited_node_acks_no_replicate_handoff_or_transfer() {
         c.store(LEAVER).state().objects.is_empty() && c.store(LEAVER).state().hints.is_empty(),
         "the exited node {leaver} stored what it was sent"
     );
+}
+
+#[test]
+fn a_coordinator_with_a_stale_ring_replaces_an_exited_target_at_once() {
+    // Node STALE is down while the leaver (holding nothing, so it exits as soon as the ring
+    // no longer names it) leaves; STALE comes back with its stored ring, which still names
+    // the leaver, and at once coordinates a put with w = 3. The leaver's refusal fills no
+    // slot, and its slot gets a fallback before any retry timer.
+    const STALE: usize = 4;
+    let cfg = Config {
+        read_repair: false,
+        anti_entropy_interval_ms: 0,
+        ..config(3, 2, 2)
+    };
+    let retry = cfg.sloppy_retry_ms;
+    let mut c = Cluster::with_nodes(1552, 5, cfg, NetConfig::default());
+    settle(&mut c);
+    let key = key_where(&c, "stale/", |pl| {
+        pl[..3].contains(&STALE) && pl[..3].contains(&LEAVER)
+    });
+    c.crash(STALE, false);
+    c.submit_admin(LEAVER, AdminRequest::Leave);
+    c.run_for(30_000);
+    assert!(c.node(LEAVER).unwrap().has_exited());
+    c.restart(STALE);
+    let leaver = c.id(LEAVER).clone();
+    let stale = c
+        .node(STALE)
+        .unwrap()
+        .membership()
+        .get(&leaver)
+        .map(|i| i.status);
+    assert_eq!(stale, Some(Status::Valid), "restarted with the old view");
+
+    c.record_trace();
+    let start = c.now();
+    let w3 = RequestOptions {
+        w: Some(3),
+        ..opts()
+    };
+    write(&mut c, STALE, put_with(&key, "v", None, w3));
+    let elapsed = c.now() - start;
+    assert!(
+        elapsed < retry,
+        "acknowledged after {elapsed} ms: the refusal did not replace the leaver at once"
+    );
+    let refused = c
+        .take_trace()
+        .into_iter()
+        .any(|e| matches!(e, TraceEvent::Send { from, kind: "refused", .. } if from == leaver));
+    assert!(refused, "the put went to the leaver, which refused it");
+    assert!(c.store(LEAVER).state().objects.is_empty());
+    let learned = c
+        .node(STALE)
+        .unwrap()
+        .membership()
+        .get(&leaver)
+        .map(|i| i.status);
+    assert_eq!(learned, Some(Status::Exiting), "the refusal told why");
 }

@@ -87,7 +87,15 @@ fn the_joiner_takes_its_share_and_every_acknowledged_write_survives() {
             }
         }
     }
-    let moved_to_joiner = c.node(j).unwrap().objects().count();
+    // Keys written before the join reach the joiner only by ownership handoff (read repair
+    // and anti-entropy are off); keys written during it may also be stored there directly
+    // by a coordinator that already knew the new ring.
+    let moved_to_joiner = c
+        .node(j)
+        .unwrap()
+        .objects()
+        .filter(|(k, _)| k.starts_with(b"before/"))
+        .count();
     assert!(moved_to_joiner > 0);
     let transferred: u64 = (0..=OLD)
         .map(|i| c.node(i).unwrap().stats().keys_transferred)

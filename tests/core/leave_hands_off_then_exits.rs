@@ -40,14 +40,19 @@ fn the_leaver_hands_everything_off_and_exits() {
     );
 
     let id = c.submit_admin(LEAVER, AdminRequest::Leave);
+    let early = c.take_completed();
+    assert!(
+        early.iter().all(|d| d.id != id),
+        "leave answers once the node has exited, not at once: {early:?}"
+    );
+    assert_eq!(c.node(LEAVER).unwrap().status(), Some(Status::Leaving));
+    c.run_for(30_000);
     let done = c.take_completed();
     assert!(
         done.iter()
             .any(|d| d.id == id && d.result == Ok(ClientReply::Done)),
         "{done:?}"
     );
-    assert_eq!(c.node(LEAVER).unwrap().status(), Some(Status::Leaving));
-    c.run_for(30_000);
 
     let n = c.node(LEAVER).expect("an exited node keeps running");
     assert!(n.has_exited());

@@ -39,7 +39,6 @@ fn durable_slots(c: &Cluster, key: &str, primaries: &[usize], dot: &Dot) -> BTre
 }
 
 #[test]
-#[ignore = "issue 15 defect 1: a slow primary and its stand-in both count toward W; fails until fixed"]
 fn an_acknowledged_put_is_durable_on_w_distinct_intended_replicas() {
     // Every disk takes 300 ms, above the 250 ms sloppy retry: B is slow, not down.
     let cfg = config(3, 2, 2);

@@ -164,7 +164,7 @@ fn wrong_op_and_corrupt_state_are_typed_errors() {
 
     // A counter state on a set key.
     let mut s = Siblings::new();
-    let counter = encode_counter_state(&CounterState::from([(id.clone(), (1, 0))]));
+    let counter = encode_counter_state(&CounterState::from_totals([(id.clone(), (1, 0))].into()));
     s.update(&VersionVector::new(), dot.clone(), Value::Data(counter), 0);
     assert_eq!(
         resolve(Resolver::AddWinsSet, &s),

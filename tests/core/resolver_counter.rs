@@ -64,32 +64,102 @@ fn decrements_work_and_go_negative() {
     assert_eq!(value(&sx), -7);
 
     let state = decode_counter_state(sx.values().next().unwrap()).unwrap();
-    assert_eq!(state[&NodeId::new("Sx")], (5, 2));
-    assert_eq!(state[&NodeId::new("Sy")], (0, 10));
+    assert_eq!(state.totals[&NodeId::new("Sx")], (5, 2));
+    assert_eq!(state.totals[&NodeId::new("Sy")], (0, 10));
+    assert!(state.reset.is_empty());
+}
+
+/// What a node does for the delete of a counter key: an observed reset with the caller's
+/// context.
+fn delete_at(replica: &mut Siblings, node: &str, observed: &VersionVector) -> Dot {
+    op_at(replica, node, Op::CounterReset(observed.clone()))
 }
 
 #[test]
-fn a_delete_resets_the_counter_unless_an_increment_is_concurrent() {
+fn a_delete_resets_what_it_observed_and_keeps_the_rest() {
     let (mut sx, mut sy) = (Siblings::new(), Siblings::new());
     op_at(&mut sx, "Sx", Op::CounterAdd(5));
     sy.sync(&sx);
+    let seen = sx.context();
 
     // A delete that saw everything resets to zero, and later ops count from there.
-    let mut reset = sy.clone();
-    let ctx = reset.context();
-    reset.update(&ctx, Dot::new("Sy", 1), Value::Tombstone, 0);
-    assert_eq!(value(&reset), 0);
-    op_at(&mut reset, "Sx", Op::CounterAdd(2));
-    assert_eq!(value(&reset), 2);
+    let mut alone = sy.clone();
+    delete_at(&mut alone, "Sy", &seen);
+    assert_eq!(value(&alone), 0);
+    op_at(&mut alone, "Sx", Op::CounterAdd(2));
+    assert_eq!(value(&alone), 2);
 
-    // A delete concurrent with an increment does not reset: the increment's sibling carries
-    // the whole count (a PN-counter has no reset-wins semantics; documented limitation).
-    let ctx = sy.context();
-    sy.update(&ctx, Dot::new("Sy", 1), Value::Tombstone, 0);
+    // A delete concurrent with an increment resets only what it saw: the +5. The concurrent
+    // +1 at Sx and the +2 made after the delete at Sy both count.
     op_at(&mut sx, "Sx", Op::CounterAdd(1));
+    delete_at(&mut sy, "Sy", &seen);
+    op_at(&mut sy, "Sy", Op::CounterAdd(2));
     sx.sync(&sy);
+    sy.sync(&sx);
     assert_eq!(sx.len(), 2);
-    assert_eq!(value(&sx), 6);
+    assert_eq!((value(&sx), value(&sy)), (3, 3));
+    op_at(&mut sx, "Sx", Op::CounterAdd(0));
+    assert_eq!(sx.len(), 1);
+    assert_eq!(value(&sx), 3);
+
+    // A delete with an old context resets only what that context saw.
+    let mut late = sx.clone();
+    delete_at(&mut late, "Sz", &seen);
+    assert_eq!(
+        value(&late),
+        3,
+        "the +5 was already reset; nothing else was seen"
+    );
+    let all = late.context();
+    delete_at(&mut late, "Sz", &all);
+    assert_eq!(value(&late), 0);
+
+    // A blind delete (no context) sees nothing and resets nothing.
+    let mut blind = sx.clone();
+    delete_at(&mut blind, "Sz", &VersionVector::new());
+    assert_eq!(value(&blind), 3);
+}
+
+#[test]
+fn a_reset_at_a_replica_that_missed_a_version_leaves_that_part() {
+    // The reader saw Sx's +5 and Sy's +3; the coordinator (Sz) only ever received the +5.
+    let (mut sx, mut sy, mut sz) = (Siblings::new(), Siblings::new(), Siblings::new());
+    op_at(&mut sx, "Sx", Op::CounterAdd(5));
+    op_at(&mut sy, "Sy", Op::CounterAdd(3));
+    sz.sync(&sx);
+    let mut seen = sx.context();
+    seen.merge(&sy.context());
+    delete_at(&mut sz, "Sz", &seen);
+    assert_eq!(value(&sz), 0);
+    // Once the +3 arrives it counts again: documented (docs/design.md), never a lost add.
+    sz.sync(&sy);
+    assert_eq!(value(&sz), 3);
+}
+
+#[test]
+fn the_deleting_node_continues_its_totals() {
+    // The coordinator's own entry never restarts: A goes 5 -> 7, and the reset keeps the 5.
+    let mut sa = Siblings::new();
+    op_at(&mut sa, "A", Op::CounterAdd(5));
+    let seen = sa.context();
+    delete_at(&mut sa, "A", &seen);
+    op_at(&mut sa, "A", Op::CounterAdd(2));
+    let state = decode_counter_state(sa.values().next().unwrap()).unwrap();
+    assert_eq!(state.totals[&NodeId::new("A")], (7, 0));
+    assert_eq!(state.reset[&NodeId::new("A")], (5, 0));
+    assert_eq!(value(&sa), 2);
+}
+
+#[test]
+fn an_old_tombstone_is_still_the_empty_state() {
+    // Deletes written before resets existed: a tombstone supersedes what its clock covers.
+    let mut s = Siblings::new();
+    op_at(&mut s, "Sx", Op::CounterAdd(5));
+    let ctx = s.context();
+    s.update(&ctx, Dot::new("Sy", 1), Value::Tombstone, 0);
+    assert_eq!(value(&s), 0);
+    op_at(&mut s, "Sx", Op::CounterAdd(2));
+    assert_eq!(value(&s), 2);
 }
 
 #[test]
@@ -185,16 +255,16 @@ fn corrupt_state_is_a_typed_error() {
 #[test]
 fn state_codec_roundtrips_and_value_saturates() {
     let mut st = CounterState::new();
-    st.insert(NodeId::new("Sx"), (u64::MAX, 0));
-    st.insert(NodeId::new("Sy"), (u64::MAX, 1));
-    st.insert(NodeId::new("Sz"), (0, 0)); // empty entries are not written
+    st.totals.insert(NodeId::new("Sx"), (u64::MAX, 0));
+    st.totals.insert(NodeId::new("Sy"), (u64::MAX, 1));
+    st.totals.insert(NodeId::new("Sz"), (0, 0)); // empty entries are not written
     let bytes: Bytes = encode_counter_state(&st);
     let back = decode_counter_state(&bytes).unwrap();
-    assert_eq!(back.len(), 2);
+    assert_eq!(back.totals.len(), 2);
     assert_eq!(counter_value(&back), i64::MAX);
     let mut neg = CounterState::new();
-    neg.insert(NodeId::new("a"), (0, u64::MAX));
-    neg.insert(NodeId::new("b"), (0, u64::MAX));
+    neg.totals.insert(NodeId::new("a"), (0, u64::MAX));
+    neg.totals.insert(NodeId::new("b"), (0, u64::MAX));
     assert_eq!(counter_value(&neg), i64::MIN);
     assert_eq!(
         encode_counter_state(&CounterState::new()).to_vec(),

@@ -7,16 +7,42 @@ use ringlet::core::dvv::Dot;
 use ringlet::core::id::NodeId;
 use ringlet::core::resolve::{
     decode_counter_state, decode_set_state, encode_counter_state, encode_set_state, CounterState,
-    SetState,
+    CounterTotals, SetState, COUNTER_RESET_STATE_TAG, COUNTER_STATE_TAG,
 };
 
-fn counter_state() -> impl Strategy<Value = CounterState> {
+fn totals() -> impl Strategy<Value = CounterTotals> {
     prop::collection::btree_map(".{0,6}", (any::<u64>(), any::<u64>()), 0..6).prop_map(|m| {
         m.into_iter()
             .filter(|(_, (i, d))| *i > 0 || *d > 0)
             .map(|(n, v)| (NodeId::new(&n), v))
             .collect()
     })
+}
+
+fn counter_state() -> impl Strategy<Value = CounterState> {
+    prop_oneof![
+        totals().prop_map(CounterState::from_totals),
+        (totals(), totals()).prop_map(|(totals, reset)| CounterState { totals, reset }),
+    ]
+}
+
+#[test]
+fn counter_format_follows_the_reset() {
+    let mut st = CounterState::from_totals([(NodeId::new("a"), (5, 0))].into());
+    // Without a reset: the original format, readable by nodes that predate resets.
+    assert_eq!(
+        encode_counter_state(&st).to_vec(),
+        [COUNTER_STATE_TAG, 1, 1, b'a', 5, 0]
+    );
+    st.reset.insert(NodeId::new("a"), (5, 0));
+    let bytes = encode_counter_state(&st);
+    assert_eq!(
+        bytes.to_vec(),
+        [COUNTER_RESET_STATE_TAG, 1, 1, b'a', 5, 0, 1, 1, b'a', 5, 0]
+    );
+    assert_eq!(decode_counter_state(&bytes), Ok(st));
+    // A reset format with an empty reset is a second encoding of a 'c' state: refused.
+    assert!(decode_counter_state(&[COUNTER_RESET_STATE_TAG, 1, 1, b'a', 5, 0, 0]).is_err());
 }
 
 fn set_state() -> impl Strategy<Value = SetState> {
@@ -55,6 +81,7 @@ proptest! {
         bytes in prop_oneof![
             prop::collection::vec(any::<u8>(), 0..40),
             plausible(b'c'),
+            plausible(b'r'),
             plausible(b's'),
         ],
     ) {

@@ -45,7 +45,6 @@ fn forward_and_lose_the_reply(
 }
 
 #[test]
-#[ignore = "issue 15 defect 2: a re-routed forward is applied a second time; fails until fixed"]
 fn a_put_whose_forward_reply_was_lost_is_stored_once() {
     let mut c = cluster(1521);
     let key = "fwd/put";
@@ -64,7 +63,6 @@ fn a_put_whose_forward_reply_was_lost_is_stored_once() {
 }
 
 #[test]
-#[ignore = "issue 15 defect 2: a re-routed forward is applied a second time; fails until fixed"]
 fn a_counter_increment_whose_forward_reply_was_lost_counts_once() {
     let mut c = cluster(1522);
     let key = "ctr/fwd";
@@ -87,4 +85,50 @@ fn a_counter_increment_whose_forward_reply_was_lost_counts_once() {
         "one +1 (client outcome {outcome:?}) was applied more than once: versions {:?}",
         dots(&r.versions),
     );
+}
+
+#[test]
+fn a_lost_reply_is_sent_again_when_the_forwarder_asks_to_cancel() {
+    // The forwarder hears neither ForwardAccepted nor the reply (both lost); its
+    // ForwardCancel reaches a coordinator that already applied the write, which answers
+    // with the outcome instead of a cancellation.
+    let mut c = cluster(1523);
+    let key = "fwd/again";
+    let pl = preflist(&c, key);
+    let outcome = forward_and_lose_the_reply(&mut c, pl[4], put(key, "once"));
+    assert!(
+        matches!(outcome, Ok(ClientReply::Put { .. })),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn a_forward_lost_on_the_way_is_cancelled_then_re_routed_and_applied_once() {
+    // The Forward itself is lost: the coordinator confirms the cancellation (and will never
+    // accept that forward), so the forwarder may send the write elsewhere.
+    let mut c = cluster(1524);
+    // A node confirms cancellations only once every forward a previous run of it could
+    // have accepted has expired (twice the request timeout after it started).
+    c.run_for(5_000);
+    let key = "fwd/lost";
+    let pl = preflist(&c, key);
+    let outsider = pl[4];
+    c.partition(&[outsider]);
+    let id = c.submit(outsider, put(key, "re-routed"));
+    c.run_for(100);
+    c.heal();
+    c.run_for(5_000);
+    let mine: Vec<_> = c
+        .take_completed()
+        .into_iter()
+        .filter(|d| d.id == id)
+        .collect();
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert!(
+        matches!(mine[0].result, Ok(ClientReply::Put { .. })),
+        "{:?}",
+        mine[0].result
+    );
+    let r = read(&mut c, pl[1], key);
+    assert_eq!(r.values(), vec!["re-routed".to_string()]);
 }

@@ -12,7 +12,7 @@ use ringlet::core::hashtree::{Children, DiffEntry, Entry, Hash64, Subtree, TreeM
 use ringlet::core::membership::{MemberInfo, RingState, Summary};
 use ringlet::core::swim::Rumor;
 use ringlet::core::{
-    Bytes, ClientReply, ClientRequest, Context, Dot, Error, Member, Message, NodeId, Op,
+    Bytes, ClientReply, ClientRequest, Context, Dot, Error, Member, Message, NodeId, Op, Refusal,
     RequestOptions, Resolved, Ring, Siblings, Status, Value, Version, VersionVector,
 };
 use std::collections::BTreeSet;
@@ -119,7 +119,10 @@ fn error() -> impl Strategy<Value = Error> {
     prop_oneof![
         (any::<usize>(), any::<usize>())
             .prop_map(|(needed, got)| Error::QuorumFailed { needed, got }),
-        any::<u64>().prop_map(|after_ms| Error::Timeout { after_ms }),
+        (any::<u64>(), any::<bool>()).prop_map(|(after_ms, ambiguous)| Error::Timeout {
+            after_ms,
+            ambiguous
+        }),
         ".{0,12}".prop_map(Error::InvalidArgument),
         (any::<usize>(), any::<usize>()).prop_map(|(size, max)| Error::ValueTooLarge { size, max }),
         (".{0,12}", any::<bool>()).prop_map(|(reason, quota_exceeded)| Error::Storage {
@@ -318,11 +321,19 @@ fn message() -> impl Strategy<Value = Message> {
         }),
         any::<u64>().prop_map(|nonce| Message::Ping { nonce }),
         any::<u64>().prop_map(|nonce| Message::Pong { nonce }),
+        (rid(), proptest::option::of(member_info())).prop_map(|(rid, member)| Message::Refused {
+            rid,
+            reason: Refusal::Exited,
+            member,
+        }),
+        rid().prop_map(|rid| Message::ForwardAccepted { rid }),
+        rid().prop_map(|rid| Message::ForwardCancel { rid }),
+        rid().prop_map(|rid| Message::ForwardCancelled { rid }),
     ]
 }
 
 /// Every message kind the protocol has (`Message::kind`); the strategy must reach each.
-const KINDS: [&str; 21] = [
+const KINDS: [&str; 25] = [
     "put",
     "put-hinted",
     "put-ack",
@@ -344,6 +355,10 @@ const KINDS: [&str; 21] = [
     "merkle",
     "ping",
     "pong",
+    "refused",
+    "forward-accepted",
+    "forward-cancel",
+    "forward-cancelled",
 ];
 
 #[test]

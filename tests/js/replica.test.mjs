@@ -28,7 +28,7 @@ const closeAll = (rs) => Promise.all(rs.map((r) => r.close()));
 test('a lone node founds a cluster and serves its own reads and writes', async () => {
   const r = await Replica.open({ cluster: 'solo', relay: relay.url, storage: 'memory', n: 1, r: 1, w: 1 });
   try {
-    assert.match(r.id, /^node-[0-9a-f]{8}$/);
+    assert.match(r.id, /^node-[0-9a-f]{32}$/);
     assert.equal(r.storage, 'memory');
     const ring = r.ring();
     assert.equal(ring.q, 64);
@@ -204,7 +204,7 @@ test('IndexedDB storage (fake-indexeddb): a reopened node is the same node with 
   const anon = { cluster: 'persist2', relay: relay.url, storage: 'indexeddb', n: 1, r: 1, w: 1 };
   r = await Replica.open(anon);
   const id = r.id;
-  assert.match(id, /^tab-[0-9a-f]{8}$/);
+  assert.match(id, /^tab-[0-9a-f]{32}$/);
   await r.close();
   // At once: were the relay still tearing down the closed connection, open retries the id.
   r = await Replica.open(anon);

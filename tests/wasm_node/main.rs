@@ -5,6 +5,7 @@
 #[path = "../wasm_support/mod.rs"]
 mod wasm_support;
 
+mod wasm_ids;
 mod wasm_storage_js;
 mod wasm_storage_memory;
 mod wasm_values;

@@ -5,6 +5,9 @@
 import { RingView } from './ring.js';
 
 const $ = (id) => document.getElementById(id);
+// Random ids are `tab-`/`node-` and 32 hex digits: show the prefix and the first 8 (the full
+// id is the cell's title and its data-node).
+const shortId = (id) => String(id ?? '').replace(/^((?:tab|node)-[0-9a-f]{8})[0-9a-f]{24}$/, '$1…');
 const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
 
 export class LiveMode {
@@ -44,7 +47,7 @@ export class LiveMode {
     }
     const r = this.replica;
     window.liveReplica = r;
-    $('live-status').innerHTML = `this tab is node <b>${esc(r.id)}</b> of cluster <b>${esc(cluster)}</b>`;
+    $('live-status').innerHTML = `this tab is node <b title="${esc(r.id)}">${esc(shortId(r.id))}</b> of cluster <b>${esc(cluster)}</b>`;
     $('btn-live-close').disabled = false;
     document.body.dataset.live = r.id;
     r.on('*', (e) => {
@@ -80,7 +83,7 @@ export class LiveMode {
       $('live-epoch').textContent = `epoch ${ring.epoch}, ${ring.q} partitions`;
     }
     const body = $('live-members').tBodies[0];
-    const html = members.map((m) => `<tr data-node="${esc(m.node)}"><td>${esc(m.node)}${m.self ? ' <b>(this tab)</b>' : ''}</td><td>${esc(m.status)}</td><td>${m.up ? 'up' : '<b style="color:#b3261e">down</b>'}</td><td class="num">${parts[m.node] ?? 0}</td></tr>`).join('');
+    const html = members.map((m) => `<tr data-node="${esc(m.node)}"><td title="${esc(m.node)}">${esc(shortId(m.node))}${m.self ? ' <b>(this tab)</b>' : ''}</td><td>${esc(m.status)}</td><td>${m.up ? 'up' : '<b style="color:#b3261e">down</b>'}</td><td class="num">${parts[m.node] ?? 0}</td></tr>`).join('');
     if (body._html !== html) { body.innerHTML = html; body._html = html; }
     document.body.dataset.liveMembers = String(members.filter((m) => m.status === 'valid' || m.status === 'joining').length);
     const s = r.stats();

@@ -277,6 +277,10 @@ pub(super) fn detail(msg: &Message) -> String {
         Message::PingReqAck { target, .. } => format!("{target} answered"),
         Message::Ping { .. } => "are you there?".into(),
         Message::Pong { .. } => "yes".into(),
+        Message::Refused { .. } => "I have left the ring: not stored".into(),
+        Message::ForwardAccepted { .. } => "I coordinate it (at most once)".into(),
+        Message::ForwardCancel { .. } => "no answer: cancel it unless you took it".into(),
+        Message::ForwardCancelled { .. } => "cancelled: I will never apply it".into(),
     }
 }
 
