@@ -291,6 +291,11 @@ impl Node {
         };
         let detector = Detector::new(config.probe_interval_ms);
         let first_gossip = rng.below(config.gossip_interval_ms.max(1));
+        // Request ids start at a random point in every run (issue 15 defect 9): a reply or
+        // a duplicate that was sent to an earlier run of this node (or by one) can then
+        // never be taken for a request of this run. 2^48 starting points: two runs' ranges
+        // overlap with odds of about (rids per run) / 2^47.
+        let first_rid = (rng.next_u64() >> 16) | 1;
         let mut node = Node {
             id: id.clone(),
             membership: view,
@@ -328,7 +333,7 @@ impl Node {
             pending_writes: VecDeque::new(),
             handoffs: BTreeMap::new(),
             next_hint_scan_ms: config.hint_interval_ms,
-            next_rid: 1,
+            next_rid: first_rid,
             dot_next: epoch,
             dot_durable: epoch,
             dot_reserving: false,

@@ -443,6 +443,14 @@ impl History {
                     Some(_) => {}
                 }
             }
+            if traced_key(key) {
+                for x in merged.versions() {
+                    eprintln!(
+                        "key trace: end holds {} past {:?} value {:?}",
+                        x.dot, x.past, x.value
+                    );
+                }
+            }
             final_state.insert(key.clone(), merged);
         }
         for (key, state) in &final_state {
@@ -540,6 +548,12 @@ fn duplicate(key: &Bytes, versions: &Siblings) -> Option<String> {
         }
     }
     None
+}
+
+/// `RINGLET_SIM_KEY=<key>`: print every acknowledged write of that key (dot, context,
+/// returned clock) and the versions it ends with, to stderr (docs/simulation.md).
+pub(crate) fn traced_key(key: &Bytes) -> bool {
+    std::env::var("RINGLET_SIM_KEY").is_ok_and(|k| k.as_bytes() == &key[..])
 }
 
 fn dots(s: &Siblings) -> Vec<String> {

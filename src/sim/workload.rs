@@ -498,6 +498,9 @@ impl Workload {
                 let past = context
                     .map(|c| c.version_vector().clone())
                     .unwrap_or_default();
+                if super::check::traced_key(&key) {
+                    eprintln!("key trace: {at} ms acked {dot} past {past:?} clock {:?} add {add:?} reset {reset:?}", got.version_vector());
+                }
                 history.write_acked_at(cluster, &key, &dot, &past, got.version_vector(), kind, w);
                 if let (Some(c), Some(e)) = (c, strict) {
                     if clean_now && e == self.epoch {
