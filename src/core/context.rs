@@ -7,11 +7,22 @@
 //!
 //! ```text
 //! context  = format-version (1 byte, = 1)
-//!            count          (LEB128 varint, <= 10_000)
+//!            count          (LEB128 varint; at most what the rest of the input can hold)
 //!            entry*count    (sorted by node id, strictly increasing)
 //! entry    = name-length    (LEB128 varint, <= 255)
 //!            name           (UTF-8)
 //!            counter        (LEB128 varint, >= 1)
+//! ```
+//!
+//! A context read from a counter key also carries the counter state the read returned
+//! (format version 2), so that a delete with it resets exactly what the client saw, even
+//! when the coordinating replica has not received all of it yet (issue 15 defect 3):
+//!
+//! ```text
+//! context2 = format-version (1 byte, = 2)
+//!            count entry*count            (as above)
+//!            state-length (LEB128 varint, >= 1)
+//!            state        (a counter state, resolve.rs's canonical 'c'/'r' encoding)
 //! ```
 //!
 //! `[(Sx,2),(Sy,1),(Sz,1)]` takes 14 bytes. Decoding never panics and accepts only canonical
@@ -20,18 +31,20 @@
 
 use super::dvv::VersionVector;
 use super::id::NodeId;
+use super::resolve::{decode_counter_state, encode_counter_state, CounterState};
 use core::fmt;
 
-/// The only format version this build writes and reads.
+/// The format version of a plain context (a version vector).
 pub const FORMAT_VERSION: u8 = 1;
+/// The format version of a context that also carries an observed counter state.
+pub const FORMAT_VERSION_COUNTER: u8 = 2;
 /// The longest node id a context may carry, in bytes.
 pub const MAX_NAME_LEN: usize = 255;
-/// The most entries a context may carry (far above any real cluster's replica count).
-pub const MAX_ENTRIES: usize = 10_000;
 
-/// A client's causal context: the version vector of everything the client's read returned.
+/// A client's causal context: the version vector of everything the client's read returned,
+/// and for a counter key the counter state it returned (the join of the siblings).
 #[derive(Clone, PartialEq, Eq, Debug, Default, serde::Serialize, serde::Deserialize)]
-pub struct Context(pub VersionVector);
+pub struct Context(pub VersionVector, pub Option<CounterState>);
 
 impl Context {
     /// The empty context: a put with it is a blind write.
@@ -51,18 +64,37 @@ impl Context {
         self.0.is_empty()
     }
 
+    /// The context of a counter read: the clock and the state the client saw.
+    pub fn with_counter(vv: VersionVector, state: CounterState) -> Self {
+        Context(vv, Some(state))
+    }
+
+    /// The counter state the read returned, if this context came from a counter key.
+    pub fn observed_counter(&self) -> Option<&CounterState> {
+        self.1.as_ref()
+    }
+
     /// Encode in the canonical format of the module doc. Node ids longer than
     /// [`MAX_NAME_LEN`] bytes are written as they are, and [`Context::from_bytes`] refuses
     /// them; membership must not admit such names.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(2 + self.0.len() * 6);
-        out.push(FORMAT_VERSION);
+        out.push(if self.1.is_some() {
+            FORMAT_VERSION_COUNTER
+        } else {
+            FORMAT_VERSION
+        });
         put_varint(&mut out, self.0.len() as u64);
         for (node, counter) in self.0.iter() {
             let name = node.as_str().as_bytes();
             put_varint(&mut out, name.len() as u64);
             out.extend_from_slice(name);
             put_varint(&mut out, counter);
+        }
+        if let Some(state) = &self.1 {
+            let state = encode_counter_state(state);
+            put_varint(&mut out, state.len() as u64);
+            out.extend_from_slice(&state);
         }
         out
     }
@@ -72,11 +104,14 @@ impl Context {
     pub fn from_bytes(bytes: &[u8]) -> Result<Context, ContextError> {
         let mut r = Reader::new(bytes);
         let version = r.byte()?;
-        if version != FORMAT_VERSION {
+        if version != FORMAT_VERSION && version != FORMAT_VERSION_COUNTER {
             return Err(ContextError::UnsupportedVersion { found: version });
         }
         let count = r.varint()?;
-        if count > MAX_ENTRIES as u64 {
+        // No limit of its own: a context decodes whatever the core wrote (issue 15: the JS
+        // layer accepts every context the core produces). An entry takes at least 2 bytes,
+        // so a count the input cannot hold is refused before anything is allocated.
+        if count > (r.remaining() / 2) as u64 {
             return Err(ContextError::TooManyEntries { count });
         }
         let mut vv = VersionVector::new();
@@ -99,18 +134,30 @@ impl Context {
             vv.raise(&NodeId::new(name), counter);
             prev = Some(name);
         }
+        let mut state = None;
+        if version == FORMAT_VERSION_COUNTER {
+            let offset = r.offset();
+            let len = r.varint()?;
+            let raw = r.bytes(len)?;
+            let decoded =
+                decode_counter_state(raw).map_err(|_| ContextError::BadCounterState { offset })?;
+            if len == 0 || encode_counter_state(&decoded)[..] != raw[..] {
+                return Err(ContextError::BadCounterState { offset });
+            }
+            state = Some(decoded);
+        }
         if r.remaining() > 0 {
             return Err(ContextError::TrailingBytes {
                 extra: r.remaining(),
             });
         }
-        Ok(Context(vv))
+        Ok(Context(vv, state))
     }
 }
 
 impl From<VersionVector> for Context {
     fn from(vv: VersionVector) -> Self {
-        Context(vv)
+        Context(vv, None)
     }
 }
 
@@ -137,7 +184,7 @@ pub enum ContextError {
     Truncated { offset: usize },
     /// A varint at `offset` is longer than needed or exceeds 64 bits.
     BadVarint { offset: usize },
-    /// The entry count exceeds [`MAX_ENTRIES`].
+    /// The entry count is more than the rest of the input can hold.
     TooManyEntries { count: u64 },
     /// A node id is longer than [`MAX_NAME_LEN`] bytes.
     NameTooLong { entry: usize, len: u64 },
@@ -149,6 +196,8 @@ pub enum ContextError {
     NotCanonical { entry: usize },
     /// Bytes remain after the last entry.
     TrailingBytes { extra: usize },
+    /// The counter state of a version-2 context (at `offset`) is malformed or not canonical.
+    BadCounterState { offset: usize },
 }
 
 impl ContextError {
@@ -164,6 +213,7 @@ impl ContextError {
             ContextError::ZeroCounter { .. } => "context_zero_counter",
             ContextError::NotCanonical { .. } => "context_not_canonical",
             ContextError::TrailingBytes { .. } => "context_trailing_bytes",
+            ContextError::BadCounterState { .. } => "context_bad_counter_state",
         }
     }
 }
@@ -174,7 +224,7 @@ impl fmt::Display for ContextError {
             ContextError::UnsupportedVersion { found } => {
                 write!(
                     f,
-                    "unsupported context format version {found} (expected {FORMAT_VERSION})"
+                    "unsupported context format version {found} (expected {FORMAT_VERSION} or {FORMAT_VERSION_COUNTER})"
                 )
             }
             ContextError::Truncated { offset } => write!(f, "context truncated at byte {offset}"),
@@ -182,7 +232,10 @@ impl fmt::Display for ContextError {
                 write!(f, "malformed varint in context at byte {offset}")
             }
             ContextError::TooManyEntries { count } => {
-                write!(f, "context has {count} entries (at most {MAX_ENTRIES})")
+                write!(
+                    f,
+                    "context claims {count} entries, more than its bytes can hold"
+                )
             }
             ContextError::NameTooLong { entry, len } => write!(
                 f,
@@ -198,6 +251,9 @@ impl fmt::Display for ContextError {
             ),
             ContextError::TrailingBytes { extra } => {
                 write!(f, "{extra} trailing bytes after the context")
+            }
+            ContextError::BadCounterState { offset } => {
+                write!(f, "malformed counter state in context at byte {offset}")
             }
         }
     }

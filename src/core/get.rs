@@ -7,14 +7,14 @@
 
 use super::bytes::Bytes;
 use super::context::Context;
-use super::dvv::Siblings;
+use super::dvv::{Siblings, VersionVector};
 use super::error::Error;
 use super::id::NodeId;
 use super::io::{ClientReply, Event};
 use super::message::{Message, Rid};
 use super::node::{Node, Origin};
 use super::quorum::GetQuorum;
-use super::resolve::resolve;
+use super::resolve::{merge_counter_states, resolve, Resolver};
 use std::collections::BTreeSet;
 
 #[derive(Clone, Debug)]
@@ -124,12 +124,28 @@ impl Node {
         let result = match resolve(resolver, &merged) {
             Ok(value) => Ok(ClientReply::Get {
                 value,
-                context: Context::from(merged.context()),
+                context: self.reply_context(&key, merged.context(), &merged),
                 versions: merged,
             }),
             Err(e) => Err(Error::Corrupt(e.to_string())),
         };
         self.reply(origin, result);
+    }
+
+    /// The context a client gets back with `versions`: their clock `clock`, and for a
+    /// counter key the state they hold (so a delete with it resets exactly what was seen).
+    pub(crate) fn reply_context(
+        &self,
+        key: &Bytes,
+        clock: VersionVector,
+        versions: &Siblings,
+    ) -> Context {
+        if self.config.resolvers.for_key(key) == Resolver::Counter {
+            if let Ok(state) = merge_counter_states(versions) {
+                return Context::with_counter(clock, state);
+            }
+        }
+        Context::from(clock)
     }
 
     pub(crate) fn get_timer(&mut self, rid: Rid) {

@@ -12,7 +12,7 @@ use super::antientropy::AeSession;
 use super::bytes::Bytes;
 use super::config::Config;
 use super::detector::Detector;
-use super::dvv::{Siblings, VersionVector};
+use super::dvv::Siblings;
 use super::error::Error;
 use super::get::GetFsm;
 use super::handoff::HandoffInFlight;
@@ -568,7 +568,7 @@ impl Node {
             } if self.config.resolvers.for_key(&key) == Resolver::Counter => {
                 // A counter delete is an observed reset, not a tombstone: it removes what
                 // its context saw and keeps every other increment (resolve.rs).
-                let observed = context.map(VersionVector::from).unwrap_or_default();
+                let observed = context.unwrap_or_default();
                 let op = Op::CounterReset(observed);
                 let reset = ClientRequest::Update { key, op, options };
                 self.route_write(origin, reset, deadline_ms);

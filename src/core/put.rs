@@ -8,7 +8,7 @@
 //! not answered after `sloppy_retry_ms` is suspected and the next fallback is used.
 
 use super::bytes::Bytes;
-use super::context::Context;
+
 use super::dvv::{Dot, Siblings, Value, Version, VersionVector};
 use super::error::Error;
 use super::id::NodeId;
@@ -18,7 +18,7 @@ use super::membership::Status;
 use super::message::{Message, Refusal, Rid};
 use super::node::{Node, Origin, Waiter};
 use super::quorum::PutQuorum;
-use super::resolve::{apply_op, Resolver};
+use super::resolve::{apply_op, Op, Resolver};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One replica a put was sent to.
@@ -322,7 +322,17 @@ impl Node {
                 .as_ref()
                 .map(|c| c.version_vector().clone())
                 .unwrap_or_default(),
-            ClientRequest::Update { .. } => local.context(),
+            ClientRequest::Update { op, .. } => {
+                let mut past = local.context();
+                if let Op::CounterReset(seen) = op {
+                    // A reset that carries the state its context saw joins that state
+                    // (resolve.rs `apply_op`), so it supersedes all the context covers.
+                    if seen.observed_counter().is_some() {
+                        past.merge(seen.version_vector());
+                    }
+                }
+                past
+            }
             ClientRequest::Get { .. } => VersionVector::new(),
         };
         if resolver == Resolver::LastWriterWins {
@@ -640,7 +650,11 @@ impl Node {
         if let Some(f) = self.puts.remove(&rid) {
             let reply = ClientReply::Put {
                 dot: f.version.dot.clone(),
-                context: Context::from(f.version.clock()),
+                context: self.reply_context(
+                    &f.key,
+                    f.version.clock(),
+                    &Siblings::from_versions(vec![f.version.clone()]),
+                ),
             };
             self.reply(f.origin, Ok(reply));
         }

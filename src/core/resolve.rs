@@ -61,7 +61,7 @@
 //! ```
 
 use super::bytes::Bytes;
-use super::context::{put_varint, ReadError, Reader};
+use super::context::{put_varint, Context, ReadError, Reader};
 use super::dvv::{Dot, Siblings, Value, VersionVector};
 use super::id::NodeId;
 use core::fmt;
@@ -215,9 +215,11 @@ pub enum Op {
     SetAdd(Vec<Bytes>),
     /// Remove elements (only the adds this replica has observed) from a [`Resolver::AddWinsSet`].
     SetRemove(Vec<Bytes>),
-    /// Reset a [`Resolver::Counter`] by what `observed` covers: the delete of a counter key
-    /// with that context. Increments the context has not seen are kept.
-    CounterReset(VersionVector),
+    /// Reset a [`Resolver::Counter`] by what the context observed: the delete of a counter
+    /// key with that context. A context read from the counter carries the state the client
+    /// saw, and the reset removes exactly that; a bare version vector resets what this
+    /// replica holds of it. Increments the context has not seen are kept.
+    CounterReset(Context),
 }
 
 /// Per node, the total it has added and the total it has subtracted.
@@ -535,8 +537,9 @@ pub fn merge_set_states(siblings: &Siblings) -> Result<SetState, ResolveError> {
 ///
 /// - `CounterAdd(d)`: adds `|d|` to `actor`'s increments (`d > 0`) or decrements (`d < 0`),
 ///   saturating at `u64::MAX`.
-/// - `CounterReset(observed)`: the totals stay; `reset` grows to the totals `observed` had
-///   seen (an observed reset: the delete of a counter key).
+/// - `CounterReset(observed)`: the totals stay (joined with the counter state the context
+///   carries, if any); `reset` grows to the totals the context had seen (an observed reset:
+///   the delete of a counter key).
 /// - `SetAdd(es)`: each element gets the single live dot `new_dot`; its older dots are
 ///   dropped, since this add observed them.
 /// - `SetRemove(es)`: each element loses every dot (only the adds observed here).
@@ -560,7 +563,14 @@ pub fn apply_op(
         }
         (Resolver::Counter, Op::CounterReset(observed)) => {
             let mut state = merge_counter_states(local)?;
-            join_totals(&mut state.reset, &observed_totals(local, observed)?);
+            let mut seen = observed_totals(local, observed.version_vector())?;
+            if let Some(saw) = observed.observed_counter() {
+                // The new version supersedes every version the context covers, so it must
+                // hold all they held: join what the client saw, then reset all of it.
+                state.join(saw);
+                join_totals(&mut seen, &saw.totals);
+            }
+            join_totals(&mut state.reset, &seen);
             Ok(encode_counter_state(&state))
         }
         (Resolver::AddWinsSet, Op::SetAdd(elems)) => {

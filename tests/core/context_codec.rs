@@ -2,7 +2,7 @@
 //! arbitrary bytes, and rejects each kind of malformed input with its own typed error.
 
 use proptest::prelude::*;
-use ringlet::core::context::{Context, ContextError, MAX_ENTRIES};
+use ringlet::core::context::{Context, ContextError};
 use ringlet::core::dvv::VersionVector;
 
 fn ctx(pairs: &[(&str, u64)]) -> Context {
@@ -40,7 +40,7 @@ fn each_rejection_has_its_typed_error() {
     use ContextError::*;
     let cases: Vec<(&str, Vec<u8>, ContextError)> = vec![
         ("empty input", vec![], Truncated { offset: 0 }),
-        ("wrong version", vec![2, 0], UnsupportedVersion { found: 2 }),
+        ("wrong version", vec![3, 0], UnsupportedVersion { found: 3 }),
         ("version zero", vec![0], UnsupportedVersion { found: 0 }),
         ("no count", vec![1], Truncated { offset: 1 }),
         (
@@ -48,7 +48,7 @@ fn each_rejection_has_its_typed_error() {
             vec![1, 0x80],
             Truncated { offset: 1 },
         ),
-        ("missing entry", vec![1, 1], Truncated { offset: 2 }),
+        ("missing entry", vec![1, 1], TooManyEntries { count: 1 }),
         (
             "name cut short",
             vec![1, 1, 2, b'S'],
@@ -123,7 +123,15 @@ fn each_rejection_has_its_typed_error() {
         assert!(want.code().starts_with("context_"));
         let _: &dyn std::error::Error = &want;
     }
-    assert_eq!(MAX_ENTRIES, 10_000);
+}
+
+#[test]
+fn any_size_the_core_can_write_decodes() {
+    // No entry limit below what the core can emit: 20,000 actors round-trip.
+    let names: Vec<String> = (0..20_000).map(|i| format!("n{i:05}")).collect();
+    let entries: Vec<(&str, u64)> = names.iter().map(|n| (n.as_str(), 1)).collect();
+    let c = ctx(&entries);
+    assert_eq!(decode(&c.to_bytes()), Ok(c));
 }
 
 #[test]

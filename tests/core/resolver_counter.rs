@@ -72,7 +72,7 @@ fn decrements_work_and_go_negative() {
 /// What a node does for the delete of a counter key: an observed reset with the caller's
 /// context.
 fn delete_at(replica: &mut Siblings, node: &str, observed: &VersionVector) -> Dot {
-    op_at(replica, node, Op::CounterReset(observed.clone()))
+    op_at(replica, node, Op::CounterReset(observed.clone().into()))
 }
 
 #[test]

@@ -186,7 +186,7 @@ fn run(steps: &[Step]) -> History {
                 op_at(
                     &mut replicas[*replica],
                     NODES[*replica],
-                    Op::CounterReset(ctx),
+                    Op::CounterReset(ctx.into()),
                 );
             }
             Step::Read { replica } => contexts.push(replicas[*replica].context()),
@@ -215,7 +215,7 @@ fn a_reset_keeps_an_increment_its_context_had_not_seen() {
     let seen = sx.context();
     op_at(&mut sx, "Sx", Op::CounterAdd(1));
     sy.sync(&sx);
-    op_at(&mut sy, "Sy", Op::CounterReset(seen));
+    op_at(&mut sy, "Sy", Op::CounterReset(seen.into()));
     // The sibling Sy holds has Sx's +1 beyond what the context saw: nothing of Sx's entry
     // is known to be seen, so nothing is reset (conservative), never more than was seen.
     assert_eq!(value(&sy), 6);
