@@ -12,15 +12,17 @@
 //! `RINGLET_SIM_FAULTS` / `RINGLET_SIM_CHECKS` environment variables apply. `--summary`
 //! prints the failures grouped by their first violation's kind.
 
+use ringlet::core::config::Mutant;
 use ringlet::sim::{run_seed, Checks, Faults, SimOptions, TraceEvent};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: ringlet-sim (--seed N | --seeds A..B) [--trace] [--no-faults] [--safety-ms MS] [--faults LIST] [--checks LIST] [--summary]\n  faults: {}\n  checks: {}",
+        "usage: ringlet-sim (--seed N | --seeds A..B) [--trace] [--no-faults] [--safety-ms MS] [--faults LIST] [--checks LIST] [--summary] [--until-fail] [--mutant NAME]\n  faults: {}\n  checks: {}\n  mutants (with --features mutants): {}",
         Faults::NAMES.join(", "),
-        Checks::NAMES.join(", ")
+        Checks::NAMES.join(", "),
+        Mutant::ALL.map(Mutant::name).join(", ")
     );
     ExitCode::from(2)
 }
@@ -32,6 +34,8 @@ fn main() -> ExitCode {
     let mut faults = true;
     let mut safety_ms = None;
     let mut summary = false;
+    let mut until_fail = false;
+    let mut mutant = None;
     let base = match SimOptions::from_env(0) {
         Ok(o) => o,
         Err(e) => {
@@ -76,6 +80,21 @@ fn main() -> ExitCode {
                 }
                 None => return usage(),
             },
+            "--until-fail" => until_fail = true,
+            "--mutant" => {
+                let name = it.next().map(String::as_str).unwrap_or("");
+                match Mutant::ALL.iter().find(|m| m.name() == name) {
+                    Some(_) if !cfg!(feature = "mutants") => {
+                        eprintln!("--mutant needs a build with `--features mutants`");
+                        return usage();
+                    }
+                    Some(m) => mutant = Some(*m),
+                    None => {
+                        eprintln!("unknown mutant {name:?}");
+                        return usage();
+                    }
+                }
+            }
             "--no-faults" => faults = false,
             "--safety-ms" => match it.next().and_then(|s| s.parse().ok()) {
                 Some(ms) => safety_ms = Some(ms),
@@ -96,6 +115,7 @@ fn main() -> ExitCode {
         opts.faults = faults;
         opts.tab_faults = tab_faults;
         opts.checks = checks;
+        opts.mutant = mutant;
         if let Some(ms) = safety_ms {
             opts.safety_ms = ms;
         }
@@ -120,6 +140,10 @@ fn main() -> ExitCode {
             for k in seen {
                 let e = kinds.entry(k).or_insert((seed, 0));
                 e.1 += 1;
+            }
+            if until_fail {
+                println!("first failing seed: {seed}");
+                return ExitCode::FAILURE;
             }
         }
     }

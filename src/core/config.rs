@@ -71,6 +71,58 @@ pub struct Config {
     /// longer listed by [`crate::core::Node::listed_members`] (the hosts' `members()`). Its
     /// membership entry stays, as a tombstone gossip needs so that no old view brings it back.
     pub exited_grace_ms: u64,
+    /// Test-only (feature `mutants`): reintroduce one of issue 15's defects.
+    #[cfg(feature = "mutants")]
+    #[serde(skip)]
+    pub mutant: Option<Mutant>,
+}
+
+/// A defect of issue 15 that a test build can put back (feature `mutants`), to show that
+/// the simulator's checks catch it (`scripts/mutation-check.sh`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mutant {
+    /// Defect 1: a put's W counts responders, not preference-list slots.
+    CountResponders,
+    /// Defect 2: a forward that timed out is coordinated again here.
+    RetryForward,
+    /// Defect 3: a counter delete is a plain tombstone.
+    CounterTombstone,
+    /// Defect 4: every run of a node writes as a new actor.
+    ActorPerRun,
+}
+
+impl Mutant {
+    pub const ALL: [Mutant; 4] = [
+        Mutant::CountResponders,
+        Mutant::RetryForward,
+        Mutant::CounterTombstone,
+        Mutant::ActorPerRun,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mutant::CountResponders => "count_responders",
+            Mutant::RetryForward => "retry_forward",
+            Mutant::CounterTombstone => "counter_tombstone",
+            Mutant::ActorPerRun => "actor_per_run",
+        }
+    }
+}
+
+impl Config {
+    /// Is defect `m` put back? Always false without the `mutants` feature.
+    #[inline]
+    pub fn mutant(&self, m: Mutant) -> bool {
+        #[cfg(feature = "mutants")]
+        {
+            self.mutant == Some(m)
+        }
+        #[cfg(not(feature = "mutants"))]
+        {
+            let _ = m;
+            false
+        }
+    }
 }
 
 impl Default for Config {
@@ -104,6 +156,8 @@ impl Default for Config {
             durable_replica: false,
             leave_timeout_ms: 120_000,
             exited_grace_ms: 3_600_000,
+            #[cfg(feature = "mutants")]
+            mutant: None,
         }
     }
 }

@@ -10,7 +10,7 @@
 
 use super::antientropy::AeSession;
 use super::bytes::Bytes;
-use super::config::Config;
+use super::config::{Config, Mutant};
 use super::detector::Detector;
 use super::dvv::Siblings;
 use super::error::Error;
@@ -565,7 +565,9 @@ impl Node {
                 key,
                 context,
                 options,
-            } if self.config.resolvers.for_key(&key) == Resolver::Counter => {
+            } if self.config.resolvers.for_key(&key) == Resolver::Counter
+                && !self.config.mutant(Mutant::CounterTombstone) =>
+            {
                 // A counter delete is an observed reset, not a tombstone: it removes what
                 // its context saw and keeps every other increment (resolve.rs).
                 let observed = context.unwrap_or_default();

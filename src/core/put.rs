@@ -9,6 +9,7 @@
 
 use super::bytes::Bytes;
 
+use super::config::Mutant;
 use super::dvv::{Dot, Siblings, Value, Version, VersionVector};
 use super::error::Error;
 use super::id::NodeId;
@@ -283,7 +284,14 @@ impl Node {
             return;
         };
         let now = self.now_ms;
-        if now >= f.deadline_ms || now >= f.give_up_at_ms {
+        if now < f.deadline_ms && self.config.mutant(Mutant::RetryForward) {
+            if now >= f.give_up_at_ms {
+                // Defect 2 put back (test builds only): coordinate it here as well.
+                self.suspect(&f.to);
+                self.coordinate_write(f.origin, f.request, f.deadline_ms);
+                return;
+            }
+        } else if now >= f.deadline_ms || now >= f.give_up_at_ms {
             // The Forward may have been delivered and applied: never apply it here nor
             // re-route it (issue 15 defect 2); the client hears an ambiguous timeout.
             self.suspect(&f.to);

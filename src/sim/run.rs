@@ -5,6 +5,7 @@
 //! phase** stops the faults (heal, restart every node, clean network), lets hinted handoff
 //! run, reads every written key once (read repair), and then the invariants are checked.
 
+use crate::core::config::Mutant;
 use crate::core::resolve::{Resolver, ResolverRules};
 use crate::core::rng::Rng;
 use crate::core::{AdminRequest, ClientRequest, Config, RequestOptions, Status};
@@ -26,6 +27,8 @@ pub struct SimOptions {
     pub safety_ms: u64,
     /// Keep the full trace of events in the report.
     pub trace: bool,
+    /// Put back one of issue 15's defects (needs the `mutants` feature; else ignored).
+    pub mutant: Option<Mutant>,
 }
 
 impl SimOptions {
@@ -37,6 +40,7 @@ impl SimOptions {
             checks: Checks::defaults(),
             safety_ms: 20_000,
             trace: false,
+            mutant: None,
         }
     }
 
@@ -209,6 +213,8 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
         max_siblings,
         warn_siblings,
         anti_entropy_interval_ms: 100,
+        #[cfg(feature = "mutants")]
+        mutant: opts.mutant,
         ..Config::default()
     };
     let max_latency_ms = rng.range(2, 40);

@@ -18,8 +18,7 @@ pub struct Faults {
     pub stalls: bool,
     /// Reload storms: the same node restarted 20-300 times in a row.
     pub reload_storms: bool,
-    /// Storms reload every 15-90 ms (hundreds of reloads per run); off: every 1.5-3 s
-    /// (the reduced form, which stays clear of the rid reuse of the new defect 9).
+    /// Storms reload every 15-90 ms (hundreds of reloads per run); off: every 1.5-3 s.
     pub fast_reloads: bool,
     /// Asymmetric partitions: one direction of a link cut.
     pub asymmetric: bool,
@@ -70,10 +69,7 @@ impl Faults {
 
     /// What `cargo test --test sim_seeds` runs on today's core (see docs/simulation.md).
     pub fn defaults() -> Self {
-        Faults {
-            fast_reloads: false, // the new defect 9 (rid reuse across restarts)
-            ..Faults::all()
-        }
+        Faults::all()
     }
 
     fn field(&mut self, name: &str) -> Option<&mut bool> {
@@ -177,9 +173,9 @@ impl Checks {
     /// unfixed is off (docs/simulation.md, "turned on when defect N is fixed").
     pub fn defaults() -> Self {
         Checks {
-            ack_durable: false,   // defects 1 and 5
-            no_duplicates: false, // defect 2
-            counters: false,      // defects 2 and 3
+            ack_durable: false, // defects 1 and 5
+            no_duplicates: true,
+            counters: true,
             causality: true,
             read_your_writes: false, // defect 8
             context_size: false,     // defect 4
