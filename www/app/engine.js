@@ -5,7 +5,8 @@
 // at the same virtual times and a seed replays the same run.
 
 /** Message kinds by role, for colours and filters. */
-export const CLIENT_KINDS = new Set(['put', 'put-hinted', 'put-ack', 'get', 'get-reply', 'forward', 'forward-reply']);
+export const CLIENT_KINDS = new Set(['put', 'put-hinted', 'put-ack', 'get', 'get-reply', 'forward', 'forward-reply',
+  'forward-accepted', 'forward-cancel', 'forward-cancelled', 'refused']);
 export const REPAIR_KINDS = new Set(['read-repair', 'hint-delivery', 'hint-ack', 'transfer', 'transfer-ack', 'merkle']);
 export const isBackground = (kind) => !CLIENT_KINDS.has(kind) && !REPAIR_KINDS.has(kind);
 /** A message that is routine upkeep: gossip, probes, and Merkle exchanges that find nothing. */

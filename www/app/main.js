@@ -377,6 +377,7 @@ class App {
 
   renderLegend() {
     const kinds = [['put', 'put'], ['put-ack', 'ack'], ['get', 'get'], ['get-reply', 'reply'], ['forward', 'forward'],
+      ['forward-cancel', 'forward accepted / cancelled (at most once)'], ['refused', 'refused (the node left)'],
       ['put-hinted', 'hinted put / hint delivery'], ['read-repair', 'read repair'], ['merkle', 'Merkle'], ['transfer', 'transfer'], ['gossip', 'routine: gossip, probes, Merkle finding nothing (small dots)']];
     $('legend').innerHTML = kinds.map(([k, label]) => `<span class="sw" style="background:${kindColor(k)}"></span>${label}`).join('')
       + '<br>Keys: <kbd>Space</kbd> play/pause · <kbd>.</kbd> one step · <kbd>Tab</kbd> to a node, <kbd>Enter</kbd> selects it';

@@ -16,6 +16,9 @@ export const KIND_COLORS = {
   forward: '#7b3fc4', 'forward-reply': '#a886dc',
   'read-repair': '#d2561b', 'hint-delivery': '#c98a00', 'hint-ack': '#e0b95a',
   transfer: '#b8327a', 'transfer-ack': '#d77fae', merkle: '#13837f',
+  // The at-most-once handshake of a forwarded write, and a refusal by a node that left.
+  'forward-accepted': '#a886dc', 'forward-cancel': '#5a2d91', 'forward-cancelled': '#c7b3ea',
+  refused: '#c0392b',
 };
 export const kindColor = (k) => KIND_COLORS[k] ?? '#9aa3b2';
 
