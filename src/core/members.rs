@@ -123,6 +123,7 @@ impl Node {
             if let Some((epoch, _)) = ring {
                 self.emit(Event::RingChanged { epoch });
             }
+            self.note_new_ring();
             self.find_misplaced();
             self.rebuild_trees();
         }

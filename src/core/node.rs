@@ -28,7 +28,7 @@ use super::ring::{Member, Ring};
 use super::rng::Rng;
 use super::storage::{MembershipSnapshot, NodeMeta, Snapshot, StoreOp};
 use super::swim::Swim;
-use super::transfer::TransferInFlight;
+use super::transfer::{Handover, TransferInFlight};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Dots are reserved on disk in blocks of this many before they are issued.
@@ -115,6 +115,8 @@ pub struct Node {
     pub(crate) misplaced: BTreeSet<Bytes>,
     pub(crate) transfers: BTreeMap<Rid, TransferInFlight>,
     pub(crate) next_transfer_ms: u64,
+    /// Partitions newly replicated here whose data is still arriving (`transfer.rs`).
+    pub(crate) handover: Handover,
     /// The ring (epoch, hash) this node last acted on.
     pub(crate) ring_seen: Option<(u64, u64)>,
     pub(crate) exited: bool,
@@ -307,6 +309,7 @@ impl Node {
             misplaced: BTreeSet::new(),
             transfers: BTreeMap::new(),
             next_transfer_ms: 0,
+            handover: Handover::default(),
             ring_seen: None,
             exited: false,
             leave_waiters: Vec::new(),
@@ -349,6 +352,7 @@ impl Node {
             config,
         };
         node.ring_seen = node.membership.ring_state().map(|r| (r.epoch, r.hash()));
+        node.handover.ring = node.membership.ring().cloned();
         node.find_misplaced();
         node.rebuild_trees();
         node.next_ae_ms = node.rng.below(node.config.anti_entropy_interval_ms.max(1));
@@ -478,6 +482,9 @@ impl Node {
         for t in self.transfers.values() {
             at(t.expires_ms);
         }
+        if let Some(t) = self.handover_deadline() {
+            at(t);
+        }
         at(self.next_gossip_ms);
         if let Some(t) = self.swim_deadline() {
             at(t);
@@ -508,11 +515,11 @@ impl Node {
                 durable,
             } => self.on_replicate(from, rid, key, versions, hint, durable),
             Message::ReplicateAck { rid, durable } => self.on_replicate_ack(from, rid, durable),
-            Message::Read { rid, key } => {
-                let versions = self.read_local(&key);
-                self.send(from, Message::ReadReply { rid, versions });
+            Message::Read { rid, key } => self.on_read(from, rid, key),
+            Message::ReadReply { rid, versions } => self.on_read_reply(from, rid, versions, true),
+            Message::ReadReplyPending { rid, versions } => {
+                self.on_read_reply(from, rid, versions, false)
             }
-            Message::ReadReply { rid, versions } => self.on_read_reply(from, rid, versions),
             Message::Repair { key, versions } => {
                 self.store(&key, &versions, None);
             }
@@ -543,6 +550,8 @@ impl Node {
             Message::ForwardAccepted { rid } => self.on_forward_accepted(from, rid),
             Message::ForwardCancel { rid } => self.on_forward_cancel(from, rid),
             Message::ForwardCancelled { rid } => self.on_forward_cancelled(from, rid),
+            Message::TransferQuery { partition } => self.on_transfer_query(from, partition),
+            Message::TransferDone { partition } => self.partition_vouched(&from, partition),
         }
     }
 
