@@ -125,6 +125,9 @@ pub struct Node {
     /// When this node first saw each member `Exiting` or `Down` (its local clock), for
     /// `Config::exited_grace_ms`.
     pub(crate) gone_since: BTreeMap<NodeId, u64>,
+    /// Since when this node's failure detector holds each member down (the lease,
+    /// `Config::member_ttl_ms`).
+    pub(crate) lease_down_since: BTreeMap<NodeId, u64>,
     pub(crate) now_ms: u64,
     pub(crate) rng: Rng,
     /// Versions this node holds as a replica.
@@ -314,6 +317,7 @@ impl Node {
             exited: false,
             leave_waiters: Vec::new(),
             gone_since: BTreeMap::new(),
+            lease_down_since: BTreeMap::new(),
             now_ms: 0,
             rng,
             data: restored.objects,
