@@ -79,7 +79,10 @@ impl Node {
             repair_at_ms: None,
         };
         for (node, _) in targets {
-            self.ask(&mut fsm, rid, node);
+            // (A target may already be asked in place of a non-authoritative one.)
+            if !fsm.asked.contains(&node) {
+                self.ask(&mut fsm, rid, node);
+            }
         }
         self.gets.insert(rid, fsm);
         self.check_get(rid);
@@ -89,7 +92,7 @@ impl Node {
         fsm.asked.insert(node.clone());
         if node == self.id {
             let local = self.read_local(&fsm.key);
-            if self.is_pending(&fsm.key) {
+            if !self.authoritative(&fsm.key, &local) {
                 self.add_uncounted(fsm, rid, node, local);
             } else {
                 fsm.quorum.add_result(&node, local);
@@ -105,11 +108,11 @@ impl Node {
         }
     }
 
-    /// A replica's answer to `Read`: pending (not authoritative) while its partition is
-    /// still arriving.
+    /// A replica's answer to `Read`: `ReadReplyPending` when it is no authority on the key
+    /// (`authoritative`).
     pub(crate) fn on_read(&mut self, from: NodeId, rid: Rid, key: Bytes) {
         let versions = self.read_local(&key);
-        let msg = if self.is_pending(&key) {
+        let msg = if !self.authoritative(&key, &versions) {
             Message::ReadReplyPending { rid, versions }
         } else {
             Message::ReadReply { rid, versions }
@@ -117,18 +120,27 @@ impl Node {
         self.send(from, msg);
     }
 
+    /// Whether this node's answer for `key` counts toward R. Not when its partition is still
+    /// arriving (pending handoff), nor a miss of a node that does not replicate the key in
+    /// its ring (an old owner that handed it off, a fallback without a hint).
+    fn authoritative(&self, key: &[u8], local: &Siblings) -> bool {
+        !self.is_pending(key) && (!local.is_empty() || self.is_primary(key))
+    }
+
     /// A reply that does not count toward R: keep its versions and ask the next node of
-    /// the preference list that was not asked yet.
+    /// the preference list that was not asked yet. Once every node asked has answered and
+    /// R is still not met (nobody left to ask: a small cluster), these replies count after
+    /// all (`check_get`): an answer from every replica there is beats none.
     fn add_uncounted(&mut self, fsm: &mut GetFsm, rid: Rid, node: NodeId, versions: Siblings) {
         if fsm.has_replied(&node) {
             return;
         }
-        fsm.uncounted.insert(node, versions);
         let next = fsm
             .preflist
             .iter()
             .find(|c| !fsm.asked.contains(*c) && self.is_up(c) && !self.is_gone(c))
             .cloned();
+        fsm.uncounted.insert(node, versions);
         if let Some(next) = next {
             self.ask(fsm, rid, next);
         }
@@ -162,6 +174,15 @@ impl Node {
         let Some(f) = self.gets.get_mut(&rid) else {
             return;
         };
+        let exhausted = f
+            .asked
+            .iter()
+            .all(|n| f.has_replied(n) || f.replaced.contains(n));
+        if f.origin.is_some() && !f.quorum.enough() && !f.uncounted.is_empty() && exhausted {
+            for (n, v) in std::mem::take(&mut f.uncounted) {
+                f.quorum.add_result(&n, v);
+            }
+        }
         if f.origin.is_some() && f.quorum.enough() {
             let origin = f.origin.take();
             f.repair_at_ms = Some(self.now_ms + self.config.read_repair_window_ms);

@@ -283,6 +283,10 @@ impl Node {
         // reused), a corrupt membership record leaves the view to gossip, and corrupt objects
         // are fetched again from the other replicas.
         let corrupt = std::mem::take(&mut restored.corrupt);
+        let restarted = restored
+            .membership
+            .as_ref()
+            .is_some_and(|m| m.ring.is_some());
         if let Some(saved) = &restored.membership {
             view.merge(&saved.to_view());
         }
@@ -357,6 +361,9 @@ impl Node {
         };
         node.ring_seen = node.membership.ring_state().map(|r| (r.epoch, r.hash()));
         node.handover.ring = node.membership.ring().cloned();
+        if restarted {
+            node.pending_after_restart();
+        }
         node.find_misplaced();
         node.rebuild_trees();
         node.next_ae_ms = node.rng.below(node.config.anti_entropy_interval_ms.max(1));

@@ -33,6 +33,9 @@ pub(crate) struct Handover {
     pub pending: BTreeMap<u32, BTreeSet<NodeId>>,
     /// When the owners that handed off pending partitions are asked again.
     pub next_query_ms: u64,
+    /// Partitions this node stopped replicating while they were still pending here: it
+    /// cannot vouch that it handed everything off (it may never have had it all).
+    pub unvouched: BTreeSet<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -50,6 +53,12 @@ impl Node {
                 .take(self.config.n)
                 .any(|n| n == &self.id)
         })
+    }
+
+    /// Partitions this node replicates whose data may not all have arrived yet (a new
+    /// primary waiting for a previous one to vouch): its misses there do not count.
+    pub fn pending_partitions(&self) -> impl Iterator<Item = u32> + '_ {
+        self.handover.pending.keys().copied()
     }
 
     /// The partition of `key` is pending here (`Handover`): a miss is not authoritative.
@@ -75,9 +84,12 @@ impl Node {
         for p in 0..ring.q() {
             let now: Vec<NodeId> = ring.preflist_iter(p).take(n).cloned().collect();
             if !now.contains(&self.id) {
-                self.handover.pending.remove(&p);
+                if self.handover.pending.remove(&p).is_some() {
+                    self.handover.unvouched.insert(p);
+                }
                 continue;
             }
+            self.handover.unvouched.remove(&p);
             let before: Vec<NodeId> = match &prev {
                 Some(r) => r.preflist_iter(p).take(n).cloned().collect(),
                 None if founder => continue,
@@ -93,6 +105,28 @@ impl Node {
         }
         self.handover.ring = Some(ring);
         self.handover.next_query_ms = self.now_ms;
+    }
+
+    /// A restarted node does not know which of its partitions were still arriving (nor
+    /// whether a crash lost unpersisted writes): every partition it replicates is pending
+    /// until a fellow primary vouches for it through a Merkle exchange.
+    pub(crate) fn pending_after_restart(&mut self) {
+        let Some(ring) = self.membership.ring().cloned() else {
+            return;
+        };
+        for p in 0..ring.q() {
+            let now: Vec<NodeId> = ring.preflist_iter(p).take(self.config.n).cloned().collect();
+            if !now.contains(&self.id) {
+                continue;
+            }
+            let sources: BTreeSet<NodeId> = now
+                .into_iter()
+                .filter(|x| x != &self.id && !self.is_gone(x))
+                .collect();
+            if !sources.is_empty() {
+                self.handover.pending.insert(p, sources);
+            }
+        }
     }
 
     /// While partitions are pending: forget vouchers that were removed (a removed owner
@@ -158,6 +192,9 @@ impl Node {
             .any(|x| x == &self.id);
         if mine && !self.refuses_data() {
             return; // still a replica in this node's view: the asker waits for gossip
+        }
+        if self.handover.unvouched.contains(&partition) {
+            return; // it never had all of it: the asker relies on the other replicas
         }
         let holds = self
             .data
