@@ -5,9 +5,12 @@
 //! waits `read_repair_window_ms` for late replies and writes the merged versions back to the
 //! primaries that answered with stale data or did not answer at all.
 //!
-//! A primary whose partition is still arriving (`transfer.rs`, pending handoff) is no
-//! authority on a miss: its versions are merged into the answer but do not count toward R,
-//! and the next node of the preference list is asked in its place (issue 15 defect 8).
+//! Only an authority's answer counts toward R (issue 15 defect 8): not a primary whose
+//! partition is still arriving (`transfer.rs`, pending handoff, or just restarted), nor a
+//! node that holds nothing of a key it does not replicate (an old owner that handed it off,
+//! a fallback without a hint). Their versions are merged into the answer, and the next node
+//! of the preference list is asked in their place; only when nobody is left to ask do they
+//! count after all.
 
 use super::bytes::Bytes;
 use super::context::Context;
@@ -30,7 +33,7 @@ pub(crate) struct GetFsm {
     pub asked: BTreeSet<NodeId>,
     pub replaced: BTreeSet<NodeId>,
     pub quorum: GetQuorum,
-    /// Replies of primaries with a pending partition: merged, not counted toward R.
+    /// Replies of nodes that are no authority on the key: merged, not counted toward R.
     pub uncounted: BTreeMap<NodeId, Siblings>,
     pub retry_at_ms: u64,
     pub deadline_ms: u64,
