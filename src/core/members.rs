@@ -101,10 +101,10 @@ impl Node {
 
     /// The membership lease (`Config::member_ttl_ms`, issue 15 defect 8). Every node notes
     /// since when each member is down (SWIM-dead, and silent to its own detector); the
-    /// lease holder (the
-    /// smallest valid member this node believes up, itself included) removes a member down
-    /// for longer than the TTL, exactly as an operator's `Remove` would: its partitions move
-    /// to live members by ownership handoff, hints for it are adopted (`handoff.rs`).
+    /// lease holder (the smallest valid member this node believes up, itself included)
+    /// removes a member down for longer than the TTL (any other valid member after twice
+    /// the TTL), exactly as an operator's `Remove` would: its partitions move to live
+    /// members by ownership handoff, hints for it are adopted (`handoff.rs`).
     fn lease_timer(&mut self) {
         let ttl = self.config.member_ttl_ms;
         if ttl == 0 {
@@ -140,13 +140,19 @@ impl Node {
             .iter()
             .find(|(n, i)| i.status == Status::Valid && !self.lease_down_since.contains_key(*n))
             .map(|(n, _)| n);
-        if holder != Some(&self.id) {
-            return;
-        }
+        // The holder acts after the TTL. Every other valid member backs it up after twice
+        // the TTL: the clock lives in memory, so a holder that restarts more often than the
+        // TTL never gets there. Removals by several members at once are the same entry
+        // (same version, same status), so they merge into one.
+        let wait = if holder == Some(&self.id) {
+            ttl
+        } else {
+            ttl.saturating_mul(2)
+        };
         let expired: Vec<NodeId> = self
             .lease_down_since
             .iter()
-            .filter(|(_, since)| now.saturating_sub(**since) >= ttl)
+            .filter(|(_, since)| now.saturating_sub(**since) >= wait)
             .map(|(n, _)| n.clone())
             .collect();
         if expired.is_empty() {

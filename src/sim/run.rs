@@ -386,6 +386,8 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
                 &mut history,
             );
             faults.push(format!("{} ms: {what}", cluster.now()));
+            // A node that vanished for good is not reloaded by a storm any more.
+            storms.retain(|s| !churn.gone.contains(&s.node));
             next_tab_fault = cluster.now() + frng.range(300, 3_000);
         }
         if opts.faults && !quiet && cluster.now() >= next_fault {
