@@ -111,6 +111,9 @@ impl Node {
     /// whether a crash lost unpersisted writes): every partition it replicates is pending
     /// until a fellow primary vouches for it through a Merkle exchange.
     pub(crate) fn pending_after_restart(&mut self) {
+        if self.config.anti_entropy_interval_ms == 0 {
+            return; // nothing could ever vouch for them
+        }
         let Some(ring) = self.membership.ring().cloned() else {
             return;
         };
@@ -166,10 +169,12 @@ impl Node {
             if sources.is_empty() {
                 continue; // nobody else holds it: nothing can arrive
             }
-            for s in &sources {
-                if !now.contains(s) {
-                    queries.push((s.clone(), p));
-                }
+            let handed_off: Vec<&NodeId> = sources.iter().filter(|s| !now.contains(s)).collect();
+            if handed_off.is_empty() && self.config.anti_entropy_interval_ms == 0 {
+                continue; // only a Merkle exchange could vouch, and there is none
+            }
+            for s in handed_off {
+                queries.push((s.clone(), p));
             }
             self.ae_urgent.insert(p);
             kept.insert(p, sources);
