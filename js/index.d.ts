@@ -90,6 +90,14 @@ export interface OpenOptions {
   /** Membership gossip period in ms. Default 1000. */
   gossipIntervalMs?: number;
   /**
+   * The membership lease: a member that has been unreachable for this many ms is removed
+   * from the cluster (its partitions move to live members, hints held for it go to the
+   * keys' live replicas); a removed node that comes back rejoins. 0: never (an outage
+   * never changes the membership). Default 7 days (604800000) with IndexedDB or a storage
+   * engine object, 5 minutes (300000) with memory storage.
+   */
+  memberTtlMs?: number;
+  /**
    * This node is a durable replica (the edge node sets it): announced to every member, and a
    * buffered put (`durable: false`) whose replicas include a durable replica is acknowledged
    * only once a durable replica stored it. Default false.

@@ -23,7 +23,7 @@ function parseArgs(argv) {
     const value = argv[i + 1];
     if (!flag.startsWith('--') || value === undefined) throw new Error(`bad argument ${flag}`);
     const key = flag.slice(2);
-    opts[key] = ['n', 'r', 'w', 'q', 'capacity', 'timeoutMs', 'gossipIntervalMs'].includes(key) ? Number(value) : value;
+    opts[key] = ['n', 'r', 'w', 'q', 'capacity', 'timeoutMs', 'gossipIntervalMs', 'memberTtlMs'].includes(key) ? Number(value) : value;
   }
   const secret = process.env.RINGLET_RELAY_SECRET;
   if (opts.token === undefined && secret) {

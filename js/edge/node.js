@@ -55,6 +55,8 @@ export function edgeConfig(env = {}) {
     q: int('RINGLET_Q', 64),
     capacity: int('RINGLET_EDGE_CAPACITY', 1),
     gossipIntervalMs: int('RINGLET_GOSSIP_MS', 1_000),
+    // The membership lease (memberTtlMs); unset: the default for its storage (7 days).
+    memberTtlMs: int('RINGLET_MEMBER_TTL_MS', undefined),
   };
 }
 

@@ -236,8 +236,18 @@ impl Node {
         }
     }
 
-    /// Send our versions of every key the exchange found different.
+    /// Send our versions of every key the exchange found different. An exchange that found
+    /// nothing the peer holds and this node lacks lets the peer vouch for a pending
+    /// partition (`transfer.rs`).
     fn ae_repair(&mut self, s: AeSession) {
+        let lacks_nothing = s
+            .exchange
+            .differences()
+            .values()
+            .all(|d| d.theirs.is_none());
+        if lacks_nothing {
+            self.partition_vouched(&s.peer, s.exchange.partition());
+        }
         let keys: Vec<Bytes> = s
             .exchange
             .differences()

@@ -4,6 +4,13 @@
 use super::resolve::ResolverRules;
 use serde::{Deserialize, Serialize};
 
+/// `Config::member_ttl_ms` by default: 7 days (a node with durable storage).
+pub const DEFAULT_MEMBER_TTL_MS: u64 = 7 * 24 * 3_600_000;
+
+/// `Config::member_ttl_ms` for a node on memory storage (the wasm host's default there):
+/// 5 minutes. Such a node comes back empty, if ever; its replicas are better moved soon.
+pub const MEMORY_MEMBER_TTL_MS: u64 = 5 * 60_000;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Config {
     /// Replicas per key.
@@ -71,6 +78,15 @@ pub struct Config {
     /// longer listed by [`crate::core::Node::listed_members`] (the hosts' `members()`). Its
     /// membership entry stays, as a tombstone gossip needs so that no old view brings it back.
     pub exited_grace_ms: u64,
+    /// The membership lease (issue 15 defect 8): a member that this node's failure
+    /// detector has held down for this long is removed (`Down`, as an operator's `Remove`)
+    /// by the lease holder, the smallest valid member it believes up; its partitions move
+    /// to live members through ownership handoff, and the hints held for it are adopted and
+    /// handed on to the key's live primaries. A removed member that comes back rejoins.
+    /// 0 turns the lease off (an outage never changes the membership). Default 7 days: a
+    /// tab with durable storage (IndexedDB) comes back with its data; the wasm host uses 5
+    /// minutes for memory storage (`memberTtlMs`).
+    pub member_ttl_ms: u64,
     /// Test-only (feature `mutants`): reintroduce one of issue 15's defects.
     #[cfg(feature = "mutants")]
     #[serde(skip)]
@@ -156,6 +172,7 @@ impl Default for Config {
             durable_replica: false,
             leave_timeout_ms: 120_000,
             exited_grace_ms: 3_600_000,
+            member_ttl_ms: DEFAULT_MEMBER_TTL_MS,
             #[cfg(feature = "mutants")]
             mutant: None,
         }

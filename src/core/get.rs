@@ -4,6 +4,13 @@
 //! answers the client once R replied with every concurrent version and their context, then
 //! waits `read_repair_window_ms` for late replies and writes the merged versions back to the
 //! primaries that answered with stale data or did not answer at all.
+//!
+//! Only an authority's answer counts toward R (issue 15 defect 8): not a primary whose
+//! partition is still arriving (`transfer.rs`, pending handoff, or just restarted), nor a
+//! node that holds nothing of a key it does not replicate (an old owner that handed it off,
+//! a fallback without a hint). Their versions are merged into the answer, and the next node
+//! of the preference list is asked in their place; only when nobody is left to ask do they
+//! count after all.
 
 use super::bytes::Bytes;
 use super::context::Context;
@@ -15,7 +22,7 @@ use super::message::{Message, Rid};
 use super::node::{Node, Origin};
 use super::quorum::GetQuorum;
 use super::resolve::{merge_counter_states, resolve, Resolver};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Debug)]
 pub(crate) struct GetFsm {
@@ -26,6 +33,8 @@ pub(crate) struct GetFsm {
     pub asked: BTreeSet<NodeId>,
     pub replaced: BTreeSet<NodeId>,
     pub quorum: GetQuorum,
+    /// Replies of nodes that are no authority on the key: merged, not counted toward R.
+    pub uncounted: BTreeMap<NodeId, Siblings>,
     pub retry_at_ms: u64,
     pub deadline_ms: u64,
     /// End of the read-repair window, once answered.
@@ -38,6 +47,19 @@ impl GetFsm {
             Some(t) => t,
             None => self.retry_at_ms.min(self.deadline_ms),
         }
+    }
+
+    fn has_replied(&self, node: &NodeId) -> bool {
+        self.quorum.has_replied(node) || self.uncounted.contains_key(node)
+    }
+
+    /// Every version any asked node returned, counted or not.
+    fn merged(&self) -> Siblings {
+        let mut merged = self.quorum.merged().clone();
+        for v in self.uncounted.values() {
+            merged.sync(v);
+        }
+        merged
     }
 }
 
@@ -54,12 +76,16 @@ impl Node {
             asked: BTreeSet::new(),
             replaced: BTreeSet::new(),
             quorum: GetQuorum::new(r),
+            uncounted: BTreeMap::new(),
             retry_at_ms: self.now_ms + self.config.sloppy_retry_ms,
             deadline_ms,
             repair_at_ms: None,
         };
         for (node, _) in targets {
-            self.ask(&mut fsm, rid, node);
+            // (A target may already be asked in place of a non-authoritative one.)
+            if !fsm.asked.contains(&node) {
+                self.ask(&mut fsm, rid, node);
+            }
         }
         self.gets.insert(rid, fsm);
         self.check_get(rid);
@@ -69,7 +95,11 @@ impl Node {
         fsm.asked.insert(node.clone());
         if node == self.id {
             let local = self.read_local(&fsm.key);
-            fsm.quorum.add_result(&node, local);
+            if !self.authoritative(&fsm.key, &local) {
+                self.add_uncounted(fsm, rid, node, local);
+            } else {
+                fsm.quorum.add_result(&node, local);
+            }
         } else {
             self.send(
                 node,
@@ -81,12 +111,64 @@ impl Node {
         }
     }
 
-    pub(crate) fn on_read_reply(&mut self, from: NodeId, rid: Rid, versions: Siblings) {
-        if let Some(f) = self.gets.get_mut(&rid) {
-            if f.asked.contains(&from) {
-                f.quorum.add_result(&from, versions);
+    /// A replica's answer to `Read`: `ReadReplyPending` when it is no authority on the key
+    /// (`authoritative`).
+    pub(crate) fn on_read(&mut self, from: NodeId, rid: Rid, key: Bytes) {
+        let versions = self.read_local(&key);
+        let msg = if !self.authoritative(&key, &versions) {
+            Message::ReadReplyPending { rid, versions }
+        } else {
+            Message::ReadReply { rid, versions }
+        };
+        self.send(from, msg);
+    }
+
+    /// Whether this node's answer for `key` counts toward R. Not when its partition is still
+    /// arriving (pending handoff), nor a miss of a node that does not replicate the key in
+    /// its ring (an old owner that handed it off, a fallback without a hint).
+    fn authoritative(&self, key: &[u8], local: &Siblings) -> bool {
+        !self.is_pending(key) && (!local.is_empty() || self.is_primary(key))
+    }
+
+    /// A reply that does not count toward R: keep its versions and ask the next node of
+    /// the preference list that was not asked yet. Once every node asked has answered and
+    /// R is still not met (nobody left to ask: a small cluster), these replies count after
+    /// all (`check_get`): an answer from every replica there is beats none.
+    fn add_uncounted(&mut self, fsm: &mut GetFsm, rid: Rid, node: NodeId, versions: Siblings) {
+        if fsm.has_replied(&node) {
+            return;
+        }
+        let next = fsm
+            .preflist
+            .iter()
+            .find(|c| !fsm.asked.contains(*c) && self.is_up(c) && !self.is_gone(c))
+            .cloned();
+        fsm.uncounted.insert(node, versions);
+        if let Some(next) = next {
+            self.ask(fsm, rid, next);
+        }
+    }
+
+    pub(crate) fn on_read_reply(
+        &mut self,
+        from: NodeId,
+        rid: Rid,
+        versions: Siblings,
+        counts: bool,
+    ) {
+        let Some(mut f) = self.gets.remove(&rid) else {
+            return;
+        };
+        if f.asked.contains(&from) {
+            if counts {
+                if !f.uncounted.contains_key(&from) {
+                    f.quorum.add_result(&from, versions);
+                }
+            } else {
+                self.add_uncounted(&mut f, rid, from, versions);
             }
         }
+        self.gets.insert(rid, f);
         self.check_get(rid);
     }
 
@@ -95,11 +177,20 @@ impl Node {
         let Some(f) = self.gets.get_mut(&rid) else {
             return;
         };
+        let exhausted = f
+            .asked
+            .iter()
+            .all(|n| f.has_replied(n) || f.replaced.contains(n));
+        if f.origin.is_some() && !f.quorum.enough() && !f.uncounted.is_empty() && exhausted {
+            for (n, v) in std::mem::take(&mut f.uncounted) {
+                f.quorum.add_result(&n, v);
+            }
+        }
         if f.origin.is_some() && f.quorum.enough() {
             let origin = f.origin.take();
             f.repair_at_ms = Some(self.now_ms + self.config.read_repair_window_ms);
             let key = f.key.clone();
-            let merged = f.quorum.merged().clone();
+            let merged = f.merged();
             if let Some(origin) = origin {
                 self.answer_get(origin, key, merged);
             }
@@ -107,7 +198,7 @@ impl Node {
         let Some(f) = self.gets.get(&rid) else {
             return;
         };
-        if f.origin.is_none() && f.asked.iter().all(|n| f.quorum.has_replied(n)) {
+        if f.origin.is_none() && f.asked.iter().all(|n| f.has_replied(n)) {
             self.finish_get(rid);
         }
     }
@@ -171,7 +262,7 @@ impl Node {
         let silent: Vec<NodeId> = f
             .asked
             .iter()
-            .filter(|n| !f.quorum.has_replied(n) && !f.replaced.contains(*n))
+            .filter(|n| !f.has_replied(n) && !f.replaced.contains(*n))
             .cloned()
             .collect();
         let Some(mut f) = self.gets.remove(&rid) else {
@@ -199,7 +290,7 @@ impl Node {
         let Some(f) = self.gets.remove(&rid) else {
             return;
         };
-        let merged = f.quorum.merged();
+        let merged = &f.merged();
         if merged.is_empty() || !self.config.read_repair {
             return;
         }

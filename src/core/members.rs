@@ -22,6 +22,7 @@ impl Node {
         self.gossip_rounds += 1;
         // Also after a restart, before the view next changes: gone members get their time.
         self.stamp_gone_members();
+        self.lease_timer();
         let peers: Vec<NodeId> = self
             .membership
             .members()
@@ -98,9 +99,85 @@ impl Node {
         self.reply(origin, Ok(ClientReply::Done));
     }
 
+    /// The membership lease (`Config::member_ttl_ms`, issue 15 defect 8). Every node notes
+    /// since when each member is down (SWIM-dead, and silent to its own detector); the
+    /// lease holder (the smallest valid member this node believes up, itself included)
+    /// removes a member down for longer than the TTL (any other valid member after twice
+    /// the TTL), exactly as an operator's `Remove` would: its partitions move to live
+    /// members by ownership handoff, hints for it are adopted (`handoff.rs`).
+    fn lease_timer(&mut self) {
+        let ttl = self.config.member_ttl_ms;
+        if ttl == 0 {
+            return;
+        }
+        let now = self.now_ms;
+        let mut down_since = std::mem::take(&mut self.lease_down_since);
+        down_since.retain(|n, _| {
+            self.membership
+                .get(n)
+                .is_some_and(|i| i.status.owns() || i.status == Status::Leaving)
+        });
+        for (n, i) in self.membership.members() {
+            if *n == self.id || !(i.status.owns() || i.status == Status::Leaving) {
+                continue;
+            }
+            // Down for the lease: declared dead by SWIM (its suspicion went unrefuted, and
+            // indirect probes through other members failed too, so a one-way cut or a
+            // slow link is not enough) and not heard from here since.
+            if self.swim.life(n) == Life::Dead && !self.detector.is_up(n) {
+                down_since.entry(n.clone()).or_insert(now);
+            } else {
+                down_since.remove(n);
+            }
+        }
+        self.lease_down_since = down_since;
+        if self.status() != Some(Status::Valid) || self.exited {
+            return;
+        }
+        let holder = self
+            .membership
+            .members()
+            .iter()
+            .find(|(n, i)| i.status == Status::Valid && !self.lease_down_since.contains_key(*n))
+            .map(|(n, _)| n);
+        // The holder acts after the TTL. Every other valid member backs it up after twice
+        // the TTL: the clock lives in memory, so a holder that restarts more often than the
+        // TTL never gets there. Removals by several members at once are the same entry
+        // (same version, same status), so they merge into one.
+        let wait = if holder == Some(&self.id) {
+            ttl
+        } else {
+            ttl.saturating_mul(2)
+        };
+        let expired: Vec<NodeId> = self
+            .lease_down_since
+            .iter()
+            .filter(|(_, since)| now.saturating_sub(**since) >= wait)
+            .map(|(n, _)| n.clone())
+            .collect();
+        if expired.is_empty() {
+            return;
+        }
+        for node in expired {
+            if let Some(info) = self.membership.get(&node).copied() {
+                self.membership.set(&node, Status::Down, info.capacity);
+            }
+            self.lease_down_since.remove(&node);
+        }
+        self.on_view_changed();
+    }
+
     /// The view changed: claim a new ring if this node is the claimant, and react to a
     /// new ring (ownership handoff) and to our own leaving.
     pub(crate) fn on_view_changed(&mut self) {
+        // Removed (by the lease, or an operator) while it was away, and running again: a
+        // node that did not leave rejoins, and hands what it holds to the current owners.
+        if self.status() == Some(Status::Down) && !self.exited && self.membership.ring().is_some() {
+            let me = self.id.clone();
+            let durable = self.config.durable_replica;
+            self.membership
+                .set_with(&me, Status::Joining, self.capacity, durable);
+        }
         // Only a valid member claims (or the founder of a new cluster, which has no seed
         // and no ring yet): a joining node's first, partial view must never replace the
         // cluster's ring.
@@ -123,6 +200,7 @@ impl Node {
             if let Some((epoch, _)) = ring {
                 self.emit(Event::RingChanged { epoch });
             }
+            self.note_new_ring();
             self.find_misplaced();
             self.rebuild_trees();
         }

@@ -10,8 +10,10 @@
 //! - The ring travels with the view as `(epoch, owners)`. Only the *claimant* (the smallest
 //!   valid member) claims a new ring, when the members that should own partitions differ
 //!   from the ring's owners; rings merge by the larger `(epoch, owners)`.
-//! - Unreachable members are never removed by themselves: status changes are explicit, so
-//!   an outage never triggers rebalancing.
+//! - An outage alone does not change the membership: status changes are explicit (join,
+//!   leave, an operator's remove), or come from the membership lease (`members.rs`): a
+//!   member SWIM has held dead for `Config::member_ttl_ms` (7 days by default, 0 = never)
+//!   is set `Down` by the lease holder, as a remove would.
 //!
 //! For gossip at thousands of members the view keeps a two-level XOR digest: 4,096 leaves
 //! (members hashed by id), 64 groups of 64 leaves, and a root. An exchange compares roots,
@@ -38,7 +40,8 @@ pub enum Status {
     Leaving,
     /// Left; holds nothing.
     Exiting,
-    /// Removed by an operator (a node that will not come back); owns nothing.
+    /// Removed by an operator or by the membership lease (a node that will not come back,
+    /// or that rejoins as `Joining` if it does); owns nothing.
     Down,
 }
 

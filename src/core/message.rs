@@ -127,6 +127,20 @@ pub enum Message {
     ForwardCancelled {
         rid: Rid,
     },
+    /// A `ReadReply` from a primary whose partition is still arriving (ownership handoff
+    /// pending, issue 15 defect 8): its versions are merged, but it does not count toward R.
+    ReadReplyPending {
+        rid: Rid,
+        versions: Siblings,
+    },
+    /// A new primary of `partition` asks a previous owner whether its handoff is complete.
+    TransferQuery {
+        partition: u32,
+    },
+    /// The sender holds no key of `partition` any more: everything it had was transferred.
+    TransferDone {
+        partition: u32,
+    },
 }
 
 /// Why a node refused to store data.
@@ -162,6 +176,9 @@ impl Message {
             Message::ForwardAccepted { .. } => "forward-accepted",
             Message::ForwardCancel { .. } => "forward-cancel",
             Message::ForwardCancelled { .. } => "forward-cancelled",
+            Message::ReadReplyPending { .. } => "get-reply-pending",
+            Message::TransferQuery { .. } => "transfer-query",
+            Message::TransferDone { .. } => "transfer-done",
         }
     }
 

@@ -32,7 +32,7 @@ pub mod swim;
 mod transfer;
 
 pub use bytes::Bytes;
-pub use config::Config;
+pub use config::{Config, DEFAULT_MEMBER_TTL_MS, MEMORY_MEMBER_TTL_MS};
 pub use context::Context;
 pub use dvv::{Dot, Siblings, Value, Version, VersionVector};
 pub use error::Error;

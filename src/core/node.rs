@@ -28,7 +28,7 @@ use super::ring::{Member, Ring};
 use super::rng::Rng;
 use super::storage::{MembershipSnapshot, NodeMeta, Snapshot, StoreOp};
 use super::swim::Swim;
-use super::transfer::TransferInFlight;
+use super::transfer::{Handover, TransferInFlight};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Dots are reserved on disk in blocks of this many before they are issued.
@@ -115,6 +115,8 @@ pub struct Node {
     pub(crate) misplaced: BTreeSet<Bytes>,
     pub(crate) transfers: BTreeMap<Rid, TransferInFlight>,
     pub(crate) next_transfer_ms: u64,
+    /// Partitions newly replicated here whose data is still arriving (`transfer.rs`).
+    pub(crate) handover: Handover,
     /// The ring (epoch, hash) this node last acted on.
     pub(crate) ring_seen: Option<(u64, u64)>,
     pub(crate) exited: bool,
@@ -123,6 +125,9 @@ pub struct Node {
     /// When this node first saw each member `Exiting` or `Down` (its local clock), for
     /// `Config::exited_grace_ms`.
     pub(crate) gone_since: BTreeMap<NodeId, u64>,
+    /// Since when this node's failure detector holds each member down (the lease,
+    /// `Config::member_ttl_ms`).
+    pub(crate) lease_down_since: BTreeMap<NodeId, u64>,
     pub(crate) now_ms: u64,
     pub(crate) rng: Rng,
     /// Versions this node holds as a replica.
@@ -278,6 +283,10 @@ impl Node {
         // reused), a corrupt membership record leaves the view to gossip, and corrupt objects
         // are fetched again from the other replicas.
         let corrupt = std::mem::take(&mut restored.corrupt);
+        let restarted = restored
+            .membership
+            .as_ref()
+            .is_some_and(|m| m.ring.is_some());
         if let Some(saved) = &restored.membership {
             view.merge(&saved.to_view());
         }
@@ -307,10 +316,12 @@ impl Node {
             misplaced: BTreeSet::new(),
             transfers: BTreeMap::new(),
             next_transfer_ms: 0,
+            handover: Handover::default(),
             ring_seen: None,
             exited: false,
             leave_waiters: Vec::new(),
             gone_since: BTreeMap::new(),
+            lease_down_since: BTreeMap::new(),
             now_ms: 0,
             rng,
             data: restored.objects,
@@ -349,6 +360,10 @@ impl Node {
             config,
         };
         node.ring_seen = node.membership.ring_state().map(|r| (r.epoch, r.hash()));
+        node.handover.ring = node.membership.ring().cloned();
+        if restarted {
+            node.pending_after_restart();
+        }
         node.find_misplaced();
         node.rebuild_trees();
         node.next_ae_ms = node.rng.below(node.config.anti_entropy_interval_ms.max(1));
@@ -478,6 +493,9 @@ impl Node {
         for t in self.transfers.values() {
             at(t.expires_ms);
         }
+        if let Some(t) = self.handover_deadline() {
+            at(t);
+        }
         at(self.next_gossip_ms);
         if let Some(t) = self.swim_deadline() {
             at(t);
@@ -508,11 +526,11 @@ impl Node {
                 durable,
             } => self.on_replicate(from, rid, key, versions, hint, durable),
             Message::ReplicateAck { rid, durable } => self.on_replicate_ack(from, rid, durable),
-            Message::Read { rid, key } => {
-                let versions = self.read_local(&key);
-                self.send(from, Message::ReadReply { rid, versions });
+            Message::Read { rid, key } => self.on_read(from, rid, key),
+            Message::ReadReply { rid, versions } => self.on_read_reply(from, rid, versions, true),
+            Message::ReadReplyPending { rid, versions } => {
+                self.on_read_reply(from, rid, versions, false)
             }
-            Message::ReadReply { rid, versions } => self.on_read_reply(from, rid, versions),
             Message::Repair { key, versions } => {
                 self.store(&key, &versions, None);
             }
@@ -543,6 +561,8 @@ impl Node {
             Message::ForwardAccepted { rid } => self.on_forward_accepted(from, rid),
             Message::ForwardCancel { rid } => self.on_forward_cancel(from, rid),
             Message::ForwardCancelled { rid } => self.on_forward_cancelled(from, rid),
+            Message::TransferQuery { partition } => self.on_transfer_query(from, partition),
+            Message::TransferDone { partition } => self.partition_vouched(&from, partition),
         }
     }
 

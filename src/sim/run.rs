@@ -166,7 +166,14 @@ struct Churn {
     /// Every node removed (vanished, or removed by the operator): the liveness phase
     /// confirms each removal happened.
     removals: Vec<usize>,
+    /// The core's membership lease removes vanished nodes (`Config::member_ttl_ms`), so the
+    /// operator does not.
+    lease: bool,
 }
+
+/// The membership lease of the simulated nodes when turnover is injected: long above the
+/// classic crash-restart times, short against a run.
+const SIM_MEMBER_TTL_MS: u64 = 10_000;
 
 /// A reload storm: node `node` closed and reopened `left` more times.
 struct Storm {
@@ -213,6 +220,14 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
         max_siblings,
         warn_siblings,
         anti_entropy_interval_ms: 100,
+        // With turnover, the core's membership lease removes a vanished node (defect 8),
+        // and any node down for longer (a crash, a long partition) is removed and rejoins
+        // when it comes back.
+        member_ttl_ms: if tf.turnover {
+            SIM_MEMBER_TTL_MS
+        } else {
+            Config::default().member_ttl_ms
+        },
         #[cfg(feature = "mutants")]
         mutant: opts.mutant,
         ..Config::default()
@@ -274,7 +289,10 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
     let mut workload = Workload::new(spec, rng.next_u64(), cluster.now());
     let mut history = History::with_checks(opts.checks);
     let mut faults = early;
-    let mut churn = Churn::default();
+    let mut churn = Churn {
+        lease: tf.turnover,
+        ..Churn::default()
+    };
     let start = cluster.now();
     let safety_end = start + opts.safety_ms;
     let mut next_fault = start + rng.range(200, 2_000);
@@ -334,7 +352,11 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
         if let Some((i, at)) = churn.vanished {
             if cluster.now() >= at {
                 churn.vanished = None;
-                let what = remove_vanished(&mut cluster, &churn, i);
+                let what = if churn.lease {
+                    format!("lease of vanished {} due", cluster.id(i))
+                } else {
+                    remove_vanished(&mut cluster, &churn, i)
+                };
                 churn.last_removal = cluster.now();
                 faults.push(format!("{} ms: {what}", cluster.now()));
             }
@@ -370,6 +392,8 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
                 &mut history,
             );
             faults.push(format!("{} ms: {what}", cluster.now()));
+            // A node that vanished for good is not reloaded by a storm any more.
+            storms.retain(|s| !churn.gone.contains(&s.node));
             next_tab_fault = cluster.now() + frng.range(300, 3_000);
         }
         if opts.faults && !quiet && cluster.now() >= next_fault {
@@ -404,8 +428,10 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
         cluster.restart(s.node);
     }
     if let Some((i, _)) = churn.vanished.take() {
-        let what = remove_vanished(&mut cluster, &churn, i);
-        faults.push(format!("{} ms: {what}", cluster.now()));
+        if !churn.lease {
+            let what = remove_vanished(&mut cluster, &churn, i);
+            faults.push(format!("{} ms: {what}", cluster.now()));
+        }
     }
     cluster.persist_fail = 0.0;
     cluster.heal();
@@ -456,7 +482,10 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
             history.ended(c.id, c.at, c.result.is_ok());
         }
     }
-    let violations = history.check_final(&cluster);
+    let mut violations = history.check_final(&cluster);
+    if churn.lease {
+        violations.extend(unremoved_vanished(&cluster, &churn));
+    }
     let mut fault_counts: BTreeMap<String, u64> = BTreeMap::new();
     for f in &faults {
         let what = f.split_once(": ").map_or(f.as_str(), |(_, w)| w);
@@ -852,7 +881,12 @@ fn turnover(
         workload.on_lost(history, &lost, cluster.now());
         churn.gone.push(i);
         churn.removed += 1;
-        churn.vanished = Some((i, cluster.now() + frng.range(1_000, 4_000)));
+        let wait = if churn.lease {
+            SIM_MEMBER_TTL_MS + 5_000
+        } else {
+            frng.range(1_000, 4_000)
+        };
+        churn.vanished = Some((i, cluster.now() + wait));
         churn.vanished_all.push(i);
         churn.removals.push(i);
         format!("vanish {} (never returns)", cluster.id(i))
@@ -876,6 +910,9 @@ fn turnover(
 /// some live node still holds as a member.
 fn confirm_removals(cluster: &mut Cluster, churn: &Churn, faults: &mut Vec<String>) {
     for &i in &churn.removals {
+        if churn.lease && churn.vanished_all.contains(&i) {
+            continue; // the lease removes it (checked at the end: `unremoved_vanished`)
+        }
         let id = cluster.id(i).clone();
         let removed = (0..cluster.len()).filter(|&x| x != i).all(|x| {
             cluster.node(x).is_none_or(|n| {
@@ -889,4 +926,29 @@ fn confirm_removals(cluster: &mut Cluster, churn: &Churn, faults: &mut Vec<Strin
             faults.push(format!("{} ms: {what} (again)", cluster.now()));
         }
     }
+}
+
+/// With the membership lease on: every vanished node must have been removed by the core,
+/// in the view of every live node, by the end of the liveness phase.
+fn unremoved_vanished(cluster: &Cluster, churn: &Churn) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for &i in &churn.vanished_all {
+        let id = cluster.id(i);
+        for x in (0..cluster.len()).filter(|&x| x != i && cluster.is_up(x)) {
+            let still = cluster.node(x).is_some_and(|n| {
+                !n.has_exited()
+                    && n.membership()
+                        .get(id)
+                        .is_some_and(|m| !matches!(m.status, Status::Down | Status::Exiting))
+            });
+            if still {
+                out.push(Violation(format!(
+                    "vanished {id} is still a member at {} after the liveness phase (lease)",
+                    cluster.id(x)
+                )));
+                break;
+            }
+        }
+    }
+    out
 }

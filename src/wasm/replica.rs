@@ -1555,7 +1555,7 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
     if !o.is_object() {
         return Err(invalid("Replica.open needs an options object"));
     }
-    const KNOWN: [&str; 20] = [
+    const KNOWN: [&str; 21] = [
         "cluster",
         "relay",
         "storage",
@@ -1576,6 +1576,7 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
         "token",
         "webrtc",
         "durableReplica",
+        "memberTtlMs",
     ];
     for k in Object::keys(o.unchecked_ref::<Object>()).iter() {
         let k = k.as_string().unwrap_or_default();
@@ -1705,6 +1706,14 @@ fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
     if let Some(g) = opt_int(o, "gossipIntervalMs", 10, 3_600_000)? {
         config.gossip_interval_ms = g;
     }
+    // The membership lease: a member down this long is removed. A node on memory storage
+    // comes back empty if ever, so its replicas move after minutes; IndexedDB (and a storage
+    // engine object) keep their data, so the core's long default applies.
+    config.member_ttl_ms = match opt_int(o, "memberTtlMs", 0, 365 * 24 * 3_600_000)? {
+        Some(t) => t,
+        None if storage == "memory" => crate::core::MEMORY_MEMBER_TTL_MS,
+        None => crate::core::DEFAULT_MEMBER_TTL_MS,
+    };
     let durable_replica = get(o, "durableReplica");
     if !durable_replica.is_undefined() {
         config.durable_replica = durable_replica

@@ -33,6 +33,7 @@ mod hashtree_exchange_rejects_malformed_messages;
 mod hashtree_incremental_matches_rebuild;
 mod hinted_handoff_is_throttled;
 mod join_moves_partitions_without_losing_writes;
+mod lease_removes_closed_nodes;
 mod leave_hands_off_then_exits;
 mod leave_resolves_after_handoff;
 mod lost_disk_is_repopulated;

@@ -14,7 +14,6 @@ use ringlet::core::{ClientReply, Config, RequestOptions};
 use ringlet::sim::Cluster;
 
 #[test]
-#[ignore = "issue 15 defect 8: a new primary with a pending transfer answers not-found; fails until fixed"]
 fn a_new_primary_does_not_answer_not_found_for_keys_still_in_transfer() {
     let cfg = Config {
         read_repair: false,

@@ -329,11 +329,14 @@ fn message() -> impl Strategy<Value = Message> {
         rid().prop_map(|rid| Message::ForwardAccepted { rid }),
         rid().prop_map(|rid| Message::ForwardCancel { rid }),
         rid().prop_map(|rid| Message::ForwardCancelled { rid }),
+        (rid(), siblings()).prop_map(|(rid, versions)| Message::ReadReplyPending { rid, versions }),
+        any::<u32>().prop_map(|partition| Message::TransferQuery { partition }),
+        any::<u32>().prop_map(|partition| Message::TransferDone { partition }),
     ]
 }
 
 /// Every message kind the protocol has (`Message::kind`); the strategy must reach each.
-const KINDS: [&str; 25] = [
+const KINDS: [&str; 28] = [
     "put",
     "put-hinted",
     "put-ack",
@@ -359,6 +362,9 @@ const KINDS: [&str; 25] = [
     "forward-accepted",
     "forward-cancel",
     "forward-cancelled",
+    "get-reply-pending",
+    "transfer-query",
+    "transfer-done",
 ];
 
 #[test]
