@@ -16,7 +16,7 @@ use super::io::{ClientReply, ClientRequest};
 use super::membership::MemberInfo;
 use super::membership::Status;
 use super::message::{Message, Refusal, Rid};
-use super::node::{Node, Origin, Waiter};
+use super::node::{fallback_actor_name, Node, Origin, Waiter};
 use super::quorum::PutQuorum;
 use super::resolve::{apply_op, Resolver};
 use std::collections::{BTreeMap, BTreeSet};
@@ -42,6 +42,9 @@ pub(crate) struct PutFsm {
     pub quorum: PutQuorum,
     pub retry_at_ms: u64,
     pub deadline_ms: u64,
+    /// Replicas (node, hint, durable ack) sent to only once the coordinator's own store is
+    /// durable (issue 15 defect 4: no dot leaves before its coordinator holds it).
+    pub held_back: Vec<(NodeId, Option<NodeId>, bool)>,
 }
 
 impl PutFsm {
@@ -101,16 +104,26 @@ pub(crate) struct PendingWrite {
 }
 
 impl Node {
-    /// Coordinate the write here if this node is one of the key's first N healthy nodes,
-    /// else forward it to the first of them.
+    /// Coordinate the write here if this node is a healthy primary of the key, else forward
+    /// it to the first healthy primary; only when no primary is healthy, coordinate here if
+    /// this node is one of the first N healthy nodes, else forward to the first of them.
+    /// (Issue 15 defect 4: a write coordinated by a primary adds no actor to the key.)
     pub(crate) fn route_write(&mut self, origin: Origin, request: ClientRequest, deadline_ms: u64) {
         let preflist = self.preflist(request.key());
         let targets = self.sloppy_targets(&preflist);
-        if targets.iter().any(|(n, _)| n == &self.id) {
+        let n = self.config.n;
+        let primary = |x: &NodeId| preflist.iter().take(n).any(|p| p == x);
+        let first_primary = targets.iter().find(|(t, _)| primary(t)).map(|(t, _)| t);
+        let here = match first_primary {
+            Some(_) => targets.iter().any(|(t, _)| t == &self.id && primary(t)),
+            None => targets.iter().any(|(t, _)| t == &self.id),
+        };
+        if here {
             self.coordinate_write(origin, request, deadline_ms);
             return;
         }
-        let Some((to, _)) = targets.into_iter().next() else {
+        let to = first_primary.cloned().or_else(|| targets.first().map(|(t, _)| t.clone()));
+        let Some(to) = to else {
             self.reply(origin, Err(Error::QuorumFailed { needed: 1, got: 0 }));
             return;
         };
@@ -258,16 +271,11 @@ impl Node {
             );
             return;
         }
-        // The chosen coordinator did not take it: suspect it and coordinate here (any node
-        // may coordinate; the version still goes to the first N healthy nodes).
+        // The chosen coordinator did not take it: suspect it and route the write again, to
+        // the next healthy primary (or here). Counter and set operations need a replica's
+        // local state, and a primary coordinating adds no actor to the key's context.
         self.suspect(&f.to);
-        if matches!(f.request, ClientRequest::Update { .. }) {
-            // Counter and set operations need a replica's local state: try the next
-            // healthy replica instead.
-            self.route_write(f.origin, f.request, f.deadline_ms);
-            return;
-        }
-        self.coordinate_write(f.origin, f.request, f.deadline_ms);
+        self.route_write(f.origin, f.request, f.deadline_ms);
     }
 
     /// The request's own timeout (a per-request override, else the cluster's).
@@ -350,7 +358,7 @@ impl Node {
             return;
         }
         let preflist = self.preflist(&key);
-        let Some(dot) = self.new_dot(&key, &preflist, &context) else {
+        let Some(dot) = self.new_dot(&key, &preflist, &context, &local) else {
             self.pending_writes.push_back(PendingWrite {
                 origin,
                 request,
@@ -408,6 +416,7 @@ impl Node {
             quorum: PutQuorum::new(w, true),
             retry_at_ms: self.now_ms + self.config.sloppy_retry_ms,
             deadline_ms,
+            held_back: Vec::new(),
         };
         // With buffered writes one store must still be durable: a durable replica's when one
         // is among the targets (an always-on edge node), else ours, or the first target's.
@@ -430,46 +439,104 @@ impl Node {
                 .map(|(n, _)| n.clone())
                 .unwrap_or_else(|| self.id.clone())
         };
+        // The coordinator's own store goes first, and the other replicas hear of the version
+        // only once it is durable (`release_replicas`): a restart then finds every dot this
+        // node issued for the key in its own store, and continues above it (issue 15
+        // defect 4). Costs one local persist per put, before the network round.
+        let own = targets.iter().any(|(n, _)| n == &self.id);
         for (node, hint) in targets {
             let durable_ack = durable || node == designated || durable_replicas.contains(&node);
-            self.send_replica(&mut fsm, rid, node, hint, durable_ack);
+            if own && node != self.id {
+                fsm.held_back.push((node, hint, durable_ack));
+            } else {
+                self.send_replica(&mut fsm, rid, node, hint, durable_ack);
+            }
         }
         self.puts.insert(rid, fsm);
         self.check_put(rid);
     }
 
-    /// The dot of a new version of `key` coordinated here, or `None` until this run's epoch
-    /// is safely on disk.
+    /// The coordinator's own store of put `rid` is durable: send the version to the other
+    /// replicas (they get a full retry interval before they count as silent).
+    pub(crate) fn release_replicas(&mut self, rid: Rid) {
+        let Some(mut f) = self.puts.remove(&rid) else {
+            return;
+        };
+        let held = std::mem::take(&mut f.held_back);
+        if !held.is_empty() {
+            f.retry_at_ms = f.retry_at_ms.max(self.now_ms + self.config.sloppy_retry_ms);
+        }
+        for (node, hint, durable) in held {
+            self.send_replica(&mut f, rid, node, hint, durable);
+        }
+        self.puts.insert(rid, f);
+    }
+
+    /// The dot of a new version of `key` coordinated here, or `None` until its counter is
+    /// safely reserved on disk.
     ///
-    /// A primary replica issues dots of its own actor (this node in this run): the next
-    /// counter after every dot of that actor the key's history mentions, and its local
-    /// replica holds all of them. A fallback (or a node outside the preference list) keeps
-    /// no lasting copy, so it writes as a fresh actor that issues exactly one dot: no dot is
-    /// ever reused, and no version vector entry ever claims a dot its holder lacks.
+    /// Issue 15 defect 4. A primary issues dots of its own actor (`Node::actor`: the node
+    /// id, the same in every run and ring): the counter is above every dot of that actor the
+    /// key's history (held here) or the client's context mentions, and comes from the
+    /// node-wide reservation, so no counter is ever issued twice. Its own store holds every
+    /// dot it issued for the key (the store is durable before the version leaves,
+    /// `coordinate_write`; a node that lost data is a new incarnation), so the new version's
+    /// clock claims no dot of this actor that the coordinator lacks.
+    ///
+    /// A node that is no primary and does not hold the key (it was sent the write by a node
+    /// with another view of the ring, or no primary was healthy) writes as its run's
+    /// fallback actor `id@epoch`, again only while it holds its last dot of that actor for
+    /// the key (a hint it kept) or the context covers it, else as a one-shot actor `id~n`.
     fn new_dot(
         &mut self,
         key: &Bytes,
         preflist: &[NodeId],
         context: &VersionVector,
+        local: &Siblings,
     ) -> Option<Dot> {
         if !self.epoch_durable() {
             self.reserve_dots(0);
             return None;
         }
+        // A replica that still holds the key (a primary, or one whose ring moved the key
+        // away and has not handed it off yet) has every dot it issued for it.
         let primary = preflist.iter().take(self.config.n).any(|p| p == &self.id);
-        if primary {
+        if primary || self.data.contains_key(key) {
             let actor = self.actor.clone();
-            let held = self.data.get(key).map_or(0, |s| s.max_counter(&actor));
-            let counter = held.max(context.get(&actor)) + 1;
+            let above = local.max_counter(&actor).max(context.get(&actor));
+            let counter = self.issue_dot(above + 1)?;
             return Some(Dot {
                 node: actor,
                 counter,
             });
         }
-        let unique = self.issue_dot(0)?;
+        // The new version holds (or supersedes) the actor's last dot of the key if this node
+        // still holds it (a hint it kept) or the context covers it: then the actor goes on.
+        let current = match self.fallback_dots.get(key) {
+            Some((actor, last)) => {
+                let known = local.max_counter(actor).max(context.get(actor));
+                (known >= *last).then(|| (actor.clone(), known))
+            }
+            None => {
+                let actor = fallback_actor_name(&self.id, self.epoch);
+                let known = local.max_counter(&actor).max(context.get(&actor));
+                Some((actor, known))
+            }
+        };
+        let (actor, counter) = match current {
+            Some((actor, known)) => (actor, self.issue_dot(known + 1)?),
+            // Its last dot left with a hint that was handed off: a new actor for this key
+            // (one per such episode, not one per write).
+            None => {
+                let unique = self.issue_dot(0)?;
+                (NodeId::new(&format!("{}~{}", self.id, unique)), unique)
+            }
+        };
+        self.fallback_dots
+            .insert(key.clone(), (actor.clone(), counter));
         Some(Dot {
-            node: NodeId::new(&format!("{}~{}", self.id, unique)),
-            counter: 1,
+            node: actor,
+            counter,
         })
     }
 
