@@ -109,7 +109,19 @@ impl Node {
     /// this node is one of the first N healthy nodes, else forward to the first of them.
     /// (Issue 15 defect 4: a write coordinated by a primary adds no actor to the key.)
     pub(crate) fn route_write(&mut self, origin: Origin, request: ClientRequest, deadline_ms: u64) {
-        let preflist = self.preflist(request.key());
+        match self.write_coordinator(request.key()) {
+            None => self.coordinate_write(origin, request, deadline_ms),
+            Some(Some(to)) => self.forward(origin, request, to, deadline_ms),
+            Some(None) => {
+                self.reply(origin, Err(Error::QuorumFailed { needed: 1, got: 0 }));
+            }
+        }
+    }
+
+    /// Where a write of `key` is coordinated (`route_write`): `None` here, else the node
+    /// to forward it to (`Some(None)`: nowhere).
+    fn write_coordinator(&self, key: &Bytes) -> Option<Option<NodeId>> {
+        let preflist = self.preflist(key);
         let targets = self.sloppy_targets(&preflist);
         let n = self.config.n;
         let primary = |x: &NodeId| preflist.iter().take(n).any(|p| p == x);
@@ -119,15 +131,10 @@ impl Node {
             None => targets.iter().any(|(t, _)| t == &self.id),
         };
         if here {
-            self.coordinate_write(origin, request, deadline_ms);
-            return;
+            return None;
         }
-        let to = first_primary.cloned().or_else(|| targets.first().map(|(t, _)| t.clone()));
-        let Some(to) = to else {
-            self.reply(origin, Err(Error::QuorumFailed { needed: 1, got: 0 }));
-            return;
-        };
-        self.forward(origin, request, to, deadline_ms);
+        let to = first_primary.or_else(|| targets.first().map(|(t, _)| t));
+        Some(to.cloned())
     }
 
     fn forward(&mut self, origin: Origin, request: ClientRequest, to: NodeId, deadline_ms: u64) {
@@ -192,6 +199,7 @@ impl Node {
         let timeout_ms = timeout_ms.min(self.config.request_timeout_ms);
         self.forward_seen(&from, rid, true);
         self.send(from.clone(), Message::ForwardAccepted { rid });
+        let from_node = from.clone();
         let origin = Origin::Forwarded { from, rid };
         if matches!(request, ClientRequest::Get { .. }) {
             self.reply(
@@ -200,8 +208,28 @@ impl Node {
             );
             return;
         }
-        // Coordinate here even if our view of health differs: the sender chose us.
+        // Coordinate here even if our view of health differs: the sender chose us. But a
+        // node that is no primary of the key in its own view of the ring (one of the two
+        // views is stale) and does not hold it hands the write on to a healthy primary of
+        // its view, never back to the sender: a primary coordinating adds no actor to the
+        // key's context (issue 15 defect 4).
+        if !self.is_primary(request.key()) && !self.data.contains_key(request.key()) {
+            if let Some(Some(to)) = self.write_coordinator(request.key()) {
+                if to != from_node && self.is_primary_in_view(&to, request.key()) {
+                    self.forward(origin, request, to, now + timeout_ms);
+                    return;
+                }
+            }
+        }
         self.coordinate_write(origin, request, now + timeout_ms);
+    }
+
+    /// `node` is one of `key`'s first N nodes in this node's ring.
+    fn is_primary_in_view(&self, node: &NodeId, key: &Bytes) -> bool {
+        self.preflist(key)
+            .iter()
+            .take(self.config.n)
+            .any(|p| p == node)
     }
 
     pub(crate) fn on_forward_reply(&mut self, rid: Rid, result: Result<ClientReply, Error>) {
