@@ -171,11 +171,12 @@ pub struct Node {
     /// (never reused), and a primary holds every dot of its actor for a key because its
     /// own store of a new version is durable before the version leaves (`put.rs`).
     pub(crate) actor: NodeId,
-    /// Keys this run coordinated as a non-primary, with the actor used (`id@epoch`, or
-    /// `id~n` once that one's dots left) and the last dot issued: the actor goes on for the
-    /// key only while this node still holds that dot (or the context covers it), so it
-    /// never claims a dot it lacks (`put.rs` `new_dot`).
-    pub(crate) fallback_dots: BTreeMap<Bytes, (NodeId, u64)>,
+    /// Keys this run coordinated outside their replicas (no primary, not holding the key),
+    /// with the actor used (`id@epoch`) and the whole object it sent: the next such write
+    /// of the key starts from that object, so the actor goes on without ever claiming a
+    /// dot its writer lacks (`put.rs` `new_dot`). At most `FALLBACK_KEYS` keys; beyond
+    /// that a write is a one-shot actor `id~n`. In memory only: a new run is a new epoch.
+    pub(crate) fallback_dots: BTreeMap<Bytes, (NodeId, Siblings)>,
     pending_ops: Vec<StoreOp>,
     pending_waiters: Vec<Waiter>,
     next_batch: BatchId,

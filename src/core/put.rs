@@ -21,6 +21,9 @@ use super::quorum::PutQuorum;
 use super::resolve::{apply_op, Resolver};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Keys a run remembers what it sent for as a non-replica coordinator (`new_dot`).
+const FALLBACK_KEYS: usize = 1024;
+
 /// One replica a put was sent to.
 #[derive(Clone, Debug)]
 pub(crate) struct PutTarget {
@@ -352,7 +355,11 @@ impl Node {
         let key = request.key().clone();
         let options = request.options().clone();
         let resolver = self.config.resolvers.for_key(&key);
-        let local = self.read_local(&key);
+        let mut local = self.read_local(&key);
+        if let Some((_, sent)) = self.fallback_dots.get(&key) {
+            // What this node last sent for the key as a non-replica (`new_dot`).
+            local.sync(sent);
+        }
         let mut context = match &request {
             ClientRequest::Put { context, .. } | ClientRequest::Delete { context, .. } => context
                 .as_ref()
@@ -427,6 +434,12 @@ impl Node {
         // what lets a version vector stand for a causal history.
         let mut versions = local;
         versions.add(version.clone());
+        if self.fallback_dots.contains_key(&key)
+            || version.dot.node == fallback_actor_name(&self.id, self.epoch)
+        {
+            self.fallback_dots
+                .insert(key.clone(), (version.dot.node.clone(), versions.clone()));
+        }
         self.warn_siblings(&key, versions.len());
         let targets = self.sloppy_targets(&preflist);
         let w = options.w.unwrap_or(self.config.w);
@@ -513,8 +526,9 @@ impl Node {
     ///
     /// A node that is no primary and does not hold the key (it was sent the write by a node
     /// with another view of the ring, or no primary was healthy) writes as its run's
-    /// fallback actor `id@epoch`, again only while it holds its last dot of that actor for
-    /// the key (a hint it kept) or the context covers it, else as a one-shot actor `id~n`.
+    /// fallback actor `id@epoch`, starting from the whole object it last sent for the key
+    /// (`Node::fallback_dots`), so it holds every earlier dot of that actor; past
+    /// `FALLBACK_KEYS` such keys a write is a one-shot actor `id~n` (one dot).
     fn new_dot(
         &mut self,
         key: &Bytes,
@@ -538,30 +552,23 @@ impl Node {
                 counter,
             });
         }
-        // The new version holds (or supersedes) the actor's last dot of the key if this node
-        // still holds it (a hint it kept) or the context covers it: then the actor goes on.
-        let current = match self.fallback_dots.get(key) {
-            Some((actor, last)) => {
-                let known = local.max_counter(actor).max(context.get(actor));
-                (known >= *last).then(|| (actor.clone(), known))
+        // The write starts from the object this actor last sent for the key (merged into
+        // `local` by `coordinate_write`), so it holds every dot of the actor for the key.
+        let actor = match self.fallback_dots.get(key) {
+            Some((actor, _)) => actor.clone(),
+            None if self.fallback_dots.len() < FALLBACK_KEYS => {
+                fallback_actor_name(&self.id, self.epoch)
             }
-            None => {
-                let actor = fallback_actor_name(&self.id, self.epoch);
-                let known = local.max_counter(&actor).max(context.get(&actor));
-                Some((actor, known))
-            }
-        };
-        let (actor, counter) = match current {
-            Some((actor, known)) => (actor, self.issue_dot(known + 1)?),
-            // Its last dot left with a hint that was handed off: a new actor for this key
-            // (one per such episode, not one per write).
             None => {
                 let unique = self.issue_dot(0)?;
-                (NodeId::new(&format!("{}~{}", self.id, unique)), unique)
+                return Some(Dot {
+                    node: NodeId::new(&format!("{}~{}", self.id, unique)),
+                    counter: 1,
+                });
             }
         };
-        self.fallback_dots
-            .insert(key.clone(), (actor.clone(), counter));
+        let known = local.max_counter(&actor).max(context.get(&actor));
+        let counter = self.issue_dot(known + 1)?;
         Some(Dot {
             node: actor,
             counter,
