@@ -71,6 +71,12 @@ pub fn requests(node: &Node) -> Vec<Progress> {
                     hint: t.hint.clone(),
                     answered: f.quorum.has_acked(n),
                 })
+                // Replicas the version goes to once the coordinator's own store is durable.
+                .chain(f.held_back.iter().map(|(n, hint, _)| Target {
+                    node: n.clone(),
+                    hint: hint.clone(),
+                    answered: false,
+                }))
                 .collect(),
         });
     }

@@ -69,7 +69,10 @@ fn a_buffered_put_is_faster_than_a_durable_one() {
     let durable_ms = c.now() - start;
     // A durable put waits for the coordinator's disk, then for a second disk: 5 ms there,
     // 50 ms to persist, 5 ms back.
-    assert_eq!(durable_ms, PERSIST_MS + LATENCY_MS + PERSIST_MS + LATENCY_MS);
+    assert_eq!(
+        durable_ms,
+        PERSIST_MS + LATENCY_MS + PERSIST_MS + LATENCY_MS
+    );
     assert!(
         durable_on(&c, "d", &dot).len() >= 2,
         "W = 2 disks hold it at the answer"

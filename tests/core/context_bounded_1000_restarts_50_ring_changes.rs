@@ -44,10 +44,7 @@ fn await_ring(c: &mut Cluster, members: &[usize], owner: usize, owns: bool) {
                 .and_then(|n| n.ring())
                 .is_some_and(|r| r.owners().contains(&id) == owns)
         });
-        let epochs: BTreeSet<u64> = live(c, members)
-            .iter()
-            .map(|&i| ring_epoch(c, i))
-            .collect();
+        let epochs: BTreeSet<u64> = live(c, members).iter().map(|&i| ring_epoch(c, i)).collect();
         if ok && epochs.len() == 1 {
             return;
         }
@@ -78,7 +75,10 @@ fn coordinator(c: &Cluster, key: &str, i: usize, rotate: bool) -> usize {
 fn a_thousand_restarts_and_fifty_ring_changes_keep_the_context_small() {
     let (entries, bytes, nodes) = run(1542, true);
     // 3 original primaries and 25 joiners (each left again: retired actors) coordinated.
-    assert!(entries <= nodes + SLACK, "{entries} entries ({bytes} bytes)");
+    assert!(
+        entries <= nodes + SLACK,
+        "{entries} entries ({bytes} bytes)"
+    );
 }
 
 #[test]
@@ -147,7 +147,11 @@ fn run(seed: u64, rotate: bool) -> (usize, usize, usize) {
     println!(
         "{}: after {RESTARTS} restarts and {ring_changes} ring changes ({epochs} ring epochs): \
          {entries} context entries, {bytes} bytes, {} coordinating nodes: {}",
-        if rotate { "each primary in turn" } else { "first primary" },
+        if rotate {
+            "each primary in turn"
+        } else {
+            "first primary"
+        },
         coordinators.len(),
         ctx.version_vector()
     );

@@ -31,7 +31,11 @@ fn each_run_of_a_node_writes_as_the_same_actor_and_never_reuses_a_dot() {
     let mut seen: BTreeSet<Dot> = BTreeSet::new();
 
     let (d1, mut ctx) = write(&mut c, n0, put(key, "first run"));
-    assert_eq!(d1, Dot::new(id.clone(), 1), "the first run writes as the id");
+    assert_eq!(
+        d1,
+        Dot::new(id.clone(), 1),
+        "the first run writes as the id"
+    );
     seen.insert(d1);
 
     for run in 2..=4 {
@@ -41,10 +45,16 @@ fn each_run_of_a_node_writes_as_the_same_actor_and_never_reuses_a_dot() {
         settle(&mut c);
         let (d, next) = write(&mut c, n0, put_ctx(key, &format!("run {run}"), &ctx));
         assert_eq!(d.node, id, "run {run} writes as {id} again");
-        assert!(d.counter > epoch, "run {run} counts on from the reservation");
+        assert!(
+            d.counter > epoch,
+            "run {run} counts on from the reservation"
+        );
         assert!(seen.insert(d), "a dot was reused");
         assert_eq!(next.version_vector().len(), 1, "one entry: {id}");
-        assert!(reserved(&c, n0) > epoch, "the next run counts on from there");
+        assert!(
+            reserved(&c, n0) > epoch,
+            "the next run counts on from there"
+        );
         ctx = next;
     }
 }
@@ -96,7 +106,10 @@ fn a_node_that_lost_its_disk_writes_as_a_new_incarnation_for_good() {
     settle(&mut c);
     let (after, _) = write(&mut c, n0, put(key, "after the loss"));
     let incarnation = after.node.clone();
-    assert_ne!(incarnation, id, "a node that may lack its dots is a new actor");
+    assert_ne!(
+        incarnation, id,
+        "a node that may lack its dots is a new actor"
+    );
     assert!(
         incarnation.as_str().starts_with(&format!("{id}@i")),
         "{incarnation}"
