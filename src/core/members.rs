@@ -115,7 +115,12 @@ impl Node {
         self.membership_dirty = true;
         self.emit(Event::MembershipChanged);
         if ring != self.ring_seen {
-            // The actor stays (issue 15 defect 4: no ring generation in actor names).
+            // The actor stays (issue 15 defect 4: no ring generation in actor names); this
+            // run remembers the partitions it stopped replicating.
+            let now = self.partitions_replicated();
+            let lost: Vec<u32> = self.replicated_parts.difference(&now).copied().collect();
+            self.lost_parts.extend(lost);
+            self.replicated_parts = now;
             self.ring_seen = ring;
             if let Some((epoch, _)) = ring {
                 self.emit(Event::RingChanged { epoch });

@@ -39,6 +39,8 @@ const DOT_BLOCK: u64 = 1_000;
 pub(crate) enum Origin {
     Client(ReqId),
     Forwarded { from: NodeId, rid: Rid },
+    /// A primary's read of a key it did not hold, before it coordinates this write.
+    ReadFirst(Box<PendingWrite>),
 }
 
 /// Something to do once a persist batch is durable.
@@ -177,6 +179,12 @@ pub struct Node {
     /// dot its writer lacks (`put.rs` `new_dot`). At most `FALLBACK_KEYS` keys; beyond
     /// that a write is a one-shot actor `id~n`. In memory only: a new run is a new epoch.
     pub(crate) fallback_dots: BTreeMap<Bytes, (NodeId, Siblings)>,
+    /// The partitions this node replicates in the ring it last acted on, and those it
+    /// stopped replicating during this run (their keys, and its dots in them, may have
+    /// moved away): a write of such a key it does not hold, when it cannot read the key
+    /// first, goes out as its run's fallback actor (`put.rs` `coordinate_write_as`).
+    pub(crate) replicated_parts: BTreeSet<u32>,
+    pub(crate) lost_parts: BTreeSet<u32>,
     pending_ops: Vec<StoreOp>,
     pending_waiters: Vec<Waiter>,
     next_batch: BatchId,
@@ -351,6 +359,8 @@ impl Node {
             epoch,
             actor: actor_name(&id, incarnation_of(epoch)),
             fallback_dots: BTreeMap::new(),
+            replicated_parts: BTreeSet::new(),
+            lost_parts: BTreeSet::new(),
             pending_ops: Vec::new(),
             pending_waiters: Vec::new(),
             next_batch: 1,
@@ -360,6 +370,7 @@ impl Node {
             config,
         };
         node.ring_seen = node.membership.ring_state().map(|r| (r.epoch, r.hash()));
+        node.replicated_parts = node.partitions_replicated();
         node.find_misplaced();
         node.rebuild_trees();
         node.next_ae_ms = node.rng.below(node.config.anti_entropy_interval_ms.max(1));
@@ -693,10 +704,13 @@ impl Node {
     }
 
     pub(crate) fn reply(&mut self, origin: Origin, result: Result<super::io::ClientReply, Error>) {
-        if matches!(result, Err(Error::QuorumFailed { .. })) {
+        if matches!(result, Err(Error::QuorumFailed { .. }))
+            && !matches!(origin, Origin::ReadFirst(_))
+        {
             self.stats.quorum_failures += 1;
         }
         match origin {
+            Origin::ReadFirst(pending) => self.after_read_first(*pending, result),
             Origin::Client(id) => self.out.push_back(Output::Reply { id, result }),
             Origin::Forwarded { from, rid } => {
                 // Kept for the forward's lifetime: a forwarder that missed this reply and
@@ -997,6 +1011,28 @@ impl Node {
     }
 
     // ---- dots ------------------------------------------------------------------------
+
+    /// The partitions whose first N nodes include this one, in the current ring.
+    pub(crate) fn partitions_replicated(&self) -> BTreeSet<u32> {
+        let Some(ring) = self.membership.ring() else {
+            return BTreeSet::new();
+        };
+        (0..ring.q())
+            .filter(|&p| {
+                ring.preflist_iter(p)
+                    .take(self.config.n)
+                    .any(|x| x == &self.id)
+            })
+            .collect()
+    }
+
+    /// This run stopped replicating the partition of `key` at some point (see
+    /// `lost_parts`).
+    pub(crate) fn lost_partition_of(&self, key: &[u8]) -> bool {
+        self.membership
+            .ring()
+            .is_some_and(|r| self.lost_parts.contains(&r.partition_of_key(key)))
+    }
 
     /// True once this run's first dot reservation is on disk, so a crash cannot restart
     /// the node with the same epoch (and actor).

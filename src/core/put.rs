@@ -98,12 +98,27 @@ pub(crate) struct ForwardSeen {
     pub result: Option<Result<ClientReply, Error>>,
 }
 
-/// A write waiting for dots to be reserved on disk.
-#[derive(Clone, Debug)]
+/// A write waiting for dots to be reserved on disk, or for its coordinator to read the key
+/// from the other replicas first.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct PendingWrite {
     pub origin: Origin,
     pub request: ClientRequest,
     pub deadline_ms: u64,
+    pub read: ReadFirst,
+}
+
+/// Whether a primary that did not hold the key read it from the other replicas before
+/// coordinating a write of it (issue 15 defect 4, `coordinate_write_as`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReadFirst {
+    /// Not read (the key is held here, or not read yet).
+    No,
+    /// Read: what the replicas held is merged into this node's store.
+    Done,
+    /// The read failed: if the key's partition moved away during this run, the write goes
+    /// out as this run's fallback actor.
+    Failed,
 }
 
 impl Node {
@@ -352,7 +367,39 @@ impl Node {
         request: ClientRequest,
         deadline_ms: u64,
     ) {
+        self.coordinate_write_as(origin, request, deadline_ms, ReadFirst::No);
+    }
+
+    /// `coordinate_write`, knowing whether the key was read from the other replicas first.
+    ///
+    /// A primary that does not hold the key (a new key, or one its ring gave back to it
+    /// before the transfer arrived, or after a lost record) may have issued dots for it
+    /// before, which others hold: it reads the key first (R replicas, like a client's read)
+    /// and stores what they hold, so its own actor's next dot is above them and its new
+    /// version holds them (issue 15 defect 4).
+    pub(crate) fn coordinate_write_as(
+        &mut self,
+        origin: Origin,
+        request: ClientRequest,
+        deadline_ms: u64,
+        read: ReadFirst,
+    ) {
         let key = request.key().clone();
+        if read == ReadFirst::No && !self.data.contains_key(&key) && self.is_primary(&key) {
+            // R replicas, as a client's read: with R + W > N it meets every acknowledged
+            // version of the key.
+            let r = request.options().r.unwrap_or(self.config.r);
+            // Half the budget for the read, the rest for the write.
+            let read_by = self.now_ms + deadline_ms.saturating_sub(self.now_ms) / 2;
+            let pending = PendingWrite {
+                origin,
+                request,
+                deadline_ms,
+                read: ReadFirst::Done,
+            };
+            self.start_get(Origin::ReadFirst(Box::new(pending)), key, r, read_by);
+            return;
+        }
         let options = request.options().clone();
         let resolver = self.config.resolvers.for_key(&key);
         let mut local = self.read_local(&key);
@@ -393,11 +440,15 @@ impl Node {
             return;
         }
         let preflist = self.preflist(&key);
-        let Some(dot) = self.new_dot(&key, &preflist, &context, &local) else {
+        // A failed read leaves the history unknown only for a key whose partition this run
+        // stopped replicating at some point (else the key is new to this node).
+        let trusted = read != ReadFirst::Failed || !self.lost_partition_of(&key);
+        let Some(dot) = self.new_dot(&key, &preflist, &context, &local, trusted) else {
             self.pending_writes.push_back(PendingWrite {
                 origin,
                 request,
                 deadline_ms,
+                read,
             });
             return;
         };
@@ -535,6 +586,7 @@ impl Node {
         preflist: &[NodeId],
         context: &VersionVector,
         local: &Siblings,
+        trusted: bool,
     ) -> Option<Dot> {
         if !self.epoch_durable() {
             self.reserve_dots(0);
@@ -542,8 +594,9 @@ impl Node {
         }
         // A replica that still holds the key (a primary, or one whose ring moved the key
         // away and has not handed it off yet) has every dot it issued for it.
+        // (`trusted` is false when a primary lacking the key could not read it first.)
         let primary = preflist.iter().take(self.config.n).any(|p| p == &self.id);
-        if primary || self.data.contains_key(key) {
+        if trusted && (primary || self.data.contains_key(key)) {
             let actor = self.actor.clone();
             let above = local.max_counter(&actor).max(context.get(&actor));
             let counter = self.issue_dot(above + 1)?;
@@ -829,8 +882,32 @@ impl Node {
     pub(crate) fn retry_pending_writes(&mut self) {
         let pending = std::mem::take(&mut self.pending_writes);
         for p in pending {
-            self.coordinate_write(p.origin, p.request, p.deadline_ms);
+            self.coordinate_write_as(p.origin, p.request, p.deadline_ms, p.read);
         }
+    }
+
+    /// The read a primary made before coordinating a write of a key it did not hold
+    /// (`coordinate_write_as`) is over: keep what the replicas held, then write.
+    pub(crate) fn after_read_first(
+        &mut self,
+        pending: PendingWrite,
+        result: Result<ClientReply, Error>,
+    ) {
+        let read = match result {
+            Ok(ClientReply::Get { versions, .. }) => {
+                if !versions.is_empty() {
+                    self.store(pending.request.key(), &versions, None);
+                }
+                ReadFirst::Done
+            }
+            other => {
+                if std::env::var("RF_DEBUG").is_ok() {
+                    eprintln!("read-first failed at {} {}: {:?}", self.now_ms, self.id, other);
+                }
+                ReadFirst::Failed
+            }
+        };
+        self.coordinate_write_as(pending.origin, pending.request, pending.deadline_ms, read);
     }
 
     pub(crate) fn expire_pending_writes(&mut self) {

@@ -45,6 +45,7 @@ pub struct Progress {
 fn requester(origin: &Origin) -> Requester {
     match origin {
         Origin::Client(id) => Requester::Client(*id),
+        Origin::ReadFirst(pending) => requester(&pending.origin),
         Origin::Forwarded { from, rid } => Requester::Forwarded {
             from: from.clone(),
             rid: *rid,
