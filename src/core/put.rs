@@ -535,6 +535,14 @@ impl Node {
         // only once it is durable (`release_replicas`): a restart then finds every dot this
         // node issued for the key in its own store, and continues above it (issue 15
         // defect 4). Costs one local persist per put, before the network round.
+        let mut targets = targets;
+        if fsm.version.dot.node == self.actor && !targets.iter().any(|(n, _)| n == &self.id) {
+            // A node that holds the key outside its replicas (its ring moved the key away,
+            // not handed off yet) writes as its own actor (`new_dot`): it keeps the new
+            // object too (no quorum slot; the transfer takes it to the primaries), so it
+            // still holds every dot it issued for the key.
+            targets.insert(0, (self.id.clone(), None));
+        }
         let own = targets.iter().any(|(n, _)| n == &self.id);
         for (node, hint) in targets {
             let durable_ack = durable || node == designated || durable_replicas.contains(&node);
