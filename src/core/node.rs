@@ -38,7 +38,10 @@ const DOT_BLOCK: u64 = 1_000;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Origin {
     Client(ReqId),
-    Forwarded { from: NodeId, rid: Rid },
+    Forwarded {
+        from: NodeId,
+        rid: Rid,
+    },
     /// A primary's read of a key it did not hold, before it coordinates this write.
     ReadFirst(Box<PendingWrite>),
 }

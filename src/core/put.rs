@@ -908,12 +908,7 @@ impl Node {
                 }
                 ReadFirst::Done
             }
-            other => {
-                if std::env::var("RF_DEBUG").is_ok() {
-                    eprintln!("read-first failed at {} {}: {:?}", self.now_ms, self.id, other);
-                }
-                ReadFirst::Failed
-            }
+            _ => ReadFirst::Failed,
         };
         self.coordinate_write_as(pending.origin, pending.request, pending.deadline_ms, read);
     }

@@ -183,10 +183,11 @@ mod tests {
                 );
             }
         }
-        // Right after the submit, the put is in flight at its coordinator (or forwarded).
+        // Right after the submit, the put is in flight at its coordinator (or forwarded, or
+        // read first: the coordinator does not hold the key yet).
         let p = progress
             .iter()
-            .find(|p| p.kind == "put" || p.kind == "forward")
+            .find(|p| p.kind == "put" || p.kind == "forward" || p.kind == "get")
             .expect("the put is in flight");
         assert_eq!(p.key, Bytes::from("k"));
         if p.kind == "put" {

@@ -7,7 +7,8 @@ use crate::cluster_support;
 
 use cluster_support::*;
 use ringlet::core::{
-    Bytes, ClientReply, ClientRequest, Config, Error, Op, Resolved, Resolver, ResolverRules,
+    Bytes, ClientReply, ClientRequest, Config, Error, Op, RequestOptions, Resolved, Resolver,
+    ResolverRules,
 };
 use ringlet::sim::{Cluster, NetConfig};
 
@@ -133,9 +134,18 @@ fn last_writer_wins_presents_the_same_single_value_everywhere() {
     let mut c = cluster(153);
     let key = "lww/profile";
     let pl = preflist(&c, key);
+    // R = 1: neither coordinator reads the other's write before writing (a primary that
+    // does not hold a key reads it first with the request's R: issue 15 defect 4).
+    let r1 = RequestOptions {
+        r: Some(1),
+        ..opts()
+    };
     concurrently(
         &mut c,
-        vec![(pl[0], put(key, "from-a")), (pl[1], put(key, "from-b"))],
+        vec![
+            (pl[0], put_with(key, "from-a", None, r1.clone())),
+            (pl[1], put_with(key, "from-b", None, r1)),
+        ],
     );
     let r = read(&mut c, pl[2], key);
     // Both writes are stored; the resolver picks the greatest (timestamp, dot).
