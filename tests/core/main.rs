@@ -47,6 +47,7 @@ mod quorum_counts_each_preflist_slot_once;
 mod quorum_failed_is_typed;
 mod read_repair_fixes_stale_replica;
 mod record_codec;
+mod regained_key_is_read_before_written;
 mod remove_reassigns_partitions;
 mod requests_end_within_timeout;
 mod resolver_add_wins_set;
