@@ -188,6 +188,8 @@ pub struct Node {
     /// first, goes out as its run's fallback actor (`put.rs` `coordinate_write_as`).
     pub(crate) replicated_parts: BTreeSet<u32>,
     pub(crate) lost_parts: BTreeSet<u32>,
+    /// Keys this run read from the replicas before writing them (`put.rs`).
+    pub(crate) read_keys: BTreeSet<Bytes>,
     pending_ops: Vec<StoreOp>,
     pending_waiters: Vec<Waiter>,
     next_batch: BatchId,
@@ -364,6 +366,7 @@ impl Node {
             fallback_dots: BTreeMap::new(),
             replicated_parts: BTreeSet::new(),
             lost_parts: BTreeSet::new(),
+            read_keys: BTreeSet::new(),
             pending_ops: Vec::new(),
             pending_waiters: Vec::new(),
             next_batch: 1,

@@ -23,6 +23,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Keys a run remembers what it sent for as a non-replica coordinator (`new_dot`).
 const FALLBACK_KEYS: usize = 1024;
+/// Keys a run remembers it read before writing (`coordinate_write_as`); forgetting them
+/// only costs another read.
+const READ_KEYS: usize = 65_536;
 
 /// One replica a put was sent to.
 #[derive(Clone, Debug)]
@@ -376,7 +379,9 @@ impl Node {
     /// before the transfer arrived, or after a lost record) may have issued dots for it
     /// before, which others hold: it reads the key first (R replicas, like a client's read)
     /// and stores what they hold, so its own actor's next dot is above them and its new
-    /// version holds them (issue 15 defect 4).
+    /// version holds them (issue 15 defect 4). A node that holds the key reads it once per
+    /// run too: a version of its own that a read or anti-entropy served from memory before
+    /// a crash lost it may live on elsewhere.
     pub(crate) fn coordinate_write_as(
         &mut self,
         origin: Origin,
@@ -385,7 +390,9 @@ impl Node {
         read: ReadFirst,
     ) {
         let key = request.key().clone();
-        if read == ReadFirst::No && !self.data.contains_key(&key) && self.is_primary(&key) {
+        let holds = self.data.contains_key(&key);
+        let unread = !holds || !self.read_keys.contains(&key);
+        if read == ReadFirst::No && unread && (holds || self.is_primary(&key)) {
             // R replicas, as a client's read: with R + W > N it meets every acknowledged
             // version of the key.
             let r = request.options().r.unwrap_or(self.config.r);
@@ -440,9 +447,10 @@ impl Node {
             return;
         }
         let preflist = self.preflist(&key);
-        // A failed read leaves the history unknown only for a key whose partition this run
-        // stopped replicating at some point (else the key is new to this node).
-        let trusted = read != ReadFirst::Failed || !self.lost_partition_of(&key);
+        // A failed read leaves the history unknown only for a key this node does not hold
+        // and whose partition this run stopped replicating at some point (else the key is
+        // new to this node).
+        let trusted = read != ReadFirst::Failed || holds || !self.lost_partition_of(&key);
         let Some(dot) = self.new_dot(&key, &preflist, &context, &local, trusted) else {
             self.pending_writes.push_back(PendingWrite {
                 origin,
@@ -903,6 +911,10 @@ impl Node {
     ) {
         let read = match result {
             Ok(ClientReply::Get { versions, .. }) => {
+                if self.read_keys.len() >= READ_KEYS {
+                    self.read_keys.clear();
+                }
+                self.read_keys.insert(pending.request.key().clone());
                 if !versions.is_empty() {
                     self.store(pending.request.key(), &versions, None);
                 }
