@@ -922,6 +922,14 @@ impl Node {
             }
             _ => ReadFirst::Failed,
         };
+        let key = pending.request.key();
+        if !self.is_primary(key) && !self.data.contains_key(key) {
+            // The ring moved the key away meanwhile: hand the write to a primary.
+            if let Some(Some(to)) = self.write_coordinator(key) {
+                self.forward(pending.origin, pending.request, to, pending.deadline_ms);
+                return;
+            }
+        }
         self.coordinate_write_as(pending.origin, pending.request, pending.deadline_ms, read);
     }
 
