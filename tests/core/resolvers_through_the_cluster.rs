@@ -104,12 +104,21 @@ fn an_add_concurrent_with_a_remove_of_the_same_element_wins() {
         Resolved::Set(elems(&["apple", "pear"]))
     );
 
-    // One client removes apple while another adds it again elsewhere.
+    // One client removes apple while another adds it again elsewhere. (R = 1: neither
+    // coordinator's read before its write, issue 15 defect 4, waits for the other.)
+    let r1 = |op: Op| ClientRequest::Update {
+        key: Bytes::from(key),
+        op,
+        options: RequestOptions {
+            r: Some(1),
+            ..opts()
+        },
+    };
     concurrently(
         &mut c,
         vec![
-            (pl[0], update(key, Op::SetRemove(elems(&["apple"])))),
-            (pl[1], update(key, Op::SetAdd(elems(&["apple", "fig"])))),
+            (pl[0], r1(Op::SetRemove(elems(&["apple"])))),
+            (pl[1], r1(Op::SetAdd(elems(&["apple", "fig"])))),
         ],
     );
     let r = read(&mut c, pl[2], key);
