@@ -447,10 +447,12 @@ impl Node {
             return;
         }
         let preflist = self.preflist(&key);
-        // A failed read leaves the history unknown only for a key this node does not hold
-        // and whose partition this run stopped replicating at some point (else the key is
-        // new to this node).
-        let trusted = read != ReadFirst::Failed || holds || !self.lost_partition_of(&key);
+        // A failed read leaves the history unknown only for a key whose partition this run
+        // stopped replicating at some point (else the key is new to this node, or held
+        // since the run began), unless it holds the key from elsewhere (a transfer back,
+        // not only its own fallback write).
+        let from_elsewhere = holds && !self.fallback_dots.contains_key(&key);
+        let trusted = read != ReadFirst::Failed || from_elsewhere || !self.lost_partition_of(&key);
         let Some(dot) = self.new_dot(&key, &preflist, &context, &local, trusted) else {
             self.pending_writes.push_back(PendingWrite {
                 origin,
