@@ -8,7 +8,7 @@ use super::id::{NodeId, ReqId};
 use super::io::{AdminRequest, ClientReply, Event};
 use super::membership::{MemberInfo, Status};
 use super::message::Message;
-use super::node::{actor_name, Node, Origin};
+use super::node::{Node, Origin};
 use super::swim::Life;
 
 impl Node {
@@ -192,10 +192,12 @@ impl Node {
         self.membership_dirty = true;
         self.emit(Event::MembershipChanged);
         if ring != self.ring_seen {
-            if self.ring_seen.is_some() {
-                self.ring_generation += 1;
-                self.actor = actor_name(&self.id, self.epoch, self.ring_generation);
-            }
+            // The actor stays (issue 15 defect 4: no ring generation in actor names); this
+            // run remembers the partitions it stopped replicating.
+            let now = self.partitions_replicated();
+            let lost: Vec<u32> = self.replicated_parts.difference(&now).copied().collect();
+            self.lost_parts.extend(lost);
+            self.replicated_parts = now;
             self.ring_seen = ring;
             if let Some((epoch, _)) = ring {
                 self.emit(Event::RingChanged { epoch });

@@ -38,7 +38,12 @@ const DOT_BLOCK: u64 = 1_000;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Origin {
     Client(ReqId),
-    Forwarded { from: NodeId, rid: Rid },
+    Forwarded {
+        from: NodeId,
+        rid: Rid,
+    },
+    /// A primary's read of a key it did not hold, before it coordinates this write.
+    ReadFirst(Box<PendingWrite>),
 }
 
 /// Something to do once a persist batch is durable.
@@ -169,15 +174,27 @@ pub struct Node {
     dot_reserving: bool,
     /// Identifies this run of the node (the dot reservation it started from).
     pub(crate) epoch: u64,
-    /// How many times the ring changed under this run of the node.
-    pub(crate) ring_generation: u64,
-    /// The actor of the dots this node issues as a primary in this run and ring
-    /// generation: its id, or `id@epoch` after a restart (a crash may have lost dots of the
-    /// previous run), or `id@epoch.generation` once the ring changed (ownership handoff
-    /// took away the keys, and with them the dots, of the previous generation). Within one
-    /// actor, a primary holds every dot it issued for a key.
-    /// `id@epoch` after a restart (a crash may have lost dots of the previous run).
+    /// The actor of the dots this node issues as a primary (issue 15 defect 4): its id, the
+    /// same in every run and ring, or `id@i<incarnation>` once it lost data (a wiped disk,
+    /// a corrupt record): the incarnation is the dot reservation's high 32 bits, so it is
+    /// durable and survives restarts. Dot counters come from the node-wide reservation
+    /// (never reused), and a primary holds every dot of its actor for a key because its
+    /// own store of a new version is durable before the version leaves (`put.rs`).
     pub(crate) actor: NodeId,
+    /// Keys this run coordinated outside their replicas (no primary, not holding the key),
+    /// with the actor used (`id@epoch`) and the whole object it sent: the next such write
+    /// of the key starts from that object, so the actor goes on without ever claiming a
+    /// dot its writer lacks (`put.rs` `new_dot`). At most `FALLBACK_KEYS` keys; beyond
+    /// that a write is a one-shot actor `id~n`. In memory only: a new run is a new epoch.
+    pub(crate) fallback_dots: BTreeMap<Bytes, (NodeId, Siblings)>,
+    /// The partitions this node replicates in the ring it last acted on, and those it
+    /// stopped replicating during this run (their keys, and its dots in them, may have
+    /// moved away): a write of such a key it does not hold, when it cannot read the key
+    /// first, goes out as its run's fallback actor (`put.rs` `coordinate_write_as`).
+    pub(crate) replicated_parts: BTreeSet<u32>,
+    pub(crate) lost_parts: BTreeSet<u32>,
+    /// Keys this run read from the replicas before writing them (`put.rs`).
+    pub(crate) read_keys: BTreeSet<Bytes>,
     pending_ops: Vec<StoreOp>,
     pending_waiters: Vec<Waiter>,
     next_batch: BatchId,
@@ -291,12 +308,19 @@ impl Node {
             view.merge(&saved.to_view());
         }
         let mut rng = Rng::new(seed);
-        // A node that finds no metadata may have lost its whole disk: a random epoch keeps
-        // its dots apart from any it issued before. (`Snapshot::first_run()` says the id is
-        // brand new, and keeps the plain id as the actor.)
+        // Dot counters continue from the reservation on disk, so no run reuses one. A node
+        // that lost data (no metadata: maybe its whole disk; or a corrupt object or hint
+        // record) may lack dots it issued, which other replicas hold: it starts a new
+        // incarnation (a new actor, `incarnation_of`), a random one when the old
+        // reservation is unknown. (`Snapshot::first_run()` says the id is brand new: the
+        // plain id is the actor.)
+        let lost_records = corrupt
+            .iter()
+            .any(|c| matches!(c.store, RecordStore::Objects | RecordStore::Hints));
         let epoch = match &restored.meta {
-            Some(m) => m.dot_reserved,
-            None => (rng.next_u64() >> 20) | 1,
+            Some(m) if !lost_records => m.dot_reserved,
+            Some(m) => (incarnation_of(m.dot_reserved) + 1) << INCARNATION_SHIFT,
+            None => (1 + rng.below(1 << 31)) << INCARNATION_SHIFT,
         };
         let detector = Detector::new(config.probe_interval_ms);
         let first_gossip = rng.below(config.gossip_interval_ms.max(1));
@@ -349,8 +373,11 @@ impl Node {
             dot_durable: epoch,
             dot_reserving: false,
             epoch,
-            ring_generation: 0,
-            actor: actor_name(&id, epoch, 0),
+            actor: actor_name(&id, incarnation_of(epoch)),
+            fallback_dots: BTreeMap::new(),
+            replicated_parts: BTreeSet::new(),
+            lost_parts: BTreeSet::new(),
+            read_keys: BTreeSet::new(),
             pending_ops: Vec::new(),
             pending_waiters: Vec::new(),
             next_batch: 1,
@@ -364,6 +391,7 @@ impl Node {
         if restarted {
             node.pending_after_restart();
         }
+        node.replicated_parts = node.partitions_replicated();
         node.find_misplaced();
         node.rebuild_trees();
         node.next_ae_ms = node.rng.below(node.config.anti_entropy_interval_ms.max(1));
@@ -704,10 +732,13 @@ impl Node {
     }
 
     pub(crate) fn reply(&mut self, origin: Origin, result: Result<super::io::ClientReply, Error>) {
-        if matches!(result, Err(Error::QuorumFailed { .. })) {
+        if matches!(result, Err(Error::QuorumFailed { .. }))
+            && !matches!(origin, Origin::ReadFirst(_))
+        {
             self.stats.quorum_failures += 1;
         }
         match origin {
+            Origin::ReadFirst(pending) => self.after_read_first(*pending, result),
             Origin::Client(id) => self.out.push_back(Output::Reply { id, result }),
             Origin::Forwarded { from, rid } => {
                 // Kept for the forward's lifetime: a forwarder that missed this reply and
@@ -956,6 +987,7 @@ impl Node {
     fn run_waiter(&mut self, w: Waiter) {
         match w {
             Waiter::OwnStore(rid) => {
+                self.release_replicas(rid);
                 let me = self.id.clone();
                 self.on_put_ack(&me, rid, true);
             }
@@ -1008,6 +1040,28 @@ impl Node {
 
     // ---- dots ------------------------------------------------------------------------
 
+    /// The partitions whose first N nodes include this one, in the current ring.
+    pub(crate) fn partitions_replicated(&self) -> BTreeSet<u32> {
+        let Some(ring) = self.membership.ring() else {
+            return BTreeSet::new();
+        };
+        (0..ring.q())
+            .filter(|&p| {
+                ring.preflist_iter(p)
+                    .take(self.config.n)
+                    .any(|x| x == &self.id)
+            })
+            .collect()
+    }
+
+    /// This run stopped replicating the partition of `key` at some point (see
+    /// `lost_parts`).
+    pub(crate) fn lost_partition_of(&self, key: &[u8]) -> bool {
+        self.membership
+            .ring()
+            .is_some_and(|r| self.lost_parts.contains(&r.partition_of_key(key)))
+    }
+
     /// True once this run's first dot reservation is on disk, so a crash cannot restart
     /// the node with the same epoch (and actor).
     pub(crate) fn epoch_durable(&self) -> bool {
@@ -1058,13 +1112,28 @@ fn check_config(config: &Config) -> Result<(), Error> {
     Ok(())
 }
 
-/// The dot actor of a node in run `epoch` and ring generation `generation`.
-pub(crate) fn actor_name(id: &NodeId, epoch: u64, generation: u64) -> NodeId {
-    match (epoch, generation) {
-        (0, 0) => id.clone(),
-        (e, 0) => NodeId::new(&format!("{id}@{e}")),
-        (e, g) => NodeId::new(&format!("{id}@{e}.{g}")),
+/// The dot reservation's bits above this count a node's incarnations (data-loss events).
+const INCARNATION_SHIFT: u32 = 32;
+
+/// The incarnation a dot reservation belongs to: 0 until the node first lost data.
+pub(crate) fn incarnation_of(dot_reserved: u64) -> u64 {
+    dot_reserved >> INCARNATION_SHIFT
+}
+
+/// The primary actor of node `id` in `incarnation`: the plain id, or `id@i<incarnation>`
+/// after a data loss. (Older builds wrote `id@<epoch>`, `id@<epoch>.<generation>` and
+/// `id~<n>`: those stay distinct actors, and never equal a name made here.)
+pub(crate) fn actor_name(id: &NodeId, incarnation: u64) -> NodeId {
+    match incarnation {
+        0 => id.clone(),
+        i => NodeId::new(&format!("{id}@i{i}")),
     }
+}
+
+/// The actor of writes that node `id` coordinates outside a key's primaries in run
+/// `epoch` (a run's epoch is unique, so its dots never meet another run's).
+pub(crate) fn fallback_actor_name(id: &NodeId, epoch: u64) -> NodeId {
+    NodeId::new(&format!("{id}@{epoch}"))
 }
 
 /// The requests of `map` whose next deadline has come.

@@ -17,10 +17,16 @@ use super::io::{ClientReply, ClientRequest};
 use super::membership::MemberInfo;
 use super::membership::Status;
 use super::message::{Message, Refusal, Rid};
-use super::node::{Node, Origin, Waiter};
+use super::node::{fallback_actor_name, Node, Origin, Waiter};
 use super::quorum::PutQuorum;
 use super::resolve::{apply_op, Op, Resolver};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// Keys a run remembers what it sent for as a non-replica coordinator (`new_dot`).
+const FALLBACK_KEYS: usize = 1024;
+/// Keys a run remembers it read before writing (`coordinate_write_as`); forgetting them
+/// only costs another read.
+const READ_KEYS: usize = 65_536;
 
 /// One replica a put was sent to.
 #[derive(Clone, Debug)]
@@ -43,6 +49,9 @@ pub(crate) struct PutFsm {
     pub quorum: PutQuorum,
     pub retry_at_ms: u64,
     pub deadline_ms: u64,
+    /// Replicas (node, hint, durable ack) sent to only once the coordinator's own store is
+    /// durable (issue 15 defect 4: no dot leaves before its coordinator holds it).
+    pub held_back: Vec<(NodeId, Option<NodeId>, bool)>,
 }
 
 impl PutFsm {
@@ -93,29 +102,61 @@ pub(crate) struct ForwardSeen {
     pub result: Option<Result<ClientReply, Error>>,
 }
 
-/// A write waiting for dots to be reserved on disk.
-#[derive(Clone, Debug)]
+/// A write waiting for dots to be reserved on disk, or for its coordinator to read the key
+/// from the other replicas first.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct PendingWrite {
     pub origin: Origin,
     pub request: ClientRequest,
     pub deadline_ms: u64,
+    pub read: ReadFirst,
+}
+
+/// Whether a primary that did not hold the key read it from the other replicas before
+/// coordinating a write of it (issue 15 defect 4, `coordinate_write_as`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReadFirst {
+    /// Not read (the key is held here, or not read yet).
+    No,
+    /// Read: what the replicas held is merged into this node's store.
+    Done,
+    /// The read failed: if the key's partition moved away during this run, the write goes
+    /// out as this run's fallback actor.
+    Failed,
 }
 
 impl Node {
-    /// Coordinate the write here if this node is one of the key's first N healthy nodes,
-    /// else forward it to the first of them.
+    /// Coordinate the write here if this node is a healthy primary of the key, else forward
+    /// it to the first healthy primary; only when no primary is healthy, coordinate here if
+    /// this node is one of the first N healthy nodes, else forward to the first of them.
+    /// (Issue 15 defect 4: a write coordinated by a primary adds no actor to the key.)
     pub(crate) fn route_write(&mut self, origin: Origin, request: ClientRequest, deadline_ms: u64) {
-        let preflist = self.preflist(request.key());
-        let targets = self.sloppy_targets(&preflist);
-        if targets.iter().any(|(n, _)| n == &self.id) {
-            self.coordinate_write(origin, request, deadline_ms);
-            return;
+        match self.write_coordinator(request.key()) {
+            None => self.coordinate_write(origin, request, deadline_ms),
+            Some(Some(to)) => self.forward(origin, request, to, deadline_ms),
+            Some(None) => {
+                self.reply(origin, Err(Error::QuorumFailed { needed: 1, got: 0 }));
+            }
         }
-        let Some((to, _)) = targets.into_iter().next() else {
-            self.reply(origin, Err(Error::QuorumFailed { needed: 1, got: 0 }));
-            return;
+    }
+
+    /// Where a write of `key` is coordinated (`route_write`): `None` here, else the node
+    /// to forward it to (`Some(None)`: nowhere).
+    fn write_coordinator(&self, key: &Bytes) -> Option<Option<NodeId>> {
+        let preflist = self.preflist(key);
+        let targets = self.sloppy_targets(&preflist);
+        let n = self.config.n;
+        let primary = |x: &NodeId| preflist.iter().take(n).any(|p| p == x);
+        let first_primary = targets.iter().find(|(t, _)| primary(t)).map(|(t, _)| t);
+        let here = match first_primary {
+            Some(_) => targets.iter().any(|(t, _)| t == &self.id && primary(t)),
+            None => targets.iter().any(|(t, _)| t == &self.id),
         };
-        self.forward(origin, request, to, deadline_ms);
+        if here {
+            return None;
+        }
+        let to = first_primary.or_else(|| targets.first().map(|(t, _)| t));
+        Some(to.cloned())
     }
 
     fn forward(&mut self, origin: Origin, request: ClientRequest, to: NodeId, deadline_ms: u64) {
@@ -180,6 +221,7 @@ impl Node {
         let timeout_ms = timeout_ms.min(self.config.request_timeout_ms);
         self.forward_seen(&from, rid, true);
         self.send(from.clone(), Message::ForwardAccepted { rid });
+        let from_node = from.clone();
         let origin = Origin::Forwarded { from, rid };
         if matches!(request, ClientRequest::Get { .. }) {
             self.reply(
@@ -188,8 +230,28 @@ impl Node {
             );
             return;
         }
-        // Coordinate here even if our view of health differs: the sender chose us.
+        // Coordinate here even if our view of health differs: the sender chose us. But a
+        // node that is no primary of the key in its own view of the ring (one of the two
+        // views is stale) and does not hold it hands the write on to a healthy primary of
+        // its view, never back to the sender: a primary coordinating adds no actor to the
+        // key's context (issue 15 defect 4).
+        if !self.is_primary(request.key()) && !self.data.contains_key(request.key()) {
+            if let Some(Some(to)) = self.write_coordinator(request.key()) {
+                if to != from_node && self.is_primary_in_view(&to, request.key()) {
+                    self.forward(origin, request, to, now + timeout_ms);
+                    return;
+                }
+            }
+        }
         self.coordinate_write(origin, request, now + timeout_ms);
+    }
+
+    /// `node` is one of `key`'s first N nodes in this node's ring.
+    fn is_primary_in_view(&self, node: &NodeId, key: &Bytes) -> bool {
+        self.preflist(key)
+            .iter()
+            .take(self.config.n)
+            .any(|p| p == node)
     }
 
     pub(crate) fn on_forward_reply(&mut self, rid: Rid, result: Result<ClientReply, Error>) {
@@ -259,16 +321,11 @@ impl Node {
             );
             return;
         }
-        // The chosen coordinator did not take it: suspect it and coordinate here (any node
-        // may coordinate; the version still goes to the first N healthy nodes).
+        // The chosen coordinator did not take it: suspect it and route the write again, to
+        // the next healthy primary (or here). Counter and set operations need a replica's
+        // local state, and a primary coordinating adds no actor to the key's context.
         self.suspect(&f.to);
-        if matches!(f.request, ClientRequest::Update { .. }) {
-            // Counter and set operations need a replica's local state: try the next
-            // healthy replica instead.
-            self.route_write(f.origin, f.request, f.deadline_ms);
-            return;
-        }
-        self.coordinate_write(f.origin, f.request, f.deadline_ms);
+        self.route_write(f.origin, f.request, f.deadline_ms);
     }
 
     /// The request's own timeout (a per-request override, else the cluster's).
@@ -321,10 +378,50 @@ impl Node {
         request: ClientRequest,
         deadline_ms: u64,
     ) {
+        self.coordinate_write_as(origin, request, deadline_ms, ReadFirst::No);
+    }
+
+    /// `coordinate_write`, knowing whether the key was read from the other replicas first.
+    ///
+    /// A primary that does not hold the key (a new key, or one its ring gave back to it
+    /// before the transfer arrived, or after a lost record) may have issued dots for it
+    /// before, which others hold: it reads the key first (R replicas, like a client's read)
+    /// and stores what they hold, so its own actor's next dot is above them and its new
+    /// version holds them (issue 15 defect 4). A node that holds the key reads it once per
+    /// run too: a version of its own that a read or anti-entropy served from memory before
+    /// a crash lost it may live on elsewhere.
+    pub(crate) fn coordinate_write_as(
+        &mut self,
+        origin: Origin,
+        request: ClientRequest,
+        deadline_ms: u64,
+        read: ReadFirst,
+    ) {
         let key = request.key().clone();
+        let holds = self.data.contains_key(&key);
+        let unread = !holds || !self.read_keys.contains(&key);
+        if read == ReadFirst::No && unread && (holds || self.is_primary(&key)) {
+            // R replicas, as a client's read: with R + W > N it meets every acknowledged
+            // version of the key.
+            let r = request.options().r.unwrap_or(self.config.r);
+            // Half the budget for the read, the rest for the write.
+            let read_by = self.now_ms + deadline_ms.saturating_sub(self.now_ms) / 2;
+            let pending = PendingWrite {
+                origin,
+                request,
+                deadline_ms,
+                read: ReadFirst::Done,
+            };
+            self.start_get(Origin::ReadFirst(Box::new(pending)), key, r, read_by);
+            return;
+        }
         let options = request.options().clone();
         let resolver = self.config.resolvers.for_key(&key);
-        let local = self.read_local(&key);
+        let mut local = self.read_local(&key);
+        if let Some((_, sent)) = self.fallback_dots.get(&key) {
+            // What this node last sent for the key as a non-replica (`new_dot`).
+            local.sync(sent);
+        }
         let mut context = match &request {
             ClientRequest::Put { context, .. } | ClientRequest::Delete { context, .. } => context
                 .as_ref()
@@ -368,11 +465,18 @@ impl Node {
             return;
         }
         let preflist = self.preflist(&key);
-        let Some(dot) = self.new_dot(&key, &preflist, &context) else {
+        // A failed read leaves the history unknown only for a key whose partition this run
+        // stopped replicating at some point (else the key is new to this node, or held
+        // since the run began), unless it holds the key from elsewhere (a transfer back,
+        // not only its own fallback write).
+        let from_elsewhere = holds && !self.fallback_dots.contains_key(&key);
+        let trusted = read != ReadFirst::Failed || from_elsewhere || !self.lost_partition_of(&key);
+        let Some(dot) = self.new_dot(&key, &preflist, &context, &local, trusted) else {
             self.pending_writes.push_back(PendingWrite {
                 origin,
                 request,
                 deadline_ms,
+                read,
             });
             return;
         };
@@ -409,6 +513,12 @@ impl Node {
         // what lets a version vector stand for a causal history.
         let mut versions = local;
         versions.add(version.clone());
+        if self.fallback_dots.contains_key(&key)
+            || version.dot.node == fallback_actor_name(&self.id, self.epoch)
+        {
+            self.fallback_dots
+                .insert(key.clone(), (version.dot.node.clone(), versions.clone()));
+        }
         self.warn_siblings(&key, versions.len());
         let targets = self.sloppy_targets(&preflist);
         let w = options.w.unwrap_or(self.config.w);
@@ -426,6 +536,7 @@ impl Node {
             quorum: PutQuorum::new(w, true),
             retry_at_ms: self.now_ms + self.config.sloppy_retry_ms,
             deadline_ms,
+            held_back: Vec::new(),
         };
         // With buffered writes one store must still be durable: a durable replica's when one
         // is among the targets (an always-on edge node), else ours, or the first target's.
@@ -448,46 +559,108 @@ impl Node {
                 .map(|(n, _)| n.clone())
                 .unwrap_or_else(|| self.id.clone())
         };
+        // The coordinator's own store goes first, and the other replicas hear of the version
+        // only once it is durable (`release_replicas`): a restart then finds every dot this
+        // node issued for the key in its own store, and continues above it (issue 15
+        // defect 4). Costs one local persist per put, before the network round.
+        let mut targets = targets;
+        if fsm.version.dot.node == self.actor && !targets.iter().any(|(n, _)| n == &self.id) {
+            // A node that holds the key outside its replicas (its ring moved the key away,
+            // not handed off yet) writes as its own actor (`new_dot`): it keeps the new
+            // object too (no quorum slot; the transfer takes it to the primaries), so it
+            // still holds every dot it issued for the key.
+            targets.insert(0, (self.id.clone(), None));
+        }
+        let own = targets.iter().any(|(n, _)| n == &self.id);
         for (node, hint) in targets {
             let durable_ack = durable || node == designated || durable_replicas.contains(&node);
-            self.send_replica(&mut fsm, rid, node, hint, durable_ack);
+            if own && node != self.id {
+                fsm.held_back.push((node, hint, durable_ack));
+            } else {
+                self.send_replica(&mut fsm, rid, node, hint, durable_ack);
+            }
         }
         self.puts.insert(rid, fsm);
         self.check_put(rid);
     }
 
-    /// The dot of a new version of `key` coordinated here, or `None` until this run's epoch
-    /// is safely on disk.
+    /// The coordinator's own store of put `rid` is durable: send the version to the other
+    /// replicas (they get a full retry interval before they count as silent).
+    pub(crate) fn release_replicas(&mut self, rid: Rid) {
+        let Some(mut f) = self.puts.remove(&rid) else {
+            return;
+        };
+        let held = std::mem::take(&mut f.held_back);
+        if !held.is_empty() {
+            f.retry_at_ms = f.retry_at_ms.max(self.now_ms + self.config.sloppy_retry_ms);
+        }
+        for (node, hint, durable) in held {
+            self.send_replica(&mut f, rid, node, hint, durable);
+        }
+        self.puts.insert(rid, f);
+    }
+
+    /// The dot of a new version of `key` coordinated here, or `None` until its counter is
+    /// safely reserved on disk.
     ///
-    /// A primary replica issues dots of its own actor (this node in this run): the next
-    /// counter after every dot of that actor the key's history mentions, and its local
-    /// replica holds all of them. A fallback (or a node outside the preference list) keeps
-    /// no lasting copy, so it writes as a fresh actor that issues exactly one dot: no dot is
-    /// ever reused, and no version vector entry ever claims a dot its holder lacks.
+    /// Issue 15 defect 4. A primary issues dots of its own actor (`Node::actor`: the node
+    /// id, the same in every run and ring): the counter is above every dot of that actor the
+    /// key's history (held here) or the client's context mentions, and comes from the
+    /// node-wide reservation, so no counter is ever issued twice. Its own store holds every
+    /// dot it issued for the key (the store is durable before the version leaves,
+    /// `coordinate_write`; a node that lost data is a new incarnation), so the new version's
+    /// clock claims no dot of this actor that the coordinator lacks.
+    ///
+    /// A node that is no primary and does not hold the key (it was sent the write by a node
+    /// with another view of the ring, or no primary was healthy) writes as its run's
+    /// fallback actor `id@epoch`, starting from the whole object it last sent for the key
+    /// (`Node::fallback_dots`), so it holds every earlier dot of that actor; past
+    /// `FALLBACK_KEYS` such keys a write is a one-shot actor `id~n` (one dot).
     fn new_dot(
         &mut self,
         key: &Bytes,
         preflist: &[NodeId],
         context: &VersionVector,
+        local: &Siblings,
+        trusted: bool,
     ) -> Option<Dot> {
         if !self.epoch_durable() {
             self.reserve_dots(0);
             return None;
         }
+        // A replica that still holds the key (a primary, or one whose ring moved the key
+        // away and has not handed it off yet) has every dot it issued for it.
+        // (`trusted` is false when a primary lacking the key could not read it first.)
         let primary = preflist.iter().take(self.config.n).any(|p| p == &self.id);
-        if primary {
+        if trusted && (primary || self.data.contains_key(key)) {
             let actor = self.actor.clone();
-            let held = self.data.get(key).map_or(0, |s| s.max_counter(&actor));
-            let counter = held.max(context.get(&actor)) + 1;
+            let above = local.max_counter(&actor).max(context.get(&actor));
+            let counter = self.issue_dot(above + 1)?;
             return Some(Dot {
                 node: actor,
                 counter,
             });
         }
-        let unique = self.issue_dot(0)?;
+        // The write starts from the object this actor last sent for the key (merged into
+        // `local` by `coordinate_write`), so it holds every dot of the actor for the key.
+        let actor = match self.fallback_dots.get(key) {
+            Some((actor, _)) => actor.clone(),
+            None if self.fallback_dots.len() < FALLBACK_KEYS => {
+                fallback_actor_name(&self.id, self.epoch)
+            }
+            None => {
+                let unique = self.issue_dot(0)?;
+                return Some(Dot {
+                    node: NodeId::new(&format!("{}~{}", self.id, unique)),
+                    counter: 1,
+                });
+            }
+        };
+        let known = local.max_counter(&actor).max(context.get(&actor));
+        let counter = self.issue_dot(known + 1)?;
         Some(Dot {
-            node: NodeId::new(&format!("{}~{}", self.id, unique)),
-            counter: 1,
+            node: actor,
+            counter,
         })
     }
 
@@ -749,8 +922,39 @@ impl Node {
     pub(crate) fn retry_pending_writes(&mut self) {
         let pending = std::mem::take(&mut self.pending_writes);
         for p in pending {
-            self.coordinate_write(p.origin, p.request, p.deadline_ms);
+            self.coordinate_write_as(p.origin, p.request, p.deadline_ms, p.read);
         }
+    }
+
+    /// The read a primary made before coordinating a write of a key it did not hold
+    /// (`coordinate_write_as`) is over: keep what the replicas held, then write.
+    pub(crate) fn after_read_first(
+        &mut self,
+        pending: PendingWrite,
+        result: Result<ClientReply, Error>,
+    ) {
+        let read = match result {
+            Ok(ClientReply::Get { versions, .. }) => {
+                if self.read_keys.len() >= READ_KEYS {
+                    self.read_keys.clear();
+                }
+                self.read_keys.insert(pending.request.key().clone());
+                if !versions.is_empty() {
+                    self.store(pending.request.key(), &versions, None);
+                }
+                ReadFirst::Done
+            }
+            _ => ReadFirst::Failed,
+        };
+        let key = pending.request.key();
+        if !self.is_primary(key) && !self.data.contains_key(key) {
+            // The ring moved the key away meanwhile: hand the write to a primary.
+            if let Some(Some(to)) = self.write_coordinator(key) {
+                self.forward(pending.origin, pending.request, to, pending.deadline_ms);
+                return;
+            }
+        }
+        self.coordinate_write_as(pending.origin, pending.request, pending.deadline_ms, read);
     }
 
     pub(crate) fn expire_pending_writes(&mut self) {

@@ -45,6 +45,7 @@ pub struct Progress {
 fn requester(origin: &Origin) -> Requester {
     match origin {
         Origin::Client(id) => Requester::Client(*id),
+        Origin::ReadFirst(pending) => requester(&pending.origin),
         Origin::Forwarded { from, rid } => Requester::Forwarded {
             from: from.clone(),
             rid: *rid,
@@ -71,6 +72,12 @@ pub fn requests(node: &Node) -> Vec<Progress> {
                     hint: t.hint.clone(),
                     answered: f.quorum.has_acked(n),
                 })
+                // Replicas the version goes to once the coordinator's own store is durable.
+                .chain(f.held_back.iter().map(|(n, hint, _)| Target {
+                    node: n.clone(),
+                    hint: hint.clone(),
+                    answered: false,
+                }))
                 .collect(),
         });
     }
@@ -176,10 +183,11 @@ mod tests {
                 );
             }
         }
-        // Right after the submit, the put is in flight at its coordinator (or forwarded).
+        // Right after the submit, the put is in flight at its coordinator (or forwarded, or
+        // read first: the coordinator does not hold the key yet).
         let p = progress
             .iter()
-            .find(|p| p.kind == "put" || p.kind == "forward")
+            .find(|p| p.kind == "put" || p.kind == "forward" || p.kind == "get")
             .expect("the put is in flight");
         assert_eq!(p.key, Bytes::from("k"));
         if p.kind == "put" {

@@ -7,7 +7,8 @@ use crate::cluster_support;
 
 use cluster_support::*;
 use ringlet::core::{
-    Bytes, ClientReply, ClientRequest, Config, Error, Op, Resolved, Resolver, ResolverRules,
+    Bytes, ClientReply, ClientRequest, Config, Error, Op, RequestOptions, Resolved, Resolver,
+    ResolverRules,
 };
 use ringlet::sim::{Cluster, NetConfig};
 
@@ -103,12 +104,21 @@ fn an_add_concurrent_with_a_remove_of_the_same_element_wins() {
         Resolved::Set(elems(&["apple", "pear"]))
     );
 
-    // One client removes apple while another adds it again elsewhere.
+    // One client removes apple while another adds it again elsewhere. (R = 1: neither
+    // coordinator's read before its write, issue 15 defect 4, waits for the other.)
+    let r1 = |op: Op| ClientRequest::Update {
+        key: Bytes::from(key),
+        op,
+        options: RequestOptions {
+            r: Some(1),
+            ..opts()
+        },
+    };
     concurrently(
         &mut c,
         vec![
-            (pl[0], update(key, Op::SetRemove(elems(&["apple"])))),
-            (pl[1], update(key, Op::SetAdd(elems(&["apple", "fig"])))),
+            (pl[0], r1(Op::SetRemove(elems(&["apple"])))),
+            (pl[1], r1(Op::SetAdd(elems(&["apple", "fig"])))),
         ],
     );
     let r = read(&mut c, pl[2], key);
@@ -133,9 +143,18 @@ fn last_writer_wins_presents_the_same_single_value_everywhere() {
     let mut c = cluster(153);
     let key = "lww/profile";
     let pl = preflist(&c, key);
+    // R = 1: neither coordinator reads the other's write before writing (a primary that
+    // does not hold a key reads it first with the request's R: issue 15 defect 4).
+    let r1 = RequestOptions {
+        r: Some(1),
+        ..opts()
+    };
     concurrently(
         &mut c,
-        vec![(pl[0], put(key, "from-a")), (pl[1], put(key, "from-b"))],
+        vec![
+            (pl[0], put_with(key, "from-a", None, r1.clone())),
+            (pl[1], put_with(key, "from-b", None, r1)),
+        ],
     );
     let r = read(&mut c, pl[2], key);
     // Both writes are stored; the resolver picks the greatest (timestamp, dot).

@@ -9,7 +9,7 @@
 use crate::cluster_support;
 
 use cluster_support::*;
-use ringlet::core::{Config, Error};
+use ringlet::core::{Config, Error, RequestOptions};
 use ringlet::sim::{Cluster, NetConfig, TraceEvent};
 
 fn config(max_siblings: usize, warn_siblings: usize) -> Config {
@@ -100,9 +100,14 @@ fn replicas_keep_every_concurrent_version_even_above_the_limit() {
     write(&mut c, a, put(key, "y"));
     c.restart(late);
     settle(&mut c);
-    // `late` knows none of them: in its view the blind write makes one version, so it
-    // accepts; a and b merge it beside their two and keep all three.
-    let (dot, _) = write(&mut c, late, put(key, "z"));
+    // `late` knows none of them (with R = 1 it does not read the key from the others
+    // before writing, issue 15 defect 4): in its view the blind write makes one version,
+    // so it accepts; a and b merge it beside their two and keep all three.
+    let r1 = RequestOptions {
+        r: Some(1),
+        ..RequestOptions::default()
+    };
+    let (dot, _) = write(&mut c, late, put_with(key, "z", None, r1));
     c.run_for(200);
     for i in [a, b] {
         let held = local_dots(&c, i, key);
