@@ -633,7 +633,12 @@ impl Node {
         // (`trusted` is false when a primary lacking the key could not read it first.)
         let primary = preflist.iter().take(self.config.n).any(|p| p == &self.id);
         if trusted && (primary || self.data.contains_key(key)) {
-            let actor = self.actor.clone();
+            let actor = if self.config.mutant(Mutant::ActorPerRun) {
+                // Defect 4 put back (test builds only): a new actor in every run.
+                fallback_actor_name(&self.id, self.epoch)
+            } else {
+                self.actor.clone()
+            };
             let above = local.max_counter(&actor).max(context.get(&actor));
             let counter = self.issue_dot(above + 1)?;
             return Some(Dot {

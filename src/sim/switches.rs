@@ -177,8 +177,8 @@ impl Checks {
             no_duplicates: true,
             counters: true,
             causality: true,
-            read_your_writes: false, // defect 8
-            context_size: false,     // defect 4
+            read_your_writes: true,
+            context_size: true,
         }
     }
 
