@@ -145,6 +145,7 @@ impl History {
         clock: &VersionVector,
         kind: WriteKind,
         w: usize,
+        id: ReqId,
     ) {
         if self.checks.causality && kind == WriteKind::Plain {
             let mut want = past.clone();
@@ -159,39 +160,29 @@ impl History {
             return;
         }
         self.acks_checked += 1;
-        let coordinator = cluster
-            .index_of(&NodeId::new(&actor_node(&dot.node)))
-            .and_then(|i| cluster.node(i))
-            .and_then(|n| n.ring().cloned());
-        let Some(ring) = coordinator else {
+        let Some(coordinator) = cluster.index_of(&NodeId::new(&actor_node(&dot.node))) else {
             return;
         };
-        let n = cluster.config().n;
-        let primaries: Vec<NodeId> = ring.preflist_for_key(key).into_iter().take(n).collect();
-        let holds = |s: &Siblings| {
-            s.versions()
-                .iter()
-                .any(|v| v.dot == *dot || v.past.covers(dot))
-        };
-        let mut slots = BTreeSet::new();
-        for i in 0..cluster.len() {
-            if cluster.node(i).is_some_and(|n| n.has_exited()) {
-                continue;
-            }
-            let state = cluster.store(i).state();
-            if primaries.contains(cluster.id(i)) {
-                if let Some(s) = state.objects.get(key) {
-                    if holds(s) {
-                        slots.insert(cluster.id(i).clone());
-                    }
-                }
-            }
-            for ((intended, k), s) in &state.hints {
-                if k == key && primaries.contains(intended) && holds(s) {
-                    slots.insert(intended.clone());
-                }
+        // The ring the put was coordinated with: the coordinator's at some moment since the
+        // request started (a ring installed while the put was in flight does not move the
+        // slots it was sent to; its transfers move the copies afterwards).
+        let since = self.requests.get(&id).map_or(cluster.now(), |r| r.start);
+        let rings = cluster.rings_between(coordinator, since, cluster.now());
+        let mut best: Option<(BTreeSet<NodeId>, Vec<NodeId>)> = None;
+        for ring in rings.into_iter().rev() {
+            let primaries: Vec<NodeId> = ring
+                .preflist_for_key(key)
+                .into_iter()
+                .take(cluster.config().n)
+                .collect();
+            let slots = durable_slots(cluster, &primaries, key, dot, since);
+            if best.as_ref().is_none_or(|(b, _)| slots.len() > b.len()) {
+                best = Some((slots, primaries));
             }
         }
+        let Some((slots, primaries)) = best else {
+            return;
+        };
         if slots.len() < w {
             let names: Vec<String> = slots.iter().map(|s| s.to_string()).collect();
             self.violation(format!(
@@ -528,6 +519,47 @@ impl History {
         }
         v
     }
+}
+
+/// The intended replicas (of `primaries`) that durably hold `dot` of `key`: an object on
+/// the primary itself, or a hint naming it on any node; never an exited node. A disk lost
+/// since `since` (a wipe, a corrupted record) counts with what it held just before: a
+/// replica that acknowledged durably and then lost its disk did hold the write when it
+/// said so, and no coordinator can know better.
+fn durable_slots(
+    cluster: &Cluster,
+    primaries: &[NodeId],
+    key: &Bytes,
+    dot: &Dot,
+    since: u64,
+) -> BTreeSet<NodeId> {
+    let holds = |s: &Siblings| {
+        s.versions()
+            .iter()
+            .any(|v| v.dot == *dot || v.past.covers(dot))
+    };
+    let mut slots = BTreeSet::new();
+    for i in 0..cluster.len() {
+        if cluster.node(i).is_some_and(|n| n.has_exited()) {
+            continue;
+        }
+        let lost = cluster.disks_lost_between(i, since, cluster.now());
+        for state in std::iter::once(cluster.store(i).state()).chain(lost) {
+            if primaries.contains(cluster.id(i)) {
+                if let Some(s) = state.objects.get(key) {
+                    if holds(s) {
+                        slots.insert(cluster.id(i).clone());
+                    }
+                }
+            }
+            for ((intended, k), s) in &state.hints {
+                if k == key && primaries.contains(intended) && holds(s) {
+                    slots.insert(intended.clone());
+                }
+            }
+        }
+    }
+    slots
 }
 
 /// Two versions of a plain key with the same value: one put applied twice.

@@ -8,7 +8,8 @@ use crate::core::membership::{MemberInfo, RingState};
 use crate::core::rng::Rng;
 use crate::core::{
     AdminRequest, BatchId, Bytes, ClientReply, ClientRequest, Config, Error, Event, Input, Member,
-    Membership, MemoryStore, Message, Node, NodeId, Output, RecordId, ReqId, Ring, Status, StoreOp,
+    Membership, MemoryStore, Message, Node, NodeId, Output, RecordId, ReqId, Ring, Snapshot,
+    Status, StoreOp,
 };
 use std::collections::{BTreeMap, VecDeque};
 
@@ -145,6 +146,9 @@ struct SimNode {
     stalled_until: u64,
     /// Events that fell due during the stall, in order, with the time they fell due.
     deferred: VecDeque<(u64, SimEvent)>,
+    /// Every ring this node has held, with the time it installed it (`None`: no ring, or
+    /// down), for the checker's "the ring the put was coordinated with".
+    rings: Vec<(u64, Option<Ring>)>,
 }
 
 /// The outcome of one client request.
@@ -172,6 +176,10 @@ pub struct Cluster {
     cut: std::collections::BTreeSet<(usize, usize)>,
     /// Every stall: (node, from, until), in the order they were injected.
     stall_log: Vec<(usize, u64, u64)>,
+    /// Every disk loss (a wipe, a corrupted record): the node, when, and what its disk held
+    /// just before, for the checker (a replica that acknowledged a write durably and then
+    /// lost its disk did hold it).
+    disk_losses: Vec<(usize, u64, Snapshot)>,
     /// Probability that a persist batch fails (`Input::PersistFailed`, quota exceeded).
     pub persist_fail: f64,
     /// Persist batches that failed so far.
@@ -221,6 +229,7 @@ impl Cluster {
             persist_fail: 0.0,
             persist_failures: 0,
             stall_log: Vec::new(),
+            disk_losses: Vec::new(),
             next_req: 1,
             in_flight: BTreeMap::new(),
             completed: VecDeque::new(),
@@ -291,6 +300,7 @@ impl Cluster {
             persist_ms: None,
             stalled_until: 0,
             deferred: VecDeque::new(),
+            rings: Vec::new(),
         });
         self.start_node(i);
         i
@@ -436,6 +446,7 @@ impl Cluster {
                 self.nodes[i].node = Some(node);
                 self.nodes[i].incarnation += 1;
                 self.nodes[i].timer_at = None;
+                self.log_ring(i);
                 self.drain(i);
             }
             Err(e) => panic!("simulated node config rejected: {e}"),
@@ -482,6 +493,8 @@ impl Cluster {
     /// bad sector would; the node finds out when it next loads. False if no such record.
     pub fn corrupt_record(&mut self, i: usize, record: &RecordId, at: usize, mask: u8) -> bool {
         self.fault(format!("corrupt {record:?} on {}", self.nodes[i].id));
+        let before = self.nodes[i].store.state().clone();
+        self.disk_losses.push((i, self.now, before));
         self.nodes[i].store.corrupt(record, at, mask)
     }
 
@@ -489,6 +502,8 @@ impl Cluster {
     pub fn wipe_disk(&mut self, i: usize) -> Vec<ReqId> {
         let lost = self.crash(i, true);
         self.fault(format!("wipe the disk of {}", self.nodes[i].id));
+        let before = self.nodes[i].store.state().clone();
+        self.disk_losses.push((i, self.now, before));
         self.nodes[i].store.wipe();
         lost
     }
@@ -566,7 +581,40 @@ impl Cluster {
         if let Some(node) = self.nodes[i].node.as_mut() {
             node.handle(t, input);
         }
+        self.log_ring(i);
         self.drain(i);
+    }
+
+    /// Note node `i`'s ring if it changed (installed, reloaded, or gone with the node).
+    fn log_ring(&mut self, i: usize) {
+        let n = &mut self.nodes[i];
+        let ring = n.node.as_ref().and_then(|x| x.ring());
+        if n.rings.last().map(|(_, r)| r.as_ref()) != Some(ring) {
+            let ring = ring.cloned();
+            n.rings.push((self.now, ring));
+        }
+    }
+
+    /// Every ring node `i` held at some moment between `from` and `to` (the one it held at
+    /// `from`, and each it installed until `to`).
+    pub fn rings_between(&self, i: usize, from: u64, to: u64) -> Vec<&Ring> {
+        let log = &self.nodes[i].rings;
+        let first = log.iter().rposition(|(at, _)| *at <= from).unwrap_or(0);
+        log[first..]
+            .iter()
+            .take_while(|(at, _)| *at <= to)
+            .filter_map(|(_, r)| r.as_ref())
+            .collect()
+    }
+
+    /// What node `i`'s disk held just before each disk loss it suffered between `from` and
+    /// `to`.
+    pub fn disks_lost_between(&self, i: usize, from: u64, to: u64) -> Vec<&Snapshot> {
+        self.disk_losses
+            .iter()
+            .filter(|(n, at, _)| *n == i && *at >= from && *at <= to)
+            .map(|(_, _, s)| s)
+            .collect()
     }
 
     /// Carry out node `i`'s outputs and re-arm its timer.
@@ -878,6 +926,7 @@ impl Cluster {
             }
         }
         self.nodes[i].node = None;
+        self.log_ring(i);
         self.nodes[i].timer_at = None;
         self.nodes[i].stalled_until = 0;
         self.nodes[i].deferred.clear();
