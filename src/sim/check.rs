@@ -525,7 +525,9 @@ impl History {
 /// the primary itself, or a hint naming it on any node; never an exited node. A disk lost
 /// since `since` (a wipe, a corrupted record) counts with what it held just before: a
 /// replica that acknowledged durably and then lost its disk did hold the write when it
-/// said so, and no coordinator can know better.
+/// said so, and no coordinator can know better. So does a primary that held it and has
+/// since handed it on to the key's new primaries (§4.9: a transfer deletes its copy only
+/// once every new primary acknowledged a durable store).
 fn durable_slots(
     cluster: &Cluster,
     primaries: &[NodeId],
@@ -542,6 +544,14 @@ fn durable_slots(
     for i in 0..cluster.len() {
         if cluster.node(i).is_some_and(|n| n.has_exited()) {
             continue;
+        }
+        if primaries.contains(cluster.id(i))
+            && cluster
+                .handed_on_between(i, key, since, cluster.now())
+                .into_iter()
+                .any(holds)
+        {
+            slots.insert(cluster.id(i).clone());
         }
         let lost = cluster.disks_lost_between(i, since, cluster.now());
         for state in std::iter::once(cluster.store(i).state()).chain(lost) {

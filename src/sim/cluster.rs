@@ -8,8 +8,8 @@ use crate::core::membership::{MemberInfo, RingState};
 use crate::core::rng::Rng;
 use crate::core::{
     AdminRequest, BatchId, Bytes, ClientReply, ClientRequest, Config, Error, Event, Input, Member,
-    Membership, MemoryStore, Message, Node, NodeId, Output, RecordId, ReqId, Ring, Snapshot,
-    Status, StoreOp,
+    Membership, MemoryStore, Message, Node, NodeId, Output, RecordId, ReqId, Ring, Siblings,
+    Snapshot, Status, StoreOp,
 };
 use std::collections::{BTreeMap, VecDeque};
 
@@ -180,6 +180,9 @@ pub struct Cluster {
     /// just before, for the checker (a replica that acknowledged a write durably and then
     /// lost its disk did hold it).
     disk_losses: Vec<(usize, u64, Snapshot)>,
+    /// Every object a node deleted from its disk (it handed the key on to the key's new
+    /// primaries, §4.9): the node, when, the key and what it held.
+    handed_on: Vec<(usize, u64, Bytes, Siblings)>,
     /// Probability that a persist batch fails (`Input::PersistFailed`, quota exceeded).
     pub persist_fail: f64,
     /// Persist batches that failed so far.
@@ -230,6 +233,7 @@ impl Cluster {
             persist_failures: 0,
             stall_log: Vec::new(),
             disk_losses: Vec::new(),
+            handed_on: Vec::new(),
             next_req: 1,
             in_flight: BTreeMap::new(),
             completed: VecDeque::new(),
@@ -607,6 +611,29 @@ impl Cluster {
             .collect()
     }
 
+    /// Apply a batch to node `i`'s disk, noting each object it deletes.
+    fn apply_ops(&mut self, i: usize, ops: &[StoreOp]) {
+        for op in ops {
+            if let StoreOp::DeleteObject { key } = op {
+                if let Some(held) = self.nodes[i].store.state().objects.get(key) {
+                    self.handed_on
+                        .push((i, self.now, key.clone(), held.clone()));
+                }
+            }
+        }
+        self.nodes[i].store.apply(ops);
+    }
+
+    /// What node `i` deleted of `key` from its disk between `from` and `to` (it handed the
+    /// key on to its new primaries).
+    pub fn handed_on_between(&self, i: usize, key: &Bytes, from: u64, to: u64) -> Vec<&Siblings> {
+        self.handed_on
+            .iter()
+            .filter(|(n, at, k, _)| *n == i && k == key && *at >= from && *at <= to)
+            .map(|(_, _, _, s)| s)
+            .collect()
+    }
+
     /// What node `i`'s disk held just before each disk loss it suffered between `from` and
     /// `to`.
     pub fn disks_lost_between(&self, i: usize, from: u64, to: u64) -> Vec<&Snapshot> {
@@ -871,7 +898,7 @@ impl Cluster {
                     }
                     if let Some((b, ops)) = self.nodes[node].unpersisted.pop_front() {
                         debug_assert_eq!(b, batch);
-                        self.nodes[node].store.apply(&ops);
+                        self.apply_ops(node, &ops);
                     }
                     self.handle(node, Input::PersistDone { batch });
                 }
@@ -922,7 +949,7 @@ impl Cluster {
         let pending: Vec<(BatchId, Vec<StoreOp>)> = self.nodes[i].unpersisted.drain(..).collect();
         if !lose_unpersisted {
             for (_, ops) in pending {
-                self.nodes[i].store.apply(&ops);
+                self.apply_ops(i, &ops);
             }
         }
         self.nodes[i].node = None;
