@@ -186,11 +186,12 @@ impl History {
         if slots.len() < w {
             let names: Vec<String> = slots.iter().map(|s| s.to_string()).collect();
             self.violation(format!(
-                "put {dot} of {key:?} acknowledged at {} ms with W={w} while only {} intended replicas hold it durably ({:?} of primaries {:?})",
+                "put {dot} of {key:?} acknowledged at {} ms with W={w} while only {} intended replicas hold it durably ({:?} of primaries {:?}; on disk: {})",
                 cluster.now(),
                 slots.len(),
                 names,
-                primaries.iter().map(|p| p.to_string()).collect::<Vec<_>>()
+                primaries.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+                whereabouts(cluster, key, dot)
             ));
         }
     }
@@ -525,9 +526,12 @@ impl History {
 /// the primary itself, or a hint naming it on any node; never an exited node. A disk lost
 /// since `since` (a wipe, a corrupted record) counts with what it held just before: a
 /// replica that acknowledged durably and then lost its disk did hold the write when it
-/// said so, and no coordinator can know better. So does a primary that held it and has
-/// since handed it on to the key's new primaries (§4.9: a transfer deletes its copy only
-/// once every new primary acknowledged a durable store).
+/// said so, and no coordinator can know better. So does a copy its holder has deleted
+/// since: an object handed on to the key's new primaries (§4.9: a transfer deletes its copy
+/// only once every new primary acknowledged a durable store), a hint delivered to its node
+/// (deleted once that node acknowledged a durable store), or a hint adopted as its holder's
+/// own replica because its node left (written as an object in the same batch, then handed
+/// on to the key's primaries).
 fn durable_slots(
     cluster: &Cluster,
     primaries: &[NodeId],
@@ -545,13 +549,11 @@ fn durable_slots(
         if cluster.node(i).is_some_and(|n| n.has_exited()) {
             continue;
         }
-        if primaries.contains(cluster.id(i))
-            && cluster
-                .handed_on_between(i, key, since, cluster.now())
-                .into_iter()
-                .any(holds)
-        {
-            slots.insert(cluster.id(i).clone());
+        for (hint, s) in cluster.dropped_between(i, key, since, cluster.now()) {
+            let slot = hint.unwrap_or(cluster.id(i));
+            if primaries.contains(slot) && holds(s) {
+                slots.insert(slot.clone());
+            }
         }
         let lost = cluster.disks_lost_between(i, since, cluster.now());
         for state in std::iter::once(cluster.store(i).state()).chain(lost) {
@@ -570,6 +572,33 @@ fn durable_slots(
         }
     }
     slots
+}
+
+/// Every durable copy of `dot` of `key`, for a violation's report: `n1` (an object),
+/// `n2 for n1` (a hint).
+fn whereabouts(cluster: &Cluster, key: &Bytes, dot: &Dot) -> String {
+    let holds = |s: &Siblings| {
+        s.versions()
+            .iter()
+            .any(|v| v.dot == *dot || v.past.covers(dot))
+    };
+    let mut at = Vec::new();
+    for i in 0..cluster.len() {
+        let state = cluster.store(i).state();
+        if state.objects.get(key).is_some_and(holds) {
+            at.push(cluster.id(i).to_string());
+        }
+        for ((intended, k), s) in &state.hints {
+            if k == key && holds(s) {
+                at.push(format!("{} for {intended}", cluster.id(i)));
+            }
+        }
+    }
+    if at.is_empty() {
+        "none".into()
+    } else {
+        at.join(", ")
+    }
 }
 
 /// Two versions of a plain key with the same value: one put applied twice.

@@ -180,9 +180,10 @@ pub struct Cluster {
     /// just before, for the checker (a replica that acknowledged a write durably and then
     /// lost its disk did hold it).
     disk_losses: Vec<(usize, u64, Snapshot)>,
-    /// Every object a node deleted from its disk (it handed the key on to the key's new
-    /// primaries, §4.9): the node, when, the key and what it held.
-    handed_on: Vec<(usize, u64, Bytes, Siblings)>,
+    /// Every object or hint a node deleted from its disk (it handed an object on to the
+    /// key's new primaries, §4.9; delivered a hint; adopted a hint whose node left): the
+    /// node, when, the hint's intended node (`None`: an object), the key, what it held.
+    dropped: Vec<(usize, u64, Option<NodeId>, Bytes, Siblings)>,
     /// Probability that a persist batch fails (`Input::PersistFailed`, quota exceeded).
     pub persist_fail: f64,
     /// Persist batches that failed so far.
@@ -233,7 +234,7 @@ impl Cluster {
             persist_failures: 0,
             stall_log: Vec::new(),
             disk_losses: Vec::new(),
-            handed_on: Vec::new(),
+            dropped: Vec::new(),
             next_req: 1,
             in_flight: BTreeMap::new(),
             completed: VecDeque::new(),
@@ -599,11 +600,11 @@ impl Cluster {
         }
     }
 
-    /// Every ring node `i` held at some moment between `from` and `to` (the one it held at
-    /// `from`, and each it installed until `to`).
+    /// Every ring node `i` held at some moment between `from` and `to` (the one it held
+    /// before it handled anything at `from`, and each it installed until `to`).
     pub fn rings_between(&self, i: usize, from: u64, to: u64) -> Vec<&Ring> {
         let log = &self.nodes[i].rings;
-        let first = log.iter().rposition(|(at, _)| *at <= from).unwrap_or(0);
+        let first = log.iter().rposition(|(at, _)| *at < from).unwrap_or(0);
         log[first..]
             .iter()
             .take_while(|(at, _)| *at <= to)
@@ -611,26 +612,41 @@ impl Cluster {
             .collect()
     }
 
-    /// Apply a batch to node `i`'s disk, noting each object it deletes.
+    /// Apply a batch to node `i`'s disk, noting each object or hint it deletes.
     fn apply_ops(&mut self, i: usize, ops: &[StoreOp]) {
         for op in ops {
-            if let StoreOp::DeleteObject { key } = op {
-                if let Some(held) = self.nodes[i].store.state().objects.get(key) {
-                    self.handed_on
-                        .push((i, self.now, key.clone(), held.clone()));
-                }
+            let state = self.nodes[i].store.state();
+            let (intended, key, held) = match op {
+                StoreOp::DeleteObject { key } => (None, key, state.objects.get(key)),
+                StoreOp::DeleteHint { intended, key } => (
+                    Some(intended.clone()),
+                    key,
+                    state.hints.get(&(intended.clone(), key.clone())),
+                ),
+                _ => continue,
+            };
+            if let Some(held) = held.cloned() {
+                self.dropped
+                    .push((i, self.now, intended, key.clone(), held));
             }
         }
         self.nodes[i].store.apply(ops);
     }
 
-    /// What node `i` deleted of `key` from its disk between `from` and `to` (it handed the
-    /// key on to its new primaries).
-    pub fn handed_on_between(&self, i: usize, key: &Bytes, from: u64, to: u64) -> Vec<&Siblings> {
-        self.handed_on
+    /// What node `i` deleted of `key` from its disk between `from` and `to`, object
+    /// (`None`) or hint (`Some(intended)`): a handed-on object (§4.9), a delivered hint, a
+    /// hint it adopted as its own replica because its node left.
+    pub fn dropped_between(
+        &self,
+        i: usize,
+        key: &Bytes,
+        from: u64,
+        to: u64,
+    ) -> Vec<(Option<&NodeId>, &Siblings)> {
+        self.dropped
             .iter()
-            .filter(|(n, at, k, _)| *n == i && k == key && *at >= from && *at <= to)
-            .map(|(_, _, _, s)| s)
+            .filter(|(n, at, _, k, _)| *n == i && k == key && *at >= from && *at <= to)
+            .map(|(_, _, h, _, s)| (h.as_ref(), s))
             .collect()
     }
 
