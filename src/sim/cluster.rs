@@ -612,17 +612,31 @@ impl Cluster {
             .collect()
     }
 
-    /// Apply a batch to node `i`'s disk, noting each object or hint it deletes.
+    /// Apply a batch to node `i`'s disk, noting each object or hint it deletes (with what
+    /// it held: from the disk, or written earlier in the same batch).
     fn apply_ops(&mut self, i: usize, ops: &[StoreOp]) {
-        for op in ops {
+        for (j, op) in ops.iter().enumerate() {
             let state = self.nodes[i].store.state();
             let (intended, key, held) = match op {
-                StoreOp::DeleteObject { key } => (None, key, state.objects.get(key)),
-                StoreOp::DeleteHint { intended, key } => (
-                    Some(intended.clone()),
-                    key,
-                    state.hints.get(&(intended.clone(), key.clone())),
-                ),
+                StoreOp::DeleteObject { key } => {
+                    let earlier = ops[..j].iter().rev().find_map(|o| match o {
+                        StoreOp::PutObject { key: k, versions } if k == key => Some(versions),
+                        _ => None,
+                    });
+                    (None, key, earlier.or_else(|| state.objects.get(key)))
+                }
+                StoreOp::DeleteHint { intended, key } => {
+                    let earlier = ops[..j].iter().rev().find_map(|o| match o {
+                        StoreOp::PutHint {
+                            intended: n,
+                            key: k,
+                            versions,
+                        } if n == intended && k == key => Some(versions),
+                        _ => None,
+                    });
+                    let held = state.hints.get(&(intended.clone(), key.clone()));
+                    (Some(intended.clone()), key, earlier.or(held))
+                }
                 _ => continue,
             };
             if let Some(held) = held.cloned() {
