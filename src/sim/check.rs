@@ -18,7 +18,7 @@
 //! every key's context at the end.
 
 use crate::core::resolve::{counter_value, merge_counter_states};
-use crate::core::{Bytes, Dot, NodeId, ReqId, Siblings, Status, Value, VersionVector};
+use crate::core::{Bytes, Dot, NodeId, ReqId, Ring, Siblings, Status, Value, VersionVector};
 use crate::sim::switches::Checks;
 use crate::sim::Cluster;
 use std::collections::{BTreeMap, BTreeSet};
@@ -160,14 +160,21 @@ impl History {
             return;
         }
         self.acks_checked += 1;
-        let Some(coordinator) = cluster.index_of(&NodeId::new(&actor_node(&dot.node))) else {
-            return;
-        };
-        // The ring the put was coordinated with: the coordinator's at some moment since the
-        // request started (a ring installed while the put was in flight does not move the
-        // slots it was sent to; its transfers move the copies afterwards).
         let since = self.requests.get(&id).map_or(cluster.now(), |r| r.start);
-        let rings = cluster.rings_between(coordinator, since, cluster.now());
+        // The ring the put was coordinated with: its coordinator's when it made the dot. A
+        // ring installed while the put was in flight does not move the slots it was sent to
+        // (the new ring's transfers move the copies afterwards). Should the dot's birth be
+        // unknown, any ring the dot's node held since the request started will do.
+        let rings: Vec<&Ring> = match cluster.coordination_ring(dot) {
+            Some((_, ring)) => ring.into_iter().collect(),
+            None => {
+                let Some(coordinator) = cluster.index_of(&NodeId::new(&actor_node(&dot.node)))
+                else {
+                    return;
+                };
+                cluster.rings_between(coordinator, since, cluster.now())
+            }
+        };
         let mut best: Option<(BTreeSet<NodeId>, Vec<NodeId>)> = None;
         for ring in rings.into_iter().rev() {
             let primaries: Vec<NodeId> = ring

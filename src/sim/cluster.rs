@@ -7,9 +7,9 @@
 use crate::core::membership::{MemberInfo, RingState};
 use crate::core::rng::Rng;
 use crate::core::{
-    AdminRequest, BatchId, Bytes, ClientReply, ClientRequest, Config, Error, Event, Input, Member,
-    Membership, MemoryStore, Message, Node, NodeId, Output, RecordId, ReqId, Ring, Siblings,
-    Snapshot, Status, StoreOp,
+    AdminRequest, BatchId, Bytes, ClientReply, ClientRequest, Config, Dot, Error, Event, Input,
+    Member, Membership, MemoryStore, Message, Node, NodeId, Output, RecordId, ReqId, Ring,
+    Siblings, Snapshot, Status, StoreOp,
 };
 use std::collections::{BTreeMap, VecDeque};
 
@@ -146,9 +146,10 @@ struct SimNode {
     stalled_until: u64,
     /// Events that fell due during the stall, in order, with the time they fell due.
     deferred: VecDeque<(u64, SimEvent)>,
-    /// Every ring this node has held, with the time it installed it (`None`: no ring, or
-    /// down), for the checker's "the ring the put was coordinated with".
-    rings: Vec<(u64, Option<Ring>)>,
+    /// Every ring this node has held, with the time and the step (`Cluster::steps`) after
+    /// which it held it (`None`: no ring, or down), for the checker's "the ring the put was
+    /// coordinated with".
+    rings: Vec<(u64, u64, Option<Ring>)>,
 }
 
 /// The outcome of one client request.
@@ -180,6 +181,11 @@ pub struct Cluster {
     /// just before, for the checker (a replica that acknowledged a write durably and then
     /// lost its disk did hold it).
     disk_losses: Vec<(usize, u64, Snapshot)>,
+    /// Inputs handled so far (one step per `Node::handle`).
+    steps: u64,
+    /// Where and when each dot first left a node (in a Replicate or a persist batch): the
+    /// node that coordinated it, and the step in which it did.
+    born: BTreeMap<Dot, (usize, u64)>,
     /// Every object or hint a node deleted from its disk (it handed an object on to the
     /// key's new primaries, §4.9; delivered a hint; adopted a hint whose node left): the
     /// node, when, the hint's intended node (`None`: an object), the key, what it held.
@@ -234,6 +240,8 @@ impl Cluster {
             persist_failures: 0,
             stall_log: Vec::new(),
             disk_losses: Vec::new(),
+            steps: 0,
+            born: BTreeMap::new(),
             dropped: Vec::new(),
             next_req: 1,
             in_flight: BTreeMap::new(),
@@ -583,6 +591,7 @@ impl Cluster {
 
     fn handle(&mut self, i: usize, input: Input) {
         let t = self.node_time(i);
+        self.steps += 1;
         if let Some(node) = self.nodes[i].node.as_mut() {
             node.handle(t, input);
         }
@@ -594,21 +603,44 @@ impl Cluster {
     fn log_ring(&mut self, i: usize) {
         let n = &mut self.nodes[i];
         let ring = n.node.as_ref().and_then(|x| x.ring());
-        if n.rings.last().map(|(_, r)| r.as_ref()) != Some(ring) {
+        if n.rings.last().map(|(_, _, r)| r.as_ref()) != Some(ring) {
             let ring = ring.cloned();
-            n.rings.push((self.now, ring));
+            n.rings.push((self.now, self.steps, ring));
         }
+    }
+
+    /// Note the dots of versions node `i` sends or persists that no node has sent or
+    /// persisted before: it coordinated them in this step.
+    fn note_born(&mut self, i: usize, versions: &Siblings) {
+        for v in versions.versions() {
+            if !self.born.contains_key(&v.dot) {
+                self.born.insert(v.dot.clone(), (i, self.steps));
+            }
+        }
+    }
+
+    /// The node that coordinated `dot`, and the ring it held when it did (before the input
+    /// it was handling then changed anything).
+    pub fn coordination_ring(&self, dot: &Dot) -> Option<(usize, Option<&Ring>)> {
+        let &(i, step) = self.born.get(dot)?;
+        let ring = self.nodes[i]
+            .rings
+            .iter()
+            .rev()
+            .find(|(_, s, _)| *s < step)
+            .and_then(|(_, _, r)| r.as_ref());
+        Some((i, ring))
     }
 
     /// Every ring node `i` held at some moment between `from` and `to` (the one it held
     /// before it handled anything at `from`, and each it installed until `to`).
     pub fn rings_between(&self, i: usize, from: u64, to: u64) -> Vec<&Ring> {
         let log = &self.nodes[i].rings;
-        let first = log.iter().rposition(|(at, _)| *at < from).unwrap_or(0);
+        let first = log.iter().rposition(|(at, _, _)| *at < from).unwrap_or(0);
         log[first..]
             .iter()
-            .take_while(|(at, _)| *at <= to)
-            .filter_map(|(_, r)| r.as_ref())
+            .take_while(|(at, _, _)| *at <= to)
+            .filter_map(|(_, _, r)| r.as_ref())
             .collect()
     }
 
@@ -677,6 +709,22 @@ impl Cluster {
     /// Carry out node `i`'s outputs and re-arm its timer.
     fn drain(&mut self, i: usize) {
         while let Some(out) = self.nodes[i].node.as_mut().and_then(|n| n.poll()) {
+            match &out {
+                Output::Send {
+                    msg: Message::Replicate { versions, .. },
+                    ..
+                } => self.note_born(i, versions),
+                Output::Persist { ops, .. } => {
+                    for op in ops {
+                        if let StoreOp::PutObject { versions, .. }
+                        | StoreOp::PutHint { versions, .. } = op
+                        {
+                            self.note_born(i, versions);
+                        }
+                    }
+                }
+                _ => {}
+            }
             match out {
                 Output::Send { to, msg } => self.send(i, to, msg),
                 Output::Persist { batch, ops } => {
