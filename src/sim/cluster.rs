@@ -186,6 +186,10 @@ pub struct Cluster {
     /// Where and when each dot first left a node (in a Replicate or a persist batch): the
     /// node that coordinated it, and the step in which it did.
     born: BTreeMap<Dot, (usize, u64)>,
+    /// The step in which each node first handed each dot to its disk (an object or a hint).
+    stored: BTreeMap<(usize, Dot), u64>,
+    /// The step in which each node exited (its leave completed), if it did.
+    exited: BTreeMap<usize, u64>,
     /// Every object or hint a node deleted from its disk (it handed an object on to the
     /// key's new primaries, §4.9; delivered a hint; adopted a hint whose node left): the
     /// node, when, the hint's intended node (`None`: an object), the key, what it held.
@@ -242,6 +246,8 @@ impl Cluster {
             disk_losses: Vec::new(),
             steps: 0,
             born: BTreeMap::new(),
+            stored: BTreeMap::new(),
+            exited: BTreeMap::new(),
             dropped: Vec::new(),
             next_req: 1,
             in_flight: BTreeMap::new(),
@@ -596,6 +602,11 @@ impl Cluster {
             node.handle(t, input);
         }
         self.log_ring(i);
+        if !self.exited.contains_key(&i)
+            && self.nodes[i].node.as_ref().is_some_and(|n| n.has_exited())
+        {
+            self.exited.insert(i, self.steps);
+        }
         self.drain(i);
     }
 
@@ -617,6 +628,15 @@ impl Cluster {
                 self.born.insert(v.dot.clone(), (i, self.steps));
             }
         }
+    }
+
+    /// Whether node `i` handed `dot` to its disk no later than the step in which it exited
+    /// (for a node that never exited: whether it ever did).
+    pub fn stored_before_exit(&self, i: usize, dot: &Dot) -> bool {
+        let Some(&at) = self.stored.get(&(i, dot.clone())) else {
+            return false;
+        };
+        self.exited.get(&i).is_none_or(|&exit| at <= exit)
     }
 
     /// The node that coordinated `dot`, and the ring it held when it did (before the input
@@ -720,6 +740,10 @@ impl Cluster {
                         | StoreOp::PutHint { versions, .. } = op
                         {
                             self.note_born(i, versions);
+                            for v in versions.versions() {
+                                let steps = self.steps;
+                                self.stored.entry((i, v.dot.clone())).or_insert(steps);
+                            }
                         }
                     }
                 }
