@@ -188,6 +188,10 @@ impl History {
             }
         }
         let Some((slots, primaries)) = best else {
+            self.violation(format!(
+                "put {dot} of {key:?} acknowledged at {} ms by a coordinator that had no ring",
+                cluster.now()
+            ));
             return;
         };
         if slots.len() < w {
