@@ -695,12 +695,14 @@ impl Node {
         // A coordinator that is no target yet (it was forwarded the write, or took it
         // over from a silent node) is the one node sure to be up: it takes the first
         // replacement itself, so a lone survivor still meets W = 1 (§4.6), and its
-        // own store is the durable one a buffered write needs.
+        // own store is the durable one a buffered write needs. Unless it has left the
+        // ring itself: an exited node stores nothing and never fills a slot (a peer with a
+        // stale ring may still forward it a write; issue 15 defect 5).
         // Never a node some target already stands in for: once that hint is delivered
         // the node would hold two of the write's copies, and one lost disk could then
         // lose an acknowledged write. Never a node that left the ring.
         let stood_for = |c: &NodeId| f.targets.values().any(|t| t.hint.as_ref() == Some(c));
-        let next = if f.targets.contains_key(&self.id) {
+        let next = if f.targets.contains_key(&self.id) || self.refuses_data() {
             f.preflist
                 .iter()
                 .find(|c| {

@@ -19,6 +19,7 @@ mod crash_without_persist_loses_no_acked_write;
 mod delete_is_a_tombstone;
 mod dvv_blind_writes_same_coordinator;
 mod dvv_merge_properties;
+mod exited_coordinator_takes_no_slot;
 mod exited_node_refuses_writes;
 mod failed_persist_is_never_acked_as_durable;
 mod failure_detector_tells_slow_from_dead;
