@@ -177,7 +177,7 @@ impl Checks {
     /// unfixed is off (docs/simulation.md, "turned on when defect N is fixed").
     pub fn defaults() -> Self {
         Checks {
-            ack_durable: false,   // defects 1 and 5
+            ack_durable: true,    // defects 1 and 5 (fixed)
             no_duplicates: false, // defect 2
             counters: false,      // defects 2 and 3
             causality: true,
