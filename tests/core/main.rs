@@ -37,6 +37,7 @@ mod leave_resolves_after_handoff;
 mod lost_disk_is_repopulated;
 mod membership_converges_after_churn;
 mod membership_merge_is_a_semilattice;
+mod node_that_left_fills_no_slot_of_its_own_put;
 mod paper_figure3;
 mod paper_figure3_through_the_cluster;
 mod pending_transfer_miss_is_not_authoritative;
