@@ -47,6 +47,8 @@ pub(crate) struct PutFsm {
     pub preflist: Vec<NodeId>,
     pub targets: BTreeMap<NodeId, PutTarget>,
     pub quorum: PutQuorum,
+    /// Slots this node was to fill itself although it has left: replaced in `check_put`.
+    pub orphan_slots: Vec<NodeId>,
     pub retry_at_ms: u64,
     pub deadline_ms: u64,
     /// Replicas (node, hint, durable ack) sent to only once the coordinator's own store is
@@ -534,6 +536,7 @@ impl Node {
             preflist,
             targets: BTreeMap::new(),
             quorum: PutQuorum::new(w, true),
+            orphan_slots: Vec::new(),
             retry_at_ms: self.now_ms + self.config.sloppy_retry_ms,
             deadline_ms,
             held_back: Vec::new(),
@@ -680,6 +683,20 @@ impl Node {
         // The slot this target fills: the primary its hint names, or itself as a primary.
         let primary = fsm.preflist.iter().take(self.config.n).any(|p| p == &node);
         let slot = hint.clone().or_else(|| primary.then(|| node.clone()));
+        if node == self.id && self.refuses_data() {
+            // This node has left (its ring may still name it): it stores nothing and fills
+            // no slot (issue 15 defect 5). Its slot goes to a member as soon as every target
+            // is known (`check_put`), so the stand-in is no node the put is sent to anyway.
+            fsm.targets.insert(
+                node,
+                PutTarget {
+                    hint,
+                    replaced: true,
+                },
+            );
+            fsm.orphan_slots.extend(slot);
+            return;
+        }
         if let Some(slot) = &slot {
             fsm.quorum.add_target(&node, slot);
         }
@@ -829,6 +846,18 @@ impl Node {
     }
 
     fn check_put(&mut self, rid: Rid) {
+        if self
+            .puts
+            .get(&rid)
+            .is_some_and(|f| !f.orphan_slots.is_empty())
+        {
+            if let Some(mut f) = self.puts.remove(&rid) {
+                for slot in std::mem::take(&mut f.orphan_slots) {
+                    self.replace_target(&mut f, rid, Some(slot));
+                }
+                self.puts.insert(rid, f);
+            }
+        }
         let done = self.puts.get(&rid).is_some_and(|f| f.quorum.enough());
         if !done {
             return;
@@ -895,12 +924,14 @@ impl Node {
         // A coordinator that is no target yet (it was forwarded the write, or took it
         // over from a silent node) is the one node sure to be up: it takes the first
         // replacement itself, so a lone survivor still meets W = 1 (§4.6), and its
-        // own store is the durable one a buffered write needs.
+        // own store is the durable one a buffered write needs. Unless it has left the
+        // ring itself: an exited node stores nothing and never fills a slot (a peer with a
+        // stale ring may still forward it a write; issue 15 defect 5).
         // Never a node some target already stands in for: once that hint is delivered
         // the node would hold two of the write's copies, and one lost disk could then
         // lose an acknowledged write. Never a node that left the ring.
         let stood_for = |c: &NodeId| f.targets.values().any(|t| t.hint.as_ref() == Some(c));
-        let next = if f.targets.contains_key(&self.id) {
+        let next = if f.targets.contains_key(&self.id) || self.refuses_data() {
             f.preflist
                 .iter()
                 .find(|c| {

@@ -18,7 +18,7 @@
 //! every key's context at the end.
 
 use crate::core::resolve::{counter_value, merge_counter_states};
-use crate::core::{Bytes, Dot, NodeId, ReqId, Siblings, Status, Value, VersionVector};
+use crate::core::{Bytes, Dot, NodeId, ReqId, Ring, Siblings, Status, Value, VersionVector};
 use crate::sim::switches::Checks;
 use crate::sim::Cluster;
 use std::collections::{BTreeMap, BTreeSet};
@@ -145,6 +145,7 @@ impl History {
         clock: &VersionVector,
         kind: WriteKind,
         w: usize,
+        id: ReqId,
     ) {
         if self.checks.causality && kind == WriteKind::Plain {
             let mut want = past.clone();
@@ -159,47 +160,49 @@ impl History {
             return;
         }
         self.acks_checked += 1;
-        let coordinator = cluster
-            .index_of(&NodeId::new(&actor_node(&dot.node)))
-            .and_then(|i| cluster.node(i))
-            .and_then(|n| n.ring().cloned());
-        let Some(ring) = coordinator else {
-            return;
-        };
-        let n = cluster.config().n;
-        let primaries: Vec<NodeId> = ring.preflist_for_key(key).into_iter().take(n).collect();
-        let holds = |s: &Siblings| {
-            s.versions()
-                .iter()
-                .any(|v| v.dot == *dot || v.past.covers(dot))
-        };
-        let mut slots = BTreeSet::new();
-        for i in 0..cluster.len() {
-            if cluster.node(i).is_some_and(|n| n.has_exited()) {
-                continue;
+        let since = self.requests.get(&id).map_or(cluster.now(), |r| r.start);
+        // The ring the put was coordinated with: its coordinator's when it made the dot. A
+        // ring installed while the put was in flight does not move the slots it was sent to
+        // (the new ring's transfers move the copies afterwards). Should the dot's birth be
+        // unknown, any ring the dot's node held since the request started will do.
+        let rings: Vec<&Ring> = match cluster.coordination_ring(dot) {
+            Some((_, ring)) => ring.into_iter().collect(),
+            None => {
+                let Some(coordinator) = cluster.index_of(&NodeId::new(&actor_node(&dot.node)))
+                else {
+                    return;
+                };
+                cluster.rings_between(coordinator, since, cluster.now())
             }
-            let state = cluster.store(i).state();
-            if primaries.contains(cluster.id(i)) {
-                if let Some(s) = state.objects.get(key) {
-                    if holds(s) {
-                        slots.insert(cluster.id(i).clone());
-                    }
-                }
-            }
-            for ((intended, k), s) in &state.hints {
-                if k == key && primaries.contains(intended) && holds(s) {
-                    slots.insert(intended.clone());
-                }
+        };
+        let mut best: Option<(BTreeSet<NodeId>, Vec<NodeId>)> = None;
+        for ring in rings.into_iter().rev() {
+            let primaries: Vec<NodeId> = ring
+                .preflist_for_key(key)
+                .into_iter()
+                .take(cluster.config().n)
+                .collect();
+            let slots = durable_slots(cluster, &primaries, key, dot, since);
+            if best.as_ref().is_none_or(|(b, _)| slots.len() > b.len()) {
+                best = Some((slots, primaries));
             }
         }
+        let Some((slots, primaries)) = best else {
+            self.violation(format!(
+                "put {dot} of {key:?} acknowledged at {} ms by a coordinator that had no ring",
+                cluster.now()
+            ));
+            return;
+        };
         if slots.len() < w {
             let names: Vec<String> = slots.iter().map(|s| s.to_string()).collect();
             self.violation(format!(
-                "put {dot} of {key:?} acknowledged at {} ms with W={w} while only {} intended replicas hold it durably ({:?} of primaries {:?})",
+                "put {dot} of {key:?} acknowledged at {} ms with W={w} while only {} intended replicas hold it durably ({:?} of primaries {:?}; on disk: {})",
                 cluster.now(),
                 slots.len(),
                 names,
-                primaries.iter().map(|p| p.to_string()).collect::<Vec<_>>()
+                primaries.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+                whereabouts(cluster, key, dot)
             ));
         }
     }
@@ -527,6 +530,88 @@ impl History {
             }
         }
         v
+    }
+}
+
+/// The intended replicas (of `primaries`) that durably hold `dot` of `key`: an object on
+/// the primary itself, or a hint naming it on any node; never an exited node. A disk lost
+/// since `since` (a wipe, a corrupted record) counts with what it held just before: a
+/// replica that acknowledged durably and then lost its disk did hold the write when it
+/// said so, and no coordinator can know better. So does a copy its holder has deleted
+/// since: an object handed on to the key's new primaries (§4.9: a transfer deletes its copy
+/// only once every new primary acknowledged a durable store), a hint delivered to its node
+/// (deleted once that node acknowledged a durable store), or a hint adopted as its holder's
+/// own replica because its node left (written as an object in the same batch, then handed
+/// on to the key's primaries).
+fn durable_slots(
+    cluster: &Cluster,
+    primaries: &[NodeId],
+    key: &Bytes,
+    dot: &Dot,
+    since: u64,
+) -> BTreeSet<NodeId> {
+    let holds = |s: &Siblings| {
+        s.versions()
+            .iter()
+            .any(|v| v.dot == *dot || v.past.covers(dot))
+    };
+    let mut slots = BTreeSet::new();
+    for i in 0..cluster.len() {
+        // A node that has left counts only for what it stored before it exited: its leave
+        // could complete only once every key it held was durably on the key's new
+        // primaries. What it stored after (issue 15 defect 5) never counts.
+        if cluster.node(i).is_some_and(|n| n.has_exited()) && !cluster.stored_before_exit(i, dot) {
+            continue;
+        }
+        for (hint, s) in cluster.dropped_between(i, key, since, cluster.now()) {
+            let slot = hint.unwrap_or(cluster.id(i));
+            if primaries.contains(slot) && holds(s) {
+                slots.insert(slot.clone());
+            }
+        }
+        let lost = cluster.disks_lost_between(i, since, cluster.now());
+        for state in std::iter::once(cluster.store(i).state()).chain(lost) {
+            if primaries.contains(cluster.id(i)) {
+                if let Some(s) = state.objects.get(key) {
+                    if holds(s) {
+                        slots.insert(cluster.id(i).clone());
+                    }
+                }
+            }
+            for ((intended, k), s) in &state.hints {
+                if k == key && primaries.contains(intended) && holds(s) {
+                    slots.insert(intended.clone());
+                }
+            }
+        }
+    }
+    slots
+}
+
+/// Every durable copy of `dot` of `key`, for a violation's report: `n1` (an object),
+/// `n2 for n1` (a hint).
+fn whereabouts(cluster: &Cluster, key: &Bytes, dot: &Dot) -> String {
+    let holds = |s: &Siblings| {
+        s.versions()
+            .iter()
+            .any(|v| v.dot == *dot || v.past.covers(dot))
+    };
+    let mut at = Vec::new();
+    for i in 0..cluster.len() {
+        let state = cluster.store(i).state();
+        if state.objects.get(key).is_some_and(holds) {
+            at.push(cluster.id(i).to_string());
+        }
+        for ((intended, k), s) in &state.hints {
+            if k == key && holds(s) {
+                at.push(format!("{} for {intended}", cluster.id(i)));
+            }
+        }
+    }
+    if at.is_empty() {
+        "none".into()
+    } else {
+        at.join(", ")
     }
 }
 

@@ -7,8 +7,9 @@
 use crate::core::membership::{MemberInfo, RingState};
 use crate::core::rng::Rng;
 use crate::core::{
-    AdminRequest, BatchId, Bytes, ClientReply, ClientRequest, Config, Error, Event, Input, Member,
-    Membership, MemoryStore, Message, Node, NodeId, Output, RecordId, ReqId, Ring, Status, StoreOp,
+    AdminRequest, BatchId, Bytes, ClientReply, ClientRequest, Config, Dot, Error, Event, Input,
+    Member, Membership, MemoryStore, Message, Node, NodeId, Output, RecordId, ReqId, Ring,
+    Siblings, Snapshot, Status, StoreOp,
 };
 use std::collections::{BTreeMap, VecDeque};
 
@@ -145,6 +146,10 @@ struct SimNode {
     stalled_until: u64,
     /// Events that fell due during the stall, in order, with the time they fell due.
     deferred: VecDeque<(u64, SimEvent)>,
+    /// Every ring this node has held, with the time and the step (`Cluster::steps`) after
+    /// which it held it (`None`: no ring, or down), for the checker's "the ring the put was
+    /// coordinated with".
+    rings: Vec<(u64, u64, Option<Ring>)>,
 }
 
 /// The outcome of one client request.
@@ -172,6 +177,23 @@ pub struct Cluster {
     cut: std::collections::BTreeSet<(usize, usize)>,
     /// Every stall: (node, from, until), in the order they were injected.
     stall_log: Vec<(usize, u64, u64)>,
+    /// Every disk loss (a wipe, a corrupted record): the node, when, and what its disk held
+    /// just before, for the checker (a replica that acknowledged a write durably and then
+    /// lost its disk did hold it).
+    disk_losses: Vec<(usize, u64, Snapshot)>,
+    /// Inputs handled so far (one step per `Node::handle`).
+    steps: u64,
+    /// Where and when each dot first left a node (in a Replicate or a persist batch): the
+    /// node that coordinated it, and the step in which it did.
+    born: BTreeMap<Dot, (usize, u64)>,
+    /// The step in which each node first handed each dot to its disk (an object or a hint).
+    stored: BTreeMap<(usize, Dot), u64>,
+    /// The step in which each node exited (its leave completed), if it did.
+    exited: BTreeMap<usize, u64>,
+    /// Every object or hint a node deleted from its disk (it handed an object on to the
+    /// key's new primaries, §4.9; delivered a hint; adopted a hint whose node left): the
+    /// node, when, the hint's intended node (`None`: an object), the key, what it held.
+    dropped: Vec<(usize, u64, Option<NodeId>, Bytes, Siblings)>,
     /// Probability that a persist batch fails (`Input::PersistFailed`, quota exceeded).
     pub persist_fail: f64,
     /// Persist batches that failed so far.
@@ -221,6 +243,12 @@ impl Cluster {
             persist_fail: 0.0,
             persist_failures: 0,
             stall_log: Vec::new(),
+            disk_losses: Vec::new(),
+            steps: 0,
+            born: BTreeMap::new(),
+            stored: BTreeMap::new(),
+            exited: BTreeMap::new(),
+            dropped: Vec::new(),
             next_req: 1,
             in_flight: BTreeMap::new(),
             completed: VecDeque::new(),
@@ -291,6 +319,7 @@ impl Cluster {
             persist_ms: None,
             stalled_until: 0,
             deferred: VecDeque::new(),
+            rings: Vec::new(),
         });
         self.start_node(i);
         i
@@ -436,6 +465,7 @@ impl Cluster {
                 self.nodes[i].node = Some(node);
                 self.nodes[i].incarnation += 1;
                 self.nodes[i].timer_at = None;
+                self.log_ring(i);
                 self.drain(i);
             }
             Err(e) => panic!("simulated node config rejected: {e}"),
@@ -482,6 +512,8 @@ impl Cluster {
     /// bad sector would; the node finds out when it next loads. False if no such record.
     pub fn corrupt_record(&mut self, i: usize, record: &RecordId, at: usize, mask: u8) -> bool {
         self.fault(format!("corrupt {record:?} on {}", self.nodes[i].id));
+        let before = self.nodes[i].store.state().clone();
+        self.disk_losses.push((i, self.now, before));
         self.nodes[i].store.corrupt(record, at, mask)
     }
 
@@ -489,6 +521,8 @@ impl Cluster {
     pub fn wipe_disk(&mut self, i: usize) -> Vec<ReqId> {
         let lost = self.crash(i, true);
         self.fault(format!("wipe the disk of {}", self.nodes[i].id));
+        let before = self.nodes[i].store.state().clone();
+        self.disk_losses.push((i, self.now, before));
         self.nodes[i].store.wipe();
         lost
     }
@@ -563,15 +597,158 @@ impl Cluster {
 
     fn handle(&mut self, i: usize, input: Input) {
         let t = self.node_time(i);
+        self.steps += 1;
         if let Some(node) = self.nodes[i].node.as_mut() {
             node.handle(t, input);
         }
+        self.log_ring(i);
+        if !self.exited.contains_key(&i)
+            && self.nodes[i].node.as_ref().is_some_and(|n| n.has_exited())
+        {
+            self.exited.insert(i, self.steps);
+        }
         self.drain(i);
+    }
+
+    /// Note node `i`'s ring if it changed (installed, reloaded, or gone with the node).
+    fn log_ring(&mut self, i: usize) {
+        let n = &mut self.nodes[i];
+        let ring = n.node.as_ref().and_then(|x| x.ring());
+        if n.rings.last().map(|(_, _, r)| r.as_ref()) != Some(ring) {
+            let ring = ring.cloned();
+            n.rings.push((self.now, self.steps, ring));
+        }
+    }
+
+    /// Note the dots of versions node `i` sends or persists that no node has sent or
+    /// persisted before: it coordinated them in this step.
+    fn note_born(&mut self, i: usize, versions: &Siblings) {
+        for v in versions.versions() {
+            if !self.born.contains_key(&v.dot) {
+                self.born.insert(v.dot.clone(), (i, self.steps));
+            }
+        }
+    }
+
+    /// Whether node `i` handed `dot` to its disk no later than the step in which it exited
+    /// (for a node that never exited: whether it ever did).
+    pub fn stored_before_exit(&self, i: usize, dot: &Dot) -> bool {
+        let Some(&at) = self.stored.get(&(i, dot.clone())) else {
+            return false;
+        };
+        self.exited.get(&i).is_none_or(|&exit| at <= exit)
+    }
+
+    /// The node that coordinated `dot`, and the ring it held when it did (before the input
+    /// it was handling then changed anything).
+    pub fn coordination_ring(&self, dot: &Dot) -> Option<(usize, Option<&Ring>)> {
+        let &(i, step) = self.born.get(dot)?;
+        let ring = self.nodes[i]
+            .rings
+            .iter()
+            .rev()
+            .find(|(_, s, _)| *s < step)
+            .and_then(|(_, _, r)| r.as_ref());
+        Some((i, ring))
+    }
+
+    /// Every ring node `i` held at some moment between `from` and `to` (the one it held
+    /// before it handled anything at `from`, and each it installed until `to`).
+    pub fn rings_between(&self, i: usize, from: u64, to: u64) -> Vec<&Ring> {
+        let log = &self.nodes[i].rings;
+        let first = log.iter().rposition(|(at, _, _)| *at < from).unwrap_or(0);
+        log[first..]
+            .iter()
+            .take_while(|(at, _, _)| *at <= to)
+            .filter_map(|(_, _, r)| r.as_ref())
+            .collect()
+    }
+
+    /// Apply a batch to node `i`'s disk, noting each object or hint it deletes (with what
+    /// it held: from the disk, or written earlier in the same batch).
+    fn apply_ops(&mut self, i: usize, ops: &[StoreOp]) {
+        for (j, op) in ops.iter().enumerate() {
+            let state = self.nodes[i].store.state();
+            let (intended, key, held) = match op {
+                StoreOp::DeleteObject { key } => {
+                    let earlier = ops[..j].iter().rev().find_map(|o| match o {
+                        StoreOp::PutObject { key: k, versions } if k == key => Some(versions),
+                        _ => None,
+                    });
+                    (None, key, earlier.or_else(|| state.objects.get(key)))
+                }
+                StoreOp::DeleteHint { intended, key } => {
+                    let earlier = ops[..j].iter().rev().find_map(|o| match o {
+                        StoreOp::PutHint {
+                            intended: n,
+                            key: k,
+                            versions,
+                        } if n == intended && k == key => Some(versions),
+                        _ => None,
+                    });
+                    let held = state.hints.get(&(intended.clone(), key.clone()));
+                    (Some(intended.clone()), key, earlier.or(held))
+                }
+                _ => continue,
+            };
+            if let Some(held) = held.cloned() {
+                self.dropped
+                    .push((i, self.now, intended, key.clone(), held));
+            }
+        }
+        self.nodes[i].store.apply(ops);
+    }
+
+    /// What node `i` deleted of `key` from its disk between `from` and `to`, object
+    /// (`None`) or hint (`Some(intended)`): a handed-on object (§4.9), a delivered hint, a
+    /// hint it adopted as its own replica because its node left.
+    pub fn dropped_between(
+        &self,
+        i: usize,
+        key: &Bytes,
+        from: u64,
+        to: u64,
+    ) -> Vec<(Option<&NodeId>, &Siblings)> {
+        self.dropped
+            .iter()
+            .filter(|(n, at, _, k, _)| *n == i && k == key && *at >= from && *at <= to)
+            .map(|(_, _, h, _, s)| (h.as_ref(), s))
+            .collect()
+    }
+
+    /// What node `i`'s disk held just before each disk loss it suffered between `from` and
+    /// `to`.
+    pub fn disks_lost_between(&self, i: usize, from: u64, to: u64) -> Vec<&Snapshot> {
+        self.disk_losses
+            .iter()
+            .filter(|(n, at, _)| *n == i && *at >= from && *at <= to)
+            .map(|(_, _, s)| s)
+            .collect()
     }
 
     /// Carry out node `i`'s outputs and re-arm its timer.
     fn drain(&mut self, i: usize) {
         while let Some(out) = self.nodes[i].node.as_mut().and_then(|n| n.poll()) {
+            match &out {
+                Output::Send {
+                    msg: Message::Replicate { versions, .. },
+                    ..
+                } => self.note_born(i, versions),
+                Output::Persist { ops, .. } => {
+                    for op in ops {
+                        if let StoreOp::PutObject { versions, .. }
+                        | StoreOp::PutHint { versions, .. } = op
+                        {
+                            self.note_born(i, versions);
+                            for v in versions.versions() {
+                                let steps = self.steps;
+                                self.stored.entry((i, v.dot.clone())).or_insert(steps);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
             match out {
                 Output::Send { to, msg } => self.send(i, to, msg),
                 Output::Persist { batch, ops } => {
@@ -823,7 +1000,7 @@ impl Cluster {
                     }
                     if let Some((b, ops)) = self.nodes[node].unpersisted.pop_front() {
                         debug_assert_eq!(b, batch);
-                        self.nodes[node].store.apply(&ops);
+                        self.apply_ops(node, &ops);
                     }
                     self.handle(node, Input::PersistDone { batch });
                 }
@@ -874,10 +1051,11 @@ impl Cluster {
         let pending: Vec<(BatchId, Vec<StoreOp>)> = self.nodes[i].unpersisted.drain(..).collect();
         if !lose_unpersisted {
             for (_, ops) in pending {
-                self.nodes[i].store.apply(&ops);
+                self.apply_ops(i, &ops);
             }
         }
         self.nodes[i].node = None;
+        self.log_ring(i);
         self.nodes[i].timer_at = None;
         self.nodes[i].stalled_until = 0;
         self.nodes[i].deferred.clear();

@@ -169,11 +169,10 @@ impl Checks {
         }
     }
 
-    /// What `cargo test --test sim_seeds` runs on today's core: every check whose defect is
-    /// unfixed is off (docs/simulation.md, "turned on when defect N is fixed").
+    /// What `cargo test --test sim_seeds` runs: every check of issue 15.
     pub fn defaults() -> Self {
         Checks {
-            ack_durable: false, // defects 1 and 5
+            ack_durable: true,
             no_duplicates: true,
             counters: true,
             causality: true,

@@ -501,7 +501,16 @@ impl Workload {
                 if super::check::traced_key(&key) {
                     eprintln!("key trace: {at} ms acked {dot} past {past:?} clock {:?} add {add:?} reset {reset:?}", got.version_vector());
                 }
-                history.write_acked_at(cluster, &key, &dot, &past, got.version_vector(), kind, w);
+                history.write_acked_at(
+                    cluster,
+                    &key,
+                    &dot,
+                    &past,
+                    got.version_vector(),
+                    kind,
+                    w,
+                    id,
+                );
                 if let (Some(c), Some(e)) = (c, strict) {
                     if clean_now && e == self.epoch {
                         self.last_put.insert((c, key.clone()), (dot.clone(), e, w));
