@@ -541,6 +541,11 @@ impl Node {
             deadline_ms,
             held_back: Vec::new(),
         };
+        #[cfg(feature = "mutants")]
+        if self.config.mutant(Mutant::CountResponders) {
+            // Defect 1 put back (test builds only): W counts responders.
+            fsm.quorum.count_responders = true;
+        }
         // With buffered writes one store must still be durable: a durable replica's when one
         // is among the targets (an always-on edge node), else ours, or the first target's.
         let durable_replicas: BTreeSet<NodeId> = targets

@@ -38,6 +38,9 @@ pub struct PutQuorum {
     /// When set, only a durable store by one of these nodes (the durable replicas among the
     /// targets) satisfies `need_durable`.
     durable_from: Option<BTreeSet<NodeId>>,
+    /// Test builds only (feature `mutants`): count responders, not slots (defect 1).
+    #[cfg(feature = "mutants")]
+    pub(crate) count_responders: bool,
 }
 
 impl PutQuorum {
@@ -52,6 +55,8 @@ impl PutQuorum {
             acks: BTreeSet::new(),
             durable: BTreeSet::new(),
             durable_from: None,
+            #[cfg(feature = "mutants")]
+            count_responders: false,
         }
     }
 
@@ -134,11 +139,15 @@ impl PutQuorum {
             None => !self.durable.is_empty(),
             Some(from) => self.durable.iter().any(|n| from.contains(n)),
         };
-        self.filled.len() >= self.w && (!self.need_durable || durable)
+        self.got() >= self.w && (!self.need_durable || durable)
     }
 
     /// Filled slots.
     pub fn got(&self) -> usize {
+        #[cfg(feature = "mutants")]
+        if self.count_responders {
+            return self.acks.len();
+        }
         self.filled.len()
     }
 
