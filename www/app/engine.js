@@ -6,8 +6,9 @@
 
 /** Message kinds by role, for colours and filters. */
 export const CLIENT_KINDS = new Set(['put', 'put-hinted', 'put-ack', 'get', 'get-reply', 'forward', 'forward-reply',
-  'forward-accepted', 'forward-cancel', 'forward-cancelled', 'refused']);
-export const REPAIR_KINDS = new Set(['read-repair', 'hint-delivery', 'hint-ack', 'transfer', 'transfer-ack', 'merkle']);
+  'forward-accepted', 'forward-cancel', 'forward-cancelled', 'refused', 'get-reply-pending']);
+export const REPAIR_KINDS = new Set(['read-repair', 'hint-delivery', 'hint-ack', 'transfer', 'transfer-ack', 'merkle',
+  'transfer-query', 'transfer-done']);
 export const isBackground = (kind) => !CLIENT_KINDS.has(kind) && !REPAIR_KINDS.has(kind);
 /** A message that is routine upkeep: gossip, probes, and Merkle exchanges that find nothing. */
 export const isRoutine = (e) => isBackground(e.kind) || (e.kind === 'merkle' && !/differ|digest/.test(e.detail ?? ''));

@@ -18,7 +18,8 @@ export const KIND_COLORS = {
   transfer: '#b8327a', 'transfer-ack': '#d77fae', merkle: '#13837f',
   // The at-most-once handshake of a forwarded write, and a refusal by a node that left.
   'forward-accepted': '#a886dc', 'forward-cancel': '#5a2d91', 'forward-cancelled': '#c7b3ea',
-  refused: '#c0392b',
+  refused: '#c0392b', 'get-reply-pending': '#9ccfb0',
+  'transfer-query': '#e3a8c8', 'transfer-done': '#d77fae',
 };
 export const kindColor = (k) => KIND_COLORS[k] ?? '#9aa3b2';
 

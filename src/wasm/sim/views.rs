@@ -242,6 +242,10 @@ pub(super) fn detail(msg: &Message) -> String {
         }
         Message::Read { .. } => "send me your versions".into(),
         Message::ReadReply { versions, .. } => short(versions),
+        Message::ReadReplyPending { versions, .. } => format!(
+            "{} (my partition is still arriving: do not count my miss)",
+            short(versions)
+        ),
         Message::Repair { versions, .. } => short(versions),
         Message::Forward { request, .. } => match request {
             ClientRequest::Put { value, context, .. } => format!(
@@ -281,6 +285,12 @@ pub(super) fn detail(msg: &Message) -> String {
         Message::ForwardAccepted { .. } => "I coordinate it (at most once)".into(),
         Message::ForwardCancel { .. } => "no answer: cancel it unless you took it".into(),
         Message::ForwardCancelled { .. } => "cancelled: I will never apply it".into(),
+        Message::TransferQuery { partition } => {
+            format!("partition {partition}: have you handed me everything?")
+        }
+        Message::TransferDone { partition } => {
+            format!("partition {partition}: yes, I hold none of its keys")
+        }
     }
 }
 
