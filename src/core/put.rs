@@ -572,12 +572,22 @@ impl Node {
         // node issued for the key in its own store, and continues above it (issue 15
         // defect 4). Costs one local persist per put, before the network round.
         let mut targets = targets;
-        if fsm.version.dot.node == self.actor && !targets.iter().any(|(n, _)| n == &self.id) {
+        if fsm.version.dot.node == self.actor {
             // A node that holds the key outside its replicas (its ring moved the key away,
             // not handed off yet) writes as its own actor (`new_dot`): it keeps the new
             // object too (no quorum slot; the transfer takes it to the primaries), so it
             // still holds every dot it issued for the key.
-            targets.insert(0, (self.id.clone(), None));
+            match targets.iter().find(|(n, _)| n == &self.id) {
+                None => targets.insert(0, (self.id.clone(), None)),
+                // It is also a stand-in for a primary that is down: its copy there is a
+                // hint, dropped once delivered, so it keeps the object in its own store as
+                // well (a later write of its actor would build on a store without this
+                // version, and a counter's own total would restart below it).
+                Some((_, Some(intended))) if intended != &self.id => {
+                    self.store(&key, &fsm.versions, None);
+                }
+                Some(_) => {}
+            }
         }
         let own = targets.iter().any(|(n, _)| n == &self.id);
         for (node, hint) in targets {

@@ -119,8 +119,11 @@ fn a_coordinator_with_a_stale_ring_replaces_an_exited_target_at_once() {
 
     c.record_trace();
     let start = c.now();
+    // R = 1: the read before its first write of the key (issue 15 defect 4) is answered by
+    // its own store, so the put itself is what meets the leaver.
     let w3 = RequestOptions {
         w: Some(3),
+        r: Some(1),
         ..opts()
     };
     write(&mut c, STALE, put_with(&key, "v", None, w3));

@@ -16,6 +16,7 @@ mod context_counter_state;
 mod corrupt_hint_is_dropped_and_reported;
 mod corrupt_meta_never_reuses_dots;
 mod corrupt_record_is_repaired_from_replicas;
+mod counter_add_by_stand_in_holder_keeps_its_own_version;
 mod counter_delete_keeps_later_increments;
 mod counter_reset_resets_what_the_read_saw;
 mod crash_without_persist_loses_no_acked_write;
