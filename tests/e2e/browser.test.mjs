@@ -102,6 +102,12 @@ test('a tab closed: puts still succeed and a fallback holds hints; reopened, the
   await tabs.get('tab5').close();
   tabs.delete('tab5');
   const live = NAMES.slice(0, 4);
+  // A write forwarded to a coordinator that vanished mid-flight is never re-sent elsewhere
+  // (it may have been applied: an ambiguous TIMEOUT, issue 15 defect 2), so the writers
+  // first notice that tab5 is gone (their failure detectors), as a real app's would soon.
+  const tab5Down = async () => (await Promise.all(live.map((n) => inTab(n, () =>
+    window.replica.members().some((m) => m.node === 'tab5' && !m.up))))).every(Boolean);
+  await waitFor(tab5Down, PATIENCE_MS, 'every live tab to notice tab5 is down');
   // Keys whose three primaries include tab5.
   const keys = await inTab('tab1', () => {
     const out = [];
