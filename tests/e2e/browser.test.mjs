@@ -232,7 +232,7 @@ test('tabs without a name take distinct slots, and a reloaded tab keeps its node
   const [a, b] = [await page(), await page()];
   const idA = await open(a);
   const idB = await open(b);
-  assert.match(idA, /^tab-[0-9a-f]{8}$/);
+  assert.match(idA, /^tab-[0-9a-f]{32}$/);
   assert.notEqual(idA, idB);
   await a.reload();
   await a.waitForFunction(() => window.ringletLoaded === true);
