@@ -639,17 +639,25 @@ impl Cluster {
         self.exited.get(&i).is_none_or(|&exit| at <= exit)
     }
 
-    /// The node that coordinated `dot`, and the ring it held when it did (before the input
-    /// it was handling then changed anything).
-    pub fn coordination_ring(&self, dot: &Dot) -> Option<(usize, Option<&Ring>)> {
+    /// The node that coordinated `dot`, and the rings it may have held when it did: the
+    /// one before the input it was handling then changed anything, and, if that input
+    /// installed a ring, the one it held after it (the input may have installed the ring
+    /// first and coordinated the write after, seed 3346: a gossip message installs the ring
+    /// and the pending write is then coordinated with it).
+    pub fn coordination_ring(&self, dot: &Dot) -> Option<(usize, Vec<&Ring>)> {
         let &(i, step) = self.born.get(dot)?;
-        let ring = self.nodes[i]
-            .rings
+        let log = &self.nodes[i].rings;
+        let before = log
             .iter()
             .rev()
             .find(|(_, s, _)| *s < step)
             .and_then(|(_, _, r)| r.as_ref());
-        Some((i, ring))
+        let during = log
+            .iter()
+            .rev()
+            .find(|(_, s, _)| *s == step)
+            .and_then(|(_, _, r)| r.as_ref());
+        Some((i, before.into_iter().chain(during).collect()))
     }
 
     /// Every ring node `i` held at some moment between `from` and `to` (the one it held
