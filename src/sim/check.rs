@@ -568,7 +568,9 @@ fn durable_slots(
         // A node that has left counts only for what it stored before it exited: its leave
         // could complete only once every key it held was durably on the key's new
         // primaries. What it stored after (issue 15 defect 5) never counts.
-        if cluster.node(i).is_some_and(|n| n.has_exited()) && !cluster.stored_before_exit(i, dot) {
+        if cluster.node(i).is_some_and(|n| n.has_exited())
+            && !cluster.stored_before_exit(i, key, dot)
+        {
             continue;
         }
         for (hint, s) in cluster.dropped_between(i, key, since, cluster.now()) {
