@@ -161,12 +161,14 @@ impl History {
         }
         self.acks_checked += 1;
         let since = self.requests.get(&id).map_or(cluster.now(), |r| r.start);
-        // The ring the put was coordinated with: its coordinator's when it made the dot. A
-        // ring installed while the put was in flight does not move the slots it was sent to
-        // (the new ring's transfers move the copies afterwards). Should the dot's birth be
-        // unknown, any ring the dot's node held since the request started will do.
+        // The ring the put was coordinated with: its coordinator's when it made the dot (the
+        // one before that input, or the one that input installed: which came first inside
+        // the input is not visible here). A ring installed while the put was in flight does
+        // not move the slots it was sent to (the new ring's transfers move the copies
+        // afterwards). Should the dot's birth be unknown, any ring the dot's node held since
+        // the request started will do.
         let rings: Vec<&Ring> = match cluster.coordination_ring(dot) {
-            Some((_, ring)) => ring.into_iter().collect(),
+            Some((_, rings)) => rings,
             None => {
                 let Some(coordinator) = cluster.index_of(&NodeId::new(&actor_node(&dot.node)))
                 else {
@@ -566,7 +568,9 @@ fn durable_slots(
         // A node that has left counts only for what it stored before it exited: its leave
         // could complete only once every key it held was durably on the key's new
         // primaries. What it stored after (issue 15 defect 5) never counts.
-        if cluster.node(i).is_some_and(|n| n.has_exited()) && !cluster.stored_before_exit(i, dot) {
+        if cluster.node(i).is_some_and(|n| n.has_exited())
+            && !cluster.stored_before_exit(i, key, dot)
+        {
             continue;
         }
         for (hint, s) in cluster.dropped_between(i, key, since, cluster.now()) {

@@ -188,6 +188,10 @@ pub struct Cluster {
     born: BTreeMap<Dot, (usize, u64)>,
     /// The step in which each node first handed each dot to its disk (an object or a hint).
     stored: BTreeMap<(usize, Dot), u64>,
+    /// Per node, key and actor, the steps in which the node first handed to its disk a
+    /// version whose context covers higher counters of that actor (rising: (counter,
+    /// step)): a later version covering a dot stands for it (seed 15497).
+    stored_past: BTreeMap<(usize, Bytes, NodeId), Vec<(u64, u64)>>,
     /// The step in which each node exited (its leave completed), if it did.
     exited: BTreeMap<usize, u64>,
     /// Every object or hint a node deleted from its disk (it handed an object on to the
@@ -247,6 +251,7 @@ impl Cluster {
             steps: 0,
             born: BTreeMap::new(),
             stored: BTreeMap::new(),
+            stored_past: BTreeMap::new(),
             exited: BTreeMap::new(),
             dropped: Vec::new(),
             next_req: 1,
@@ -630,26 +635,41 @@ impl Cluster {
         }
     }
 
-    /// Whether node `i` handed `dot` to its disk no later than the step in which it exited
-    /// (for a node that never exited: whether it ever did).
-    pub fn stored_before_exit(&self, i: usize, dot: &Dot) -> bool {
-        let Some(&at) = self.stored.get(&(i, dot.clone())) else {
+    /// Whether node `i` handed `dot` of `key` to its disk (the version itself, or a version
+    /// whose context covers it) no later than the step in which it exited (for a node that
+    /// never exited: whether it ever did).
+    pub fn stored_before_exit(&self, i: usize, key: &Bytes, dot: &Dot) -> bool {
+        let exact = self.stored.get(&(i, dot.clone())).copied();
+        let covered = self
+            .stored_past
+            .get(&(i, key.clone(), dot.node.clone()))
+            .and_then(|log| log.iter().find(|&&(c, _)| c >= dot.counter))
+            .map(|&(_, step)| step);
+        let Some(at) = exact.into_iter().chain(covered).min() else {
             return false;
         };
         self.exited.get(&i).is_none_or(|&exit| at <= exit)
     }
 
-    /// The node that coordinated `dot`, and the ring it held when it did (before the input
-    /// it was handling then changed anything).
-    pub fn coordination_ring(&self, dot: &Dot) -> Option<(usize, Option<&Ring>)> {
+    /// The node that coordinated `dot`, and the rings it may have held when it did: the
+    /// one before the input it was handling then changed anything, and, if that input
+    /// installed a ring, the one it held after it (the input may have installed the ring
+    /// first and coordinated the write after, seed 3346: a gossip message installs the ring
+    /// and the pending write is then coordinated with it).
+    pub fn coordination_ring(&self, dot: &Dot) -> Option<(usize, Vec<&Ring>)> {
         let &(i, step) = self.born.get(dot)?;
-        let ring = self.nodes[i]
-            .rings
+        let log = &self.nodes[i].rings;
+        let before = log
             .iter()
             .rev()
             .find(|(_, s, _)| *s < step)
             .and_then(|(_, _, r)| r.as_ref());
-        Some((i, ring))
+        let during = log
+            .iter()
+            .rev()
+            .find(|(_, s, _)| *s == step)
+            .and_then(|(_, _, r)| r.as_ref());
+        Some((i, before.into_iter().chain(during).collect()))
     }
 
     /// Every ring node `i` held at some moment between `from` and `to` (the one it held
@@ -736,13 +756,22 @@ impl Cluster {
                 } => self.note_born(i, versions),
                 Output::Persist { ops, .. } => {
                     for op in ops {
-                        if let StoreOp::PutObject { versions, .. }
-                        | StoreOp::PutHint { versions, .. } = op
+                        if let StoreOp::PutObject { key, versions }
+                        | StoreOp::PutHint { key, versions, .. } = op
                         {
                             self.note_born(i, versions);
+                            let steps = self.steps;
                             for v in versions.versions() {
-                                let steps = self.steps;
                                 self.stored.entry((i, v.dot.clone())).or_insert(steps);
+                                for (actor, counter) in v.past.iter() {
+                                    let log = self
+                                        .stored_past
+                                        .entry((i, key.clone(), actor.clone()))
+                                        .or_default();
+                                    if log.last().is_none_or(|&(c, _)| c < counter) {
+                                        log.push((counter, steps));
+                                    }
+                                }
                             }
                         }
                     }
