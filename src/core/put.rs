@@ -984,6 +984,30 @@ impl Node {
         pending: PendingWrite,
         result: Result<ClientReply, Error>,
     ) {
+        let key = pending.request.key().clone();
+        if !self.is_primary(&key) && !self.data.contains_key(&key) {
+            // The ring moved the key away meanwhile, and this node no longer holds it (a
+            // handoff may have taken away versions this actor wrote since the read began):
+            // what the read saw is no base for a dot of this actor. Hand the write to a
+            // primary, and keep nothing of the read; with no primary to take it, write here
+            // as this run's fallback actor (`new_dot`), which holds all its own dots.
+            if let Some(Some(to)) = self.write_coordinator(&key) {
+                self.forward(pending.origin, pending.request, to, pending.deadline_ms);
+            } else {
+                let read = if result.is_ok() {
+                    ReadFirst::Done
+                } else {
+                    ReadFirst::Failed
+                };
+                self.coordinate_write_as(
+                    pending.origin,
+                    pending.request,
+                    pending.deadline_ms,
+                    read,
+                );
+            }
+            return;
+        }
         let read = match result {
             Ok(ClientReply::Get { versions, .. }) => {
                 if self.read_keys.len() >= READ_KEYS {
@@ -997,14 +1021,6 @@ impl Node {
             }
             _ => ReadFirst::Failed,
         };
-        let key = pending.request.key();
-        if !self.is_primary(key) && !self.data.contains_key(key) {
-            // The ring moved the key away meanwhile: hand the write to a primary.
-            if let Some(Some(to)) = self.write_coordinator(key) {
-                self.forward(pending.origin, pending.request, to, pending.deadline_ms);
-                return;
-            }
-        }
         self.coordinate_write_as(pending.origin, pending.request, pending.deadline_ms, read);
     }
 
