@@ -347,6 +347,10 @@ impl Node {
             self.misplaced.insert(t.key);
         } else if delivered && !self.is_primary(&t.key) {
             self.data.remove(&t.key);
+            // What the node read of the key went with it: a copy that reaches it later (a
+            // stale transfer, hint or repair) lacks this actor's versions, so a write of the
+            // key reads it first again (seed 17195).
+            self.read_keys.remove(&t.key);
             self.tree_update(&t.key);
             self.queue_op(StoreOp::DeleteObject { key: t.key.clone() });
             self.stats.keys_transferred += 1;

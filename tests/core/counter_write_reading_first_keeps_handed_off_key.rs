@@ -12,15 +12,25 @@
 //! read first, or its dots), and hands it off again later; and a read first that ends on a
 //! node that neither replicates nor holds the key any longer forwards the write to a primary
 //! instead of building on what the read saw.
+//!
+//! Two more paths of the same class are replayed too. Seed 4159: a primary that had handed
+//! the key off earlier in the run got it back and read it first with the client's R = 1,
+//! which met a replica with nothing, while earlier adds of its actor had been acknowledged
+//! by W = 2 of N = 3; the read first now asks at least max(R, N + 1 - W) replicas. Seed
+//! 17195: a node handed the key off, then a stale copy reached it again; it still counted
+//! the key as read in this run, so it wrote on that copy without reading first; a handoff
+//! now forgets that the key was read.
 
 use ringlet::sim::{run_seed, SimOptions};
 
 #[test]
-fn seed_13153_loses_no_counter_increment() {
-    let report = run_seed(&SimOptions::new(13153));
-    assert!(
-        report.ok(),
-        "seed 13153 must pass every check: {}",
-        report.replay_command()
-    );
+fn replayed_seeds_lose_no_counter_increment() {
+    for seed in [13153, 4159, 17195] {
+        let report = run_seed(&SimOptions::new(seed));
+        assert!(
+            report.ok(),
+            "seed {seed} must pass every check: {}",
+            report.replay_command()
+        );
+    }
 }
