@@ -405,17 +405,20 @@ impl Node {
         if read == ReadFirst::No && unread && (holds || self.is_primary(&key)) {
             // R replicas, as a client's read: with R + W > N it meets every acknowledged
             // version of the key.
-            // Never below the configured R, nor below N + 1 - W: a client's R = 1 read
-            // misses a version that W = 2 of N = 3 replicas acknowledged, and a dot built on
-            // that read would swallow this actor's acknowledged increments (seed 4159).
+            // A node that does not hold the key and stopped replicating its partition at
+            // some point of this run (its own store may have handed off versions of its
+            // actor) reads no fewer than the configured R, nor than N + 1 - W: a client's
+            // R = 1 read misses a version that W = 2 of N = 3 replicas acknowledged, and a
+            // dot built on that read would swallow this actor's acknowledged increments
+            // (seed 4159).
             let n = self.config.n;
-            let r = request
-                .options()
-                .r
-                .unwrap_or(self.config.r)
-                .max(self.config.r)
-                .max((n + 1).saturating_sub(self.config.w.min(n)))
-                .min(n);
+            let mut r = request.options().r.unwrap_or(self.config.r);
+            if !holds && self.lost_partition_of(&key) {
+                r = r
+                    .max(self.config.r)
+                    .max((n + 1).saturating_sub(self.config.w.min(n)))
+                    .min(n);
+            }
             // Half the budget for the read, the rest for the write.
             let read_by = self.now_ms + deadline_ms.saturating_sub(self.now_ms) / 2;
             let pending = PendingWrite {
