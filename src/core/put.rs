@@ -405,7 +405,20 @@ impl Node {
         if read == ReadFirst::No && unread && (holds || self.is_primary(&key)) {
             // R replicas, as a client's read: with R + W > N it meets every acknowledged
             // version of the key.
-            let r = request.options().r.unwrap_or(self.config.r);
+            // A node that does not hold the key and stopped replicating its partition at
+            // some point of this run (its own store may have handed off versions of its
+            // actor) reads no fewer than the configured R, nor than N + 1 - W: a client's
+            // R = 1 read misses a version that W = 2 of N = 3 replicas acknowledged, and a
+            // dot built on that read would swallow this actor's acknowledged increments
+            // (seed 4159).
+            let n = self.config.n;
+            let mut r = request.options().r.unwrap_or(self.config.r);
+            if !holds && self.lost_partition_of(&key) {
+                r = r
+                    .max(self.config.r)
+                    .max((n + 1).saturating_sub(self.config.w.min(n)))
+                    .min(n);
+            }
             // Half the budget for the read, the rest for the write.
             let read_by = self.now_ms + deadline_ms.saturating_sub(self.now_ms) / 2;
             let pending = PendingWrite {
@@ -984,6 +997,30 @@ impl Node {
         pending: PendingWrite,
         result: Result<ClientReply, Error>,
     ) {
+        let key = pending.request.key().clone();
+        if !self.is_primary(&key) && !self.data.contains_key(&key) {
+            // The ring moved the key away meanwhile, and this node no longer holds it (a
+            // handoff may have taken away versions this actor wrote since the read began):
+            // what the read saw is no base for a dot of this actor. Hand the write to a
+            // primary, and keep nothing of the read; with no primary to take it, write here
+            // as this run's fallback actor (`new_dot`), which holds all its own dots.
+            if let Some(Some(to)) = self.write_coordinator(&key) {
+                self.forward(pending.origin, pending.request, to, pending.deadline_ms);
+            } else {
+                let read = if result.is_ok() {
+                    ReadFirst::Done
+                } else {
+                    ReadFirst::Failed
+                };
+                self.coordinate_write_as(
+                    pending.origin,
+                    pending.request,
+                    pending.deadline_ms,
+                    read,
+                );
+            }
+            return;
+        }
         let read = match result {
             Ok(ClientReply::Get { versions, .. }) => {
                 if self.read_keys.len() >= READ_KEYS {
@@ -997,14 +1034,6 @@ impl Node {
             }
             _ => ReadFirst::Failed,
         };
-        let key = pending.request.key();
-        if !self.is_primary(key) && !self.data.contains_key(key) {
-            // The ring moved the key away meanwhile: hand the write to a primary.
-            if let Some(Some(to)) = self.write_coordinator(key) {
-                self.forward(pending.origin, pending.request, to, pending.deadline_ms);
-                return;
-            }
-        }
         self.coordinate_write_as(pending.origin, pending.request, pending.deadline_ms, read);
     }
 

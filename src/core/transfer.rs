@@ -19,7 +19,7 @@ use super::id::NodeId;
 use super::io::Event;
 use super::membership::Status;
 use super::message::{Message, Rid};
-use super::node::{Node, Waiter};
+use super::node::{Node, Origin, Waiter};
 use super::ring::Ring;
 use super::storage::StoreOp;
 use std::collections::{BTreeMap, BTreeSet};
@@ -339,8 +339,18 @@ impl Node {
             .data
             .get(&t.key)
             .is_none_or(|held| held.is_covered_by(&t.versions));
-        if delivered && !self.is_primary(&t.key) {
+        if delivered && !self.is_primary(&t.key) && self.writes_key(&t.key) {
+            // A write of the key waits here (its read first, or its dots): it builds on this
+            // store, which holds every dot this node's actor issued for the key; a read that
+            // began before this actor's last write may not. Keep the object until the write
+            // is over, and hand it off again then.
+            self.misplaced.insert(t.key);
+        } else if delivered && !self.is_primary(&t.key) {
             self.data.remove(&t.key);
+            // What the node read of the key went with it: a copy that reaches it later (a
+            // stale transfer, hint or repair) lacks this actor's versions, so a write of the
+            // key reads it first again (seed 17195).
+            self.read_keys.remove(&t.key);
             self.tree_update(&t.key);
             self.queue_op(StoreOp::DeleteObject { key: t.key.clone() });
             self.stats.keys_transferred += 1;
@@ -350,5 +360,15 @@ impl Node {
         }
         self.start_transfers();
         self.check_exit();
+    }
+
+    /// A write of `key` coordinated here is reading the key first or waiting for its dots
+    /// (`coordinate_write_as`): it will build on this node's store of the key.
+    pub(crate) fn writes_key(&self, key: &Bytes) -> bool {
+        let reading = self
+            .gets
+            .values()
+            .any(|g| &g.key == key && matches!(g.origin, Some(Origin::ReadFirst(_))));
+        reading || self.pending_writes.iter().any(|p| p.request.key() == key)
     }
 }

@@ -19,6 +19,7 @@ mod corrupt_record_is_repaired_from_replicas;
 mod counter_add_by_stand_in_holder_keeps_its_own_version;
 mod counter_delete_keeps_later_increments;
 mod counter_reset_resets_what_the_read_saw;
+mod counter_write_reading_first_keeps_handed_off_key;
 mod crash_without_persist_loses_no_acked_write;
 mod delete_is_a_tombstone;
 mod dvv_blind_writes_same_coordinator;
