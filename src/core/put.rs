@@ -147,8 +147,7 @@ impl Node {
     fn write_coordinator(&self, key: &Bytes) -> Option<Option<NodeId>> {
         let preflist = self.preflist(key);
         let targets = self.sloppy_targets(&preflist);
-        let n = self.config.n;
-        let primary = |x: &NodeId| preflist.iter().take(n).any(|p| p == x);
+        let primary = |x: &NodeId| is_primary_of(&preflist, self.config.n, x);
         let first_primary = targets.iter().find(|(t, _)| primary(t)).map(|(t, _)| t);
         let here = match first_primary {
             Some(_) => targets.iter().any(|(t, _)| t == &self.id && primary(t)),
@@ -250,10 +249,7 @@ impl Node {
 
     /// `node` is one of `key`'s first N nodes in this node's ring.
     fn is_primary_in_view(&self, node: &NodeId, key: &Bytes) -> bool {
-        self.preflist(key)
-            .iter()
-            .take(self.config.n)
-            .any(|p| p == node)
+        is_primary_of(&self.preflist(key), self.config.n, node)
     }
 
     pub(crate) fn on_forward_reply(&mut self, rid: Rid, result: Result<ClientReply, Error>) {
@@ -662,7 +658,7 @@ impl Node {
         // A replica that still holds the key (a primary, or one whose ring moved the key
         // away and has not handed it off yet) has every dot it issued for it.
         // (`trusted` is false when a primary lacking the key could not read it first.)
-        let primary = preflist.iter().take(self.config.n).any(|p| p == &self.id);
+        let primary = is_primary_of(preflist, self.config.n, &self.id);
         if trusted && (primary || self.data.contains_key(key)) {
             let actor = if self.config.mutant(Mutant::ActorPerRun) {
                 // Defect 4 put back (test builds only): a new actor in every run.
@@ -709,7 +705,7 @@ impl Node {
         durable: bool,
     ) {
         // The slot this target fills: the primary its hint names, or itself as a primary.
-        let primary = fsm.preflist.iter().take(self.config.n).any(|p| p == &node);
+        let primary = is_primary_of(&fsm.preflist, self.config.n, &node);
         let slot = hint.clone().or_else(|| primary.then(|| node.clone()));
         if node == self.id && self.refuses_data() {
             // This node has left (its ring may still name it): it stores nothing and fills
@@ -937,7 +933,7 @@ impl Node {
                 t.replaced = true;
             }
             f.quorum.drop_durable_candidate(&node);
-            let primary = f.preflist.iter().take(self.config.n).any(|p| p == &node);
+            let primary = is_primary_of(&f.preflist, self.config.n, &node);
             let stands_for = if primary { Some(node.clone()) } else { hint };
             self.replace_target(&mut f, rid, stands_for);
         }
@@ -1050,6 +1046,11 @@ impl Node {
             self.reply(p.origin, Err(Error::QuorumFailed { needed: 1, got: 0 }));
         }
     }
+}
+
+/// Is `node` one of the first `n` nodes (the primaries) of `preflist`?
+fn is_primary_of(preflist: &[NodeId], n: usize, node: &NodeId) -> bool {
+    preflist.iter().take(n).any(|p| p == node)
 }
 
 #[cfg(test)]
