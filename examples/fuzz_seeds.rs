@@ -103,6 +103,7 @@ fn main() -> std::io::Result<()> {
                 RecordId::Hint(..) => "hint",
                 RecordId::Meta => "meta",
                 RecordId::Membership => "membership",
+                RecordId::Fallback(_) => "fallback",
             };
             if n < 6 || !matches!(id, RecordId::Object(_)) {
                 if let Some(r) = c.store(i).record(id) {

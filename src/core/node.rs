@@ -51,6 +51,9 @@ pub(crate) enum Origin {
 pub(crate) enum Waiter {
     /// The coordinator's own store for put `rid` is durable: count it in the quorum.
     OwnStore(Rid),
+    /// The fallback record of put `rid` is durable (its coordinator stores no copy of
+    /// the key): the version may leave the node.
+    FallbackStore(Rid),
     /// Send this message (an ack that promises durability).
     Send { to: NodeId, msg: Message },
     /// Dots up to this counter are reserved on disk.
@@ -63,7 +66,9 @@ pub(crate) enum Waiter {
 enum Written {
     Object(Bytes),
     Hint(NodeId, Bytes),
-    Op(StoreOp),
+    Fallback(Bytes),
+    Meta,
+    Membership,
 }
 
 impl Written {
@@ -78,8 +83,11 @@ impl Written {
             StoreOp::PutHint { intended, key, .. } | StoreOp::DeleteHint { intended, key } => {
                 Written::Hint(intended.clone(), key.clone())
             }
-            StoreOp::PutMembership(_) => Written::Op(StoreOp::PutMembership(Default::default())),
-            other => Written::Op(other.clone()),
+            StoreOp::PutFallback { key, .. } | StoreOp::DeleteFallback { key } => {
+                Written::Fallback(key.clone())
+            }
+            StoreOp::PutMembership(_) => Written::Membership,
+            StoreOp::PutMeta(_) => Written::Meta,
         }
     }
 }
@@ -181,12 +189,21 @@ pub struct Node {
     /// (never reused), and a primary holds every dot of its actor for a key because its
     /// own store of a new version is durable before the version leaves (`put.rs`).
     pub(crate) actor: NodeId,
-    /// Keys this run coordinated outside their replicas (no primary, not holding the key),
-    /// with the actor used (`id@epoch`) and the whole object it sent: the next such write
-    /// of the key starts from that object, so the actor goes on without ever claiming a
-    /// dot its writer lacks (`put.rs` `new_dot`). At most `FALLBACK_KEYS` keys; beyond
-    /// that a write is a one-shot actor `id~n`. In memory only: a new run is a new epoch.
-    pub(crate) fallback_dots: BTreeMap<Bytes, (NodeId, Siblings)>,
+    /// The actor of the writes this node coordinates outside a key's replicas (no primary
+    /// reachable, not holding the key): `<actor>@f`, the same in every run and ring.
+    pub(crate) fallback_actor: NodeId,
+    /// The newest metadata queued for storage (dot reservation, fallback generation).
+    pub(crate) meta: NodeMeta,
+    /// Keys this node coordinated as `fallback_actor`, with the versions of that actor in
+    /// the object it last sent: the next such write of the key, in this run or a later
+    /// one, starts from them, so the actor goes on without ever claiming a dot its writer
+    /// lacks (`put.rs` `new_dot`). Persisted (`StoreOp::PutFallback`, durable before the
+    /// version leaves the node), so a reload does not make a new actor. At most
+    /// `FALLBACK_KEYS` keys; beyond that a write is a one-shot actor `id~n`.
+    pub(crate) fallback_dots: BTreeMap<Bytes, Siblings>,
+    /// Keys this run wrote as `fallback_actor` (its own store may then hold the key only
+    /// because of that write, `put.rs`).
+    pub(crate) fallback_written: BTreeSet<Bytes>,
     /// The partitions this node replicates in the ring it last acted on, and those it
     /// stopped replicating during this run (their keys, and its dots in them, may have
     /// moved away): a write of such a key it does not hold, when it cannot read the key
@@ -314,14 +331,18 @@ impl Node {
         // incarnation (a new actor, `incarnation_of`), a random one when the old
         // reservation is unknown. (`Snapshot::first_run()` says the id is brand new: the
         // plain id is the actor.)
-        let lost_records = corrupt
-            .iter()
-            .any(|c| matches!(c.store, RecordStore::Objects | RecordStore::Hints));
+        let lost_records = corrupt.iter().any(|c| {
+            matches!(
+                c.store,
+                RecordStore::Objects | RecordStore::Hints | RecordStore::Fallbacks
+            )
+        });
         let epoch = match &restored.meta {
             Some(m) if !lost_records => m.dot_reserved,
             Some(m) => (incarnation_of(m.dot_reserved) + 1) << INCARNATION_SHIFT,
             None => (1 + rng.below(1 << 31)) << INCARNATION_SHIFT,
         };
+        let fallback_generation = restored.meta.as_ref().map_or(0, |m| m.fallback_generation);
         let detector = Detector::new(config.probe_interval_ms);
         let first_gossip = rng.below(config.gossip_interval_ms.max(1));
         // Request ids start at a random point in every run (issue 15 defect 9): a reply or
@@ -374,7 +395,16 @@ impl Node {
             dot_reserving: false,
             epoch,
             actor: actor_name(&id, incarnation_of(epoch)),
-            fallback_dots: BTreeMap::new(),
+            fallback_actor: fallback_actor_name(
+                &actor_name(&id, incarnation_of(epoch)),
+                fallback_generation,
+            ),
+            meta: NodeMeta {
+                dot_reserved: epoch,
+                fallback_generation,
+            },
+            fallback_dots: restored.fallbacks,
+            fallback_written: BTreeSet::new(),
             replicated_parts: BTreeSet::new(),
             lost_parts: BTreeSet::new(),
             read_keys: BTreeSet::new(),
@@ -936,7 +966,7 @@ impl Node {
         }
         for w in ws {
             match w {
-                Waiter::OwnStore(rid) => {
+                Waiter::OwnStore(rid) | Waiter::FallbackStore(rid) => {
                     if let Some(f) = self.puts.remove(&rid) {
                         self.reply(
                             f.origin,
@@ -977,10 +1007,16 @@ impl Node {
                     },
                 }
             }
-            Written::Op(StoreOp::PutMembership(_)) => {
-                StoreOp::PutMembership(MembershipSnapshot::of(&self.membership))
-            }
-            Written::Op(op) => op.clone(),
+            Written::Fallback(key) => match self.fallback_dots.get(key) {
+                Some(versions) => StoreOp::PutFallback {
+                    key: key.clone(),
+                    versions: versions.clone(),
+                },
+                None => StoreOp::DeleteFallback { key: key.clone() },
+            },
+            // The newest metadata queued, never an older reservation over a newer one.
+            Written::Meta => StoreOp::PutMeta(self.meta.clone()),
+            Written::Membership => StoreOp::PutMembership(MembershipSnapshot::of(&self.membership)),
         }
     }
 
@@ -991,6 +1027,7 @@ impl Node {
                 let me = self.id.clone();
                 self.on_put_ack(&me, rid, true);
             }
+            Waiter::FallbackStore(rid) => self.release_replicas(rid),
             Waiter::Send { to, msg } => self.send(to, msg),
             Waiter::DotsReserved(upto) => {
                 self.dot_durable = self.dot_durable.max(upto);
@@ -1019,6 +1056,12 @@ impl Node {
                     if let Some(p) = self.membership.ring().map(|r| r.partition_of_key(key)) {
                         self.ae_urgent.insert(p);
                     }
+                }
+                (RecordStore::Fallbacks, Some(key), _) => {
+                    // The node is a new incarnation (`build`), so its new fallback actor
+                    // has no dots yet: the record is dropped.
+                    self.pending_ops
+                        .push(StoreOp::DeleteFallback { key: key.clone() });
                 }
                 (RecordStore::Hints, Some(key), Some(intended)) => {
                     let id = (intended.clone(), key.clone());
@@ -1090,8 +1133,8 @@ impl Node {
         }
         self.dot_reserving = true;
         let upto = at_least.max(self.dot_durable).max(self.dot_next) + DOT_BLOCK;
-        self.pending_ops
-            .push(StoreOp::PutMeta(NodeMeta { dot_reserved: upto }));
+        self.meta.dot_reserved = self.meta.dot_reserved.max(upto);
+        self.pending_ops.push(StoreOp::PutMeta(self.meta.clone()));
         self.pending_waiters.push(Waiter::DotsReserved(upto));
     }
 }
@@ -1130,10 +1173,14 @@ pub(crate) fn actor_name(id: &NodeId, incarnation: u64) -> NodeId {
     }
 }
 
-/// The actor of writes that node `id` coordinates outside a key's primaries in run
-/// `epoch` (a run's epoch is unique, so its dots never meet another run's).
-pub(crate) fn fallback_actor_name(id: &NodeId, epoch: u64) -> NodeId {
-    NodeId::new(&format!("{id}@{epoch}"))
+/// The actor of the writes that `actor` (a node's id, or its incarnation `id@i<n>`)
+/// coordinates outside a key's replicas: `<actor>@f`, the same in every run, then
+/// `<actor>@f<g>` in the fallback generation `g` (`put.rs` `FALLBACK_KEYS`).
+pub(crate) fn fallback_actor_name(actor: &NodeId, generation: u64) -> NodeId {
+    match generation {
+        0 => NodeId::new(&format!("{actor}@f")),
+        g => NodeId::new(&format!("{actor}@f{g}")),
+    }
 }
 
 /// The requests of `map` whose next deadline has come.

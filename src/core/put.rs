@@ -20,9 +20,11 @@ use super::message::{Message, Refusal, Rid};
 use super::node::{fallback_actor_name, Node, Origin, Waiter};
 use super::quorum::PutQuorum;
 use super::resolve::{apply_op, Op, Resolver};
+use super::storage::StoreOp;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Keys a run remembers what it sent for as a non-replica coordinator (`new_dot`).
+/// Keys whose fallback records a node keeps (`new_dot`); past them the fallback actor
+/// moves on to its next generation.
 const FALLBACK_KEYS: usize = 1024;
 /// Keys a run remembers it read before writing (`coordinate_write_as`); forgetting them
 /// only costs another read.
@@ -429,8 +431,8 @@ impl Node {
         let options = request.options().clone();
         let resolver = self.config.resolvers.for_key(&key);
         let mut local = self.read_local(&key);
-        if let Some((_, sent)) = self.fallback_dots.get(&key) {
-            // What this node last sent for the key as a non-replica (`new_dot`).
+        if let Some(sent) = self.fallback_dots.get(&key) {
+            // What this node last sent for the key as its fallback actor (`new_dot`).
             local.sync(sent);
         }
         let mut context = match &request {
@@ -480,7 +482,7 @@ impl Node {
         // stopped replicating at some point (else the key is new to this node, or held
         // since the run began), unless it holds the key from elsewhere (a transfer back,
         // not only its own fallback write).
-        let from_elsewhere = holds && !self.fallback_dots.contains_key(&key);
+        let from_elsewhere = holds && !self.fallback_written.contains(&key);
         let trusted = read != ReadFirst::Failed || from_elsewhere || !self.lost_partition_of(&key);
         let Some(dot) = self.new_dot(&key, &preflist, &context, &local, trusted) else {
             self.pending_writes.push_back(PendingWrite {
@@ -524,11 +526,25 @@ impl Node {
         // what lets a version vector stand for a causal history.
         let mut versions = local;
         versions.add(version.clone());
-        if self.fallback_dots.contains_key(&key)
-            || version.dot.node == fallback_actor_name(&self.id, self.epoch)
-        {
-            self.fallback_dots
-                .insert(key.clone(), (version.dot.node.clone(), versions.clone()));
+        let as_fallback = version.dot.node == self.fallback_actor;
+        if as_fallback || self.fallback_dots.contains_key(&key) {
+            // The fallback actor's versions in the object sent (the new one, and the
+            // earlier ones it does not supersede): persisted with the write, so that the
+            // next write of this actor, in any later run, holds them too.
+            let mut own = Siblings::new();
+            for v in versions.versions() {
+                if v.dot.node == self.fallback_actor {
+                    own.add(v.clone());
+                }
+            }
+            self.fallback_dots.insert(key.clone(), own.clone());
+            self.queue_op(StoreOp::PutFallback {
+                key: key.clone(),
+                versions: own,
+            });
+        }
+        if as_fallback {
+            self.fallback_written.insert(key.clone());
         }
         self.warn_siblings(&key, versions.len());
         let targets = self.sloppy_targets(&preflist);
@@ -598,7 +614,10 @@ impl Node {
                 Some(_) => {}
             }
         }
-        let own = targets.iter().any(|(n, _)| n == &self.id);
+        // A write of the fallback actor waits for its `PutFallback` record to be durable
+        // even when this node stores no copy of the key.
+        let own = targets.iter().any(|(n, _)| n == &self.id) || as_fallback;
+        let waits_alone = as_fallback && !targets.iter().any(|(n, _)| n == &self.id);
         for (node, hint) in targets {
             let durable_ack = durable || node == designated || durable_replicas.contains(&node);
             if own && node != self.id {
@@ -606,6 +625,9 @@ impl Node {
             } else {
                 self.send_replica(&mut fsm, rid, node, hint, durable_ack);
             }
+        }
+        if waits_alone {
+            self.after_durable(Waiter::FallbackStore(rid));
         }
         self.puts.insert(rid, fsm);
         self.check_put(rid);
@@ -639,10 +661,11 @@ impl Node {
     /// clock claims no dot of this actor that the coordinator lacks.
     ///
     /// A node that is no primary and does not hold the key (it was sent the write by a node
-    /// with another view of the ring, or no primary was healthy) writes as its run's
-    /// fallback actor `id@epoch`, starting from the whole object it last sent for the key
-    /// (`Node::fallback_dots`), so it holds every earlier dot of that actor; past
-    /// `FALLBACK_KEYS` such keys a write is a one-shot actor `id~n` (one dot).
+    /// with another view of the ring, or no primary was healthy) writes as its fallback
+    /// actor `id@f`, starting from the versions of that actor it last sent for the key
+    /// (`Node::fallback_dots`, persisted: the same actor in every run), so it holds every
+    /// earlier dot of that actor; past `FALLBACK_KEYS` such keys the actor moves on to its
+    /// next generation `id@f<g>`.
     fn new_dot(
         &mut self,
         key: &Bytes,
@@ -662,7 +685,7 @@ impl Node {
         if trusted && (primary || self.data.contains_key(key)) {
             let actor = if self.config.mutant(Mutant::ActorPerRun) {
                 // Defect 4 put back (test builds only): a new actor in every run.
-                fallback_actor_name(&self.id, self.epoch)
+                NodeId::new(&format!("{}@{}", self.id, self.epoch))
             } else {
                 self.actor.clone()
             };
@@ -675,25 +698,29 @@ impl Node {
         }
         // The write starts from the object this actor last sent for the key (merged into
         // `local` by `coordinate_write`), so it holds every dot of the actor for the key.
-        let actor = match self.fallback_dots.get(key) {
-            Some((actor, _)) => actor.clone(),
-            None if self.fallback_dots.len() < FALLBACK_KEYS => {
-                fallback_actor_name(&self.id, self.epoch)
-            }
-            None => {
-                let unique = self.issue_dot(0)?;
-                return Some(Dot {
-                    node: NodeId::new(&format!("{}~{}", self.id, unique)),
-                    counter: 1,
-                });
-            }
-        };
+        if !self.fallback_dots.contains_key(key) && self.fallback_dots.len() >= FALLBACK_KEYS {
+            self.next_fallback_generation();
+        }
+        let actor = self.fallback_actor.clone();
         let known = local.max_counter(&actor).max(context.get(&actor));
         let counter = self.issue_dot(known + 1)?;
         Some(Dot {
             node: actor,
             counter,
         })
+    }
+
+    /// The fallback records reached `FALLBACK_KEYS`: drop them all and write as the next
+    /// generation of the fallback actor (`id@f<g>`, a new actor with no dots yet), in the
+    /// same batch, so no later write of the old actor can happen. A key's context gains at
+    /// most one entry per generation, and a generation lasts `FALLBACK_KEYS` distinct keys.
+    fn next_fallback_generation(&mut self) {
+        for key in std::mem::take(&mut self.fallback_dots).into_keys() {
+            self.queue_op(StoreOp::DeleteFallback { key });
+        }
+        self.meta.fallback_generation += 1;
+        self.fallback_actor = fallback_actor_name(&self.actor, self.meta.fallback_generation);
+        self.queue_op(StoreOp::PutMeta(self.meta.clone()));
     }
 
     fn send_replica(

@@ -3,11 +3,12 @@
 //!
 //! ```text
 //! record   = format-version (1 byte, = 1)
-//!            kind           (1 byte: 1 object, 2 hint, 3 meta, 4 membership)
+//!            kind           (1 byte: 1 object, 2 hint, 3 meta, 4 membership, 5 fallback)
 //!            payload        (postcard)
 //!            crc32c         (4 bytes, little endian, over version, kind and payload)
 //! payload  = object: (key, Siblings) | hint: (intended, key, Siblings)
 //!          | meta: NodeMeta          | membership: MembershipSnapshot
+//!          | fallback: (key, Siblings)
 //! ```
 //!
 //! Decoding never panics: a wrong length, version, kind or checksum, a payload that does not
@@ -32,21 +33,25 @@ pub const RECORD_VERSION: u8 = 1;
 /// Version and kind in front, checksum behind.
 pub const RECORD_OVERHEAD: usize = 6;
 
-/// The four kinds of record a node stores (one object store / table / prefix each).
+/// The five kinds of record a node stores (one object store / table / prefix each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum RecordStore {
     Objects,
     Hints,
     Meta,
     Membership,
+    /// The versions this node last sent for a key as its fallback actor (`node.rs`
+    /// `fallback_dots`).
+    Fallbacks,
 }
 
 impl RecordStore {
-    pub const ALL: [RecordStore; 4] = [
+    pub const ALL: [RecordStore; 5] = [
         RecordStore::Objects,
         RecordStore::Hints,
         RecordStore::Meta,
         RecordStore::Membership,
+        RecordStore::Fallbacks,
     ];
 
     /// The store's name, as engines name their tables and events report it.
@@ -56,6 +61,7 @@ impl RecordStore {
             RecordStore::Hints => "hints",
             RecordStore::Meta => "meta",
             RecordStore::Membership => "membership",
+            RecordStore::Fallbacks => "fallbacks",
         }
     }
 
@@ -65,6 +71,7 @@ impl RecordStore {
             RecordStore::Hints => 2,
             RecordStore::Meta => 3,
             RecordStore::Membership => 4,
+            RecordStore::Fallbacks => 5,
         }
     }
 
@@ -87,6 +94,10 @@ pub enum Record {
     },
     Meta(NodeMeta),
     Membership(MembershipSnapshot),
+    Fallback {
+        key: Bytes,
+        versions: Siblings,
+    },
 }
 
 impl Record {
@@ -96,6 +107,7 @@ impl Record {
             Record::Hint { .. } => RecordStore::Hints,
             Record::Meta(_) => RecordStore::Meta,
             Record::Membership(_) => RecordStore::Membership,
+            Record::Fallback { .. } => RecordStore::Fallbacks,
         }
     }
 
@@ -109,6 +121,7 @@ impl Record {
             } => encode_hint(intended, key, versions),
             Record::Meta(m) => encode_meta(m),
             Record::Membership(m) => encode_membership(m),
+            Record::Fallback { key, versions } => encode_fallback(key, versions),
         }
     }
 }
@@ -170,6 +183,10 @@ pub fn encode_membership(m: &MembershipSnapshot) -> Vec<u8> {
     seal(RecordStore::Membership, m)
 }
 
+pub fn encode_fallback(key: &Bytes, versions: &Siblings) -> Vec<u8> {
+    seal(RecordStore::Fallbacks, &(key, versions))
+}
+
 /// The record a put-like store op writes, with its store (`None` for deletes).
 pub fn encode_op(op: &StoreOp) -> Option<(RecordStore, Vec<u8>)> {
     match op {
@@ -183,7 +200,12 @@ pub fn encode_op(op: &StoreOp) -> Option<(RecordStore, Vec<u8>)> {
         } => Some((RecordStore::Hints, encode_hint(intended, key, versions))),
         StoreOp::PutMeta(m) => Some((RecordStore::Meta, encode_meta(m))),
         StoreOp::PutMembership(m) => Some((RecordStore::Membership, encode_membership(m))),
-        StoreOp::DeleteObject { .. } | StoreOp::DeleteHint { .. } => None,
+        StoreOp::PutFallback { key, versions } => {
+            Some((RecordStore::Fallbacks, encode_fallback(key, versions)))
+        }
+        StoreOp::DeleteObject { .. }
+        | StoreOp::DeleteHint { .. }
+        | StoreOp::DeleteFallback { .. } => None,
     }
 }
 
@@ -205,8 +227,24 @@ pub fn decode(bytes: &[u8]) -> Result<Record, RecordError> {
                 versions,
             }
         }
-        RecordStore::Meta => Record::Meta(exact(payload).map_err(bad)?),
+        RecordStore::Meta => Record::Meta(
+            exact::<NodeMeta>(payload)
+                .or_else(|e| {
+                    // The record of older builds: the dot reservation alone.
+                    exact::<u64>(payload)
+                        .map(|dot_reserved| NodeMeta {
+                            dot_reserved,
+                            fallback_generation: 0,
+                        })
+                        .map_err(|_| e)
+                })
+                .map_err(bad)?,
+        ),
         RecordStore::Membership => Record::Membership(exact(payload).map_err(bad)?),
+        RecordStore::Fallbacks => {
+            let (key, versions) = exact::<(Bytes, Siblings)>(payload).map_err(bad)?;
+            Record::Fallback { key, versions }
+        }
     })
 }
 
@@ -303,6 +341,9 @@ impl Loader {
             }
             Ok(Record::Meta(m)) => self.snap.meta = Some(m),
             Ok(Record::Membership(m)) => self.snap.membership = Some(m),
+            Ok(Record::Fallback { key, versions }) => {
+                self.snap.fallbacks.insert(key, versions);
+            }
             Err(e) => self.snap.corrupt.push(CorruptRecord {
                 store,
                 key,

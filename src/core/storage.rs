@@ -21,6 +21,10 @@ pub struct NodeMeta {
     /// Dots up to this counter may have been issued: a restarted node starts above it, so a
     /// dot is never reused even when unpersisted writes were lost in a crash.
     pub dot_reserved: u64,
+    /// The generation of the fallback actor (`id@f`, then `id@f<g>`): it moves on, and the
+    /// fallback records are dropped, when they reach their limit (`put.rs`
+    /// `FALLBACK_KEYS`). Records of older builds lack it (0).
+    pub fallback_generation: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +51,17 @@ pub enum StoreOp {
     PutMeta(NodeMeta),
     /// The membership view and ring, so a restarted node rejoins with what it knew.
     PutMembership(MembershipSnapshot),
+    /// Replace the versions this node last sent for `key` as its fallback actor `id@f`
+    /// (a write it coordinated outside the key's replicas): the next such write, in this
+    /// run or a later one, starts from them (`put.rs` `new_dot`).
+    PutFallback {
+        key: Bytes,
+        versions: Siblings,
+    },
+    /// Drop a fallback record (one that failed verification at load).
+    DeleteFallback {
+        key: Bytes,
+    },
 }
 
 /// A membership view as persisted.
@@ -83,6 +98,8 @@ pub struct Snapshot {
     pub hints: BTreeMap<(NodeId, Bytes), Siblings>,
     pub meta: Option<NodeMeta>,
     pub membership: Option<MembershipSnapshot>,
+    /// What the fallback actor last sent, per key (`StoreOp::PutFallback`).
+    pub fallbacks: BTreeMap<Bytes, Siblings>,
     /// Records that failed verification at load (`record.rs`): left out of everything above,
     /// reported by the node and repaired from the other replicas.
     pub corrupt: Vec<CorruptRecord>,
@@ -108,6 +125,7 @@ pub enum RecordId {
     Hint(NodeId, Bytes),
     Meta,
     Membership,
+    Fallback(Bytes),
 }
 
 /// The in-memory storage engine: keeps every record encoded and checksummed through the
@@ -145,6 +163,9 @@ impl MemoryStore {
                 }
                 StoreOp::PutMeta(_) => RecordId::Meta,
                 StoreOp::PutMembership(_) => RecordId::Membership,
+                StoreOp::PutFallback { key, .. } | StoreOp::DeleteFallback { key } => {
+                    RecordId::Fallback(key.clone())
+                }
             };
             match record::encode_op(op) {
                 Some((_, bytes)) => self.records.insert(id, bytes),
@@ -171,6 +192,12 @@ impl MemoryStore {
                 }
                 StoreOp::PutMeta(meta) => self.state.meta = Some(meta.clone()),
                 StoreOp::PutMembership(m) => self.state.membership = Some(m.clone()),
+                StoreOp::PutFallback { key, versions } => {
+                    self.state.fallbacks.insert(key.clone(), versions.clone());
+                }
+                StoreOp::DeleteFallback { key } => {
+                    self.state.fallbacks.remove(key);
+                }
             }
         }
         self.batches_applied += 1;
@@ -185,6 +212,7 @@ impl MemoryStore {
                 RecordId::Hint(n, k) => (RecordStore::Hints, Some(k.clone()), Some(n.clone())),
                 RecordId::Meta => (RecordStore::Meta, None, None),
                 RecordId::Membership => (RecordStore::Membership, None, None),
+                RecordId::Fallback(k) => (RecordStore::Fallbacks, Some(k.clone()), None),
             };
             loader.add(store, key, intended, bytes);
         }

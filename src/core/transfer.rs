@@ -351,6 +351,13 @@ impl Node {
             // stale transfer, hint or repair) lacks this actor's versions, so a write of the
             // key reads it first again (seed 17195).
             self.read_keys.remove(&t.key);
+            // Its dots went with it too, also when this ring never named the node a
+            // replica of the key (it held it because a node with a newer ring sent it
+            // there): a later write of the key reads enough replicas to meet them
+            // (`lost_partition_of`, seed 5769).
+            if let Some(p) = self.membership.ring().map(|r| r.partition_of_key(&t.key)) {
+                self.lost_parts.insert(p);
+            }
             self.tree_update(&t.key);
             self.queue_op(StoreOp::DeleteObject { key: t.key.clone() });
             self.stats.keys_transferred += 1;

@@ -756,6 +756,11 @@ impl Cluster {
                 } => self.note_born(i, versions),
                 Output::Persist { ops, .. } => {
                     for op in ops {
+                        // A fallback write is coordinated in the input that persists its
+                        // record (its Replicates leave once that is durable).
+                        if let StoreOp::PutFallback { versions, .. } = op {
+                            self.note_born(i, versions);
+                        }
                         if let StoreOp::PutObject { key, versions }
                         | StoreOp::PutHint { key, versions, .. } = op
                         {

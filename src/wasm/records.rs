@@ -11,6 +11,7 @@
 //! | `h/` + hex of postcard `(intended, key)` | a hint record |
 //! | `meta` | the meta record (the dot reservation) |
 //! | `view` | the membership record (members and ring) |
+//! | `f/` + hex of the key | a fallback record (what the fallback actor last sent) |
 
 use super::storage::StorageError;
 use crate::core::record::{self, Loader, RecordStore};
@@ -20,6 +21,7 @@ const OBJECT: &str = "o/";
 const HINT: &str = "h/";
 const META: &str = "meta";
 const VIEW: &str = "view";
+const FALLBACK: &str = "f/";
 
 /// One op as a key and the record to store there (`None`: delete the key).
 pub fn encode_op(op: &StoreOp) -> Result<(String, Option<Vec<u8>>), StorageError> {
@@ -30,6 +32,7 @@ pub fn encode_op(op: &StoreOp) -> Result<(String, Option<Vec<u8>>), StorageError
         }
         StoreOp::PutMeta(_) => META.to_string(),
         StoreOp::PutMembership(_) => VIEW.to_string(),
+        StoreOp::PutFallback { key, .. } | StoreOp::DeleteFallback { key } => fallback_key(key),
     };
     Ok((key, record::encode_op(op).map(|(_, bytes)| bytes)))
 }
@@ -41,6 +44,7 @@ pub fn record_key(id: &RecordId) -> Result<String, StorageError> {
         RecordId::Hint(n, k) => hint_key(n, k)?,
         RecordId::Meta => META.to_string(),
         RecordId::Membership => VIEW.to_string(),
+        RecordId::Fallback(k) => fallback_key(k),
     })
 }
 
@@ -57,6 +61,12 @@ pub fn load_into(loader: &mut Loader, key: &str, record: Option<&[u8]>) -> bool 
         (RecordStore::Meta, None, None)
     } else if key == VIEW {
         (RecordStore::Membership, None, None)
+    } else if let Some(h) = key.strip_prefix(FALLBACK) {
+        (
+            RecordStore::Fallbacks,
+            unhex(h).map(|b| Bytes::new(&b)),
+            None,
+        )
     } else {
         return false;
     };
@@ -69,6 +79,10 @@ pub fn load_into(loader: &mut Loader, key: &str, record: Option<&[u8]>) -> bool 
 
 fn object_key(key: &Bytes) -> String {
     format!("{OBJECT}{}", hex(key.as_slice()))
+}
+
+fn fallback_key(key: &Bytes) -> String {
+    format!("{FALLBACK}{}", hex(key.as_slice()))
 }
 
 fn hint_key(intended: &NodeId, key: &Bytes) -> Result<String, StorageError> {

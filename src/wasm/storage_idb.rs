@@ -15,6 +15,7 @@
 //! | `hints` | hex of postcard `(intended, key)` | `(intended, key, Siblings)` |
 //! | `meta` | `"meta"` | `NodeMeta` (the dot reservation) |
 //! | `membership` | `"view"` | `MembershipSnapshot` (members and ring) |
+//! | `fallbacks` | hex of the key | `(key, Siblings)`: what the fallback actor last sent |
 //! | `identity` | `"node"` | the node id (a string), so a reloaded tab is the same node |
 //!
 //! Transactions ask for `durability: "strict"`: a batch is reported done once it is flushed
@@ -34,13 +35,15 @@ use web_sys::{
     IdbDatabase, IdbFactory, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode,
 };
 
-const VERSION: u32 = 1;
+/// 2 added the `fallbacks` store (an upgrade from 1 creates it and keeps the rest).
+const VERSION: u32 = 2;
 const OBJECTS: &str = "objects";
 const HINTS: &str = "hints";
 const META: &str = "meta";
 const MEMBERSHIP: &str = "membership";
 const IDENTITY: &str = "identity";
-const STORES: [&str; 5] = [OBJECTS, HINTS, META, MEMBERSHIP, IDENTITY];
+const FALLBACKS: &str = "fallbacks";
+const STORES: [&str; 6] = [OBJECTS, HINTS, META, MEMBERSHIP, IDENTITY, FALLBACKS];
 
 pub struct IdbStore {
     db: IdbDatabase,
@@ -113,7 +116,7 @@ impl IdbStore {
 
     /// Apply one persist batch in one transaction.
     pub async fn apply(&self, ops: &[StoreOp]) -> Result<(), StorageError> {
-        let tx = self.transaction(&[OBJECTS, HINTS, META, MEMBERSHIP], true)?;
+        let tx = self.transaction(&[OBJECTS, HINTS, META, MEMBERSHIP, FALLBACKS], true)?;
         let injected = self.fail_next.take();
         let issued = self.issue(&tx, ops, injected.map(|(n, _)| n));
         if let Err(e) = issued {
@@ -142,11 +145,12 @@ impl IdbStore {
             tx.object_store(name)
                 .map_err(|e| js_failure("no object store", &e))
         };
-        let (objects, hints, meta, membership) = (
+        let (objects, hints, meta, membership, fallbacks) = (
             store(OBJECTS)?,
             store(HINTS)?,
             store(META)?,
             store(MEMBERSHIP)?,
+            store(FALLBACKS)?,
         );
         for (i, op) in ops.iter().enumerate() {
             if stop_at == Some(i) {
@@ -175,6 +179,11 @@ impl IdbStore {
                 StoreOp::PutMembership(m) => {
                     membership.put_with_key(&bytes(&record::encode_membership(m)), &"view".into())
                 }
+                StoreOp::PutFallback { key, versions } => {
+                    let record = bytes(&record::encode_fallback(key, versions));
+                    fallbacks.put_with_key(&record, &hex(key.as_slice()).into())
+                }
+                StoreOp::DeleteFallback { key } => fallbacks.delete(&hex(key.as_slice()).into()),
             };
             done.map_err(|e| js_failure("a write was refused", &e))?;
         }
@@ -184,7 +193,7 @@ impl IdbStore {
     /// Everything stored, as the node restarts from it: every record verified, the ones
     /// that fail listed in `Snapshot::corrupt` (with their key, from the storage key).
     pub async fn load(&self) -> Result<Snapshot, StorageError> {
-        let tx = self.transaction(&[OBJECTS, HINTS, META, MEMBERSHIP], false)?;
+        let tx = self.transaction(&[OBJECTS, HINTS, META, MEMBERSHIP, FALLBACKS], false)?;
         let store_of = |name: &str| {
             tx.object_store(name)
                 .map_err(|e| js_failure("no object store", &e))
@@ -208,6 +217,10 @@ impl IdbStore {
                 .map_err(|e| js_failure("cannot read", &e))?,
             read(META, Some("meta"))?,
             read(MEMBERSHIP, Some("view"))?,
+            read(FALLBACKS, None)?,
+            store_of(FALLBACKS)?
+                .get_all_keys()
+                .map_err(|e| js_failure("cannot read", &e))?,
         ];
         // Every request's handlers would have to be in place before the first await, so
         // wait for the transaction instead and read the results from the requests.
@@ -233,6 +246,13 @@ impl IdbStore {
                 None => loader.unreadable(RecordStore::Hints, key, "not a byte array"),
             }
         }
+        for (rec, k) in records(&results[6]).into_iter().zip(keys(&results[7])) {
+            let key = unhex(&k).map(|k| Bytes::new(&k));
+            match rec {
+                Some(rec) => loader.add(RecordStore::Fallbacks, key, None, &rec),
+                None => loader.unreadable(RecordStore::Fallbacks, key, "not a byte array"),
+            }
+        }
         for (store, v) in [
             (RecordStore::Meta, &results[4]),
             (RecordStore::Membership, &results[5]),
@@ -256,6 +276,7 @@ impl IdbStore {
             RecordId::Hint(n, k) => (HINTS, hint_key(n, k)?),
             RecordId::Meta => (META, "meta".to_string()),
             RecordId::Membership => (MEMBERSHIP, "view".to_string()),
+            RecordId::Fallback(k) => (FALLBACKS, hex(k.as_slice())),
         };
         let tx = self.transaction(&[store], false)?;
         let req = tx

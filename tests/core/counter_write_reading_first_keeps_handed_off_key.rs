@@ -19,13 +19,18 @@
 //! by W = 2 of N = 3; the read first now asks at least max(R, N + 1 - W) replicas. Seed
 //! 17195: a node handed the key off, then a stale copy reached it again; it still counted
 //! the key as read in this run, so it wrote on that copy without reading first; a handoff
-//! now forgets that the key was read.
+//! now forgets that the key was read. Seed 5769: a joiner whose ring did not name it yet held
+//! the key (nodes with the newer ring sent it versions), wrote it as its plain actor, and
+//! handed it off to the old ring's primaries; once its ring named it a primary, its read
+//! first used the client's R, because it had never *replicated* the partition in this run,
+//! and its own empty store answered it: the next add restarted its actor's total at zero. A
+//! handoff now counts the key's partition as lost, so that read asks max(R, N + 1 - W).
 
 use ringlet::sim::{run_seed, SimOptions};
 
 #[test]
 fn replayed_seeds_lose_no_counter_increment() {
-    for seed in [13153, 4159, 17195] {
+    for seed in [13153, 4159, 17195, 5769] {
         let report = run_seed(&SimOptions::new(seed));
         assert!(
             report.ok(),

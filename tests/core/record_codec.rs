@@ -81,8 +81,14 @@ fn record() -> impl Strategy<Value = Record> {
             key,
             versions
         }),
-        any::<u64>().prop_map(|dot_reserved| Record::Meta(NodeMeta { dot_reserved })),
+        (any::<u64>(), any::<u64>()).prop_map(|(dot_reserved, fallback_generation)| {
+            Record::Meta(NodeMeta {
+                dot_reserved,
+                fallback_generation,
+            })
+        }),
         membership().prop_map(Record::Membership),
+        (bytes(), siblings()).prop_map(|(key, versions)| Record::Fallback { key, versions }),
     ]
 }
 
@@ -95,19 +101,39 @@ fn the_checksum_is_crc32c() {
 
 #[test]
 fn the_format_is_version_kind_payload_checksum() {
-    let r = record::encode_meta(&NodeMeta { dot_reserved: 5 });
+    let r = record::encode_meta(&NodeMeta {
+        dot_reserved: 5,
+        fallback_generation: 0,
+    });
     assert_eq!(
-        &r[..3],
-        &[1, 3, 5],
-        "version 1, kind 3 (meta), postcard varint 5"
+        &r[..4],
+        &[1, 3, 5, 0],
+        "version 1, kind 3 (meta), postcard varints 5 (dots) and 0 (fallback generation)"
     );
-    assert_eq!(r.len(), 3 + 4);
-    assert_eq!(&r[3..], &crc32c(&r[..3]).to_le_bytes());
+    assert_eq!(r.len(), 4 + 4);
+    assert_eq!(&r[4..], &crc32c(&r[..4]).to_le_bytes());
+}
+
+#[test]
+fn a_meta_record_of_an_older_build_still_loads() {
+    // Before the fallback generation, the meta record held the dot reservation alone.
+    let mut old = vec![1, 3, 0xe8, 0x07]; // 1,000 as a postcard varint
+    old.extend_from_slice(&crc32c(&old).to_le_bytes());
+    assert_eq!(
+        record::decode(&old),
+        Ok(Record::Meta(NodeMeta {
+            dot_reserved: 1_000,
+            fallback_generation: 0,
+        }))
+    );
 }
 
 #[test]
 fn each_kind_of_damage_has_its_own_error() {
-    let good = record::encode_meta(&NodeMeta { dot_reserved: 5 });
+    let good = record::encode_meta(&NodeMeta {
+        dot_reserved: 5,
+        fallback_generation: 0,
+    });
     assert_eq!(record::decode(&good[..3]), Err(RecordError::TooShort(3)));
     let mut bad = good.clone();
     bad[2] ^= 1;

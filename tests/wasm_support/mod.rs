@@ -48,6 +48,7 @@ pub fn full_batch() -> Vec<StoreOp> {
     vec![
         StoreOp::PutMeta(NodeMeta {
             dot_reserved: 1_000,
+            fallback_generation: 0,
         }),
         StoreOp::PutObject {
             key: key("cart/ada"),
@@ -68,6 +69,14 @@ pub fn full_batch() -> Vec<StoreOp> {
             versions: versions("tab-a", 3, b"ham"),
         },
         StoreOp::PutMembership(membership()),
+        StoreOp::PutFallback {
+            key: key("cart/cy"),
+            versions: versions("tab-a@f", 5, b"jam"),
+        },
+        StoreOp::PutFallback {
+            key: Bytes::new(&[9, 0]),
+            versions: versions("tab-a@f", 6, b"tea"),
+        },
     ]
 }
 
@@ -118,7 +127,15 @@ pub async fn replaces_and_deletes<H: Harness>(h: &H, name: &str) {
             },
             StoreOp::PutMeta(NodeMeta {
                 dot_reserved: 2_000,
+                fallback_generation: 0,
             }),
+            StoreOp::PutFallback {
+                key: key("cart/cy"),
+                versions: versions("tab-a@f", 8, b"jam and bread"),
+            },
+            StoreOp::DeleteFallback {
+                key: Bytes::new(&[9, 0]),
+            },
         ],
         vec![StoreOp::DeleteObject {
             key: key("never-written"),
@@ -183,6 +200,7 @@ pub async fn failed_batch_applies_nothing<H: Harness>(h: &H, name: &str) {
         },
         StoreOp::PutMeta(NodeMeta {
             dot_reserved: 9_000,
+            fallback_generation: 0,
         }),
     ];
     store.fail_next_batch(2, true);
@@ -253,10 +271,11 @@ pub async fn corrupt_record_is_detected_at_load<H: Harness>(h: &H, name: &str) {
         ),
         (RecordId::Meta, RecordStore::Meta),
         (RecordId::Membership, RecordStore::Membership),
+        (RecordId::Fallback(key("cart/cy")), RecordStore::Fallbacks),
     ];
     for (i, (id, kind)) in targets.iter().enumerate() {
         // A different byte and bit each time: the payload, the header, the checksum.
-        let at = [9, 1, 7, 200][i];
+        let at = [9, 1, 7, 200, 12][i];
         assert!(
             store.corrupt_record(id, at, 1 << i).await.expect("corrupt"),
             "{id:?} is stored"
@@ -281,6 +300,10 @@ pub async fn corrupt_record_is_detected_at_load<H: Harness>(h: &H, name: &str) {
             }
             RecordId::Meta => want.meta = None,
             RecordId::Membership => want.membership = None,
+            RecordId::Fallback(k) => {
+                assert_eq!(c.key.as_ref(), Some(k));
+                want.fallbacks.remove(k);
+            }
         }
         want.corrupt = got.corrupt.clone();
         assert_eq!(got, want, "{id:?}: everything else loads");
