@@ -311,7 +311,7 @@ export interface ReplicaEvents {
    * membership; `key` when known). It is not served; the key is fetched again from the other
    * replicas. Emitted while the node opens: delivered to listeners added right after `open`.
    */
-  corruptrecord: { type: 'corruptrecord'; store: 'objects' | 'hints' | 'meta' | 'membership'; key: Key | null };
+  corruptrecord: { type: 'corruptrecord'; store: 'objects' | 'hints' | 'meta' | 'membership' | 'fallbacks'; key: Key | null };
   /** Any other event of the core, described. */
   other: { type: 'other'; detail: string };
 }
