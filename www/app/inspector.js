@@ -12,10 +12,35 @@ const REL_TEXT = {
   concurrent: ['is concurrent with', 'neither saw the other: both are kept as siblings'],
 };
 
-/** A version chip: value and clock; the tooltip tells dot and past apart. */
+/**
+ * Text in the paper's notation (§4.4, figure 3): the core writes a clock `[(Sx,2),(Sy,1)]`
+ * and a dot `(Sx,2)`; the paper writes `([Sx,2],[Sy,1])` and `[Sx,2]`. Only the display
+ * changes: what the page sends back (a context) is turned back by `fromPaper`.
+ */
+export function paper(text) {
+  return String(text ?? '')
+    .replace(/\[((?:\([^,()[\]]+,\d+\),?)*)\]/g, (_, inner) => `(${inner.replace(/\(([^,()[\]]+),(\d+)\)/g, '[$1,$2]')})`)
+    .replace(/\(([^,()[\]\s]+),(\d+)\)/g, '[$1,$2]');
+}
+
+/** A context typed in the paper's notation, back in the core's: `([Sx,2])` -> `[(Sx,2)]`. */
+export function fromPaper(text) {
+  const t = String(text ?? '').trim();
+  if (!t.startsWith('(')) return t;
+  return `[${t.slice(1, -1).replace(/\[([^,[\]]+),(\d+)\]/g, '($1,$2)')}]`;
+}
+
+/**
+ * A version chip: value and clock in the paper's notation. A version whose dot is not the
+ * successor of its past (a blind write's `[Sx,2]` with past `()`) shows dot and past on the
+ * page, since its clock alone would be misread as descending from `[Sx,1]`.
+ */
 export function chip(v, extra = '') {
-  const title = `value ${v.value} · dot ${v.dot} (the write event) · past ${v.past} (what its writer had seen) · clock = past ∪ dot = ${v.clock}`;
-  return `<span class="ver${v.deleted ? ' dead' : ''}${extra}" title="${esc(title)}"><b>${esc(v.value)}</b> ${esc(v.clock)}</span>`;
+  const title = `value ${v.value} · dot ${paper(v.dot)} (the write event) · past ${paper(v.past)} (what its writer had seen) · clock = past ∪ dot = ${paper(v.clock)}`;
+  const body = v.detached
+    ? `dot ${esc(paper(v.dot))} <span class="past">past ${esc(paper(v.past))}</span>`
+    : esc(paper(v.clock));
+  return `<span class="ver${v.deleted ? ' dead' : ''}${v.detached ? ' detached' : ''}${extra}" title="${esc(title)}"><b>${esc(v.value)}</b> ${body}</span>`;
 }
 
 export class Inspector {
@@ -63,7 +88,7 @@ export class Inspector {
     this.merges = [];
     $('merges').innerHTML = '';
     const ctx = this.lastContext.get(key);
-    $('client-context').value = ctx ?? '';
+    $('client-context').value = ctx ? paper(ctx) : '';
     if (this.app.sim) this.app.sim.watch(key);
     this.renderChips();
     this.refresh();
@@ -157,7 +182,7 @@ export class Inspector {
     if (e.cause === 'write') {
       const v = e.incoming[0];
       head = v
-        ? `<b>${esc(e.node)}</b> coordinates a write: new version ${chip(v)} — dot <code>${esc(v.dot)}</code>, past <code>${esc(v.past)}</code> (the client's context)`
+        ? `<b>${esc(e.node)}</b> coordinates a write: new version ${chip(v)} — dot <code>${esc(paper(v.dot))}</code>, past <code>${esc(paper(v.past))}</code> (the client's context)`
         : `<b>${esc(e.node)}</b> changes its copy`;
     } else if (e.cause === 'restart' || e.cause === 'crash') {
       head = `<b>${esc(e.node)}</b> ${e.cause === 'crash' ? 'crashed: what is shown is its disk' : 'restarted from its disk'}`;
@@ -168,7 +193,7 @@ export class Inspector {
     }
     const verdicts = e.verdicts.map((v) => {
       const [rel, outcome] = REL_TEXT[v.rel] ?? [v.rel, ''];
-      return `<div><code>${esc(v.incoming)}</code> <span class="rel ${v.rel}">${rel}</span> <code>${esc(v.existing)}</code> → ${outcome}</div>`;
+      return `<div><code>${esc(paper(v.incoming))}</code> <span class="rel ${v.rel}">${rel}</span> <code>${esc(paper(v.existing))}</code> → ${outcome}</div>`;
     }).join('');
     const hintNote = JSON.stringify(e.hints_before) !== JSON.stringify(e.hints_after)
       ? `<div>hinted copies now: ${e.hints_after.length ? e.hints_after.map((h) => `for ${esc(h.intended)}: ${list(h.versions)}`).join('; ') : 'none (delivered and dropped)'}</div>`
@@ -202,7 +227,7 @@ export class Inspector {
     const node = Number($('client-node').value);
     const key = this.key;
     const value = $('client-value').value;
-    const ctx = $('client-context').value.trim();
+    const ctx = fromPaper($('client-context').value.trim());
     const req = app.act(op, (s) => (op === 'put' ? s.put(node, key, value, ctx || undefined)
       : op === 'get' ? s.get(node, key, undefined) : s.delete(node, key, ctx || undefined)));
     if (req === undefined) return;
@@ -218,14 +243,14 @@ export class Inspector {
     if (!e.ok) { box.textContent = `request ${e.req}: ${e.code} — ${e.error}`; return; }
     if (e.op === 'get') {
       this.lastContext.set(e.key, e.context);
-      if (e.key === this.key) $('client-context').value = e.context;
+      if (e.key === this.key) $('client-context').value = paper(e.context);
       box.innerHTML = e.versions.length === 0
         ? `request ${e.req}: not found (context [])`
-        : `request ${e.req}: ${e.versions.length} version${e.versions.length > 1 ? 's — siblings: write back with this context to merge them' : ''}: ${e.versions.map((v) => chip(v)).join(' ')} · context <code>${esc(e.context)}</code> (filled in above)`;
+        : `request ${e.req}: ${e.versions.length} version${e.versions.length > 1 ? 's — siblings: write back with this context to merge them' : ''}: ${e.versions.map((v) => chip(v)).join(' ')} · context <code>${esc(paper(e.context))}</code> (filled in above)`;
     } else {
       this.lastContext.set(e.key, e.context);
-      if (e.key === this.key) $('client-context').value = e.context;
-      box.innerHTML = `request ${e.req}: stored with dot <code>${esc(e.dot)}</code>, clock <code>${esc(e.context)}</code> (${e.latency} ms)`;
+      if (e.key === this.key) $('client-context').value = paper(e.context);
+      box.innerHTML = `request ${e.req}: stored with dot <code>${esc(paper(e.dot))}</code>, clock <code>${esc(paper(e.context))}</code> (${e.latency} ms)`;
     }
   }
 }

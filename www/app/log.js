@@ -4,6 +4,7 @@
 
 import { CLIENT_KINDS } from './engine.js';
 import { kindColor } from './ring.js';
+import { paper } from './inspector.js';
 
 const MAX_LINES = 300;
 /** At most this many new lines per frame; when more arrive, only the newest are kept. */
@@ -123,7 +124,7 @@ export class LogView {
         const dropped = e.arrives == null;
         const html = `<span class="t">${this.time(e.at)}</span> ${esc(e.from)}→${esc(e.to)} `
           + `<span class="k" style="color:${kindColor(e.kind)}">${esc(e.kind)}</span>`
-          + `${e.key ? ` <b>${esc(e.key)}</b>` : ''} ${esc(e.detail)}${dropped ? ' <b style="color:#b3261e">✗ dropped by the network</b>' : ''}`;
+          + `${e.key ? ` <b>${esc(e.key)}</b>` : ''} ${esc(paper(e.detail))}${dropped ? ' <b style="color:#b3261e">✗ dropped by the network</b>' : ''}`;
         const title = `message #${e.id}${e.req !== undefined ? ` for request ${e.req}` : ''}: sent at ${this.time(e.at)} s${dropped ? ', dropped' : `, arrives at ${this.time(e.arrives)} s`} — select to replay it on the ring`;
         const li = this.make(bg ? 'bg' : '', html, title, () => this.pick(e.id));
         li.dataset.id = String(e.id);
@@ -156,15 +157,15 @@ export class LogView {
         if (!e.ok) what = `<b>${esc(e.code)}</b> ${esc(e.error)}`;
         else if (e.op === 'get') {
           what = e.versions.length === 0 ? 'not found'
-            : `${e.versions.length} version${e.versions.length > 1 ? 's (siblings!)' : ''}: ${e.versions.map((v) => `${esc(v.value)} ${esc(v.clock)}`).join(' | ')} — context ${esc(e.context)}`;
-        } else if (e.op === 'put' || e.op === 'delete') what = `stored, dot ${esc(e.dot)}, clock ${esc(e.context)}`;
+            : `${e.versions.length} version${e.versions.length > 1 ? 's (siblings!)' : ''}: ${e.versions.map((v) => `${esc(v.value)} ${esc(paper(v.clock))}`).join(' | ')} — context ${esc(paper(e.context))}`;
+        } else if (e.op === 'put' || e.op === 'delete') what = `stored, dot ${esc(paper(e.dot))}, clock ${esc(paper(e.context))}`;
         else what = 'done';
         return this.make(e.ok ? (e.workload ? '' : 'reply-ok') : 'reply-bad',
           `<span class="t">${this.time(e.at)}</span> ${esc(e.node)}→${e.workload ? 'client' : '<b>you</b>'} <span class="k">reply ${e.req}</span> ${esc(e.op)} ${esc(e.key)}: ${what} <span class="t">(${e.latency} ms)</span>`);
       }
       case 'event': {
         if (!this.filters.repair) return null;
-        return this.make('', `<span class="t">${this.time(e.at)}</span> <b>${esc(e.node)}</b> ${esc(e.text)}`);
+        return this.make('', `<span class="t">${this.time(e.at)}</span> <b>${esc(e.node)}</b> ${esc(paper(e.text))}`);
       }
       case 'fault':
         return this.make('fault', `<span class="t">${this.time(e.at)}</span> <b>FAULT</b> ${esc(e.what)}`);

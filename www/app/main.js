@@ -11,6 +11,7 @@ import { Inspector } from './inspector.js';
 import { MetricsView } from './metrics.js';
 import { SCENARIOS, ScenarioRunner } from './scenarios.js';
 import { LiveMode } from './live.js';
+import { TimelineView } from './timeline.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -41,6 +42,7 @@ class App {
     this.inspector = new Inspector(this);
     this.metrics = new MetricsView(this);
     this.scenarios = new ScenarioRunner(this);
+    this.timeline = new TimelineView(this);
     this.engine.on((evs) => this.onEvents(evs));
     this.bindControls();
     this.renderLegend();
@@ -84,6 +86,7 @@ class App {
     for (const e of evs) {
       switch (e.t) {
         case 'reset':
+          if (!e.seek) this.timeline.reset();
           this.ring.clearFlights();
           this.ringSig = '';
           this.reqs.clear();
@@ -173,6 +176,7 @@ class App {
     const s = this.state;
     this.ring.draw(this.engine.vt, s ? (s.min_latency_ms + s.max_latency_ms) / 2 : 20);
     $('clock').textContent = `t = ${this.engine.seconds.toFixed(3)} s`;
+    this.timeline.sync();
   }
 
   /** Bring every panel up to date now (a scenario's end, a test). */
@@ -286,9 +290,17 @@ class App {
     $('skip-quiet').addEventListener('change', (ev) => { this.engine.skipQuiet = ev.target.checked; });
     document.addEventListener('keydown', (ev) => {
       const tag = ev.target?.tagName;
-      if (['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(tag) || ev.target?.closest?.('.node')) return;
-      if (ev.key === ' ' || ev.key === 'k') { ev.preventDefault(); setPlay(!this.engine.playing); }
-      if (ev.key === '.' || ev.key === 's') { setPlay(false); this.engine.step(); }
+      if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      const typing = ['INPUT', 'SELECT', 'TEXTAREA'].includes(tag) && ev.target.type !== 'checkbox' && ev.target.type !== 'range';
+      if (typing) return;
+      const onControl = ['BUTTON', 'INPUT', 'SELECT'].includes(tag) || ev.target?.closest?.('.node');
+      const key = ev.key.length === 1 ? ev.key.toLowerCase() : ev.key;
+      // N continues a guided step from anywhere; Enter too, unless it presses a focused control.
+      if ((key === 'n' || (key === 'Enter' && !onControl)) && this.scenarios.continue) { ev.preventDefault(); this.scenarios.continue(); return; }
+      if (key === 'b') { ev.preventDefault(); this.timeline.back(); return; }
+      if (onControl) return;
+      if (key === ' ' || key === 'k') { ev.preventDefault(); setPlay(!this.engine.playing); }
+      if (key === '.' || key === 's') { setPlay(false); this.engine.step(); }
     });
 
     // Faults.
@@ -378,9 +390,9 @@ class App {
   renderLegend() {
     const kinds = [['put', 'put'], ['put-ack', 'ack'], ['get', 'get'], ['get-reply', 'reply'], ['forward', 'forward'],
       ['forward-cancel', 'forward accepted / cancelled (at most once)'], ['refused', 'refused (the node left)'],
-      ['put-hinted', 'hinted put / hint delivery'], ['read-repair', 'read repair'], ['merkle', 'Merkle'], ['transfer', 'transfer'], ['gossip', 'routine: gossip, probes, Merkle finding nothing (small dots)']];
+      ['put-hinted', 'hinted put / hint delivery'], ['read-repair', 'read repair'], ['ae-repair', 'repair by anti-entropy'], ['merkle', 'Merkle'], ['transfer', 'transfer'], ['gossip', 'routine: gossip, probes, Merkle finding nothing (small dots)']];
     $('legend').innerHTML = kinds.map(([k, label]) => `<span class="sw" style="background:${kindColor(k)}"></span>${label}`).join('')
-      + '<br>Keys: <kbd>Space</kbd> play/pause · <kbd>.</kbd> one step · <kbd>Tab</kbd> to a node, <kbd>Enter</kbd> selects it';
+      + '<br>Keys: <kbd>N</kbd> or <kbd>Enter</kbd> continue · <kbd>B</kbd> back one event · <kbd>Space</kbd> play/pause · <kbd>.</kbd> one step · <kbd>Tab</kbd> to a node, <kbd>Enter</kbd> selects it';
   }
 }
 

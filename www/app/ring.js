@@ -14,7 +14,7 @@ export const KIND_COLORS = {
   put: '#2457c5', 'put-hinted': '#c98a00', 'put-ack': '#6e93e0',
   get: '#1f7a44', 'get-reply': '#4fb072',
   forward: '#7b3fc4', 'forward-reply': '#a886dc',
-  'read-repair': '#d2561b', 'hint-delivery': '#c98a00', 'hint-ack': '#e0b95a',
+  'read-repair': '#d2561b', 'ae-repair': '#0f6b67', 'hint-delivery': '#c98a00', 'hint-ack': '#e0b95a',
   transfer: '#b8327a', 'transfer-ack': '#d77fae', merkle: '#13837f',
   // The at-most-once handshake of a forwarded write, and a refusal by a node that left.
   'forward-accepted': '#a886dc', 'forward-cancel': '#5a2d91', 'forward-cancelled': '#c7b3ea',
@@ -80,6 +80,7 @@ export class RingView {
     if (opts.bg) bg.innerHTML = '';
     el('circle', { cx: C, cy: C, r: R_OUT + 3, fill: 'none', stroke: '#d9dde4' }, bg);
     this.gParts = el('g', { 'aria-hidden': 'true' }, bg);
+    this.gMarks = el('g', { 'aria-hidden': 'true', class: 'marks' }, svg);
     this.gKey = el('g', { 'aria-hidden': 'true' }, svg);
     this.gCut = el('g', { 'aria-hidden': 'true' }, svg);
     this.gNodes = el('g', {}, svg);
@@ -153,7 +154,21 @@ export class RingView {
     });
   }
 
+  /** Dim every node but `names` (null: none dimmed); messages between dimmed nodes fade too. */
+  setFocus(names) {
+    this.focus = names && names.length ? new Set(names) : null;
+    this.applyFocus();
+    this.wasIdle = false;
+  }
+
+  applyFocus() {
+    (this.nodeEls ?? []).forEach((e, i) => {
+      e.g.classList.toggle('dim', !!this.focus && !this.focus.has(this.names[i]));
+    });
+  }
+
   updateNodes() {
+    this.applyFocus();
     const r = this.nodeRadius();
     const sig = `${this.selectedNode}|${JSON.stringify(this.nodes)}`;
     if (sig === this.nodesSig) return;
@@ -259,6 +274,16 @@ export class RingView {
         // A partition changed owner: flash it.
         this.partEls[p].animate?.([{ opacity: 0.2 }, { opacity: 1 }], { duration: 900 });
       }
+    }
+  }
+
+  /** Outline partitions (a guided step names them: the ones a join moved); [] clears. */
+  markPartitions(list) {
+    this.gMarks.innerHTML = '';
+    const q = this.owners.length;
+    if (!q) return;
+    for (const p of list ?? []) {
+      el('path', { d: arcPath(R_IN - 4, R_OUT + 4, p / q, (p + 1) / q), fill: 'none', stroke: '#1d2330', 'stroke-width': 2.5, class: 'moved', 'data-partition': p }, this.gMarks);
     }
   }
 
@@ -441,15 +466,17 @@ export class RingView {
       }
       const [x, y] = RingView.at(p, t);
       const color = kindColor(f.kind);
+      const faded = this.focus && !this.focus.has(f.from) && !this.focus.has(f.to);
+      ctx.globalAlpha = faded ? 0.2 : 1;
       if (!bg) {
         ctx.strokeStyle = color;
-        ctx.globalAlpha = 0.25;
+        ctx.globalAlpha = faded ? 0.06 : 0.25;
         ctx.lineWidth = 1.5;
         ctx.beginPath();
         ctx.moveTo(p.x0, p.y0);
         ctx.quadraticCurveTo(p.cx, p.cy, p.x1, p.y1);
         ctx.stroke();
-        ctx.globalAlpha = 1;
+        ctx.globalAlpha = faded ? 0.2 : 1;
       }
       ctx.fillStyle = color;
       ctx.beginPath();
@@ -468,7 +495,8 @@ export class RingView {
         ctx.moveTo(x + 6, y - 6); ctx.lineTo(x - 6, y + 6);
         ctx.stroke();
       }
-      if (!bg && (!busy || CLIENT_KINDS.has(f.kind)) && labels < 24) {
+      ctx.globalAlpha = 1;
+      if (!bg && !faded && (!busy || CLIENT_KINDS.has(f.kind)) && labels < 24) {
         labels++;
         ctx.font = '600 11px system-ui, sans-serif';
         ctx.fillStyle = '#1d2330';

@@ -17,6 +17,7 @@ impl SimCluster {
     /// Turn what the cluster recorded since the last call into page events, then report
     /// the quorum counters and the versions that changed.
     pub(super) fn collect(&mut self) {
+        let first = self.out.len();
         let trace = self.c.take_trace();
         let mut flights: VecDeque<Flight> = self.c.take_flights().into();
         let progress = self.progress();
@@ -58,6 +59,11 @@ impl SimCluster {
                             }
                         }
                     }
+                    let kind = if self.ae_repairs.remove(&id) {
+                        "ae-repair"
+                    } else {
+                        kind
+                    };
                     self.out.push(PageEvent::Deliver {
                         id,
                         at,
@@ -102,6 +108,7 @@ impl SimCluster {
             let gone = a.to_index.is_none_or(|t| !self.c.is_up(t));
             if a.arrives <= now && gone {
                 let a = self.flying.remove(k);
+                self.ae_repairs.remove(&a.id);
                 self.out.push(PageEvent::Lost {
                     id: a.id,
                     at: a.arrives,
@@ -111,6 +118,7 @@ impl SimCluster {
                 k += 1;
             }
         }
+        self.name_repairs(first);
         self.quorum_changes(progress);
         self.replies();
         self.version_changes(&touched, &brought, "write");
@@ -324,8 +332,8 @@ impl SimCluster {
                 for inc in &incoming {
                     for ex in &before_vs {
                         verdicts.push(Verdict {
-                            incoming: inc.clock().to_string(),
-                            existing: ex.clock().to_string(),
+                            incoming: version_label(inc),
+                            existing: version_label(ex),
                             rel: relation(inc, ex),
                         });
                     }
@@ -391,6 +399,33 @@ impl SimCluster {
         for i in 0..self.c.len() {
             let h = self.held(i, key);
             self.seen[i].push(h);
+        }
+    }
+
+    /// The core sends one `Repair` message for two reasons: a get's read repair (§4.5, the
+    /// coordinator then reports a read-repair event) and anti-entropy pushing a key its
+    /// Merkle exchange found different (§4.7). The page names the second `ae-repair`.
+    fn name_repairs(&mut self, first: usize) {
+        let read_repairs: Vec<(u64, String)> = self.out[first..]
+            .iter()
+            .filter_map(|e| match e {
+                PageEvent::Event { at, node, text } if text.starts_with("read repair") => {
+                    Some((*at, node.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        for e in &mut self.out[first..] {
+            if let PageEvent::Send {
+                id, at, from, kind, ..
+            } = e
+            {
+                if *kind == "read-repair" && !read_repairs.iter().any(|(a, n)| a == at && n == from)
+                {
+                    *kind = "ae-repair";
+                    self.ae_repairs.insert(*id);
+                }
+            }
         }
     }
 }

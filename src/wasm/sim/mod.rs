@@ -22,12 +22,14 @@ use crate::core::{
 use crate::sim::observe::{self, Requester};
 use crate::sim::{Cluster, Flight, NetConfig, TraceEvent};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use wasm_bindgen::prelude::*;
 
 mod collect;
+mod timeline;
 mod views;
 mod workload;
+use timeline::{Action, Timeline};
 use views::*;
 
 /// Node names of a new cluster (the paper's figure 2 calls them A, B, C, ...).
@@ -43,7 +45,7 @@ const COLD_KEYS: u64 = 512;
 const MAX_WATCHED: usize = 64;
 
 /// Options of a new simulated cluster, from JS (every field optional).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 #[serde(default, rename_all = "camelCase")]
 struct Options {
     seed: Option<u64>,
@@ -138,6 +140,12 @@ pub struct SimCluster {
     metrics: Metrics,
     out: Vec<PageEvent>,
     joined: usize,
+    /// Ids of the anti-entropy repairs in the air (`collect::name_repairs`).
+    ae_repairs: BTreeSet<u64>,
+    /// The options it was built with (a rewind builds it again).
+    options: Options,
+    /// The journal of the page's inputs and the event count (rewind).
+    timeline: Timeline,
 }
 
 /// A quorum counter: (node index, kind, the coordinator's request id).
@@ -282,20 +290,10 @@ impl SimCluster {
     }
 }
 
-#[wasm_bindgen(js_class = SimCluster)]
 impl SimCluster {
-    /// A new simulated cluster. Options (all optional): `seed`, `nodes` (3..=26) or
-    /// `names`, `n`, `r`, `w`, `q` (a power of two, 8..=1024), `minLatencyMs`,
-    /// `maxLatencyMs`, `readRepair`, `antiEntropyMs` (0 = off), `gossipMs`, `clients`
-    /// (workload clients, 0..=16), `thinkMs`.
-    #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<SimCluster, JsValue> {
-        let o: Options = if options.is_undefined() || options.is_null() {
-            Options::default()
-        } else {
-            serde_wasm_bindgen::from_value(options)
-                .map_err(|e| JsValue::from_str(&e.to_string()))?
-        };
+    /// A new cluster from its options (the constructor, and a rewind's fresh replay).
+    fn build(o: Options) -> Result<SimCluster, JsValue> {
+        let options = o.clone();
         let names: Vec<String> = match o.names {
             Some(n) => n,
             None => {
@@ -384,6 +382,9 @@ impl SimCluster {
             metrics: Metrics::default(),
             out: Vec::new(),
             joined: 0,
+            ae_repairs: BTreeSet::new(),
+            options,
+            timeline: Timeline::default(),
         };
         s.ensure_node_slots();
         for k in HOT_KEYS {
@@ -391,6 +392,24 @@ impl SimCluster {
         }
         s.collect();
         Ok(s)
+    }
+}
+
+#[wasm_bindgen(js_class = SimCluster)]
+impl SimCluster {
+    /// A new simulated cluster. Options (all optional): `seed`, `nodes` (3..=26) or
+    /// `names`, `n`, `r`, `w`, `q` (a power of two, 8..=1024), `minLatencyMs`,
+    /// `maxLatencyMs`, `readRepair`, `antiEntropyMs` (0 = off), `gossipMs`, `clients`
+    /// (workload clients, 0..=16), `thinkMs`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<SimCluster, JsValue> {
+        let o: Options = if options.is_undefined() || options.is_null() {
+            Options::default()
+        } else {
+            serde_wasm_bindgen::from_value(options)
+                .map_err(|e| JsValue::from_str(&e.to_string()))?
+        };
+        SimCluster::build(o)
     }
 
     /// Virtual time in ms.
@@ -417,19 +436,7 @@ impl SimCluster {
     #[wasm_bindgen(js_name = runUntil)]
     pub fn run_until(&mut self, t: f64) -> Result<JsValue, JsValue> {
         let t = (t.max(0.0) as u64).max(self.c.now());
-        loop {
-            // A reply can make a client ready at any step: look again after each one, so
-            // that the request goes out at its exact time however the page slices time.
-            let wake = self.next_wake().filter(|&w| w <= t);
-            let limit = wake.unwrap_or(t);
-            if self.c.step_until(limit) {
-                self.collect();
-            } else if wake.is_some() {
-                self.fire_clients();
-            } else {
-                break;
-            }
-        }
+        self.run_events(t, None);
         self.collect();
         self.take_events()
     }
@@ -437,18 +444,30 @@ impl SimCluster {
     /// Run exactly one event (a delivery, a persist completion, a timer, or a client's
     /// request) and return what happened.
     pub fn step(&mut self) -> Result<JsValue, JsValue> {
-        let ev = self.c.next_event_at();
-        match (ev, self.next_wake()) {
-            (e, Some(w)) if e.is_none_or(|e| w < e) => {
-                self.c.run_until(w.max(self.c.now()));
-                self.fire_clients();
-            }
-            (Some(e), _) => {
-                self.c.step_until(e);
-            }
-            _ => {}
-        }
+        let horizon = self.next_event_at().map_or(self.c.now(), |t| t as u64);
+        self.run_events(horizon, Some(self.timeline.count + 1));
         self.collect();
+        self.take_events()
+    }
+
+    /// Simulator events run so far: the position on the timeline.
+    #[wasm_bindgen(js_name = eventCount)]
+    pub fn event_count(&self) -> f64 {
+        self.timeline.count as f64
+    }
+
+    /// The furthest event the run reached (the timeline's end).
+    #[wasm_bindgen(js_name = timelineEnd)]
+    pub fn timeline_end(&self) -> f64 {
+        self.timeline.end as f64
+    }
+
+    /// Go to event `target` of this run (back or forward, at most its end) by replaying it
+    /// from the seed; returns the page events of the last `tail` events before it, so the
+    /// page can show what was in the air. The page's inputs are replayed at their points.
+    pub fn rewind(&mut self, target: f64, tail: f64) -> Result<JsValue, JsValue> {
+        let fresh = self.replayed(target.max(0.0) as u64, tail.max(0.0) as u64)?;
+        *self = fresh;
         self.take_events()
     }
 
@@ -463,6 +482,13 @@ impl SimCluster {
         context: Option<String>,
         w: Option<usize>,
     ) -> Result<f64, JsValue> {
+        self.record(Action::Put {
+            node,
+            key: key.into(),
+            value: value.into(),
+            context: context.clone(),
+            w,
+        });
         let context = match context.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(c) => Some(Context::from(parse_clock(c)?)),
@@ -481,6 +507,11 @@ impl SimCluster {
 
     /// A get through node `node`, with R overridden when `r` is given.
     pub fn get(&mut self, node: usize, key: &str, r: Option<usize>) -> Result<f64, JsValue> {
+        self.record(Action::Get {
+            node,
+            key: key.into(),
+            r,
+        });
         let request = ClientRequest::Get {
             key: Bytes::from(key),
             options: RequestOptions {
@@ -499,6 +530,11 @@ impl SimCluster {
         key: &str,
         context: Option<String>,
     ) -> Result<f64, JsValue> {
+        self.record(Action::Delete {
+            node,
+            key: key.into(),
+            context: context.clone(),
+        });
         let context = match context.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(c) => Some(Context::from(parse_clock(c)?)),
@@ -518,6 +554,7 @@ impl SimCluster {
 
     /// Crash node `i`; with `lose_unpersisted`, batches not yet on disk are lost.
     pub fn crash(&mut self, i: usize, lose_unpersisted: bool) -> Result<(), JsValue> {
+        self.record(Action::Crash(i, lose_unpersisted));
         self.check(i)?;
         self.collect();
         let lost = self.c.crash(i, lose_unpersisted);
@@ -557,6 +594,7 @@ impl SimCluster {
 
     /// Restart crashed node `i` from what its disk holds.
     pub fn restart(&mut self, i: usize) -> Result<(), JsValue> {
+        self.record(Action::Restart(i));
         self.check(i)?;
         self.collect();
         self.c.restart(i);
@@ -566,6 +604,7 @@ impl SimCluster {
 
     /// Cut the network: the nodes in `group` on one side, the rest on the other.
     pub fn partition(&mut self, group: Vec<u32>) -> Result<(), JsValue> {
+        self.record(Action::Partition(group.clone()));
         let group: Vec<usize> = group.into_iter().map(|g| g as usize).collect();
         for &g in &group {
             self.check(g)?;
@@ -577,6 +616,7 @@ impl SimCluster {
     }
 
     pub fn heal(&mut self) {
+        self.record(Action::Heal);
         self.collect();
         self.c.heal();
         self.collect();
@@ -585,6 +625,7 @@ impl SimCluster {
     /// One-way message latency, uniform in `min..=max` ms.
     #[wasm_bindgen(js_name = setLatency)]
     pub fn set_latency(&mut self, min: u32, max: u32) {
+        self.record(Action::Latency(min, max));
         let min = (min as u64).clamp(1, 5_000);
         self.c.net.min_latency_ms = min;
         self.c.net.max_latency_ms = (max as u64).clamp(min, 5_000);
@@ -597,6 +638,7 @@ impl SimCluster {
     /// The probability that a message is lost (0..=1).
     #[wasm_bindgen(js_name = setLoss)]
     pub fn set_loss(&mut self, p: f64) {
+        self.record(Action::Loss(p));
         let p = if p.is_finite() {
             p.clamp(0.0, 1.0)
         } else {
@@ -611,6 +653,7 @@ impl SimCluster {
 
     /// A new node joins through two live members (§4.8); returns its index.
     pub fn join(&mut self, capacity: u32) -> Result<usize, JsValue> {
+        self.record(Action::Join(capacity));
         let used: Vec<String> = (0..self.c.len()).map(|i| self.name(i)).collect();
         let Some(name) = NAMES
             .iter()
@@ -640,6 +683,7 @@ impl SimCluster {
 
     /// Node `i` leaves for good: its partitions move away, it hands off its data (§4.9).
     pub fn leave(&mut self, i: usize) -> Result<(), JsValue> {
+        self.record(Action::Leave(i));
         self.check(i)?;
         if !self.c.is_up(i) {
             return Err(JsValue::from_str(
@@ -652,6 +696,7 @@ impl SimCluster {
 
     /// An operator removes node `i` (it will not come back), through another live member.
     pub fn remove(&mut self, i: usize) -> Result<(), JsValue> {
+        self.record(Action::Remove(i));
         self.check(i)?;
         let via = (0..self.c.len())
             .find(|&j| j != i && self.c.node(j).is_some_and(|n| n.ring().is_some()))
@@ -664,6 +709,7 @@ impl SimCluster {
     /// The workload: `count` clients, each thinking about `think_ms` between requests.
     #[wasm_bindgen(js_name = setClients)]
     pub fn set_clients(&mut self, count: usize, think_ms: u32) {
+        self.record(Action::Clients(count, think_ms));
         self.think_ms = (think_ms as u64).clamp(10, 60_000);
         let now = self.c.now();
         let count = count.min(16);

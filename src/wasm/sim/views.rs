@@ -22,6 +22,9 @@ pub(super) struct VersionView {
     pub(super) past: String,
     /// The paper's clock `past ∪ {dot}`, `[(Sx,2)]`.
     pub(super) clock: String,
+    /// The dot is not the successor of its past (a blind write's `(Sx,2)` with past `[]`):
+    /// its clock alone would be misread as covering `(Sx,1)`, so the page shows dot and past.
+    pub(super) detached: bool,
 }
 
 #[derive(Serialize, Clone)]
@@ -170,6 +173,22 @@ pub(super) fn version_view(v: &Version) -> VersionView {
         counter: v.dot.counter,
         past: v.past.to_string(),
         clock: v.clock().to_string(),
+        detached: is_detached(v),
+    }
+}
+
+/// The version's dot skips a counter its past does not hold (see `VersionView::detached`).
+pub(super) fn is_detached(v: &Version) -> bool {
+    v.dot.counter > v.past.get(&v.dot.node) + 1
+}
+
+/// A version as a comparison names it: its clock, or dot and past when the clock alone would
+/// be misread (`(Sx,2) past []` is concurrent with `(Sx,1) past []`).
+pub(super) fn version_label(v: &Version) -> String {
+    if is_detached(v) {
+        format!("{} past {}", v.dot, v.past)
+    } else {
+        v.clock().to_string()
     }
 }
 
