@@ -175,7 +175,7 @@ class App {
     if (calm || now - (this.lastLogAt ?? 0) > 200) { this.log.flush(); this.lastLogAt = now; }
     const s = this.state;
     this.ring.draw(this.engine.vt, s ? (s.min_latency_ms + s.max_latency_ms) / 2 : 20);
-    $('clock').textContent = `t = ${this.engine.seconds.toFixed(3)} s`;
+    $('clock').textContent = `${this.engine.seconds.toFixed(3)} s`;
     this.timeline.sync();
   }
 

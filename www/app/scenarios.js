@@ -456,6 +456,7 @@ export class ScenarioRunner {
       b.dataset.scenario = sc.id;
       b.setAttribute('aria-pressed', 'false');
       b.innerHTML = `<span class="t">${esc(sc.title)}</span><span class="d">${esc(sc.blurb)}</span>`;
+      b.title = sc.blurb;
       b.addEventListener('click', () => this.run(sc));
       box.appendChild(b);
       this.buttons.set(sc.id, b);
@@ -471,14 +472,21 @@ export class ScenarioRunner {
     this.app.ring.setFocus(focus);
   }
 
+  /** Auto mode's pause on a caption: reading time, by its words (`msPerWord`, 260 by default). */
+  pauseFor(html) {
+    const words = html.replace(/<[^>]+>/g, ' ').split(/\s+/).filter(Boolean).length;
+    const per = this.msPerWord ?? 260;
+    return Math.min(60 * per, Math.max(10 * per, words * per));
+  }
+
   /**
    * Hold the clock for the reader until they continue (Continue, Enter or N); in auto mode
    * the hold ends by itself after a pause that grows with the caption's length.
    */
   read(html, token, stepNo) {
     if (this.app.engine.speed === Infinity) return Promise.resolve();
-    const words = html.replace(/<[^>]+>/g, ' ').split(/\s+/).filter(Boolean).length;
-    const ms = Math.min(15_000, Math.max(2_500, words * 260));
+    const ms = this.pauseFor(html);
+    document.body.dataset.pauseMs = String(ms);
     this.app.engine.hold();
     $('btn-continue').hidden = false;
     document.body.dataset.step = `${stepNo}:reading`;
@@ -490,6 +498,7 @@ export class ScenarioRunner {
         this.cancelRead = null;
         $('btn-continue').hidden = true;
         document.body.dataset.step = `${stepNo}:read`;
+        this.app.timeline.captionRead();
         this.app.engine.release();
         resolve();
       };
@@ -536,6 +545,7 @@ export class ScenarioRunner {
     document.body.dataset.scenario = `${sc.id}:running`;
     delete document.body.dataset.result;
     const ctx = new Ctx(this, token);
+    this.lastCtx = ctx;
     // Keyboard users continue with Enter: focus leaves the scenario's button (whose Enter
     // would start the scenario again) for the caption.
     if (document.activeElement === button) $('caption').focus({ preventScroll: true });

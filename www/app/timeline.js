@@ -1,8 +1,8 @@
 // The timeline of the run: a slider over its simulator events and step back (B). The
 // simulator is deterministic, so going to event k is replaying the run from its seed with
 // the page's inputs at their points (engine.seek); going forward again re-runs the same run.
-// A guided scenario's script stops at a seek, but its captions are kept with the event they
-// were shown at, so the caption in force at event k is shown again.
+// A guided scenario's script stops at a seek, but its captions are kept with the events they
+// spanned, so the caption on screen at event k is shown again.
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,10 +21,16 @@ export class TimelineView {
   reset() { this.captions = []; this.sync(); }
 
   /** A scenario's caption, at the current event. */
-  caption(html, step) { this.captions.push({ at: this.app.engine.position().at, html, step }); }
+  caption(html, step) { this.captions.push({ at: this.app.engine.position().at, readAt: null, html, step }); }
+
+  /** The reader continued from the current caption: it was read at this event. */
+  captionRead() {
+    const last = this.captions.at(-1);
+    if (last) last.readAt = this.app.engine.position().at;
+  }
 
   show(at, end) {
-    $('timeline-out').textContent = `event ${at} of ${end}`;
+    $('timeline-out').textContent = `${at} / ${end}`;
     this.slider.setAttribute('aria-valuetext', `event ${at} of ${end}`);
   }
 
@@ -52,7 +58,10 @@ export class TimelineView {
     const { at, end } = app.engine.position();
     document.body.dataset.seek = String(at);
     document.body.dataset.seekMs = ms.toFixed(1);
-    const said = [...this.captions].reverse().find((c) => c.at <= at);
+    // The caption about event k: the last one read at k (several captions can be read at
+    // one event while the clock is held), else the last one shown before k.
+    const said = [...this.captions].reverse().find((c) => c.readAt === at)
+      ?? [...this.captions].reverse().find((c) => c.at <= at);
     if (said) {
       $('caption-text').innerHTML = said.html;
       $('caption-step').textContent = `${said.step} · replay at event ${at} of ${end}`;
