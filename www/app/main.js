@@ -12,6 +12,7 @@ import { MetricsView } from './metrics.js';
 import { SCENARIOS, ScenarioRunner } from './scenarios.js';
 import { LiveMode } from './live.js';
 import { TimelineView } from './timeline.js';
+import { MerkleView } from './merkle.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -43,6 +44,7 @@ class App {
     this.metrics = new MetricsView(this);
     this.scenarios = new ScenarioRunner(this);
     this.timeline = new TimelineView(this);
+    this.merkle = new MerkleView(this);
     this.engine.on((evs) => this.onEvents(evs));
     this.bindControls();
     this.renderLegend();
@@ -94,6 +96,7 @@ class App {
           this.log.reset();
           this.inspector.reset();
           this.metrics.reset();
+          this.merkle.reset();
           this.stateDirty = true;
           this.keyDirty = true;
           break;
@@ -113,6 +116,7 @@ class App {
     }
     this.log.add(evs);
     this.inspector.onEvents(evs);
+    this.merkle.onEvents(evs);
     const frame = evs.length === 1 && evs[0].t === 'frame';
     if (frame) this.onFrame();
   }
@@ -173,6 +177,7 @@ class App {
       this.quorumsDirty = false;
     }
     if (calm || now - (this.lastLogAt ?? 0) > 200) { this.log.flush(); this.lastLogAt = now; }
+    this.merkle.render();
     const s = this.state;
     this.ring.draw(this.engine.vt, s ? (s.min_latency_ms + s.max_latency_ms) / 2 : 20);
     $('clock').textContent = `${this.engine.seconds.toFixed(3)} s`;
@@ -186,6 +191,7 @@ class App {
     this.inspector.refresh();
     this.inspector.renderMerges();
     this.log.flush();
+    this.merkle.render();
     this.metrics.render();
     const vis = this.visibleQuorums();
     this.ring.setQuorums(vis);

@@ -4,6 +4,7 @@
 // each scenario records what it found in `document.body.dataset.result` for the tests.
 
 import { chip, paper } from './inspector.js';
+import { MerkleView } from './merkle.js';
 
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
@@ -317,12 +318,15 @@ export const SCENARIOS = [
       c.key('item/3');
       const names = c.sim.state().nodes.map((n) => n.name);
       const [a, , cc] = names;
-      await c.say(`Three replicas of every key. Read repair is <b>off</b> here and nobody will read: only anti-entropy can fix a replica. A client writes 12 keys through ${a}.`);
+      const KEYS = 96;
+      await c.say(`Three replicas of every key. Read repair is <b>off</b> here and nobody will read: only anti-entropy can fix a replica. A client writes ${KEYS} keys through ${a}, ${code('item/0')} to ${code(`item/${KEYS - 1}`)}: ${KEYS / 8} or so in each of the 8 partitions.`, [a]);
       const ctx = {};
-      for (let k = 0; k < 12; k++) ctx[k] = (await c.put(a, `item/${k}`, `old${k}`)).context;
+      const written = await Promise.all(Array.from({ length: KEYS }, (_, k) => c.put(a, `item/${k}`, `old${k}`)));
+      written.forEach((w, k) => { ctx[k] = w.context; });
       await c.sleep(200);
       await c.partition([cc]);
-      await c.pause(`<b>${cc} is cut off.</b> Two keys change on the other side.`);
+      await c.pause(`<b>${cc} is cut off</b> (dashed line). Every replica still holds the same ${KEYS} keys.`, [cc]);
+      await c.say(`Two keys change on the other side: ${code('item/3')} and ${code('item/7')} are rewritten through ${a}. ${cc} does not get them.`, [a, cc]);
       await c.put(a, 'item/3', 'new3', ctx[3]);
       await c.put(a, 'item/7', 'new7', ctx[7]);
       await c.sleep(300);
@@ -339,6 +343,19 @@ export const SCENARIOS = [
       });
       try {
         await c.pause(`Healed. ${cc} holds old versions of ${code('item/3')} and ${code('item/7')}. Every 300 ms each node takes its next partition and compares its <b>Merkle tree</b> with another replica's (teal <b>merkle</b> messages): the <b>root hashes</b> first; equal roots end the exchange; different roots make them descend into the <b>differing branches only</b>, down to the keys.`);
+        const found = c.engine.waitEvent((e) => e.t === 'send' && e.merkle?.trees && (e.from === cc || e.to === cc), 'an exchange with the stale replica that finds a difference');
+        await c.say(`Watch the <b>Merkle trees</b> panel: the next exchange between ${cc} and another replica over a partition holding a changed key…`, [cc]);
+        const hit = await found;
+        const v = hit.merkle.trees;
+        const d1 = v.nodes.filter((n) => n.depth === 1);
+        const diff1 = d1.filter((n) => n.differ).length;
+        const keysDiffer = v.keys.filter((k) => k.differ).map((k) => k.key);
+        c.result('tree', { partition: v.partition, a: v.a, b: v.b, diff1, shown: v.nodes.length, keysDiffer, fullBytes: v.fullBytes });
+        await c.until(() => c.app.merkle.exchanges.get(MerkleView.id(hit))?.done, 5_000, 'the exchange to end');
+        const x = c.app.merkle.exchanges.get(MerkleView.id(hit));
+        c.result('exchangeBytes', x.bytes);
+        await c.pause(`${v.a} and ${v.b}, partition <b>${v.partition}</b> (${v.keysA} and ${v.keysB} keys): their roots differ (${code(v.rootA)} ≠ ${code(v.rootB)}); of the root's ${d1.length} branches only <b>${diff1}</b> differ${diff1 === 1 ? 's' : ''}, and the exchange descends into ${diff1 === 1 ? 'it' : 'them'} alone, down to the key${keysDiffer.length === 1 ? '' : 's'} that differ${keysDiffer.length === 1 ? 's' : ''}: ${keysDiffer.map(code).join(', ')}. It took <b>${x.bytes} bytes</b> in ${x.messages} messages; sending every key and digest would take ${v.fullBytes} bytes.`, [v.a, v.b]);
+        await c.say('Anti-entropy goes on, partition after partition, until every replica agrees.');
         await c.until(() => c.held('item/3', cc).join().includes('new3') && c.held('item/7', cc).join().includes('new7'), 30_000, 'anti-entropy to repair both keys');
         await c.sleep(400);
       } finally {
@@ -350,7 +367,7 @@ export const SCENARIOS = [
       c.check(moved.every((k) => k === 'item/3' || k === 'item/7'), 'only the differing keys to move');
       c.check(readRepairs === 0, 'no read repair (it is off and nobody reads)');
       c.result('readRepairs', readRepairs);
-      await c.pause(`Repaired: ${cc} holds ${code(c.held('item/3', cc)[0])} and ${code(c.held('item/7', cc)[0])}. ${merkle} merkle messages compared the trees; the keys that moved (<b>ae-repair</b> messages, not read repairs) were only ${moved.map(code).join(' and ')} — not the ten others. The cost follows the differences, not the data.`);
+      await c.pause(`Repaired: ${cc} holds ${code(c.held('item/3', cc)[0])} and ${code(c.held('item/7', cc)[0])}. ${merkle} merkle messages compared the trees; the keys that moved (<b>ae-repair</b> messages, not read repairs) were only ${moved.map(code).join(' and ')} — not the ${KEYS - 2} others. The cost follows the differences, not the data.`);
       c.finalHtml = `${merkle} merkle messages compared the trees; the only keys that moved: <span id="ae-moved">${moved.map(esc).join(', ')}</span>. ${cc} holds ${code(c.held('item/3', cc)[0])} and ${code(c.held('item/7', cc)[0])}.`;
     },
   },

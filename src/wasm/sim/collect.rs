@@ -189,6 +189,16 @@ impl SimCluster {
             .and_then(|fi| message_rid(&f.msg, fi, to_i))
             .and_then(|(n, r)| self.req_of(n, r));
         let versions = carried(&f.msg).map(versions_view).unwrap_or_default();
+        let merkle = match &f.msg {
+            Message::AntiEntropy { xid, msg, .. } => Some(MerkleMsgView {
+                xid: *xid,
+                partition: msg.partition(),
+                bytes: msg.wire_size(),
+                last: msg.is_final(),
+                trees: self.first_difference(*xid, msg, from_i, to_i),
+            }),
+            _ => None,
+        };
         self.out.push(PageEvent::Send {
             id,
             at: f.at,
@@ -201,6 +211,7 @@ impl SimCluster {
             req,
             detail: detail(&f.msg),
             versions,
+            merkle,
         });
     }
 
@@ -332,8 +343,8 @@ impl SimCluster {
                 for inc in &incoming {
                     for ex in &before_vs {
                         verdicts.push(Verdict {
-                            incoming: version_label(inc),
-                            existing: version_label(ex),
+                            incoming: version_label(inc, ex),
+                            existing: version_label(ex, inc),
                             rel: relation(inc, ex),
                         });
                     }
@@ -427,5 +438,31 @@ impl SimCluster {
                 }
             }
         }
+    }
+
+    /// Both trees, for the first message of exchange `xid` that descends (its roots differ).
+    fn first_difference(
+        &mut self,
+        xid: u64,
+        msg: &crate::core::hashtree::TreeMsg,
+        from: Option<usize>,
+        to: Option<usize>,
+    ) -> Option<MerkleView> {
+        use crate::core::hashtree::TreeMsg;
+        let descends = match msg {
+            TreeMsg::Root { .. } => false,
+            TreeMsg::Step {
+                nodes, keys, diff, ..
+            } => !(nodes.is_empty() && keys.is_empty() && diff.is_empty()),
+        };
+        let (a, b) = (from?, to?);
+        if !descends || self.drawn_exchanges.contains(&(a.min(b), xid)) {
+            return None;
+        }
+        self.drawn_exchanges.push((a.min(b), xid));
+        if self.drawn_exchanges.len() > 256 {
+            self.drawn_exchanges.remove(0);
+        }
+        Some(self.merkle_view(msg.partition(), a, b))
     }
 }

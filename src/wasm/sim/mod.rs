@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use wasm_bindgen::prelude::*;
 
 mod collect;
+mod merkle;
 mod timeline;
 mod views;
 mod workload;
@@ -140,6 +141,8 @@ pub struct SimCluster {
     metrics: Metrics,
     out: Vec<PageEvent>,
     joined: usize,
+    /// Merkle exchanges already drawn: (the smaller node index, exchange id).
+    drawn_exchanges: Vec<(usize, u64)>,
     /// Ids of the anti-entropy repairs in the air (`collect::name_repairs`).
     ae_repairs: BTreeSet<u64>,
     /// The options it was built with (a rewind builds it again).
@@ -382,6 +385,7 @@ impl SimCluster {
             metrics: Metrics::default(),
             out: Vec::new(),
             joined: 0,
+            drawn_exchanges: Vec::new(),
             ae_repairs: BTreeSet::new(),
             options,
             timeline: Timeline::default(),
@@ -838,6 +842,14 @@ impl SimCluster {
             preflist: preflist.iter().map(|p| p.to_string()).collect(),
             replicas,
         })
+    }
+
+    /// Two replicas' Merkle trees of `partition` compared (§4.7): the differing branches
+    /// down to the keys that differ, and the bytes a comparison without the tree would send.
+    pub fn merkle(&self, partition: u32, a: usize, b: usize) -> Result<JsValue, JsValue> {
+        self.check(a)?;
+        self.check(b)?;
+        to_js(&self.merkle_view(partition, a, b))
     }
 
     /// The paper's measurements on this run: versions seen per read (§6: 99.94% of reads
