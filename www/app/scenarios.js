@@ -505,6 +505,9 @@ export class ScenarioRunner {
     const ms = this.pauseFor(html);
     document.body.dataset.pauseMs = String(ms);
     this.app.engine.hold();
+    // What the caption talks about is on screen while it is read (the panels are otherwise
+    // redrawn a few times a second at high speed).
+    this.app.flushViews();
     $('btn-continue').hidden = false;
     document.body.dataset.step = `${stepNo}:reading`;
     return new Promise((resolve) => {
