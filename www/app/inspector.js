@@ -234,6 +234,9 @@ export class Inspector {
     (this.myReqs ??= new Set()).add(req);
     $('client-result').className = 'result';
     $('client-result').textContent = `request ${req}: ${op} sent to ${app.state?.nodes[node]?.name ?? node}…`;
+    // A node that cannot take the request (crashed) answers at once, before this point.
+    const early = app.engine.recentReplies.get(req);
+    if (early) { this.showResult(early); return; }
     if (!app.engine.playing) app.setPlay(true);
   }
 

@@ -36,6 +36,8 @@ class App {
     this.ring = new RingView($('ring'), $('flights'), {
       bg: $('ring-bg'),
       onSelectNode: (i) => this.selectNode(i),
+      onNodeMenu: (i, g) => this.nodeMenu(i, g),
+      onNodeAction: (i, action) => this.nodeAction(i, action),
       onHoverFlight: (f, ev) => this.tooltip(f, ev),
       onPickFlight: (f) => { this.log.reveal(f.id); this.ring.showFlight(f); },
     });
@@ -231,6 +233,7 @@ class App {
         sel.value = String(Math.min(this.selectedNode, names.length - 1));
       }
     }
+    this.syncNodeMenu();
     const box = $('side-buttons');
     if (box.childElementCount !== s.nodes.length || [...box.children].some((b, i) => b.textContent !== s.nodes[i].name)) {
       box.innerHTML = '';
@@ -252,6 +255,67 @@ class App {
       $('btn-leave').disabled = !sel.up || sel.status !== 'valid';
       $('btn-remove').disabled = sel.up || sel.status === 'down';
     }
+  }
+
+  /** Act on node `i` from the picture: crash, restart, cut it off (or heal), put or get through it. */
+  nodeAction(i, action) {
+    this.selectNode(i);
+    const n = this.sim?.state().nodes[i];
+    if (!n) return;
+    switch (action) {
+      case 'crash':
+        if (n.up) this.act('crash', (s) => s.crash(i, $('lose-unpersisted').checked));
+        else this.log.note(`${n.name} is already crashed: R restarts it`);
+        break;
+      case 'restart':
+        if (!n.up) this.act('restart', (s) => s.restart(i));
+        else this.log.note(`${n.name} is running: C crashes it`);
+        break;
+      case 'cut':
+        if (n.side === 1) this.act('heal', (s) => s.heal());
+        else this.act('partition', (s) => s.partition(Uint32Array.from([i])));
+        break;
+      case 'put': case 'get':
+        $('client-node').value = String(i);
+        this.inspector.client(action);
+        break;
+      default: break;
+    }
+    this.refreshState();
+    this.syncNodeMenu();
+  }
+
+  /** The node's actions, beside it on the ring (a click, or Enter on a focused node). */
+  nodeMenu(i, g) {
+    const menu = $('node-menu');
+    const wrap = $('ring-wrap').getBoundingClientRect();
+    const r = g.getBoundingClientRect();
+    menu.hidden = false;
+    menu.dataset.node = String(i);
+    const left = Math.min(Math.max(0, r.right - wrap.left + 6), wrap.width - 150);
+    menu.style.left = `${left}px`;
+    menu.style.top = `${Math.max(0, r.top - wrap.top)}px`;
+    this.syncNodeMenu();
+    if (document.activeElement === g) menu.querySelector('button:not([hidden])')?.focus();
+  }
+
+  syncNodeMenu() {
+    const menu = $('node-menu');
+    if (menu.hidden) return;
+    const i = Number(menu.dataset.node);
+    const n = this.sim?.state().nodes[i];
+    if (!n) { menu.hidden = true; return; }
+    $('node-menu-name').textContent = n.name;
+    menu.querySelector('[data-action="crash"]').hidden = !n.up;
+    menu.querySelector('[data-action="restart"]').hidden = n.up;
+    menu.querySelector('[data-action="cut"]').firstChild.textContent = n.side === 1 ? 'Heal ' : 'Cut off ';
+  }
+
+  closeNodeMenu() {
+    const menu = $('node-menu');
+    if (menu.hidden) return;
+    menu.hidden = true;
+    this.ring.focusNode(Number(menu.dataset.node));
   }
 
   tooltip(f, ev) {
@@ -308,6 +372,20 @@ class App {
       if (key === ' ' || key === 'k') { ev.preventDefault(); setPlay(!this.engine.playing); }
       if (key === '.' || key === 's') { setPlay(false); this.engine.step(); }
     });
+
+    // The node's actions on the ring.
+    $('node-menu').addEventListener('click', (ev) => {
+      const b = ev.target.closest('button');
+      if (!b) return;
+      ev.stopPropagation();
+      if (b.dataset.action === 'close') { this.closeNodeMenu(); return; }
+      this.nodeAction(Number($('node-menu').dataset.node), b.dataset.action);
+    });
+    $('node-menu').addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape') { ev.preventDefault(); this.closeNodeMenu(); }
+    });
+    $('ring-wrap').addEventListener('click', (ev) => { if (!ev.target.closest('#node-menu, .node')) $('node-menu').hidden = true; });
+    rovingToolbar(document.querySelector('.toolbar'), ['timeline']);
 
     // Faults.
     $('fault-node').addEventListener('change', (ev) => this.selectNode(Number(ev.target.value)));
@@ -400,6 +478,30 @@ class App {
     $('legend').innerHTML = kinds.map(([k, label]) => `<span class="sw" style="background:${kindColor(k)}"></span>${label}`).join('')
       + '<br>Keys: <kbd>N</kbd> or <kbd>Enter</kbd> continue · <kbd>B</kbd> back one event · <kbd>Space</kbd> play/pause · <kbd>.</kbd> one step · <kbd>Tab</kbd> to a node, <kbd>Enter</kbd> selects it';
   }
+}
+
+/**
+ * A toolbar is one Tab stop (the ARIA toolbar pattern): Left and Right move between its
+ * controls (`skip`: controls with a Tab stop of their own, such as a slider that uses the
+ * arrows itself).
+ */
+function rovingToolbar(bar, skip = []) {
+  const items = () => [...bar.querySelectorAll('button, select, input')].filter((el) => !skip.includes(el.id) && !el.disabled && !el.hidden);
+  const focusAt = (el) => {
+    for (const x of items()) x.tabIndex = x === el ? 0 : -1;
+    el.focus();
+  };
+  for (const x of items()) x.tabIndex = x.id === 'btn-play' ? 0 : -1;
+  bar.addEventListener('keydown', (ev) => {
+    const list = items();
+    const k = list.indexOf(ev.target);
+    if (k < 0) return;
+    const to = { ArrowRight: k + 1, ArrowLeft: k - 1, Home: 0, End: list.length - 1 }[ev.key];
+    if (to === undefined) return;
+    ev.preventDefault();
+    focusAt(list[(to + list.length) % list.length]);
+  });
+  bar.addEventListener('focusin', (ev) => { if (items().includes(ev.target)) for (const x of items()) x.tabIndex = x === ev.target ? 0 : -1; });
 }
 
 async function main() {

@@ -133,7 +133,7 @@ export class RingView {
     this.nodeEls = this.names.map((name, i) => {
       const [x, y] = this.nodePos(i);
       const r = this.nodeRadius();
-      const g = el('g', { class: 'node', transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`, tabindex: 0, role: 'button' }, this.gNodes);
+      const g = el('g', { class: 'node', transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`, tabindex: i === Math.max(0, this.selectedNode) ? 0 : -1, role: 'button', 'aria-keyshortcuts': 'C R X P G' }, this.gNodes);
       const ring = el('circle', { r: r + 5, fill: 'none', stroke: 'transparent', 'stroke-width': 3 }, g);
       const body = el('circle', { class: 'body', r, fill: nodeColor(i), stroke: '#fff', 'stroke-width': 2 }, g);
       const label = el('text', { 'text-anchor': 'middle', y: 5, 'font-size': name.length > 4 ? 12 : r > 20 ? 16 : 13, 'font-weight': 700, fill: '#fff' }, g);
@@ -146,9 +146,16 @@ export class RingView {
       const badgeText = el('text', { 'text-anchor': 'middle', y: 4, 'font-size': 11, 'font-weight': 700, fill: '#fff' }, badge);
       badgeText.textContent = '?';
       const select = () => this.opts.onSelectNode?.(i);
-      g.addEventListener('click', (ev) => { ev.stopPropagation(); select(); });
+      g.addEventListener('click', (ev) => { ev.stopPropagation(); select(); this.opts.onNodeMenu?.(i, g); });
+      // The nodes are one Tab stop (roving focus): arrows move between them, Enter selects
+      // and opens the node's actions, a letter acts on it at once.
       g.addEventListener('keydown', (ev) => {
-        if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); select(); }
+        const n = this.names.length;
+        const move = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[ev.key];
+        if (move) { ev.preventDefault(); this.focusNode((i + move + n) % n); return; }
+        if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); select(); this.opts.onNodeMenu?.(i, g); return; }
+        const action = { c: 'crash', r: 'restart', x: 'cut', p: 'put', g: 'get' }[ev.key.toLowerCase()];
+        if (action && !ev.ctrlKey && !ev.metaKey && !ev.altKey) { ev.preventDefault(); ev.stopPropagation(); select(); this.opts.onNodeAction?.(i, action); }
       });
       return { g, ring, body, label, sub, mark, badge, badgeText };
     });
@@ -236,7 +243,17 @@ export class RingView {
     t.textContent = 'network cut';
   }
 
-  selectNode(i) { this.selectedNode = i; this.updateNodes(); }
+  selectNode(i) {
+    this.selectedNode = i;
+    (this.nodeEls ?? []).forEach((e, k) => e.g.setAttribute('tabindex', k === i ? '0' : '-1'));
+    this.updateNodes();
+  }
+
+  /** Move the ring's one Tab stop to node `i` and focus it. */
+  focusNode(i) {
+    (this.nodeEls ?? []).forEach((e, k) => e.g.setAttribute('tabindex', k === i ? '0' : '-1'));
+    this.nodeEls?.[i]?.g.focus();
+  }
 
   /** The ring: `{ epoch, q, owners }`. */
   setRing(ring) {

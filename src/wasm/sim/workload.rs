@@ -126,7 +126,16 @@ impl SimCluster {
                 }
                 Ok(ClientReply::Done) => self.metrics.ok += 1,
                 Err(e) => {
-                    error = Some(e.to_string());
+                    // A crashed node cannot take a request: say so in the page's words (a
+                    // real client would see its connection refused or time out).
+                    error = Some(if matches!(e, crate::core::Error::Closed) {
+                        format!(
+                            "{} is crashed: nothing took the request",
+                            self.name(pr.node)
+                        )
+                    } else {
+                        e.to_string()
+                    });
                     code = Some(e.code());
                     self.metrics.failed += 1;
                 }
