@@ -1,4 +1,4 @@
-// Keyboard reach and acting on the picture (relay on 127.0.0.1:8097): from the caption,
+// Keyboard reach and acting on the picture (relay on 127.0.0.1:8134): from the caption,
 // Continue, Back, the timeline, the clock's toolbar (one Tab stop, arrows inside) and the
 // ring's nodes (one Tab stop) are within 5 Tab presses; a focused node takes C (crash),
 // R (restart), X (cut off / heal), P (put through it) and G (get through it), clicking a node
@@ -9,7 +9,7 @@ import {
   launch, openPage, startRelay, waitForValue, waitDrawn, PAGE_PATIENCE_MS,
 } from './page_support.mjs';
 
-const PORT = 8097;
+const PORT = 8134;
 let relay;
 let browser;
 

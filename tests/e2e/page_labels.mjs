@@ -1,4 +1,4 @@
-// No label covers another at 1280x800 (relay on 127.0.0.1:8098): every guided scenario runs
+// No label covers another at 1280x800 (relay on 127.0.0.1:8135): every guided scenario runs
 // at ×2 with auto-continue, and at each caption (when it appears and when it is read) and
 // every few animation frames meanwhile, the page's label boxes are compared pairwise: node
 // names, status lines, rank and suspicion badges, the chips of held versions, the quorum
@@ -11,7 +11,7 @@ import {
   launch, openPage, startRelay, waitForValue, waitDrawn, PAGE_PATIENCE_MS,
 } from './page_support.mjs';
 
-const PORT = 8098;
+const PORT = 8135;
 const SCENARIOS = ['basics', 'figure3', 'handoff', 'readrepair', 'antientropy', 'join', 'dvv'];
 let relay;
 let browser;

@@ -1,4 +1,4 @@
-// The Merkle view of the anti-entropy scenario (relay on 127.0.0.1:8096): once an exchange
+// The Merkle view of the anti-entropy scenario (relay on 127.0.0.1:8133): once an exchange
 // with the stale replica finds a difference, both replicas' trees of that partition are drawn
 // side by side; only the children of differing nodes are shown, the differing branches are
 // marked, the keys under the differing leaves are listed with the changed key(s) marked, and
@@ -9,7 +9,7 @@ import {
   launch, openPage, startRelay, runScenario, waitDrawn,
 } from './page_support.mjs';
 
-const PORT = 8096;
+const PORT = 8133;
 let relay;
 let browser;
 

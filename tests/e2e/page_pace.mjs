@@ -1,4 +1,4 @@
-// A guided scenario at the learner's pace (relay on 127.0.0.1:8094): each caption stays on
+// A guided scenario at the learner's pace (relay on 127.0.0.1:8131): each caption stays on
 // screen until the action it describes has ended (its requests answered, its messages landed)
 // AND the learner continued (N, Enter, or the Continue button); the clock is held meanwhile;
 // Enter on the scenario's button starts it once, then continues it; the nodes a step names
@@ -10,7 +10,7 @@ import {
   launch, openPage, startRelay, waitForValue, waitDrawn, PAGE_PATIENCE_MS,
 } from './page_support.mjs';
 
-const PORT = 8094;
+const PORT = 8131;
 let relay;
 let browser;
 

@@ -1,4 +1,4 @@
-// Rewind (relay on 127.0.0.1:8095): the timeline's slider and step back (B) replay the run
+// Rewind (relay on 127.0.0.1:8132): the timeline's slider and step back (B) replay the run
 // from its seed to the chosen event, so going back shows exactly the state the run had then.
 // The state is taken while the run passes an event, then compared with what the page shows
 // after going back to it (and with a fresh cluster replayed to it from the same seed).
@@ -8,7 +8,7 @@ import {
   launch, openPage, startRelay, waitForValue, waitDrawn, replicaVersions, PAGE_PATIENCE_MS,
 } from './page_support.mjs';
 
-const PORT = 8095;
+const PORT = 8132;
 let relay;
 let browser;
 let page;

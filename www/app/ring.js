@@ -210,6 +210,7 @@ export class RingView {
       e.badge.setAttribute('visibility', suspected ? 'visible' : 'hidden');
       e.badgeText.textContent = suspected ? String(n.suspected_by.length) : '';
       const bits = [];
+      if (n.self) bits.push('this tab');
       if (!up) bits.push('crashed');
       else if (status !== 'valid') bits.push(status);
       if (n.partitions !== undefined) bits.push(`${n.partitions}p`);
@@ -302,6 +303,25 @@ export class RingView {
         this.partEls[p].animate?.([{ opacity: 0.2 }, { opacity: 1 }], { duration: 900 });
       }
     }
+  }
+
+  /** Rank badges on the nodes of a preference list (live mode: no key position is known). */
+  setRanks(names, n) {
+    const sig = `${names.join(',')}|${n}|${this.names.join(',')}`;
+    if (sig === this.ranksSig) return;
+    this.ranksSig = sig;
+    this.gKey.innerHTML = '';
+    names.slice(0, n + 2).forEach((name, rank) => {
+      const i = this.nodeIndex(name);
+      if (i < 0) return;
+      const [nx, ny] = this.nodePos(i);
+      const r = this.nodeRadius();
+      const primary = rank < n;
+      const badge = el('g', { 'data-label': `rank ${name}` }, this.gKey);
+      el('circle', { cx: nx - r * 0.8, cy: ny - r * 0.75, r: 9, fill: primary ? '#1d2330' : '#c98a00', stroke: '#fff', 'stroke-width': 1.5 }, badge);
+      const t = el('text', { x: nx - r * 0.8, y: ny - r * 0.75 + 4, 'text-anchor': 'middle', 'font-size': 10, 'font-weight': 700, fill: '#fff' }, badge);
+      t.textContent = primary ? String(rank + 1) : `f${rank - n + 1}`;
+    });
   }
 
   /** Outline partitions (a guided step names them: the ones a join moved); [] clears. */
