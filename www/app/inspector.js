@@ -40,7 +40,8 @@ export function chip(v, extra = '') {
   const body = v.detached
     ? `dot ${esc(paper(v.dot))} <span class="past">past ${esc(paper(v.past))}</span>`
     : esc(paper(v.clock));
-  return `<span class="ver${v.deleted ? ' dead' : ''}${v.detached ? ' detached' : ''}${extra}" title="${esc(title)}"><b>${esc(v.value)}</b> ${body}</span>`;
+  const odd = /[@~]/.test(v.clock) ? ' <a class="gl" href="#g-actors" title="what A@i1, A@1000 and A~5 mean">?</a>' : '';
+  return `<span class="ver${v.deleted ? ' dead' : ''}${v.detached ? ' detached' : ''}${extra}" title="${esc(title)}"><b>${esc(v.value)}</b> ${body}${odd}</span>`;
 }
 
 export class Inspector {
@@ -63,6 +64,7 @@ export class Inspector {
 
   reset() {
     this.merges = [];
+    this.graph = new Map();
     $('merges').innerHTML = '';
     $('quorums').innerHTML = '';
     $('client-result').textContent = '';
@@ -86,6 +88,7 @@ export class Inspector {
     this.app.selectedKey = key;
     $('key-input').value = key;
     this.merges = [];
+    this.graph = new Map();
     $('merges').innerHTML = '';
     const ctx = this.lastContext.get(key);
     $('client-context').value = ctx ? paper(ctx) : '';
@@ -106,7 +109,45 @@ export class Inspector {
     }
     this.app.ring.setHeld(held);
     this.renderInfo(info);
+    this.renderGraph(info);
     this.renderReplicas(info);
+  }
+
+  /**
+   * The version graph of the key: every version seen at any replica since the key was
+   * selected, in layers (a version sits one layer after the latest it descends from), with
+   * → between layers and ∥ between concurrent versions of a layer. Descent is the dotted
+   * version vectors' rule: v descends from u when v's past covers u's dot.
+   */
+  renderGraph(info) {
+    const all = this.graph ?? (this.graph = new Map());
+    for (const r of info.replicas) {
+      for (const v of [...r.versions, ...r.hints.flatMap((h) => h.versions)]) if (!all.has(v.dot)) all.set(v.dot, v);
+    }
+    while (all.size > 16) all.delete(all.keys().next().value);
+    const vs = [...all.values()];
+    const covers = (past, dot) => {
+      const m = /^\((.+),(\d+)\)$/.exec(dot);
+      if (!m) return false;
+      const e = new RegExp(`\\(${m[1].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')},(\\d+)\\)`).exec(past);
+      return !!e && Number(e[1]) >= Number(m[2]);
+    };
+    const parents = new Map(vs.map((v) => [v.dot, vs.filter((u) => u !== v && covers(v.past, u.dot))]));
+    const layer = new Map();
+    const depth = (v, seen = new Set()) => {
+      if (layer.has(v.dot)) return layer.get(v.dot);
+      if (seen.has(v.dot)) return 0;
+      seen.add(v.dot);
+      const d = Math.max(-1, ...parents.get(v.dot).map((u) => depth(u, seen))) + 1;
+      layer.set(v.dot, d);
+      return d;
+    };
+    for (const v of vs) depth(v);
+    const layers = [];
+    for (const v of vs) (layers[layer.get(v.dot)] ??= []).push(v);
+    const html = layers.filter(Boolean).map((l) => `<span class="vlayer">${l.map((v) => chip(v, ' vnode')).join('<span class="conc" title="concurrent: siblings">∥</span>')}</span>`).join('<span class="arrow" title="descends from">→</span>');
+    const box = $('vgraph');
+    if (box._html !== html) { box.innerHTML = html || '<span class="none">no version yet</span>'; box._html = html; }
   }
 
   renderInfo(info) {
@@ -165,6 +206,9 @@ export class Inspector {
     let changed = false;
     for (const e of evs) {
       if (e.t === 'versions' && e.key === this.key) {
+        // Every version that passes a replica goes into the graph, however briefly it lived.
+        const g = this.graph ?? (this.graph = new Map());
+        for (const v of [...e.incoming, ...e.after]) if (!g.has(v.dot)) g.set(v.dot, v);
         this.addMerge(e);
         (this.flashNext ??= []).push(e.node);
         changed = true;

@@ -373,6 +373,18 @@ class App {
       if (key === '.' || key === 's') { setPlay(false); this.engine.step(); }
     });
 
+    // A notation's "?" opens the glossary at its entry.
+    document.addEventListener('click', (ev) => {
+      const a = ev.target.closest?.('a[href^="#g-"]');
+      if (!a) return;
+      ev.preventDefault();
+      $('glossary').open = true;
+      const dt = document.getElementById(a.getAttribute('href').slice(1));
+      dt?.scrollIntoView({ block: 'center' });
+      dt?.classList.add('flash');
+      setTimeout(() => dt?.classList.remove('flash'), 1500);
+    });
+
     // The node's actions on the ring.
     $('node-menu').addEventListener('click', (ev) => {
       const b = ev.target.closest('button');
