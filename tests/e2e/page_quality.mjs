@@ -75,9 +75,15 @@ test('phone width: one column, nothing wider than the screen', async () => {
   const layout = await page.evaluate(() => ({
     scroll: document.documentElement.scrollWidth,
     ring: document.getElementById('ring').getBoundingClientRect().width,
+    ringBottom: document.getElementById('ring').getBoundingClientRect().bottom,
+    caption: document.getElementById('caption').getBoundingClientRect().bottom,
+    versions: document.getElementById('replicas').getBoundingClientRect().top,
   }));
   assert.ok(layout.scroll <= 391, `page width ${layout.scroll}`);
   assert.ok(layout.ring >= 340, `the ring uses the width (${layout.ring} px)`);
+  // A scenario can be followed: the caption above the ring, the key's versions right below it.
+  assert.ok(layout.caption <= layout.ringBottom, 'the caption comes before the ring');
+  assert.ok(layout.versions - layout.ringBottom < 300, `the versions ${Math.round(layout.versions - layout.ringBottom)} px below the ring`);
   if (SHOTS) {
     await page.click('#btn-play');
     await sleep(2_500);
