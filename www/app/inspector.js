@@ -65,6 +65,9 @@ export class Inspector {
   reset() {
     this.merges = [];
     this.graph = new Map();
+    // A new cluster knows none of the old one's versions: a context from it would be stale.
+    this.lastContext.clear();
+    $('client-context').value = '';
     $('merges').innerHTML = '';
     $('quorums').innerHTML = '';
     $('client-result').textContent = '';

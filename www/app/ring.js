@@ -88,8 +88,8 @@ export class RingView {
     this.gNodes = el('g', {}, svg);
     this.gHeld = el('g', { 'aria-hidden': 'true' }, svg);
     this.gQuorum = el('g', { 'aria-hidden': 'true' }, svg);
-    this.center = el('text', { x: C, y: C - 6, 'text-anchor': 'middle', 'font-size': 15, fill: '#5b6474', 'data-label': 'epoch' }, svg);
-    this.center2 = el('text', { x: C, y: C + 14, 'text-anchor': 'middle', 'font-size': 12, fill: '#8a93a3', 'data-label': 'partitions' }, svg);
+    this.center = el('text', { x: C, y: C - 6, 'text-anchor': 'middle', 'font-size': 15, fill: '#5b6474', 'data-label': 'epoch', 'paint-order': 'stroke', stroke: '#fff', 'stroke-width': 4 }, svg);
+    this.center2 = el('text', { x: C, y: C + 14, 'text-anchor': 'middle', 'font-size': 12, fill: '#8a93a3', 'data-label': 'partitions', 'paint-order': 'stroke', stroke: '#fff', 'stroke-width': 4 }, svg);
     if (canvas) {
       this.ctx = canvas.getContext('2d');
       this.size = null;
@@ -150,7 +150,8 @@ export class RingView {
       // Long ids (a browser tab's `node-5fd0aa07`) show their last characters.
       label.textContent = name.length > 4 ? `…${name.slice(-4)}` : name;
       const sub = el('text', { 'text-anchor': 'middle', y: r + 15, 'font-size': 11, fill: '#5b6474', 'data-label': `status ${name}` }, g);
-      const mark = el('text', { 'text-anchor': 'middle', y: 9, 'font-size': r * 1.6, fill: '#b3261e', 'font-weight': 700 }, g);
+      // A crash mark beside the name (lower right), not over it.
+      const mark = el('text', { 'text-anchor': 'middle', x: r * 0.8, y: r * 0.95, 'font-size': 16, fill: '#b3261e', 'font-weight': 800 }, g);
       const badge = el('g', { transform: `translate(${(r * 0.75).toFixed(1)},${(-r * 0.8).toFixed(1)})`, 'data-label': `suspicion ${name}` }, g);
       el('circle', { r: 8, fill: '#f0a500' }, badge);
       const badgeText = el('text', { 'text-anchor': 'middle', y: 4, 'font-size': 11, 'font-weight': 700, fill: '#fff' }, badge);
