@@ -130,3 +130,32 @@ test('rewind in free play: a long run with clients and a crash, back to before t
   assert.deepEqual(await snapshot('cart/ada'), after, 'forward again: the crash and everything after it, the same');
   assert.deepEqual(page.problems, []);
 });
+
+test('back one step in a running scenario: the script replays from the seed and holds on the previous caption, in the same state', async () => {
+  await page.selectOption('#speed', '2000');
+  await page.uncheck('#autoplay');
+  await page.click('#scenario-list [data-scenario="figure3"]');
+  const reading = (step) => waitForValue(() => page.evaluate(() => document.body.dataset.step ?? ''), (s) => s === `${step}:reading`,
+    PAGE_PATIENCE_MS, `step ${step} to be read`);
+  for (let k = 1; k < 5; k++) {
+    await reading(k);
+    await page.keyboard.press('n');
+  }
+  await reading(5);
+  const at5 = { snap: await snapshot('cart'), caption: await page.locator('#caption-text').innerText() };
+  await page.keyboard.press('n');
+  await reading(6);
+  const at6 = await page.locator('#caption-text').innerText();
+  assert.notEqual(at6, at5.caption);
+  await page.keyboard.press('b');
+  await waitForValue(() => page.evaluate(() => document.body.dataset.backTo), (v) => v === '5', PAGE_PATIENCE_MS, 'back at step 5');
+  await reading(5);
+  assert.equal(await page.locator('#caption-text').innerText(), at5.caption, 'the previous caption again');
+  assert.deepEqual(await snapshot('cart'), at5.snap, 'exactly the state the run had at that caption');
+  assert.equal(await page.evaluate(() => window.ringletPage.engine.speed), 2000, 'the speed the learner chose');
+  // The guide goes on from there as before.
+  await page.keyboard.press('n');
+  await reading(6);
+  assert.equal(await page.locator('#caption-text').innerText(), at6);
+  assert.deepEqual(page.problems, []);
+});

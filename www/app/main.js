@@ -488,7 +488,7 @@ class App {
       ['forward-cancel', 'forward accepted / cancelled (at most once)'], ['refused', 'refused (the node left)'],
       ['put-hinted', 'hinted put / hint delivery'], ['read-repair', 'read repair'], ['ae-repair', 'repair by anti-entropy'], ['merkle', 'Merkle'], ['transfer', 'transfer'], ['gossip', 'routine: gossip, probes, Merkle finding nothing (small dots)']];
     $('legend').innerHTML = kinds.map(([k, label]) => `<span class="sw" style="background:${kindColor(k)}"></span>${label}`).join('')
-      + '<br>Keys: <kbd>N</kbd> or <kbd>Enter</kbd> continue · <kbd>B</kbd> back one event · <kbd>Space</kbd> play/pause · <kbd>.</kbd> one step · <kbd>Tab</kbd> to a node, <kbd>Enter</kbd> selects it';
+      + '<br>Keys: <kbd>N</kbd> or <kbd>Enter</kbd> continue · <kbd>B</kbd> back (the scenario\'s previous step, else one event) · <kbd>Space</kbd> play/pause · <kbd>.</kbd> one step · <kbd>Tab</kbd> to a node, <kbd>Enter</kbd> selects it';
   }
 }
 

@@ -85,6 +85,13 @@ class Ctx {
     const html = this.pending;
     this.pending = null;
     await this.settle();
+    // Going back a step replays the script from the seed at full speed up to that step.
+    const seek = this.runner.seeking;
+    if (seek && this.stepNo >= seek.step) {
+      this.runner.seeking = null;
+      this.engine.setSpeed(seek.speed);
+      document.body.dataset.backTo = String(this.stepNo);
+    }
     await this.runner.read(html, this.token, this.stepNo);
     this.live();
   }
@@ -535,6 +542,7 @@ export class ScenarioRunner {
 
   stop() {
     this.token++;
+    if (this.seeking) { this.app.engine.setSpeed(this.seeking.speed); this.seeking = null; }
     this.cancelRead?.();
     this.cancelRead = null;
     this.app.engine.cancelWaiters('stopped');
@@ -546,6 +554,21 @@ export class ScenarioRunner {
     delete document.body.dataset.step;
   }
 
+  /**
+   * Back one step of the running scenario: the script runs again from the seed at full speed
+   * (the run is deterministic) and stops, held, on the caption before this one.
+   */
+  backStep() {
+    const sc = this.current;
+    const ctx = this.lastCtx;
+    if (!sc || !ctx || ctx.stepNo <= 1) return false;
+    const speed = this.seeking?.speed ?? this.app.engine.speed;
+    const reading = (document.body.dataset.step ?? '').endsWith(':reading');
+    const step = reading ? ctx.stepNo - 1 : Math.max(1, ctx.stepNo - 1);
+    this.run(sc, { backTo: step, speed });
+    return true;
+  }
+
   /** A seek left the run: the script stops; its captions stay on the timeline. */
   detach() {
     if (!this.current) return;
@@ -555,9 +578,14 @@ export class ScenarioRunner {
     this.detachedFrom = title;
   }
 
-  async run(sc) {
+  async run(sc, { backTo = 0, speed = null } = {}) {
     this.stop();
     const token = this.token;
+    if (backTo > 0) {
+      this.seeking = { step: backTo, speed: speed ?? this.app.engine.speed };
+      this.app.engine.setSpeed(Infinity);
+      $('caption-step').textContent = `${sc.title} · going back to step ${backTo}…`;
+    }
     this.current = sc;
     const button = this.buttons.get(sc.id);
     button?.setAttribute('aria-pressed', 'true');

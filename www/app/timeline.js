@@ -46,7 +46,11 @@ export class TimelineView {
     $('btn-back').disabled = at === 0;
   }
 
-  back() { this.seek(this.app.engine.position().at - 1); }
+  /** Back: in a running guided scenario, to its previous step; otherwise one event back. */
+  back() {
+    if (this.app.scenarios.current && this.app.scenarios.backStep()) return;
+    this.seek(this.app.engine.position().at - 1);
+  }
 
   seek(k) {
     const app = this.app;
