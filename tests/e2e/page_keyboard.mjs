@@ -102,6 +102,16 @@ test('acting on the picture: crash, a put through the crashed node ends visibly,
   assert.equal(await page.evaluate(() => window.ringletPage.sim.state().nodes[3].up), false, 'the menu crashed D');
   assert.equal(await page.isVisible('#node-menu [data-action="restart"]'), true, 'and now offers Restart');
   await page.keyboard.press('Escape');
+  // The log is one Tab stop, whatever its length; the arrows move between its lines.
+  await waitForValue(() => page.locator('#log li').count(), (n) => n >= 3, PAGE_PATIENCE_MS, 'log lines');
+  const logStops = await page.evaluate(() => ({
+    list: document.getElementById('log').tabIndex,
+    lines: [...document.querySelectorAll('#log button')].filter((b) => b.tabIndex >= 0).length,
+  }));
+  assert.deepEqual(logStops, { list: 0, lines: 0 }, 'one Tab stop for the log, none per line');
+  await page.locator('#log').focus();
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await page.evaluate(() => document.activeElement.closest('#log') !== null && document.activeElement.tagName), 'BUTTON');
   assert.deepEqual(page.problems, []);
   await page.close();
 });

@@ -25,6 +25,18 @@ export class LogView {
     }
     this.pending = [];
     this.skipped = 0;
+    // One Tab stop for the whole log (not one per line): Tab lands on the list, the arrows
+    // (and Home, End) move between its lines, Enter selects one.
+    ol.tabIndex = 0;
+    ol.addEventListener('keydown', (ev) => {
+      const lines = [...ol.querySelectorAll('li > button')];
+      if (!lines.length) return;
+      const k = lines.indexOf(document.activeElement);
+      const to = { ArrowDown: k + 1, ArrowUp: k - 1, Home: 0, End: lines.length - 1 }[ev.key];
+      if (to === undefined) return;
+      ev.preventDefault();
+      lines[Math.max(0, Math.min(lines.length - 1, k < 0 ? 0 : to))].focus();
+    });
   }
 
   /** Show or hide a category of lines (a scenario turns on what it explains). */
@@ -56,6 +68,7 @@ export class LogView {
     li.className = 'note';
     const b = document.createElement('button');
     b.type = 'button';
+    b.tabIndex = -1;
     b.textContent = `— ${text}`;
     li.appendChild(b);
     this.append([li]);
@@ -105,6 +118,7 @@ export class LogView {
     if (cls) li.className = cls;
     const b = document.createElement('button');
     b.type = 'button';
+    b.tabIndex = -1; // the log is one Tab stop: arrows move between its lines
     b.innerHTML = html;
     if (title) b.title = title;
     if (onClick) b.addEventListener('click', onClick);
