@@ -41,6 +41,8 @@ class Ctx {
   /** A fresh cluster for this scenario, playing. */
   async reset(opts) {
     this.live();
+    // Each scenario starts from the log's default filters (one may turn on what it explains).
+    this.app.log.show('merkle', false);
     this.app.newCluster({ clients: 0, seed: 7, ...opts });
     // The first wait is registered before the clock runs: at full speed the engine would
     // otherwise run the new cluster for as much virtual time as fits in its first slice of
@@ -205,7 +207,14 @@ export const SCENARIOS = [
       const late = [p1, p2].filter((p) => !acks.includes(p));
       c.result('acksBeforeAnswer', acks);
       c.check(acks.length + 1 >= info.w, 'W stores before the answer');
-      await c.pause(`Stored: the version's clock is ${code(w.context)} (one write coordinated by ${w.dot.slice(1, -1).split(',')[0]}). ${p0} answered once it had W=${info.w} stores: its own and ${acks.map((a) => `${a}'s ack`).join(' and ')}${late.length ? `; ${late.join(' and ')}'s ack came after the answer — the client did not wait for it` : ''}.`, [outsider, p0, p1, p2]);
+      const secs = (at) => `${((at - c.engine.t0) / 1000).toFixed(3)} s`;
+      const answeredAt = answered.length ? answered[0].at : null;
+      const lateAt = (p) => [...c.stepEvents, ...c.engine.flying.values()].find((e) => e.kind === 'put-ack' && e.from === p && e.to === p0 && (e.t === 'deliver' || e.t === 'send'));
+      const lateText = late.map((p) => {
+        const e = lateAt(p);
+        return e?.t === 'deliver' ? `${p}'s ack reached ${p0} at ${secs(e.at)}` : `${p}'s ack was still on its way`;
+      }).join(' and ');
+      await c.pause(`Stored: the version's clock is ${code(w.context)} (one write coordinated by ${w.dot.slice(1, -1).split(',')[0]}). ${p0} answered${answeredAt ? ` at ${secs(answeredAt)}` : ''} once it had W=${info.w} stores: its own and ${acks.map((a) => `${a}'s ack`).join(' and ')}${late.length ? `; ${lateText}, after the answer — the client did not wait for it (the log shows when each message left)` : ''}.`, [outsider, p0, p1, p2]);
       await c.say(`Now a get through <b>${p2}</b>: it asks all ${info.n} replicas and answers once R=${info.r} replied (the <b>R counter</b>).`, [p0, p1, p2]);
       const g = await c.get(p2, 'cart/ada');
       c.result('get', g.values);
