@@ -124,7 +124,7 @@ test('screenshots for the README (RINGLET_SCREENSHOTS=1)', { skip: !SHOTS }, asy
   const page = await openPage(browser, `${relay.http}/`);
   await waitDrawn(page);
   // Each scenario at its key moment, while its caption is read.
-  await shotAt(page, 'basics', /answered once it had W=2/, 'basics.png');
+  await shotAt(page, 'basics', /once it had W=2/, 'basics.png');
   await shotAt(page, 'figure3', /keeps\s+both/, 'figure3-siblings.png');
   await page.check('#autoplay');
   await page.evaluate(() => { window.ringletPage.scenarios.msPerWord = 5; });
