@@ -1,6 +1,7 @@
 // Keyboard reach and acting on the picture (relay on 127.0.0.1:8134): from the caption,
-// Continue, Back, the timeline, the clock's toolbar (one Tab stop, arrows inside) and the
-// ring's nodes (one Tab stop) are within 5 Tab presses; a focused node takes C (crash),
+// Continue, Back, the timeline, the clock's toolbar (one Tab stop, arrows inside; its "⋯"
+// leads to the faults, cluster, key, log and glossary) and the ring's nodes (one Tab stop) are
+// within 5 Tab presses; a focused node takes C (crash),
 // R (restart), X (cut off / heal), P (put through it) and G (get through it), clicking a node
 // opens the same actions beside it, and a request through a crashed node ends visibly.
 import { test, before, after } from 'node:test';
@@ -50,7 +51,20 @@ test('from the caption, Continue, Back, the timeline, the clock and the nodes ar
     await page.keyboard.press('ArrowRight');
     inBar.push(await focused(page));
   }
-  assert.deepEqual(inBar, ['btn-step', 'speed', 'autoplay', 'skip-quiet', 'btn-play'], `arrows in the clock toolbar: ${inBar}`);
+  assert.deepEqual(inBar, ['btn-step', 'speed', 'autoplay', 'skip-quiet', 'btn-more'], `arrows in the clock toolbar: ${inBar}`);
+  // "⋯" (the toolbar's last control) leads to every other control: faults, cluster, key, log, glossary.
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Faults', 'the menu opens on its first entry');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  assert.equal(await focused(page), 'set-nodes', 'Cluster set-up: the folded form opens at its first control');
+  await page.locator('#btn-more').focus();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Enter');
+  assert.equal(await focused(page), 'fault-node', 'Faults: the first fault control');
+  await page.locator('#btn-more').focus();
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await focused(page), 'btn-play');
   // The nodes are one stop too: arrows move from node to node.
   await page.keyboard.press('Tab');
   const first = await focused(page);

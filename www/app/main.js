@@ -398,6 +398,36 @@ class App {
     });
     $('ring-wrap').addEventListener('click', (ev) => { if (!ev.target.closest('#node-menu, .node')) $('node-menu').hidden = true; });
     rovingToolbar(document.querySelector('.toolbar'), ['timeline']);
+    // "⋯": the rest of the controls, one Enter away from the toolbar.
+    const more = $('more-menu');
+    const closeMore = (refocus) => { more.hidden = true; $('btn-more').setAttribute('aria-expanded', 'false'); if (refocus) $('btn-more').focus(); };
+    $('btn-more').addEventListener('click', () => {
+      if (!more.hidden) { closeMore(false); return; }
+      const bar = document.querySelector('.toolbar').getBoundingClientRect();
+      const b = $('btn-more').getBoundingClientRect();
+      more.style.left = `${Math.max(0, b.right - bar.left - 170)}px`;
+      more.hidden = false;
+      $('btn-more').setAttribute('aria-expanded', 'true');
+      more.querySelector('button').focus();
+    });
+    more.addEventListener('keydown', (ev) => {
+      const items = [...more.querySelectorAll('button')];
+      const k = items.indexOf(document.activeElement);
+      if (ev.key === 'Escape') { ev.preventDefault(); closeMore(true); return; }
+      const to = { ArrowDown: k + 1, ArrowUp: k - 1 }[ev.key];
+      if (to !== undefined) { ev.preventDefault(); items[(to + items.length) % items.length].focus(); }
+    });
+    more.addEventListener('click', (ev) => {
+      const b = ev.target.closest('button[data-go]');
+      if (!b) return;
+      closeMore(false);
+      const go = b.dataset.go;
+      if (go === 'set-nodes') $('setup-card').open = true;
+      if (go === 'glossary') { $('glossary').open = true; $('glossary').querySelector('summary').focus(); return; }
+      const target = $(go);
+      target.scrollIntoView({ block: 'nearest' });
+      target.focus();
+    });
 
     // Faults.
     $('fault-node').addEventListener('change', (ev) => this.selectNode(Number(ev.target.value)));
