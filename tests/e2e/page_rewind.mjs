@@ -128,6 +128,19 @@ test('rewind in free play: a long run with clients and a crash, back to before t
   // Forward again: the crash is replayed at its point.
   await page.evaluate((at) => window.ringletPage.timeline.seek(at), after.at);
   assert.deepEqual(await snapshot('cart/ada'), after, 'forward again: the crash and everything after it, the same');
+  // Acting in the past starts a new branch: the old future is gone, the new input is kept.
+  await page.evaluate((at) => window.ringletPage.timeline.seek(at), before.at);
+  await page.evaluate(() => { window.ringletPage.selectNode(2); document.getElementById('btn-crash').click(); });
+  const branch = await page.evaluate(() => ({ at: window.ringletPage.sim.eventCount(), end: window.ringletPage.sim.timelineEnd() }));
+  assert.equal(branch.end, branch.at, 'the timeline ends where the new branch starts');
+  await page.evaluate(() => window.ringletPage.engine.advance(window.ringletPage.engine.vt + 5_000));
+  const later = await snapshot('cart/ada');
+  await page.evaluate((at) => window.ringletPage.timeline.seek(at), branch.at + 1);
+  await page.evaluate((at) => window.ringletPage.timeline.seek(at), later.at);
+  const again = await snapshot('cart/ada');
+  assert.equal(again.state.nodes[2].up, false, 'the new branch keeps its own crash (C)');
+  assert.equal(again.state.nodes[1].up, true, 'and not the old branch\'s (B)');
+  assert.deepEqual(again, later, 'the new branch replays the same');
   assert.deepEqual(page.problems, []);
 });
 
