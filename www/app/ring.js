@@ -531,6 +531,7 @@ export class RingView {
   draw(vt, nominalLatency = 20) {
     if (!this.ctx) return;
     const idle = this.flights.size === 0 && this.effects.length === 0 && !this.highlight;
+    if (idle) this.msgLabels = []; // no message, no message label
     if (idle && this.wasIdle) return; // nothing moved: leave the canvas as it is
     this.wasIdle = idle;
     this.resize();
