@@ -366,6 +366,20 @@ export declare class RingletError extends Error {
 export declare function init(options?: { module?: WebAssembly.Module }): Promise<void>;
 
 /** One node of a ringlet cluster, running in this page or process. */
+/** One message seen by `Replica.trace`. */
+export interface TraceMessage {
+  /** `'out'`: this node sent it; `'in'`: it received it. */
+  dir: 'in' | 'out';
+  /** The other node's id. */
+  peer: string;
+  /** `put`, `put-ack`, `get`, `get-reply`, `forward`, `read-repair`, `merkle`, `gossip`, ... */
+  kind: string;
+  /** The key it is about (UTF-8 text, else hex), if any. */
+  key: string | null;
+  /** The clocks of the versions it carries, in the paper's notation (`[(A,2),(B,1)]`). */
+  versions: string[];
+}
+
 export declare class Replica {
   private constructor();
   /**
@@ -375,6 +389,11 @@ export declare class Replica {
   static open(options: OpenOptions): Promise<Replica>;
   readonly id: string;
   readonly storage: StorageKind | 'js';
+  /**
+   * Opt-in message trace (off by default, free when off): `listener` gets every message this
+   * node sends or receives; `null` turns it off.
+   */
+  trace(listener: ((message: TraceMessage) => void) | null): this;
   /** When the node next needs its timers run (ms since the epoch), or undefined. */
   nextDeadline(): number | undefined;
   /** Run the node's timers now (a host's wake-up, e.g. a Durable Object alarm). */

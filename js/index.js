@@ -207,6 +207,17 @@ export class Replica {
     return s;
   }
 
+  /**
+   * Opt-in message trace: `fn` gets `{ dir, peer, kind, key, versions }` for every message
+   * this node sends (`dir: 'out'`) or receives (`'in'`); `null` turns it off. Off by default,
+   * and then it costs nothing. The teaching page's live mode draws these.
+   */
+  trace(fn) {
+    if (fn !== null && typeof fn !== 'function') throw new RingletError('INVALID_ARGUMENT', 'trace takes a function or null');
+    this.#inner.setTrace(fn ?? null);
+    return this;
+  }
+
   /** When the node next needs its timers run (ms since the epoch), or undefined. */
   nextDeadline() { return this.#inner.nextDeadline(); }
 

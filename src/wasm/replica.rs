@@ -160,6 +160,9 @@ struct Host {
     reconnect_timer: Option<JsValue>,
     reconnect_cb: Option<Closure<dyn FnMut()>>,
     listener: Option<Function>,
+    /// The opt-in trace (`setTrace`): every message sent and received, for a page that
+    /// draws them. None: nothing is built.
+    trace: Option<Function>,
     /// Events emitted before a listener was set (the corrupt records a node reports while
     /// it loads): delivered once one is, on the next task.
     early_events: Vec<JsValue>,
@@ -259,6 +262,7 @@ impl Replica {
                 reconnect_timer: None,
                 reconnect_cb: Some(reconnect_cb),
                 listener: None,
+                trace: None,
                 early_events: Vec::new(),
                 closed: false,
                 persists_in_flight: 0,
@@ -354,6 +358,14 @@ impl Replica {
             });
             set_timeout(deliver.unchecked_ref(), 0.0);
         }
+    }
+
+    /// The opt-in message trace: `f` gets `{ dir: 'in' | 'out', peer, kind, key, versions }`
+    /// for every message this node receives or sends (`versions`: the clocks it carries),
+    /// `null` turns it off. Off by default; off, it costs one branch per message.
+    #[wasm_bindgen(js_name = setTrace)]
+    pub fn set_trace(&self, f: Option<Function>) {
+        self.host.borrow_mut().trace = f;
     }
 
     /// Every sibling of `key` with the context to write back: `{ values, context }`.
@@ -742,6 +754,9 @@ impl Host {
     fn step(&mut self, input: Input, fx: &mut Vec<Effect>) {
         let mut inbox = vec![input];
         while let Some(input) = inbox.pop() {
+            if let (Some(t), Input::Message { from, msg }) = (&self.trace, &input) {
+                fx.push(Effect::Emit(t.clone(), trace_view("in", from, msg)));
+            }
             let Some(node) = self.node.as_mut() else {
                 return;
             };
@@ -749,7 +764,12 @@ impl Host {
             let outs: Vec<Output> = std::iter::from_fn(|| node.poll()).collect();
             for out in outs {
                 match out {
-                    Output::Send { to, msg } => self.send(&to, &msg),
+                    Output::Send { to, msg } => {
+                        if let Some(t) = &self.trace {
+                            fx.push(Effect::Emit(t.clone(), trace_view("out", &to, &msg)));
+                        }
+                        self.send(&to, &msg)
+                    }
                     Output::Persist { batch, ops } => match &self.store {
                         Store::Memory(m) => inbox.insert(
                             0,
@@ -1055,6 +1075,43 @@ async fn commit_queued(weak: Weak<RefCell<Host>>) {
 }
 
 /// Feed one input and run what it leads to, then the JS callbacks.
+/// One traced message: direction, peer, kind, key (as text when it is UTF-8, else hex) and
+/// the clocks of the versions it carries (paper notation).
+fn trace_view(dir: &str, peer: &NodeId, msg: &Message) -> JsValue {
+    #[derive(Serialize)]
+    struct TraceMsg<'a> {
+        dir: &'a str,
+        peer: &'a str,
+        kind: &'static str,
+        key: Option<String>,
+        versions: Vec<String>,
+    }
+    let versions = match msg {
+        Message::Replicate { versions, .. }
+        | Message::ReadReply { versions, .. }
+        | Message::Repair { versions, .. }
+        | Message::Handoff { versions, .. }
+        | Message::Transfer { versions, .. } => versions
+            .versions()
+            .iter()
+            .map(|v| v.clock().to_string())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let key = msg.key().map(|k| match std::str::from_utf8(k) {
+        Ok(s) => s.to_string(),
+        Err(_) => k.iter().map(|b| format!("{b:02x}")).collect(),
+    });
+    to_js(&TraceMsg {
+        dir,
+        peer: peer.as_str(),
+        kind: msg.kind(),
+        key,
+        versions,
+    })
+    .unwrap_or(JsValue::NULL)
+}
+
 fn feed(host: &Shared, input: Input) {
     let mut fx = Vec::new();
     host.borrow_mut().step(input, &mut fx);

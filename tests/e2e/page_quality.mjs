@@ -75,14 +75,15 @@ test('phone width: one column, nothing wider than the screen', async () => {
   const layout = await page.evaluate(() => ({
     scroll: document.documentElement.scrollWidth,
     ring: document.getElementById('ring').getBoundingClientRect().width,
+    ringBottom: document.getElementById('ring').getBoundingClientRect().bottom,
+    caption: document.getElementById('caption').getBoundingClientRect().bottom,
+    versions: document.getElementById('replicas').getBoundingClientRect().top,
   }));
   assert.ok(layout.scroll <= 391, `page width ${layout.scroll}`);
   assert.ok(layout.ring >= 340, `the ring uses the width (${layout.ring} px)`);
-  if (SHOTS) {
-    await page.click('#btn-play');
-    await sleep(2_500);
-    await page.screenshot({ path: path.join(SHOTS, 'phone.png') });
-  }
+  // A scenario can be followed: the caption above the ring, the key's versions right below it.
+  assert.ok(layout.caption <= layout.ringBottom, 'the caption comes before the ring');
+  assert.ok(layout.versions - layout.ringBottom < 300, `the versions ${Math.round(layout.versions - layout.ringBottom)} px below the ring`);
   assert.deepEqual(page.problems, []);
   await page.close();
 });
@@ -102,49 +103,61 @@ test('1280x800: ring, caption, key inspector and log are all on screen', async (
   await page.close();
 });
 
+/** Play scenario `id` at the learner's pace and save a screenshot at the caption matching `re`. */
+async function shotAt(page, id, re, file) {
+  await page.selectOption('#speed', '2000');
+  if (await page.isChecked('#autoplay')) await page.uncheck('#autoplay');
+  await page.click(`[data-scenario="${id}"]`);
+  for (let last = ''; ;) {
+    const s = await waitForValue(() => page.evaluate(() => ({ step: document.body.dataset.step ?? '', scenario: document.body.dataset.scenario ?? '' })),
+      (v) => (v.step.endsWith(':reading') && v.step !== last) || /:(done|failed)$/.test(v.scenario), PAGE_PATIENCE_MS, `the next step of ${id}`);
+    if (/:(done|failed)$/.test(s.scenario)) throw new Error(`${id} ended before a caption matched ${re}`);
+    last = s.step;
+    if (re.test(await page.locator('#caption-text').innerText())) break;
+    await page.keyboard.press('n');
+  }
+  await page.evaluate(() => window.ringletPage.flushViews());
+  await page.screenshot({ path: path.join(SHOTS, file) });
+}
+
 test('screenshots for the README (RINGLET_SCREENSHOTS=1)', { skip: !SHOTS }, async () => {
   const page = await openPage(browser, `${relay.http}/`);
-  // Figure 3, caught while D3 and D4 are siblings.
-  await page.selectOption('#speed', '100');
-  await page.click('[data-scenario="figure3"]');
-  await waitFor(() => page.evaluate(() => /every replica keeps <b>both<\/b>/.test(document.getElementById('caption-text').innerHTML)), PAGE_PATIENCE_MS, 'the D3/D4 caption');
-  await page.uncheck('#autoplay');
-  await sleep(600);
-  await page.screenshot({ path: path.join(SHOTS, 'figure3-siblings.png') });
+  await waitDrawn(page);
+  // Each scenario at its key moment, while its caption is read.
+  await shotAt(page, 'basics', /once it had W=2/, 'basics.png');
+  await shotAt(page, 'figure3', /keeps\s+both/, 'figure3-siblings.png');
   await page.check('#autoplay');
-  await page.selectOption('#speed', 'max');
+  await page.evaluate(() => { window.ringletPage.scenarios.msPerWord = 5; });
   await page.waitForFunction(() => document.body.dataset.scenario === 'figure3:done');
+  await page.evaluate(() => { window.ringletPage.scenarios.msPerWord = undefined; });
   await page.screenshot({ path: path.join(SHOTS, 'figure3-done.png') });
-  // Hinted handoff, caught while the hinted put is in flight.
-  await page.selectOption('#speed', '100');
-  await page.click('[data-scenario="handoff"]');
-  await waitFor(() => page.evaluate(() => /sloppy quorum<\/b>/.test(document.getElementById('caption-text').innerHTML)), PAGE_PATIENCE_MS, 'the hint caption');
-  await sleep(1_200);
-  await page.uncheck('#autoplay');
-  await page.screenshot({ path: path.join(SHOTS, 'hinted-handoff.png') });
-  await page.check('#autoplay');
-  // Anti-entropy, caught while the trees are compared.
-  await page.selectOption('#speed', '400');
-  await page.click('[data-scenario="antientropy"]');
-  await waitFor(() => page.evaluate(() => /Merkle tree/.test(document.getElementById('caption-text').innerHTML)), PAGE_PATIENCE_MS, 'the Merkle caption');
-  await page.evaluate(() => { document.getElementById('btn-continue').click(); });
-  await waitFor(() => page.evaluate(() => [...document.querySelectorAll('#log li')].slice(0, 14).some((li) => /keys that differ/.test(li.textContent))), PAGE_PATIENCE_MS, 'a Merkle step naming the differing keys');
-  await page.click('#btn-play');
-  await page.screenshot({ path: path.join(SHOTS, 'anti-entropy.png') });
-  await page.click('#btn-play');
+  await shotAt(page, 'handoff', /W=3 reached with the fallback/, 'hinted-handoff.png');
+  await shotAt(page, 'readrepair', /read-repair/, 'read-repair.png');
+  await shotAt(page, 'antientropy', /roots differ/, 'anti-entropy.png');
+  await shotAt(page, 'join', /outlined on the ring/, 'join.png');
+  await shotAt(page, 'dvv', /Both survive/, 'dvv.png');
   await page.close();
-  // Live mode with two tabs.
+  // Phone width: figure 3's siblings, the versions right below the ring.
+  const phone = await openPage(browser, `${relay.http}/`, { viewport: { width: 390, height: 844 } });
+  await waitDrawn(phone);
+  await shotAt(phone, 'figure3', /keeps\s+both/, 'phone.png');
+  await phone.close();
+  // Live mode with three tabs, after a put in the first.
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const tabs = [];
-  for (let k = 0; k < 2; k++) {
+  for (let k = 0; k < 3; k++) {
     const p = await openPage(context, `${relay.http}/#live`);
     await p.fill('#live-cluster', 'shots');
     await p.click('#btn-live-join');
     await p.waitForFunction(() => document.body.dataset.live);
     tabs.push(p);
   }
-  await waitFor(async () => (await tabs[0].evaluate(() => document.body.dataset.liveMembers)) === '2', PAGE_PATIENCE_MS, 'two members');
-  await sleep(1_500);
+  await waitFor(async () => (await tabs[0].evaluate(() => document.body.dataset.liveMembers)) === '3', PAGE_PATIENCE_MS, 'three members');
+  await tabs[0].fill('#live-key', 'cart/ada');
+  await tabs[0].click('#live-client button[type=submit]');
+  await waitFor(() => tabs[0].evaluate(() => (window.ringletPage.live.animated['put-ack'] ?? 0) > 0), PAGE_PATIENCE_MS, 'a put animated');
+  await tabs[0].click('#live-get');
+  await waitFor(() => tabs[0].evaluate(() => [...window.ringletPage.live.ring.flights.values()].some((f) => !f.routine)), PAGE_PATIENCE_MS, 'a message in the air');
   await tabs[0].screenshot({ path: path.join(SHOTS, 'live.png') });
   await context.close();
 });

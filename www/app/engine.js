@@ -7,7 +7,7 @@
 /** Message kinds by role, for colours and filters. */
 export const CLIENT_KINDS = new Set(['put', 'put-hinted', 'put-ack', 'get', 'get-reply', 'forward', 'forward-reply',
   'forward-accepted', 'forward-cancel', 'forward-cancelled', 'refused', 'get-reply-pending']);
-export const REPAIR_KINDS = new Set(['read-repair', 'hint-delivery', 'hint-ack', 'transfer', 'transfer-ack', 'merkle',
+export const REPAIR_KINDS = new Set(['read-repair', 'ae-repair', 'hint-delivery', 'hint-ack', 'transfer', 'transfer-ack', 'merkle',
   'transfer-query', 'transfer-done']);
 export const isBackground = (kind) => !CLIENT_KINDS.has(kind) && !REPAIR_KINDS.has(kind);
 /** A message that is routine upkeep: gossip, probes, and Merkle exchanges that find nothing. */
@@ -82,6 +82,32 @@ export class Engine {
 
   hold() { this.holds++; }
   release() { this.holds = Math.max(0, this.holds - 1); }
+
+  /** The position on the timeline: simulator events run so far, and the run's end. */
+  position() {
+    return this.sim ? { at: this.sim.eventCount(), end: this.sim.timelineEnd() } : { at: 0, end: 0 };
+  }
+
+  /**
+   * Go to event `k` of this run, back or forward: the simulator replays the run from its
+   * seed with the page's inputs at their points (src/wasm/sim/timeline.rs). The views start
+   * again from the last events before `k`, so what was in the air is drawn in the air.
+   */
+  seek(k) {
+    if (!this.sim) return 0;
+    this.cancelWaiters('seek');
+    const start = performance.now();
+    const evs = this.sim.rewind(Math.max(0, Math.round(k)), 400);
+    this.vt = this.sim.now();
+    this.flying.clear();
+    this.busyRequests.clear();
+    this.recentReplies.clear();
+    this.emitAll([{ t: 'reset', at: this.t0, options: this.options, seek: true }]);
+    this.dispatch(evs);
+    this.emitAll([{ t: 'tick' }]);
+    this.lastSeekMs = performance.now() - start;
+    return this.lastSeekMs;
+  }
 
   /** Run exactly one simulator event (or a client's request). */
   step() {

@@ -12,10 +12,36 @@ const REL_TEXT = {
   concurrent: ['is concurrent with', 'neither saw the other: both are kept as siblings'],
 };
 
-/** A version chip: value and clock; the tooltip tells dot and past apart. */
+/**
+ * Text in the paper's notation (§4.4, figure 3): the core writes a clock `[(Sx,2),(Sy,1)]`
+ * and a dot `(Sx,2)`; the paper writes `([Sx,2],[Sy,1])` and `[Sx,2]`. Only the display
+ * changes: what the page sends back (a context) is turned back by `fromPaper`.
+ */
+export function paper(text) {
+  return String(text ?? '')
+    .replace(/\[((?:\([^,()[\]]+,\d+\),?)*)\]/g, (_, inner) => `(${inner.replace(/\(([^,()[\]]+),(\d+)\)/g, '[$1,$2]')})`)
+    .replace(/\(([^,()[\]\s]+),(\d+)\)/g, '[$1,$2]');
+}
+
+/** A context typed in the paper's notation, back in the core's: `([Sx,2])` -> `[(Sx,2)]`. */
+export function fromPaper(text) {
+  const t = String(text ?? '').trim();
+  if (!t.startsWith('(')) return t;
+  return `[${t.slice(1, -1).replace(/\[([^,[\]]+),(\d+)\]/g, '($1,$2)')}]`;
+}
+
+/**
+ * A version chip: value and clock in the paper's notation. A version whose dot is not the
+ * successor of its past (a blind write's `[Sx,2]` with past `()`) shows dot and past on the
+ * page, since its clock alone would be misread as descending from `[Sx,1]`.
+ */
 export function chip(v, extra = '') {
-  const title = `value ${v.value} · dot ${v.dot} (the write event) · past ${v.past} (what its writer had seen) · clock = past ∪ dot = ${v.clock}`;
-  return `<span class="ver${v.deleted ? ' dead' : ''}${extra}" title="${esc(title)}"><b>${esc(v.value)}</b> ${esc(v.clock)}</span>`;
+  const title = `value ${v.value} · dot ${paper(v.dot)} (the write event) · past ${paper(v.past)} (what its writer had seen) · clock = past ∪ dot = ${paper(v.clock)}`;
+  const body = v.detached
+    ? `dot ${esc(paper(v.dot))} <span class="past">past ${esc(paper(v.past))}</span>`
+    : esc(paper(v.clock));
+  const odd = /[@~]/.test(v.clock) ? ' <a class="gl" href="#g-actors" title="what A@i1, A@1000 and A~5 mean">?</a>' : '';
+  return `<span class="ver${v.deleted ? ' dead' : ''}${v.detached ? ' detached' : ''}${extra}" title="${esc(title)}"><b>${esc(v.value)}</b> ${body}${odd}</span>`;
 }
 
 export class Inspector {
@@ -38,6 +64,10 @@ export class Inspector {
 
   reset() {
     this.merges = [];
+    this.graph = new Map();
+    // A new cluster knows none of the old one's versions: a context from it would be stale.
+    this.lastContext.clear();
+    $('client-context').value = '';
     $('merges').innerHTML = '';
     $('quorums').innerHTML = '';
     $('client-result').textContent = '';
@@ -61,9 +91,10 @@ export class Inspector {
     this.app.selectedKey = key;
     $('key-input').value = key;
     this.merges = [];
+    this.graph = new Map();
     $('merges').innerHTML = '';
     const ctx = this.lastContext.get(key);
-    $('client-context').value = ctx ?? '';
+    $('client-context').value = ctx ? paper(ctx) : '';
     if (this.app.sim) this.app.sim.watch(key);
     this.renderChips();
     this.refresh();
@@ -81,7 +112,45 @@ export class Inspector {
     }
     this.app.ring.setHeld(held);
     this.renderInfo(info);
+    this.renderGraph(info);
     this.renderReplicas(info);
+  }
+
+  /**
+   * The version graph of the key: every version seen at any replica since the key was
+   * selected, in layers (a version sits one layer after the latest it descends from), with
+   * → between layers and ∥ between concurrent versions of a layer. Descent is the dotted
+   * version vectors' rule: v descends from u when v's past covers u's dot.
+   */
+  renderGraph(info) {
+    const all = this.graph ?? (this.graph = new Map());
+    for (const r of info.replicas) {
+      for (const v of [...r.versions, ...r.hints.flatMap((h) => h.versions)]) if (!all.has(v.dot)) all.set(v.dot, v);
+    }
+    while (all.size > 16) all.delete(all.keys().next().value);
+    const vs = [...all.values()];
+    const covers = (past, dot) => {
+      const m = /^\((.+),(\d+)\)$/.exec(dot);
+      if (!m) return false;
+      const e = new RegExp(`\\(${m[1].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')},(\\d+)\\)`).exec(past);
+      return !!e && Number(e[1]) >= Number(m[2]);
+    };
+    const parents = new Map(vs.map((v) => [v.dot, vs.filter((u) => u !== v && covers(v.past, u.dot))]));
+    const layer = new Map();
+    const depth = (v, seen = new Set()) => {
+      if (layer.has(v.dot)) return layer.get(v.dot);
+      if (seen.has(v.dot)) return 0;
+      seen.add(v.dot);
+      const d = Math.max(-1, ...parents.get(v.dot).map((u) => depth(u, seen))) + 1;
+      layer.set(v.dot, d);
+      return d;
+    };
+    for (const v of vs) depth(v);
+    const layers = [];
+    for (const v of vs) (layers[layer.get(v.dot)] ??= []).push(v);
+    const html = layers.filter(Boolean).map((l) => `<span class="vlayer">${l.map((v) => chip(v, ' vnode')).join('<span class="conc" title="concurrent: siblings">∥</span>')}</span>`).join('<span class="arrow" title="descends from">→</span>');
+    const box = $('vgraph');
+    if (box._html !== html) { box.innerHTML = html || '<span class="none">no version yet</span>'; box._html = html; }
   }
 
   renderInfo(info) {
@@ -140,6 +209,9 @@ export class Inspector {
     let changed = false;
     for (const e of evs) {
       if (e.t === 'versions' && e.key === this.key) {
+        // Every version that passes a replica goes into the graph, however briefly it lived.
+        const g = this.graph ?? (this.graph = new Map());
+        for (const v of [...e.incoming, ...e.after]) if (!g.has(v.dot)) g.set(v.dot, v);
         this.addMerge(e);
         (this.flashNext ??= []).push(e.node);
         changed = true;
@@ -157,7 +229,7 @@ export class Inspector {
     if (e.cause === 'write') {
       const v = e.incoming[0];
       head = v
-        ? `<b>${esc(e.node)}</b> coordinates a write: new version ${chip(v)} — dot <code>${esc(v.dot)}</code>, past <code>${esc(v.past)}</code> (the client's context)`
+        ? `<b>${esc(e.node)}</b> coordinates a write: new version ${chip(v)} — dot <code>${esc(paper(v.dot))}</code>, past <code>${esc(paper(v.past))}</code> (the client's context)`
         : `<b>${esc(e.node)}</b> changes its copy`;
     } else if (e.cause === 'restart' || e.cause === 'crash') {
       head = `<b>${esc(e.node)}</b> ${e.cause === 'crash' ? 'crashed: what is shown is its disk' : 'restarted from its disk'}`;
@@ -168,7 +240,7 @@ export class Inspector {
     }
     const verdicts = e.verdicts.map((v) => {
       const [rel, outcome] = REL_TEXT[v.rel] ?? [v.rel, ''];
-      return `<div><code>${esc(v.incoming)}</code> <span class="rel ${v.rel}">${rel}</span> <code>${esc(v.existing)}</code> → ${outcome}</div>`;
+      return `<div><code>${esc(paper(v.incoming))}</code> <span class="rel ${v.rel}">${rel}</span> <code>${esc(paper(v.existing))}</code> → ${outcome}</div>`;
     }).join('');
     const hintNote = JSON.stringify(e.hints_before) !== JSON.stringify(e.hints_after)
       ? `<div>hinted copies now: ${e.hints_after.length ? e.hints_after.map((h) => `for ${esc(h.intended)}: ${list(h.versions)}`).join('; ') : 'none (delivered and dropped)'}</div>`
@@ -202,13 +274,16 @@ export class Inspector {
     const node = Number($('client-node').value);
     const key = this.key;
     const value = $('client-value').value;
-    const ctx = $('client-context').value.trim();
+    const ctx = fromPaper($('client-context').value.trim());
     const req = app.act(op, (s) => (op === 'put' ? s.put(node, key, value, ctx || undefined)
       : op === 'get' ? s.get(node, key, undefined) : s.delete(node, key, ctx || undefined)));
     if (req === undefined) return;
     (this.myReqs ??= new Set()).add(req);
     $('client-result').className = 'result';
     $('client-result').textContent = `request ${req}: ${op} sent to ${app.state?.nodes[node]?.name ?? node}…`;
+    // A node that cannot take the request (crashed) answers at once, before this point.
+    const early = app.engine.recentReplies.get(req);
+    if (early) { this.showResult(early); return; }
     if (!app.engine.playing) app.setPlay(true);
   }
 
@@ -218,14 +293,14 @@ export class Inspector {
     if (!e.ok) { box.textContent = `request ${e.req}: ${e.code} — ${e.error}`; return; }
     if (e.op === 'get') {
       this.lastContext.set(e.key, e.context);
-      if (e.key === this.key) $('client-context').value = e.context;
+      if (e.key === this.key) $('client-context').value = paper(e.context);
       box.innerHTML = e.versions.length === 0
         ? `request ${e.req}: not found (context [])`
-        : `request ${e.req}: ${e.versions.length} version${e.versions.length > 1 ? 's — siblings: write back with this context to merge them' : ''}: ${e.versions.map((v) => chip(v)).join(' ')} · context <code>${esc(e.context)}</code> (filled in above)`;
+        : `request ${e.req}: ${e.versions.length} version${e.versions.length > 1 ? 's — siblings: write back with this context to merge them' : ''}: ${e.versions.map((v) => chip(v)).join(' ')} · context <code>${esc(paper(e.context))}</code> (filled in above)`;
     } else {
       this.lastContext.set(e.key, e.context);
-      if (e.key === this.key) $('client-context').value = e.context;
-      box.innerHTML = `request ${e.req}: stored with dot <code>${esc(e.dot)}</code>, clock <code>${esc(e.context)}</code> (${e.latency} ms)`;
+      if (e.key === this.key) $('client-context').value = paper(e.context);
+      box.innerHTML = `request ${e.req}: stored with dot <code>${esc(paper(e.dot))}</code>, clock <code>${esc(paper(e.context))}</code> (${e.latency} ms)`;
     }
   }
 }

@@ -4,6 +4,7 @@
 
 import { CLIENT_KINDS } from './engine.js';
 import { kindColor } from './ring.js';
+import { paper } from './inspector.js';
 
 const MAX_LINES = 300;
 /** At most this many new lines per frame; when more arrive, only the newest are kept. */
@@ -24,6 +25,18 @@ export class LogView {
     }
     this.pending = [];
     this.skipped = 0;
+    // One Tab stop for the whole log (not one per line): Tab lands on the list, the arrows
+    // (and Home, End) move between its lines, Enter selects one.
+    ol.tabIndex = 0;
+    ol.addEventListener('keydown', (ev) => {
+      const lines = [...ol.querySelectorAll('li > button')];
+      if (!lines.length) return;
+      const k = lines.indexOf(document.activeElement);
+      const to = { ArrowDown: k + 1, ArrowUp: k - 1, Home: 0, End: lines.length - 1 }[ev.key];
+      if (to === undefined) return;
+      ev.preventDefault();
+      lines[Math.max(0, Math.min(lines.length - 1, k < 0 ? 0 : to))].focus();
+    });
   }
 
   /** Show or hide a category of lines (a scenario turns on what it explains). */
@@ -55,6 +68,7 @@ export class LogView {
     li.className = 'note';
     const b = document.createElement('button');
     b.type = 'button';
+    b.tabIndex = -1;
     b.textContent = `— ${text}`;
     li.appendChild(b);
     this.append([li]);
@@ -104,6 +118,7 @@ export class LogView {
     if (cls) li.className = cls;
     const b = document.createElement('button');
     b.type = 'button';
+    b.tabIndex = -1; // the log is one Tab stop: arrows move between its lines
     b.innerHTML = html;
     if (title) b.title = title;
     if (onClick) b.addEventListener('click', onClick);
@@ -123,7 +138,7 @@ export class LogView {
         const dropped = e.arrives == null;
         const html = `<span class="t">${this.time(e.at)}</span> ${esc(e.from)}→${esc(e.to)} `
           + `<span class="k" style="color:${kindColor(e.kind)}">${esc(e.kind)}</span>`
-          + `${e.key ? ` <b>${esc(e.key)}</b>` : ''} ${esc(e.detail)}${dropped ? ' <b style="color:#b3261e">✗ dropped by the network</b>' : ''}`;
+          + `${e.key ? ` <b>${esc(e.key)}</b>` : ''} ${esc(paper(e.detail))}${dropped ? ' <b style="color:#b3261e">✗ dropped by the network</b>' : ''}`;
         const title = `message #${e.id}${e.req !== undefined ? ` for request ${e.req}` : ''}: sent at ${this.time(e.at)} s${dropped ? ', dropped' : `, arrives at ${this.time(e.arrives)} s`} — select to replay it on the ring`;
         const li = this.make(bg ? 'bg' : '', html, title, () => this.pick(e.id));
         li.dataset.id = String(e.id);
@@ -156,15 +171,15 @@ export class LogView {
         if (!e.ok) what = `<b>${esc(e.code)}</b> ${esc(e.error)}`;
         else if (e.op === 'get') {
           what = e.versions.length === 0 ? 'not found'
-            : `${e.versions.length} version${e.versions.length > 1 ? 's (siblings!)' : ''}: ${e.versions.map((v) => `${esc(v.value)} ${esc(v.clock)}`).join(' | ')} — context ${esc(e.context)}`;
-        } else if (e.op === 'put' || e.op === 'delete') what = `stored, dot ${esc(e.dot)}, clock ${esc(e.context)}`;
+            : `${e.versions.length} version${e.versions.length > 1 ? 's (siblings!)' : ''}: ${e.versions.map((v) => `${esc(v.value)} ${esc(paper(v.clock))}`).join(' | ')} — context ${esc(paper(e.context))}`;
+        } else if (e.op === 'put' || e.op === 'delete') what = `stored, dot ${esc(paper(e.dot))}, clock ${esc(paper(e.context))}`;
         else what = 'done';
         return this.make(e.ok ? (e.workload ? '' : 'reply-ok') : 'reply-bad',
           `<span class="t">${this.time(e.at)}</span> ${esc(e.node)}→${e.workload ? 'client' : '<b>you</b>'} <span class="k">reply ${e.req}</span> ${esc(e.op)} ${esc(e.key)}: ${what} <span class="t">(${e.latency} ms)</span>`);
       }
       case 'event': {
         if (!this.filters.repair) return null;
-        return this.make('', `<span class="t">${this.time(e.at)}</span> <b>${esc(e.node)}</b> ${esc(e.text)}`);
+        return this.make('', `<span class="t">${this.time(e.at)}</span> <b>${esc(e.node)}</b> ${esc(paper(e.text))}`);
       }
       case 'fault':
         return this.make('fault', `<span class="t">${this.time(e.at)}</span> <b>FAULT</b> ${esc(e.what)}`);

@@ -11,6 +11,8 @@ import { Inspector } from './inspector.js';
 import { MetricsView } from './metrics.js';
 import { SCENARIOS, ScenarioRunner } from './scenarios.js';
 import { LiveMode } from './live.js';
+import { TimelineView } from './timeline.js';
+import { MerkleView } from './merkle.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -34,6 +36,8 @@ class App {
     this.ring = new RingView($('ring'), $('flights'), {
       bg: $('ring-bg'),
       onSelectNode: (i) => this.selectNode(i),
+      onNodeMenu: (i, g) => this.nodeMenu(i, g),
+      onNodeAction: (i, action) => this.nodeAction(i, action),
       onHoverFlight: (f, ev) => this.tooltip(f, ev),
       onPickFlight: (f) => { this.log.reveal(f.id); this.ring.showFlight(f); },
     });
@@ -41,6 +45,8 @@ class App {
     this.inspector = new Inspector(this);
     this.metrics = new MetricsView(this);
     this.scenarios = new ScenarioRunner(this);
+    this.timeline = new TimelineView(this);
+    this.merkle = new MerkleView(this);
     this.engine.on((evs) => this.onEvents(evs));
     this.bindControls();
     this.renderLegend();
@@ -84,6 +90,7 @@ class App {
     for (const e of evs) {
       switch (e.t) {
         case 'reset':
+          if (!e.seek) this.timeline.reset();
           this.ring.clearFlights();
           this.ringSig = '';
           this.reqs.clear();
@@ -91,6 +98,7 @@ class App {
           this.log.reset();
           this.inspector.reset();
           this.metrics.reset();
+          this.merkle.reset();
           this.stateDirty = true;
           this.keyDirty = true;
           break;
@@ -110,6 +118,7 @@ class App {
     }
     this.log.add(evs);
     this.inspector.onEvents(evs);
+    this.merkle.onEvents(evs);
     const frame = evs.length === 1 && evs[0].t === 'frame';
     if (frame) this.onFrame();
   }
@@ -170,9 +179,11 @@ class App {
       this.quorumsDirty = false;
     }
     if (calm || now - (this.lastLogAt ?? 0) > 200) { this.log.flush(); this.lastLogAt = now; }
+    this.merkle.render();
     const s = this.state;
     this.ring.draw(this.engine.vt, s ? (s.min_latency_ms + s.max_latency_ms) / 2 : 20);
-    $('clock').textContent = `t = ${this.engine.seconds.toFixed(3)} s`;
+    $('clock').textContent = `${this.engine.seconds.toFixed(3)} s`;
+    this.timeline.sync();
   }
 
   /** Bring every panel up to date now (a scenario's end, a test). */
@@ -182,6 +193,7 @@ class App {
     this.inspector.refresh();
     this.inspector.renderMerges();
     this.log.flush();
+    this.merkle.render();
     this.metrics.render();
     const vis = this.visibleQuorums();
     this.ring.setQuorums(vis);
@@ -221,6 +233,7 @@ class App {
         sel.value = String(Math.min(this.selectedNode, names.length - 1));
       }
     }
+    this.syncNodeMenu();
     const box = $('side-buttons');
     if (box.childElementCount !== s.nodes.length || [...box.children].some((b, i) => b.textContent !== s.nodes[i].name)) {
       box.innerHTML = '';
@@ -242,6 +255,67 @@ class App {
       $('btn-leave').disabled = !sel.up || sel.status !== 'valid';
       $('btn-remove').disabled = sel.up || sel.status === 'down';
     }
+  }
+
+  /** Act on node `i` from the picture: crash, restart, cut it off (or heal), put or get through it. */
+  nodeAction(i, action) {
+    this.selectNode(i);
+    const n = this.sim?.state().nodes[i];
+    if (!n) return;
+    switch (action) {
+      case 'crash':
+        if (n.up) this.act('crash', (s) => s.crash(i, $('lose-unpersisted').checked));
+        else this.log.note(`${n.name} is already crashed: R restarts it`);
+        break;
+      case 'restart':
+        if (!n.up) this.act('restart', (s) => s.restart(i));
+        else this.log.note(`${n.name} is running: C crashes it`);
+        break;
+      case 'cut':
+        if (n.side === 1) this.act('heal', (s) => s.heal());
+        else this.act('partition', (s) => s.partition(Uint32Array.from([i])));
+        break;
+      case 'put': case 'get':
+        $('client-node').value = String(i);
+        this.inspector.client(action);
+        break;
+      default: break;
+    }
+    this.refreshState();
+    this.syncNodeMenu();
+  }
+
+  /** The node's actions, beside it on the ring (a click, or Enter on a focused node). */
+  nodeMenu(i, g) {
+    const menu = $('node-menu');
+    const wrap = $('ring-wrap').getBoundingClientRect();
+    const r = g.getBoundingClientRect();
+    menu.hidden = false;
+    menu.dataset.node = String(i);
+    const left = Math.min(Math.max(0, r.right - wrap.left + 6), wrap.width - 150);
+    menu.style.left = `${left}px`;
+    menu.style.top = `${Math.max(0, r.top - wrap.top)}px`;
+    this.syncNodeMenu();
+    if (document.activeElement === g) menu.querySelector('button:not([hidden])')?.focus();
+  }
+
+  syncNodeMenu() {
+    const menu = $('node-menu');
+    if (menu.hidden) return;
+    const i = Number(menu.dataset.node);
+    const n = this.sim?.state().nodes[i];
+    if (!n) { menu.hidden = true; return; }
+    $('node-menu-name').textContent = n.name;
+    menu.querySelector('[data-action="crash"]').hidden = !n.up;
+    menu.querySelector('[data-action="restart"]').hidden = n.up;
+    menu.querySelector('[data-action="cut"]').firstChild.textContent = n.side === 1 ? 'Heal ' : 'Cut off ';
+  }
+
+  closeNodeMenu() {
+    const menu = $('node-menu');
+    if (menu.hidden) return;
+    menu.hidden = true;
+    this.ring.focusNode(Number(menu.dataset.node));
   }
 
   tooltip(f, ev) {
@@ -286,9 +360,73 @@ class App {
     $('skip-quiet').addEventListener('change', (ev) => { this.engine.skipQuiet = ev.target.checked; });
     document.addEventListener('keydown', (ev) => {
       const tag = ev.target?.tagName;
-      if (['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(tag) || ev.target?.closest?.('.node')) return;
-      if (ev.key === ' ' || ev.key === 'k') { ev.preventDefault(); setPlay(!this.engine.playing); }
-      if (ev.key === '.' || ev.key === 's') { setPlay(false); this.engine.step(); }
+      if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      const typing = ['INPUT', 'SELECT', 'TEXTAREA'].includes(tag) && ev.target.type !== 'checkbox' && ev.target.type !== 'range';
+      if (typing) return;
+      const onControl = ['BUTTON', 'INPUT', 'SELECT'].includes(tag) || ev.target?.closest?.('.node');
+      const key = ev.key.length === 1 ? ev.key.toLowerCase() : ev.key;
+      // N continues a guided step from anywhere; Enter too, unless it presses a focused control.
+      if ((key === 'n' || (key === 'Enter' && !onControl)) && this.scenarios.continue) { ev.preventDefault(); this.scenarios.continue(); return; }
+      if (key === 'b') { ev.preventDefault(); this.timeline.back(); return; }
+      if (onControl) return;
+      if (key === ' ' || key === 'k') { ev.preventDefault(); setPlay(!this.engine.playing); }
+      if (key === '.' || key === 's') { setPlay(false); this.engine.step(); }
+    });
+
+    // A notation's "?" opens the glossary at its entry.
+    document.addEventListener('click', (ev) => {
+      const a = ev.target.closest?.('a[href^="#g-"]');
+      if (!a) return;
+      ev.preventDefault();
+      $('glossary').open = true;
+      const dt = document.getElementById(a.getAttribute('href').slice(1));
+      dt?.scrollIntoView({ block: 'center' });
+      dt?.classList.add('flash');
+      setTimeout(() => dt?.classList.remove('flash'), 1500);
+    });
+
+    // The node's actions on the ring.
+    $('node-menu').addEventListener('click', (ev) => {
+      const b = ev.target.closest('button');
+      if (!b) return;
+      ev.stopPropagation();
+      if (b.dataset.action === 'close') { this.closeNodeMenu(); return; }
+      this.nodeAction(Number($('node-menu').dataset.node), b.dataset.action);
+    });
+    $('node-menu').addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape') { ev.preventDefault(); this.closeNodeMenu(); }
+    });
+    $('ring-wrap').addEventListener('click', (ev) => { if (!ev.target.closest('#node-menu, .node')) $('node-menu').hidden = true; });
+    rovingToolbar(document.querySelector('.toolbar'), ['timeline']);
+    // "⋯": the rest of the controls, one Enter away from the toolbar.
+    const more = $('more-menu');
+    const closeMore = (refocus) => { more.hidden = true; $('btn-more').setAttribute('aria-expanded', 'false'); if (refocus) $('btn-more').focus(); };
+    $('btn-more').addEventListener('click', () => {
+      if (!more.hidden) { closeMore(false); return; }
+      const bar = document.querySelector('.toolbar').getBoundingClientRect();
+      const b = $('btn-more').getBoundingClientRect();
+      more.style.left = `${Math.max(0, b.right - bar.left - 170)}px`;
+      more.hidden = false;
+      $('btn-more').setAttribute('aria-expanded', 'true');
+      more.querySelector('button').focus();
+    });
+    more.addEventListener('keydown', (ev) => {
+      const items = [...more.querySelectorAll('button')];
+      const k = items.indexOf(document.activeElement);
+      if (ev.key === 'Escape') { ev.preventDefault(); closeMore(true); return; }
+      const to = { ArrowDown: k + 1, ArrowUp: k - 1 }[ev.key];
+      if (to !== undefined) { ev.preventDefault(); items[(to + items.length) % items.length].focus(); }
+    });
+    more.addEventListener('click', (ev) => {
+      const b = ev.target.closest('button[data-go]');
+      if (!b) return;
+      closeMore(false);
+      const go = b.dataset.go;
+      if (go === 'set-nodes') $('setup-card').open = true;
+      if (go === 'glossary') { $('glossary').open = true; $('glossary').querySelector('summary').focus(); return; }
+      const target = $(go);
+      target.scrollIntoView({ block: 'nearest' });
+      target.focus();
     });
 
     // Faults.
@@ -378,10 +516,34 @@ class App {
   renderLegend() {
     const kinds = [['put', 'put'], ['put-ack', 'ack'], ['get', 'get'], ['get-reply', 'reply'], ['forward', 'forward'],
       ['forward-cancel', 'forward accepted / cancelled (at most once)'], ['refused', 'refused (the node left)'],
-      ['put-hinted', 'hinted put / hint delivery'], ['read-repair', 'read repair'], ['merkle', 'Merkle'], ['transfer', 'transfer'], ['gossip', 'routine: gossip, probes, Merkle finding nothing (small dots)']];
+      ['put-hinted', 'hinted put / hint delivery'], ['read-repair', 'read repair'], ['ae-repair', 'repair by anti-entropy'], ['merkle', 'Merkle'], ['transfer', 'transfer'], ['gossip', 'routine: gossip, probes, Merkle finding nothing (small dots)']];
     $('legend').innerHTML = kinds.map(([k, label]) => `<span class="sw" style="background:${kindColor(k)}"></span>${label}`).join('')
-      + '<br>Keys: <kbd>Space</kbd> play/pause · <kbd>.</kbd> one step · <kbd>Tab</kbd> to a node, <kbd>Enter</kbd> selects it';
+      + '<br>Keys: <kbd>N</kbd> or <kbd>Enter</kbd> continue · <kbd>B</kbd> back (the scenario\'s previous step, else one event) · <kbd>Space</kbd> play/pause · <kbd>.</kbd> one step · <kbd>Tab</kbd> to a node, <kbd>Enter</kbd> selects it';
   }
+}
+
+/**
+ * A toolbar is one Tab stop (the ARIA toolbar pattern): Left and Right move between its
+ * controls (`skip`: controls with a Tab stop of their own, such as a slider that uses the
+ * arrows itself).
+ */
+function rovingToolbar(bar, skip = []) {
+  const items = () => [...bar.querySelectorAll('button, select, input')].filter((el) => !skip.includes(el.id) && !el.disabled && !el.hidden);
+  const focusAt = (el) => {
+    for (const x of items()) x.tabIndex = x === el ? 0 : -1;
+    el.focus();
+  };
+  for (const x of items()) x.tabIndex = x.id === 'btn-play' ? 0 : -1;
+  bar.addEventListener('keydown', (ev) => {
+    const list = items();
+    const k = list.indexOf(ev.target);
+    if (k < 0) return;
+    const to = { ArrowRight: k + 1, ArrowLeft: k - 1, Home: 0, End: list.length - 1 }[ev.key];
+    if (to === undefined) return;
+    ev.preventDefault();
+    focusAt(list[(to + list.length) % list.length]);
+  });
+  bar.addEventListener('focusin', (ev) => { if (items().includes(ev.target)) for (const x of items()) x.tabIndex = x === ev.target ? 0 : -1; });
 }
 
 async function main() {

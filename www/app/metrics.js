@@ -34,7 +34,8 @@ export class MetricsView {
   }
 
   renderLoad(m) {
-    const load = m.load.filter((l) => l.partitions > 0 || l.requests > 0);
+    // The nodes that own partitions now: a removed or exited node has no load to balance.
+    const load = m.load.filter((l) => l.partitions > 0);
     if (!load.length) return;
     const mean = load.reduce((a, l) => a + l.requests, 0) / load.length;
     const max = Math.max(...load.map((l) => l.requests), mean * 1.2, 1);

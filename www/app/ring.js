@@ -14,7 +14,7 @@ export const KIND_COLORS = {
   put: '#2457c5', 'put-hinted': '#c98a00', 'put-ack': '#6e93e0',
   get: '#1f7a44', 'get-reply': '#4fb072',
   forward: '#7b3fc4', 'forward-reply': '#a886dc',
-  'read-repair': '#d2561b', 'hint-delivery': '#c98a00', 'hint-ack': '#e0b95a',
+  'read-repair': '#d2561b', 'ae-repair': '#0f6b67', 'hint-delivery': '#c98a00', 'hint-ack': '#e0b95a',
   transfer: '#b8327a', 'transfer-ack': '#d77fae', merkle: '#13837f',
   // The at-most-once handshake of a forwarded write, and a refusal by a node that left.
   'forward-accepted': '#a886dc', 'forward-cancel': '#5a2d91', 'forward-cancelled': '#c7b3ea',
@@ -35,6 +35,8 @@ function el(name, attrs = {}, parent) {
   if (parent) parent.appendChild(e);
   return e;
 }
+
+const overlaps = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 
 const polar = (r, frac) => {
   const a = frac * 2 * Math.PI - Math.PI / 2;
@@ -80,13 +82,14 @@ export class RingView {
     if (opts.bg) bg.innerHTML = '';
     el('circle', { cx: C, cy: C, r: R_OUT + 3, fill: 'none', stroke: '#d9dde4' }, bg);
     this.gParts = el('g', { 'aria-hidden': 'true' }, bg);
+    this.gMarks = el('g', { 'aria-hidden': 'true', class: 'marks' }, svg);
     this.gKey = el('g', { 'aria-hidden': 'true' }, svg);
     this.gCut = el('g', { 'aria-hidden': 'true' }, svg);
     this.gNodes = el('g', {}, svg);
     this.gHeld = el('g', { 'aria-hidden': 'true' }, svg);
     this.gQuorum = el('g', { 'aria-hidden': 'true' }, svg);
-    this.center = el('text', { x: C, y: C - 6, 'text-anchor': 'middle', 'font-size': 15, fill: '#5b6474' }, svg);
-    this.center2 = el('text', { x: C, y: C + 14, 'text-anchor': 'middle', 'font-size': 12, fill: '#8a93a3' }, svg);
+    this.center = el('text', { x: C, y: C - 6, 'text-anchor': 'middle', 'font-size': 15, fill: '#5b6474', 'data-label': 'epoch', 'paint-order': 'stroke', stroke: '#fff', 'stroke-width': 4 }, svg);
+    this.center2 = el('text', { x: C, y: C + 14, 'text-anchor': 'middle', 'font-size': 12, fill: '#8a93a3', 'data-label': 'partitions', 'paint-order': 'stroke', stroke: '#fff', 'stroke-width': 4 }, svg);
     if (canvas) {
       this.ctx = canvas.getContext('2d');
       this.size = null;
@@ -124,7 +127,15 @@ export class RingView {
     this.names = names;
     if (rebuild) this.buildNodes();
     this.updateNodes();
-    if (rebuild) { this.drawRing(true); this.drawKey(); }
+    if (rebuild) {
+      this.drawRing(true);
+      this.drawKey();
+      // The chips and counters follow their nodes to their new places at once.
+      this.heldSig = null;
+      this.setHeld(this.lastHeld ?? {});
+      this.quorumSig = null;
+      this.setQuorums(this.lastQuorums ?? []);
+    }
   }
 
   buildNodes() {
@@ -132,28 +143,50 @@ export class RingView {
     this.nodeEls = this.names.map((name, i) => {
       const [x, y] = this.nodePos(i);
       const r = this.nodeRadius();
-      const g = el('g', { class: 'node', transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`, tabindex: 0, role: 'button' }, this.gNodes);
+      const g = el('g', { class: 'node', transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`, tabindex: i === Math.max(0, this.selectedNode) ? 0 : -1, role: 'button', 'aria-keyshortcuts': 'C R X P G' }, this.gNodes);
       const ring = el('circle', { r: r + 5, fill: 'none', stroke: 'transparent', 'stroke-width': 3 }, g);
       const body = el('circle', { class: 'body', r, fill: nodeColor(i), stroke: '#fff', 'stroke-width': 2 }, g);
-      const label = el('text', { 'text-anchor': 'middle', y: 5, 'font-size': name.length > 4 ? 12 : r > 20 ? 16 : 13, 'font-weight': 700, fill: '#fff' }, g);
+      const label = el('text', { 'text-anchor': 'middle', y: 5, 'font-size': name.length > 4 ? 12 : r > 20 ? 16 : 13, 'font-weight': 700, fill: '#fff', 'data-label': `name ${name}` }, g);
       // Long ids (a browser tab's `node-5fd0aa07`) show their last characters.
       label.textContent = name.length > 4 ? `…${name.slice(-4)}` : name;
-      const sub = el('text', { 'text-anchor': 'middle', y: r + 15, 'font-size': 11, fill: '#5b6474' }, g);
-      const mark = el('text', { 'text-anchor': 'middle', y: 9, 'font-size': r * 1.6, fill: '#b3261e', 'font-weight': 700 }, g);
-      const badge = el('g', { transform: `translate(${(r * 0.75).toFixed(1)},${(-r * 0.8).toFixed(1)})` }, g);
+      const sub = el('text', { 'text-anchor': 'middle', y: r + 15, 'font-size': 11, fill: '#5b6474', 'data-label': `status ${name}` }, g);
+      // A crash mark beside the name (lower right), not over it.
+      const mark = el('text', { 'text-anchor': 'middle', x: r * 0.8, y: r * 0.95, 'font-size': 16, fill: '#b3261e', 'font-weight': 800 }, g);
+      const badge = el('g', { transform: `translate(${(r * 0.75).toFixed(1)},${(-r * 0.8).toFixed(1)})`, 'data-label': `suspicion ${name}` }, g);
       el('circle', { r: 8, fill: '#f0a500' }, badge);
       const badgeText = el('text', { 'text-anchor': 'middle', y: 4, 'font-size': 11, 'font-weight': 700, fill: '#fff' }, badge);
       badgeText.textContent = '?';
       const select = () => this.opts.onSelectNode?.(i);
-      g.addEventListener('click', (ev) => { ev.stopPropagation(); select(); });
+      g.addEventListener('click', (ev) => { ev.stopPropagation(); select(); this.opts.onNodeMenu?.(i, g); });
+      // The nodes are one Tab stop (roving focus): arrows move between them, Enter selects
+      // and opens the node's actions, a letter acts on it at once.
       g.addEventListener('keydown', (ev) => {
-        if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); select(); }
+        const n = this.names.length;
+        const move = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[ev.key];
+        if (move) { ev.preventDefault(); this.focusNode((i + move + n) % n); return; }
+        if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); select(); this.opts.onNodeMenu?.(i, g); return; }
+        const action = { c: 'crash', r: 'restart', x: 'cut', p: 'put', g: 'get' }[ev.key.toLowerCase()];
+        if (action && !ev.ctrlKey && !ev.metaKey && !ev.altKey) { ev.preventDefault(); ev.stopPropagation(); select(); this.opts.onNodeAction?.(i, action); }
       });
       return { g, ring, body, label, sub, mark, badge, badgeText };
     });
   }
 
+  /** Dim every node but `names` (null: none dimmed); messages between dimmed nodes fade too. */
+  setFocus(names) {
+    this.focus = names && names.length ? new Set(names) : null;
+    this.applyFocus();
+    this.wasIdle = false;
+  }
+
+  applyFocus() {
+    (this.nodeEls ?? []).forEach((e, i) => {
+      e.g.classList.toggle('dim', !!this.focus && !this.focus.has(this.names[i]));
+    });
+  }
+
   updateNodes() {
+    this.applyFocus();
     const r = this.nodeRadius();
     const sig = `${this.selectedNode}|${JSON.stringify(this.nodes)}`;
     if (sig === this.nodesSig) return;
@@ -178,6 +211,7 @@ export class RingView {
       e.badge.setAttribute('visibility', suspected ? 'visible' : 'hidden');
       e.badgeText.textContent = suspected ? String(n.suspected_by.length) : '';
       const bits = [];
+      if (n.self) bits.push('this tab');
       if (!up) bits.push('crashed');
       else if (status !== 'valid') bits.push(status);
       if (n.partitions !== undefined) bits.push(`${n.partitions}p`);
@@ -221,7 +255,17 @@ export class RingView {
     t.textContent = 'network cut';
   }
 
-  selectNode(i) { this.selectedNode = i; this.updateNodes(); }
+  selectNode(i) {
+    this.selectedNode = i;
+    (this.nodeEls ?? []).forEach((e, k) => e.g.setAttribute('tabindex', k === i ? '0' : '-1'));
+    this.updateNodes();
+  }
+
+  /** Move the ring's one Tab stop to node `i` and focus it. */
+  focusNode(i) {
+    (this.nodeEls ?? []).forEach((e, k) => e.g.setAttribute('tabindex', k === i ? '0' : '-1'));
+    this.nodeEls?.[i]?.g.focus();
+  }
 
   /** The ring: `{ epoch, q, owners }`. */
   setRing(ring) {
@@ -262,6 +306,35 @@ export class RingView {
     }
   }
 
+  /** Rank badges on the nodes of a preference list (live mode: no key position is known). */
+  setRanks(names, n) {
+    const sig = `${names.join(',')}|${n}|${this.names.join(',')}`;
+    if (sig === this.ranksSig) return;
+    this.ranksSig = sig;
+    this.gKey.innerHTML = '';
+    names.slice(0, n + 2).forEach((name, rank) => {
+      const i = this.nodeIndex(name);
+      if (i < 0) return;
+      const [nx, ny] = this.nodePos(i);
+      const r = this.nodeRadius();
+      const primary = rank < n;
+      const badge = el('g', { 'data-label': `rank ${name}` }, this.gKey);
+      el('circle', { cx: nx - r * 0.8, cy: ny - r * 0.75, r: 9, fill: primary ? '#1d2330' : '#c98a00', stroke: '#fff', 'stroke-width': 1.5 }, badge);
+      const t = el('text', { x: nx - r * 0.8, y: ny - r * 0.75 + 4, 'text-anchor': 'middle', 'font-size': 10, 'font-weight': 700, fill: '#fff' }, badge);
+      t.textContent = primary ? String(rank + 1) : `f${rank - n + 1}`;
+    });
+  }
+
+  /** Outline partitions (a guided step names them: the ones a join moved); [] clears. */
+  markPartitions(list) {
+    this.gMarks.innerHTML = '';
+    const q = this.owners.length;
+    if (!q) return;
+    for (const p of list ?? []) {
+      el('path', { d: arcPath(R_IN - 4, R_OUT + 4, p / q, (p + 1) / q), fill: 'none', stroke: '#1d2330', 'stroke-width': 2.5, class: 'moved', 'data-partition': p }, this.gMarks);
+    }
+  }
+
   /** The selected key: keyInfo from the simulator (position, partition, preflist, N). */
   setKey(info) {
     this.keyInfo = info;
@@ -291,8 +364,14 @@ export class RingView {
     const [tx, ty] = polar(R_OUT - 2, info.position);
     el('line', { x1: kx, y1: ky, x2: tx, y2: ty, stroke: '#1d2330', 'stroke-width': 3 }, this.gKey);
     el('circle', { cx: kx, cy: ky, r: 5, fill: '#f0a500', stroke: '#1d2330', 'stroke-width': 1.5 }, this.gKey);
-    const [lx, ly] = polar(R_OUT + 20, info.position);
-    const label = el('text', { x: lx, y: ly + 4, 'font-size': 12, 'font-weight': 700, fill: '#1d2330', 'text-anchor': info.position > 0.5 ? 'end' : 'start' }, this.gKey);
+    // The key's name: outside the ring at the top and bottom, inside it on the sides (it
+    // would be clipped outside), along the marker.
+    const side = Math.sin(info.position * 2 * Math.PI);
+    const inside = Math.abs(side) > 0.45;
+    const [lx, ly] = polar(inside ? R_IN - 5 : R_OUT + 16, info.position);
+    const anchor = inside ? (side > 0 ? 'end' : 'start') : 'middle';
+    const dy = inside ? 4 : (Math.cos(info.position * 2 * Math.PI) > 0 ? -2 : 12);
+    const label = el('text', { x: lx, y: ly + dy, 'font-size': 12, 'font-weight': 700, fill: '#1d2330', 'text-anchor': anchor, 'data-label': 'key', 'paint-order': 'stroke', stroke: '#fff', 'stroke-width': 3 }, this.gKey);
     label.textContent = info.key;
     // Lines from the key's partition to its preference list: primaries solid, fallbacks dashed.
     const [px, py] = polar(R_IN - 4, info.position);
@@ -303,16 +382,19 @@ export class RingView {
       if (!primary && rank > info.n + 1) return;
       const [nx, ny] = this.nodePos(i);
       el('line', { x1: px, y1: py, x2: nx, y2: ny, stroke: primary ? '#1d2330' : '#c98a00', 'stroke-width': primary ? 1.6 : 1.2, 'stroke-dasharray': primary ? '' : '5 4', opacity: primary ? 0.45 : 0.6 }, this.gKey);
+      // The rank sits on the node's upper left edge (the suspicion badge takes the right).
       const r = this.nodeRadius();
-      const [bx, by] = [nx + (px - nx) * ((r + 10) / Math.hypot(px - nx, py - ny)), ny + (py - ny) * ((r + 10) / Math.hypot(px - nx, py - ny))];
-      el('circle', { cx: bx, cy: by, r: 9, fill: primary ? '#1d2330' : '#c98a00' }, this.gKey);
-      const t = el('text', { x: bx, y: by + 4, 'text-anchor': 'middle', 'font-size': 10, 'font-weight': 700, fill: '#fff' }, this.gKey);
+      const [bx, by] = [nx - r * 0.8, ny - r * 0.75];
+      const badge = el('g', { 'data-label': `rank ${name}` }, this.gKey);
+      el('circle', { cx: bx, cy: by, r: 9, fill: primary ? '#1d2330' : '#c98a00', stroke: '#fff', 'stroke-width': 1.5 }, badge);
+      const t = el('text', { x: bx, y: by + 4, 'text-anchor': 'middle', 'font-size': 10, 'font-weight': 700, fill: '#fff' }, badge);
       t.textContent = primary ? String(rank + 1) : `f${rank - info.n + 1}`;
     });
   }
 
   /** What each node holds of the selected key: name -> { values: [..], hints: [..] }. */
   setHeld(held) {
+    this.lastHeld = held;
     const sig = JSON.stringify(held) + this.names.join(',');
     if (sig === this.heldSig) return;
     this.heldSig = sig;
@@ -327,7 +409,7 @@ export class RingView {
       if (text.length > 22) text = `${text.slice(0, 21)}…`;
       const w = text.length * 6.6 + 10;
       // Above the node: below it are its status line, and inwards its quorum counters.
-      const g = el('g', { transform: `translate(${x.toFixed(1)},${(y - r - 11).toFixed(1)})` }, this.gHeld);
+      const g = el('g', { transform: `translate(${x.toFixed(1)},${(y - r - 11).toFixed(1)})`, 'data-label': `held ${name}` }, this.gHeld);
       el('rect', { x: -w / 2, y: -10, width: w, height: 15, rx: 4, fill: h.values.length > 1 ? '#f3e8ff' : '#eef3fd', stroke: h.values.length > 1 ? '#8a2be2' : '#9fb6e8', 'stroke-dasharray': h.values.length ? '' : '3 2' }, g);
       const t = el('text', { 'text-anchor': 'middle', y: 1.5, 'font-size': 11, 'font-weight': 600, fill: '#1d2330', 'font-family': 'ui-monospace, monospace' }, g);
       t.textContent = text;
@@ -336,11 +418,23 @@ export class RingView {
 
   /** Quorum counters to draw beside their coordinators: key -> {node, kind, got, needed, state}. */
   setQuorums(list) {
+    this.lastQuorums = list;
     const sig = list.map((q) => `${q.node}/${q.kind}/${q.got}/${q.needed}/${q.state}`).join('|') + this.names.join(',');
     if (sig === this.quorumSig) return;
     this.quorumSig = sig;
     this.gQuorum.innerHTML = '';
     const perNode = new Map();
+    // Each counter goes inwards from its node, at the first place where it covers no label
+    // (names, badges, chips, the key, the centre texts), no node and no other counter.
+    this.boxesSig = null;
+    const taken = this.staticLabelBoxes().filter((b) => !b.quorum);
+    const rr = this.nodeRadius();
+    this.names.forEach((_, j) => {
+      const [x, y] = this.nodePos(j);
+      taken.push({ x: x - rr - 2, y: y - rr - 2, w: 2 * rr + 4, h: 2 * rr + 4 });
+      taken.push({ x: x - 80, y: y - rr - 22, w: 160, h: 17 }); // where its held versions' chip goes
+      taken.push({ x: x - 50, y: y + rr + 3, w: 100, h: 16 }); // where its status line goes
+    });
     for (const qd of list) {
       const i = this.nodeIndex(qd.node);
       if (i < 0) continue;
@@ -349,10 +443,18 @@ export class RingView {
       if (k > 2) continue;
       const [nx, ny] = this.nodePos(i);
       const dx = C - nx; const dy = C - ny; const d = Math.hypot(dx, dy) || 1;
-      const r = this.nodeRadius() + 32 + k * 22;
-      const x = nx + (dx / d) * r; const y = ny + (dy / d) * r;
       const w = 26 + qd.needed * 12;
-      const g = el('g', { transform: `translate(${(x - w / 2).toFixed(1)},${(y - 9).toFixed(1)})` }, this.gQuorum);
+      let x = 0; let y = 0; let free = false;
+      for (let step = 0; step < 40 && !free; step++) {
+        const along = rr + 22 + (step >> 1) * 7;
+        const across = step % 2 ? 0 : (step % 4 === 0 ? 1 : -1) * Math.min(step, 6) * 4;
+        x = nx + (dx / d) * along - (dy / d) * across;
+        y = ny + (dy / d) * along + (dx / d) * across;
+        const b = { x: x - w / 2, y: y - 9, w, h: 18 };
+        if (!taken.some((o) => overlaps(b, o))) { taken.push(b); free = true; }
+      }
+      if (!free) continue; // no room left beside this node: the inspector lists every counter
+      const g = el('g', { transform: `translate(${(x - w / 2).toFixed(1)},${(y - 9).toFixed(1)})`, 'data-label': `quorum ${qd.node} ${k}` }, this.gQuorum);
       const fill = qd.state === 'ok' ? '#eaf7ee' : qd.state === 'bad' ? '#fdecea' : '#fff';
       el('rect', { width: w, height: 18, rx: 5, fill, stroke: '#1d2330', 'stroke-width': 1 }, g);
       const t = el('text', { x: 4, y: 13, 'font-size': 11, 'font-weight': 700, fill: '#1d2330' }, g);
@@ -362,6 +464,7 @@ export class RingView {
         el('rect', { x: 16 + s * 12, y: 4, width: 10, height: 10, rx: 2, fill: on ? (qd.state === 'bad' ? '#b3261e' : qd.state === 'ok' ? '#1f7a44' : '#2457c5') : '#dde2ea' }, g);
       }
     }
+    this.boxesSig = null; // the message labels must see the counters
   }
 
   // ---- messages on the canvas -----------------------------------------------------------------
@@ -404,6 +507,21 @@ export class RingView {
     return { x0, y0, x1, y1, cx, cy };
   }
 
+  /** The boxes of the ring's labels (view coordinates), cached until the drawing changes. */
+  staticLabelBoxes() {
+    const sig = `${this.nodesSig}|${this.heldSig}|${this.quorumSig}|${this.keySig}|${this.ringKey}`;
+    if (sig !== this.boxesSig) {
+      this.boxesSig = sig;
+      const box = this.svg.getBoundingClientRect();
+      const k = box.width ? 600 / box.width : 1;
+      this.boxes = [...this.svg.querySelectorAll('[data-label]')].filter((e) => e.getAttribute('visibility') !== 'hidden' && e.textContent !== '').map((e) => {
+        const r = e.getBoundingClientRect();
+        return { x: (r.left - box.left) * k, y: (r.top - box.top) * k, w: r.width * k, h: r.height * k, quorum: e.dataset.label.startsWith('quorum') };
+      }).filter((b) => b.w > 0 && b.h > 0);
+    }
+    return [...this.boxes];
+  }
+
   static at(p, t) {
     const u = 1 - t;
     return [u * u * p.x0 + 2 * u * t * p.cx + t * t * p.x1, u * u * p.y0 + 2 * u * t * p.cy + t * t * p.y1];
@@ -413,6 +531,7 @@ export class RingView {
   draw(vt, nominalLatency = 20) {
     if (!this.ctx) return;
     const idle = this.flights.size === 0 && this.effects.length === 0 && !this.highlight;
+    if (idle) this.msgLabels = []; // no message, no message label
     if (idle && this.wasIdle) return; // nothing moved: leave the canvas as it is
     this.wasIdle = idle;
     this.resize();
@@ -423,6 +542,8 @@ export class RingView {
     ctx.setTransform(s, 0, 0, s, 0, 0);
     const now = performance.now();
     this.positions = [];
+    this.msgLabels = [];
+    const taken = this.staticLabelBoxes();
     let labels = 0;
     const busy = this.flights.size > 40;
     for (const f of this.flights.values()) {
@@ -441,15 +562,17 @@ export class RingView {
       }
       const [x, y] = RingView.at(p, t);
       const color = kindColor(f.kind);
+      const faded = this.focus && !this.focus.has(f.from) && !this.focus.has(f.to);
+      ctx.globalAlpha = faded ? 0.2 : 1;
       if (!bg) {
         ctx.strokeStyle = color;
-        ctx.globalAlpha = 0.25;
+        ctx.globalAlpha = faded ? 0.06 : 0.25;
         ctx.lineWidth = 1.5;
         ctx.beginPath();
         ctx.moveTo(p.x0, p.y0);
         ctx.quadraticCurveTo(p.cx, p.cy, p.x1, p.y1);
         ctx.stroke();
-        ctx.globalAlpha = 1;
+        ctx.globalAlpha = faded ? 0.2 : 1;
       }
       ctx.fillStyle = color;
       ctx.beginPath();
@@ -468,11 +591,23 @@ export class RingView {
         ctx.moveTo(x + 6, y - 6); ctx.lineTo(x - 6, y + 6);
         ctx.stroke();
       }
-      if (!bg && (!busy || CLIENT_KINDS.has(f.kind)) && labels < 24) {
-        labels++;
+      ctx.globalAlpha = 1;
+      if (!bg && !faded && (!busy || CLIENT_KINDS.has(f.kind)) && labels < 24) {
+        // A label goes where it covers no other label (node names, badges, chips, counters
+        // and the labels placed so far); with no free spot, the dot goes unlabelled.
         ctx.font = '600 11px system-ui, sans-serif';
-        ctx.fillStyle = '#1d2330';
-        ctx.fillText(dropped ? `${f.kind} (lost)` : f.kind, x + 8, y - 6);
+        const text = dropped ? `${f.kind} (lost)` : f.kind;
+        const w = ctx.measureText(text).width;
+        const spot = [[x + 8, y - 15], [x + 8, y + 4], [x - 8 - w, y - 15], [x - 8 - w, y + 4]]
+          .map(([bx, by]) => ({ x: bx, y: by, w, h: 12 }))
+          .find((b) => b.x >= 0 && b.x + b.w <= 600 && b.y >= 0 && b.y + b.h <= 600 && !taken.some((o) => overlaps(b, o)));
+        if (spot) {
+          labels++;
+          taken.push(spot);
+          this.msgLabels.push({ ...spot, text });
+          ctx.fillStyle = '#1d2330';
+          ctx.fillText(text, spot.x, spot.y + 10);
+        }
       }
       this.positions.push({ x, y, f });
     }

@@ -3,11 +3,12 @@
 // (clocks, hints, owners, repaired keys) is read back from the real core as it runs, and
 // each scenario records what it found in `document.body.dataset.result` for the tests.
 
-import { chip } from './inspector.js';
+import { chip, paper } from './inspector.js';
+import { MerkleView } from './merkle.js';
 
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
-const code = (s) => `<code>${esc(s)}</code>`;
+const code = (s) => `<code>${esc(paper(s))}</code>`;
 
 class ScenarioError extends Error {}
 
@@ -20,6 +21,11 @@ class Ctx {
     this.token = token;
     this.stepNo = 0;
     this.results = {};
+    this.pending = null;
+    this.stepEvents = [];
+    this.off = this.engine.on((evs) => {
+      for (const e of evs) if (e.t !== 'frame' && e.t !== 'tick' && e.t !== 'clock') this.stepEvents.push(e);
+    });
   }
 
   get sim() { return this.app.sim; }
@@ -35,6 +41,8 @@ class Ctx {
   /** A fresh cluster for this scenario, playing. */
   async reset(opts) {
     this.live();
+    // Each scenario starts from the log's default filters (one may turn on what it explains).
+    this.app.log.show('merkle', false);
     this.app.newCluster({ clients: 0, seed: 7, ...opts });
     // The first wait is registered before the clock runs: at full speed the engine would
     // otherwise run the new cluster for as much virtual time as fits in its first slice of
@@ -50,18 +58,55 @@ class Ctx {
     return i;
   }
 
-  say(html) {
+  /**
+   * A new step: its caption is shown at once and its action is whatever the script awaits
+   * next. The caption stays until that action has finished (the messages it sent have
+   * landed) and the learner continues: the next step first waits for both.
+   * `focus`: the nodes the caption names; the others are dimmed on the ring.
+   */
+  async say(html, focus = null) {
     this.live();
+    await this.finishStep();
     this.stepNo++;
-    this.runner.caption(html, `step ${this.stepNo}`);
+    this.stepEvents = [];
+    this.pending = html;
+    this.runner.caption(html, `step ${this.stepNo}`, focus);
+    this.app.ring.markPartitions(this.marks ?? []);
+    this.marks = null;
   }
 
-  /** Show a caption and hold the clock while the reader reads it. */
-  async pause(html) {
-    this.say(html);
-    await this.runner.read(html, this.token);
+  /** A caption about what is on screen now (no action): shown, settled, then read. */
+  async pause(html, focus = null) {
+    await this.say(html, focus);
+    await this.finishStep();
+  }
+
+  /** End the current step: wait until what it set in motion has landed, then for the reader. */
+  async finishStep() {
+    if (this.pending === null || this.pending === undefined) return;
+    const html = this.pending;
+    this.pending = null;
+    await this.settle();
+    // Going back a step replays the script from the seed at full speed up to that step.
+    const seek = this.runner.seeking;
+    if (seek && this.stepNo >= seek.step) {
+      this.runner.seeking = null;
+      this.engine.setSpeed(seek.speed);
+      document.body.dataset.backTo = String(this.stepNo);
+    }
+    await this.runner.read(html, this.token, this.stepNo);
     this.live();
   }
+
+  /** Wait until the messages of the page's requests that are in the air have landed (at most 1.5 s of virtual time). */
+  async settle() {
+    const end = this.engine.vt + 1_500;
+    const inAir = () => [...this.engine.flying.values()].some((f) => !f.routine);
+    while (inAir() && this.engine.vt < end) await this.sleep(10);
+  }
+
+  /** The events of the current step so far (for captions that describe them). */
+  seen(test) { return (this.stepEvents ?? []).filter(test); }
 
   key(k) { this.app.inspector.setKey(k); }
 
@@ -103,15 +148,20 @@ class Ctx {
     return rep;
   }
 
-  fault(what, fn) { this.live(); this.app.act(what, fn); }
+  /** A fault is the action of the next step: the current one is finished (and read) first. */
+  async fault(what, fn) {
+    this.live();
+    await this.finishStep();
+    this.app.act(what, fn);
+  }
 
-  crash(name) { this.fault('crash', (s) => s.crash(this.index(name), false)); }
+  crash(name) { return this.fault('crash', (s) => s.crash(this.index(name), false)); }
 
-  restart(name) { this.fault('restart', (s) => s.restart(this.index(name))); }
+  restart(name) { return this.fault('restart', (s) => s.restart(this.index(name))); }
 
-  partition(names) { this.fault('partition', (s) => s.partition(Uint32Array.from(names.map((n) => this.index(n))))); }
+  partition(names) { return this.fault('partition', (s) => s.partition(Uint32Array.from(names.map((n) => this.index(n))))); }
 
-  heal() { this.fault('heal', (s) => s.heal()); }
+  heal() { return this.fault('heal', (s) => s.heal()); }
 
   check(ok, what) {
     if (!ok) throw new ScenarioError(`expected ${what}`);
@@ -146,11 +196,26 @@ export const SCENARIOS = [
       const [p0, p1, p2] = info.preflist;
       await c.pause(`Five nodes share a ring of ${info.q} partitions (the coloured arcs, coloured by owner). The key ${code('cart/ada')} hashes (MD5) to partition ${info.partition}: walking clockwise from there, the first ${info.n} distinct owners — <b>${p0}, ${p1}, ${p2}</b> — are its <b>preference list</b>: the nodes that store it (numbered on the ring).`);
       const outsider = info.preflist[info.n];
-      c.say(`A client sends a put to <b>${outsider}</b>, which is not one of the key's replicas: it <b>forwards</b> the write to ${p0}, the first of them. ${p0} coordinates: it creates the version, stores it, and sends it to ${p1} and ${p2}. Watch the <b>W counter</b> next to ${p0}: the put succeeds once W=${info.w} stores (its own included) are acknowledged.`);
+      await c.say(`A client sends a put to <b>${outsider}</b>, which is not one of the key's replicas: it <b>forwards</b> the write to ${p0}, the first of them. ${p0} coordinates: it creates the version, stores it, and sends it to ${p1} and ${p2}. Watch the <b>W counter</b> next to ${p0}: the put succeeds once W=${info.w} stores (its own included) are acknowledged.`, [outsider, p0, p1, p2]);
       const w = await c.put(outsider, 'cart/ada', 'milk');
       c.result('put', w.context);
-      await c.pause(`Stored: the version's clock is ${code(w.context)} (one event of ${w.dot.slice(1, -1).split(',')[0]}). The third replica's ack arrives a little later; the client did not wait for it.`);
-      c.say(`Now a get through <b>${p2}</b>: it asks all ${info.n} replicas and answers once R=${info.r} replied (the <b>R counter</b>).`);
+      // What the caption says of the acks is read from this step's events: which acks reached
+      // the coordinator before it answered, which were still in the air.
+      const answered = c.seen((e) => e.t === 'send' && e.from === p0 && e.kind === 'forward-reply');
+      const answerAt = answered.length ? c.stepEvents.indexOf(answered[0]) : c.stepEvents.length;
+      const acks = c.stepEvents.slice(0, answerAt).filter((e) => e.t === 'deliver' && e.kind === 'put-ack' && e.to === p0).map((e) => e.from);
+      const late = [p1, p2].filter((p) => !acks.includes(p));
+      c.result('acksBeforeAnswer', acks);
+      c.check(acks.length + 1 >= info.w, 'W stores before the answer');
+      const secs = (at) => `${((at - c.engine.t0) / 1000).toFixed(3)} s`;
+      const answeredAt = answered.length ? answered[0].at : null;
+      const lateAt = (p) => [...c.stepEvents, ...c.engine.flying.values()].find((e) => e.kind === 'put-ack' && e.from === p && e.to === p0 && (e.t === 'deliver' || e.t === 'send'));
+      const lateText = late.map((p) => {
+        const e = lateAt(p);
+        return e?.t === 'deliver' ? `${p}'s ack reached ${p0} at ${secs(e.at)}` : `${p}'s ack was still on its way`;
+      }).join(' and ');
+      await c.pause(`Stored: the version's clock is ${code(w.context)} (one write coordinated by ${w.dot.slice(1, -1).split(',')[0]}). ${p0} answered${answeredAt ? ` at ${secs(answeredAt)}` : ''} once it had W=${info.w} stores: its own and ${acks.map((a) => `${a}'s ack`).join(' and ')}${late.length ? `; ${lateText}, after the answer — the client did not wait for it (the log shows when each message left)` : ''}.`, [outsider, p0, p1, p2]);
+      await c.say(`Now a get through <b>${p2}</b>: it asks all ${info.n} replicas and answers once R=${info.r} replied (the <b>R counter</b>).`, [p0, p1, p2]);
       const g = await c.get(p2, 'cart/ada');
       c.result('get', g.values);
       await c.pause(`The get returned ${g.values.map((v) => code(v)).join(', ')} with context ${code(g.context)}: since R + W &gt; N, every read quorum overlaps every write quorum. Select any log line to replay its message on the ring.`);
@@ -165,33 +230,33 @@ export const SCENARIOS = [
       await c.reset({ names: ['Sx', 'Sy', 'Sz'], q: 16, n: 3, r: 2, w: 2, key: 'cart' });
       c.key('cart');
       await c.pause('The paper\'s figure 3 with three nodes named as in the paper: <b>Sx, Sy, Sz</b>. Every version carries a <b>vector clock</b>: a list of (node, counter) pairs, one per node that coordinated a write to it.');
-      c.say('A client writes a new object <b>D1</b> through Sx, without a context (nothing was read before).');
+      await c.say('A client writes a new object <b>D1</b> through Sx, without a context (nothing was read before).');
       const d1 = await c.put('Sx', 'cart', 'D1');
       c.result('D1', d1.context);
       await c.pause(`D1 has clock ${code(d1.context)}: the first write Sx coordinated for this key. Sx sent it to Sy and Sz; the W counter filled at 2 of 2.`);
-      c.say(`The client updates the object: it writes <b>D2</b> through Sx, passing the context of D1, ${code(d1.context)}.`);
+      await c.say(`The client updates the object: it writes <b>D2</b> through Sx, passing the context of D1, ${code(d1.context)}.`);
       const d2 = await c.put('Sx', 'cart', 'D2', d1.context);
       c.result('D2', d2.context);
       await c.pause(`D2 has clock ${code(d2.context)}. It <b>descends</b> from D1 (every counter is at least D1's), so each replica drops D1: <i>syntactic reconciliation</i>. See "Comparisons and merges".`);
-      c.say(`Two clients have both read D2. One writes <b>D3</b> through <b>Sy</b>, the other <b>D4</b> through <b>Sz</b>, at the same time, each with context ${code(d2.context)}.`);
+      await c.say(`Two clients have both read D2. One writes <b>D3</b> through <b>Sy</b>, the other <b>D4</b> through <b>Sz</b>, at the same time, each with context ${code(d2.context)}.`);
       const [d3, d4] = await Promise.all([c.put('Sy', 'cart', 'D3', d2.context), c.put('Sz', 'cart', 'D4', d2.context)]);
       c.result('D3', d3.context);
       c.result('D4', d4.context);
       await c.sleep(120);
       await c.pause(`D3 ${code(d3.context)} and D4 ${code(d4.context)}: neither descends from the other — Sy's and Sz's counters disagree in opposite directions. They are <b>concurrent</b>, so every replica keeps <b>both</b>: siblings.`);
-      c.say('A client reads the key through Sx.');
+      await c.say('A client reads the key through Sx.');
       const g = await c.get('Sx', 'cart');
       c.result('read', clocks(g));
       c.result('readContext', g.context);
       c.check(g.versions.length === 2, 'two siblings');
       await c.pause(`The read returns both siblings, ${g.versions.map((v) => chip(v)).join(' and ')}, and one context that covers both: ${code(g.context)}. Dynamo leaves the merge to the application (<i>semantic reconciliation</i>): the client merges the two carts.`);
-      c.say(`The client writes the merged object <b>D5</b> through Sx with context ${code(g.context)}.`);
+      await c.say(`The client writes the merged object <b>D5</b> through Sx with context ${code(g.context)}.`);
       const d5 = await c.put('Sx', 'cart', 'D5', g.context);
       c.result('D5', d5.context);
       await c.sleep(150);
       const everywhere = ['Sx', 'Sy', 'Sz'].every((n) => c.held('cart', n).join() === `D5 ${d5.context}`);
       c.check(everywhere, 'D5 alone at every replica');
-      c.finalHtml = `The paper's figure 3, clock for clock: <span id="figure3-clocks">${['D1', 'D2', 'D3', 'D4', 'D5'].map((d) => `<b>${d}</b> <code data-clock="${d}">${esc(c.results[d])}</code>`).join(' · ')}</span>. D3 and D4 were concurrent siblings; D5 merged them.`;
+      c.finalHtml = `The paper's figure 3, clock for clock: <span id="figure3-clocks">${['D1', 'D2', 'D3', 'D4', 'D5'].map((d) => `<b>${d}</b> <code data-clock="${d}">${esc(paper(c.results[d]))}</code>`).join(' · ')}</span>. D3 and D4 were concurrent siblings; D5 merged them.`;
       await c.pause(`D5 ${code(d5.context)} descends from both D3 and D4, so it replaces both at every replica. Exactly the paper's clocks: D1 ${code(c.results.D1)} → D2 ${code(c.results.D2)} → D3 ${code(c.results.D3)} ∥ D4 ${code(c.results.D4)} → D5 ${code(c.results.D5)}.`);
     },
   },
@@ -206,22 +271,22 @@ export const SCENARIOS = [
       const [p0, p1, p2, f0] = pl;
       c.result('preflist', pl);
       await c.pause(`${code('cart/bob')} is stored on <b>${p0}, ${p1}, ${p2}</b>; <b>${f0}</b> is its first <b>fallback</b> (f1 on the ring): the next node clockwise.`);
-      c.crash(p1);
+      await c.crash(p1);
       await c.pause(`<b>${p1} crashes.</b> Nobody removes it from the ring: in Dynamo an outage is temporary until an operator says otherwise, so no data moves.`);
-      c.say(`A client writes through ${p0} and asks for <b>W=3</b> stores. ${p0} stores its own copy and sends the version to ${p1} and ${p2}. ${p1} cannot answer: the W counter stops at 2 of 3…`);
+      await c.say(`A client writes through ${p0} and asks for <b>W=3</b> stores. ${p0} stores its own copy and sends the version to ${p1} and ${p2}. ${p1} cannot answer: the W counter stops at 2 of 3…`);
       const hinted = c.engine.waitEvent((e) => e.t === 'send' && e.kind === 'put-hinted' && e.key === 'cart/bob');
       const put = c.put(p0, 'cart/bob', 'book', undefined, 3);
       const h = await hinted;
       c.result('hintedTo', h.to);
-      c.say(`…after 250 ms without an answer, ${p0} takes the next healthy node of the preference list, <b>${h.to}</b>, and sends it the version with a <b>hint</b>: "${h.detail.split('hinted: ')[1] ?? 'for ' + p1}". This is the <b>sloppy quorum</b>: the first N <i>healthy</i> nodes, not strictly the first N.`);
+      await c.say(`…after 250 ms without an answer, ${p0} takes the next healthy node of the preference list, <b>${h.to}</b>, and sends it the version with a <b>hint</b>: "${h.detail.split('hinted: ')[1] ?? 'for ' + p1}". This is the <b>sloppy quorum</b>: the first N <i>healthy</i> nodes, not strictly the first N.`);
       const w = await put;
       await c.sleep(30);
       const hints = c.hints('cart/bob', h.to);
       c.check(hints.length === 1 && hints[0].intended === p1, `${h.to} to hold a hint for ${p1}`);
       c.result('hint', `${h.to} holds ${hints[0].versions[0].value} for ${hints[0].intended}`);
       await c.pause(`W=3 reached with the fallback's store (clock ${code(w.context)}). ${h.to} keeps the hinted copy <b>apart</b> from its own data (dashed in "Versions at each replica") and will offer it back.`);
-      c.restart(p1);
-      c.say(`<b>${p1} restarts</b> from its disk — which never got the write. ${h.to} scans its hints every second and offers each one to its intended node…`);
+      await c.restart(p1);
+      await c.say(`<b>${p1} restarts</b> from its disk — which never got the write. ${h.to} scans its hints every second and offers each one to its intended node…`);
       await c.until(() => c.held('cart/bob', p1).length > 0 && c.hints('cart/bob', h.to).length === 0, 15_000, 'the hint to be delivered');
       c.result('delivered', c.held('cart/bob', p1));
       await c.pause(`…a <b>hint-delivery</b> message carried the version to ${p1}, which stored it durably and acknowledged; then ${h.to} dropped its hint. ${p1} now holds ${code(c.held('cart/bob', p1)[0])}: nothing was lost, and no operator acted.`);
@@ -236,18 +301,18 @@ export const SCENARIOS = [
       await c.reset({ nodes: 3, q: 16, n: 3, r: 2, w: 2, key: 'profile/eve', antiEntropyMs: 0 });
       c.key('profile/eve');
       const [p0, p1, p2] = c.keyInfo('profile/eve').preflist;
-      c.say(`Three nodes, N=3: all of them replicate ${code('profile/eve')} (there is no fallback). A client writes <b>v1</b> through ${p0}.`);
+      await c.say(`Three nodes, N=3: all of them replicate ${code('profile/eve')} (there is no fallback). A client writes <b>v1</b> through ${p0}.`);
       const v1 = await c.put(p0, 'profile/eve', 'v1');
       await c.sleep(80);
-      c.partition([p2]);
+      await c.partition([p2]);
       await c.pause(`<b>The network is cut</b>: ${p2} is alone on one side (dashed line). Anti-entropy is off in this scenario, so only reads can repair.`);
-      c.say(`A client updates the key to <b>v2</b> through ${p0}, with the context of v1, ${code(v1.context)}. ${p0} and ${p1} make W=2; ${p2} never gets it.`);
+      await c.say(`A client updates the key to <b>v2</b> through ${p0}, with the context of v1, ${code(v1.context)}. ${p0} and ${p1} make W=2; ${p2} never gets it.`);
       const v2 = await c.put(p0, 'profile/eve', 'v2', v1.context);
       await c.sleep(300);
-      c.heal();
+      await c.heal();
       c.result('stale', c.held('profile/eve', p2));
       await c.pause(`The network heals. ${p2} is <b>stale</b>: it still holds ${code(c.held('profile/eve', p2).join(' '))} while the others hold v2 ${code(v2.context)}.`);
-      c.say(`A client reads through ${p1} (R=2). The coordinator answers after two replies, then waits 100 ms for late replies and compares every answer with the merged result…`);
+      await c.say(`A client reads through ${p1} (R=2). The coordinator answers after two replies, then waits 100 ms for late replies and compares every answer with the merged result…`);
       const repair = c.engine.waitEvent((e) => e.t === 'send' && e.kind === 'read-repair' && e.to === p2);
       const g = await c.get(p1, 'profile/eve');
       c.result('read', g.values);
@@ -269,26 +334,44 @@ export const SCENARIOS = [
       c.key('item/3');
       const names = c.sim.state().nodes.map((n) => n.name);
       const [a, , cc] = names;
-      c.say(`Three replicas of every key. Read repair is <b>off</b> here and nobody will read: only anti-entropy can fix a replica. A client writes 12 keys through ${a}.`);
+      const KEYS = 96;
+      await c.say(`Three replicas of every key. Read repair is <b>off</b> here and nobody will read: only anti-entropy can fix a replica. A client writes ${KEYS} keys through ${a}, ${code('item/0')} to ${code(`item/${KEYS - 1}`)}: ${KEYS / 8} or so in each of the 8 partitions.`, [a]);
       const ctx = {};
-      for (let k = 0; k < 12; k++) ctx[k] = (await c.put(a, `item/${k}`, `old${k}`)).context;
+      const written = await Promise.all(Array.from({ length: KEYS }, (_, k) => c.put(a, `item/${k}`, `old${k}`)));
+      written.forEach((w, k) => { ctx[k] = w.context; });
       await c.sleep(200);
-      c.partition([cc]);
-      await c.pause(`<b>${cc} is cut off.</b> Two keys change on the other side.`);
+      await c.partition([cc]);
+      await c.pause(`<b>${cc} is cut off</b> (dashed line). Every replica still holds the same ${KEYS} keys.`, [cc]);
+      await c.say(`Two keys change on the other side: ${code('item/3')} and ${code('item/7')} are rewritten through ${a}. ${cc} does not get them.`, [a, cc]);
       await c.put(a, 'item/3', 'new3', ctx[3]);
       await c.put(a, 'item/7', 'new7', ctx[7]);
       await c.sleep(300);
-      c.heal();
+      await c.heal();
       const repaired = new Set();
       let merkle = 0;
+      let readRepairs = 0;
       const off = c.engine.on((evs) => {
         for (const e of evs) {
-          if (e.t === 'send' && e.kind === 'read-repair' && e.key) repaired.add(e.key);
+          if (e.t === 'send' && e.kind === 'ae-repair' && e.key) repaired.add(e.key);
+          if (e.t === 'send' && e.kind === 'read-repair') readRepairs++;
           if (e.t === 'send' && e.kind === 'merkle') merkle++;
         }
       });
       try {
         await c.pause(`Healed. ${cc} holds old versions of ${code('item/3')} and ${code('item/7')}. Every 300 ms each node takes its next partition and compares its <b>Merkle tree</b> with another replica's (teal <b>merkle</b> messages): the <b>root hashes</b> first; equal roots end the exchange; different roots make them descend into the <b>differing branches only</b>, down to the keys.`);
+        const found = c.engine.waitEvent((e) => e.t === 'send' && e.merkle?.trees && (e.from === cc || e.to === cc), 'an exchange with the stale replica that finds a difference');
+        await c.say(`Watch the <b>Merkle trees</b> panel: the next exchange between ${cc} and another replica over a partition holding a changed key…`, [cc]);
+        const hit = await found;
+        const v = hit.merkle.trees;
+        const d1 = v.nodes.filter((n) => n.depth === 1);
+        const diff1 = d1.filter((n) => n.differ).length;
+        const keysDiffer = v.keys.filter((k) => k.differ).map((k) => k.key);
+        c.result('tree', { partition: v.partition, a: v.a, b: v.b, diff1, shown: v.nodes.length, keysDiffer, fullBytes: v.fullBytes });
+        await c.until(() => c.app.merkle.exchanges.get(MerkleView.id(hit))?.done, 5_000, 'the exchange to end');
+        const x = c.app.merkle.exchanges.get(MerkleView.id(hit));
+        c.result('exchangeBytes', x.bytes);
+        await c.pause(`${v.a} and ${v.b}, partition <b>${v.partition}</b> (${v.keysA} and ${v.keysB} keys): their roots differ (${code(v.rootA)} ≠ ${code(v.rootB)}); of the root's ${d1.length} branches only <b>${diff1}</b> differ${diff1 === 1 ? 's' : ''}, and the exchange descends into ${diff1 === 1 ? 'it' : 'them'} alone, down to the key${keysDiffer.length === 1 ? '' : 's'} that differ${keysDiffer.length === 1 ? 's' : ''}: ${keysDiffer.map(code).join(', ')}. It took <b>${x.bytes} bytes</b> in ${x.messages} messages; sending every key and digest would take ${v.fullBytes} bytes.`, [v.a, v.b]);
+        await c.say('Anti-entropy goes on, partition after partition, until every replica agrees.');
         await c.until(() => c.held('item/3', cc).join().includes('new3') && c.held('item/7', cc).join().includes('new7'), 30_000, 'anti-entropy to repair both keys');
         await c.sleep(400);
       } finally {
@@ -298,7 +381,9 @@ export const SCENARIOS = [
       c.result('moved', moved);
       c.result('merkle', merkle);
       c.check(moved.every((k) => k === 'item/3' || k === 'item/7'), 'only the differing keys to move');
-      await c.pause(`Repaired: ${cc} holds ${code(c.held('item/3', cc)[0])} and ${code(c.held('item/7', cc)[0])}. ${merkle} merkle messages compared the trees; the keys that moved were only ${moved.map(code).join(' and ')} — not the ten others. The cost follows the differences, not the data.`);
+      c.check(readRepairs === 0, 'no read repair (it is off and nobody reads)');
+      c.result('readRepairs', readRepairs);
+      await c.pause(`Repaired: ${cc} holds ${code(c.held('item/3', cc)[0])} and ${code(c.held('item/7', cc)[0])}. ${merkle} merkle messages compared the trees; the keys that moved (<b>ae-repair</b> messages, not read repairs) were only ${moved.map(code).join(' and ')} — not the ${KEYS - 2} others. The cost follows the differences, not the data.`);
       c.finalHtml = `${merkle} merkle messages compared the trees; the only keys that moved: <span id="ae-moved">${moved.map(esc).join(', ')}</span>. ${cc} holds ${code(c.held('item/3', cc)[0])} and ${code(c.held('item/7', cc)[0])}.`;
     },
   },
@@ -310,11 +395,11 @@ export const SCENARIOS = [
       await c.reset({ nodes: 4, q: 32, n: 3, r: 2, w: 2, key: 'key/1' });
       c.key('key/1');
       const before = c.sim.ring();
-      c.say(`Four nodes own 8 of the ${before.q} partitions each. A client writes 16 keys.`);
+      await c.say(`Four nodes own 8 of the ${before.q} partitions each. A client writes 16 keys.`);
       for (let k = 0; k < 16; k++) await c.put(c.sim.state().nodes[k % 4].name, `key/${k}`, `v${k}`);
       await c.sleep(200);
-      c.say('A new node <b>E</b> joins through two seeds: it starts as <b>joining</b> (dashed) and gossips. The <b>claimant</b> — the smallest valid member — computes a new ring that moves as few partitions as possible.');
-      c.fault('join', (s) => s.join(1));
+      await c.say('A new node <b>E</b> joins through two seeds: it starts as <b>joining</b> (dashed) and gossips. The <b>claimant</b> — the smallest valid member — computes a new ring that moves as few partitions as possible.');
+      await c.fault('join', (s) => s.join(1));
       await c.until(() => c.sim.ring().owners.includes('E'), 20_000, 'E to own partitions');
       const after = c.sim.ring();
       const moves = after.owners.map((o, p) => [p, before.owners[p], o]).filter(([, x, y]) => x !== y);
@@ -322,7 +407,8 @@ export const SCENARIOS = [
       c.result('moved', moves.length);
       c.result('toE', toE);
       c.check(moves.every(([, , y]) => y === 'E'), 'partitions to move only to the new node');
-      await c.pause(`Ring epoch ${after.epoch}: <b>${moves.length}</b> partitions changed owner (they flashed), all of them to E — none moved between the old nodes. Now the old owners hand off the keys of partitions they no longer replicate (<b>transfer</b> messages).`);
+      c.marks = moves.map(([p]) => p);
+      await c.pause(`Ring epoch ${after.epoch}: <b>${moves.length}</b> partitions changed owner (outlined on the ring), all of them to E — none moved between the old nodes. Next, the old owners hand off the keys of partitions they no longer replicate (<b>transfer</b> messages).`);
       const misplaced = () => {
         let bad = 0;
         for (let k = 0; k < 16; k++) {
@@ -352,29 +438,33 @@ export const SCENARIOS = [
     async run(c) {
       await c.reset({ names: ['Sx', 'Sy', 'Sz'], q: 16, n: 3, r: 2, w: 2, key: 'cart/zoe' });
       c.key('cart/zoe');
-      c.say('Two clients write the same key <b>without reading it first</b> (blind writes, empty context), both through <b>Sx</b>. First <b>A</b>…');
+      await c.say('Two clients write the same key <b>without reading it first</b> (blind writes, empty context), both through <b>Sx</b>. First <b>A</b>…');
       const a = await c.put('Sx', 'cart/zoe', 'A');
-      c.say('…then <b>B</b>, also through Sx, also with an empty context.');
+      await c.say(`…then <b>B</b>, also through Sx, also with an empty context: B's writer has not seen A.`);
       const b = await c.put('Sx', 'cart/zoe', 'B');
       c.result('A', a.dot);
       c.result('B', b.dot);
+      c.check(a.dot === '(Sx,1)' && b.dot === '(Sx,2)', 'the dots (Sx,1) and (Sx,2)');
       await c.sleep(100);
-      await c.pause(`<b>Plain vector clocks</b> (the paper's) would stamp A with ${code('[(Sx,1)]')} and B with ${code('[(Sx,2)]')}. Since ${code('[(Sx,2)]')} descends from ${code('[(Sx,1)]')}, every replica would drop A: <b>a lost write</b>, though B's writer never saw A.`);
-      c.say('ringlet stores each version as a <b>dot</b> — the write event — plus its <b>past</b> — what the writer had seen (its context). A read through Sy shows what survived.');
+      await c.pause(`<b>With plain vector clocks</b> (the paper's), Sx would stamp A ${code(paper('[(Sx,1)]'))} and B ${code(paper('[(Sx,2)]'))}. B's clock would then <b>descend</b> from A's (Sx's counter 2 ≥ 1), so every replica would drop A: <b>a lost write</b>, although B's writer never saw A.`, ['Sx']);
+      await c.say('ringlet keeps each version as a <b>dot</b> — the write event itself, (node, counter) — plus its <b>past</b> — the versions its writer had seen (its context). A read through Sy shows what survived.');
       const g = await c.get('Sy', 'cart/zoe');
       c.result('values', g.values);
       c.check(g.values.length === 2, 'both blind writes to survive');
-      const rows = g.versions.map((v) => `<tr><td><b>${esc(v.value)}</b></td><td class="mono">dot ${esc(v.dot)}</td><td class="mono">past ${esc(v.past)}</td></tr>`).join('');
+      const va = g.versions.find((v) => v.value === 'A');
+      const vb = g.versions.find((v) => v.value === 'B');
+      c.check(va && vb && vb.past === '[]', 'B with an empty past');
+      const rows = g.versions.map((v) => `<tr><td><b>${esc(v.value)}</b></td><td class="mono">dot ${esc(paper(v.dot))}</td><td class="mono">past ${esc(paper(v.past))}</td></tr>`).join('');
       c.finalHtml = `<table class="table"><thead><tr><th></th><th>plain vector clocks</th><th>dotted version vectors (ringlet)</th></tr></thead><tbody>
-        <tr><td>A</td><td class="mono">[(Sx,1)]</td><td class="mono">dot ${esc(a.dot)}, past []</td></tr>
-        <tr><td>B</td><td class="mono">[(Sx,2)] ≥ [(Sx,1)]: A dropped</td><td class="mono">dot ${esc(b.dot)}, past []: does not cover ${esc(a.dot)}</td></tr>
+        <tr><td>A</td><td class="mono">${esc(paper('[(Sx,1)]'))}</td><td class="mono">dot ${esc(paper(a.dot))}, past ()</td></tr>
+        <tr><td>B</td><td class="mono">${esc(paper('[(Sx,2)]'))} descends from ${esc(paper('[(Sx,1)]'))}: A dropped</td><td class="mono">dot ${esc(paper(b.dot))}, past (): does not cover ${esc(paper(a.dot))}</td></tr>
         <tr><td>read</td><td>B only</td><td data-values>${g.values.map(esc).join(', ')}</td></tr></tbody></table>`;
-      await c.pause(`Both survive as siblings: <table class="table">${rows}</table> B's past ${code('[]')} does not cover A's dot ${code(a.dot)}: B's writer never saw A, so neither supersedes the other. A version is dropped only when a writer had <i>seen</i> it.`);
-      c.say(`The client merges and writes back with the read's context ${code(g.context)}.`);
+      await c.pause(`Both survive as siblings: <table class="table">${rows}</table> A version replaces another only if its <b>past covers the other's dot</b>. B's dot ${code(vb.dot)} has a higher counter than A's ${code(va.dot)}, but B's past is ${code(vb.past)}: it does not contain ${code(va.dot)}, because B's writer never saw A. So B does <b>not</b> descend from A, and neither replaces the other: they are <b>concurrent</b>.`);
+      await c.say(`The client merges and writes back with the read's context ${code(paper(g.context))}, whose past covers both dots.`);
       const m = await c.put('Sx', 'cart/zoe', 'A+B', g.context);
       await c.sleep(100);
       c.result('merged', m.context);
-      await c.pause(`${code('A+B')} with clock ${code(m.context)} covers both dots, so it replaces both siblings everywhere.`);
+      await c.pause(`${code('A+B')} has dot ${code(m.dot)} and past ${code(paper(g.context))}: its past covers both (Sx,1) and (Sx,2), so it replaces both siblings everywhere. Its clock is ${code(paper(m.context))}.`);
     },
   },
 ];
@@ -399,32 +489,52 @@ export class ScenarioRunner {
       b.dataset.scenario = sc.id;
       b.setAttribute('aria-pressed', 'false');
       b.innerHTML = `<span class="t">${esc(sc.title)}</span><span class="d">${esc(sc.blurb)}</span>`;
+      b.title = sc.blurb;
       b.addEventListener('click', () => this.run(sc));
       box.appendChild(b);
       this.buttons.set(sc.id, b);
     }
   }
 
-  caption(html, step) {
+  caption(html, step, focus = null) {
     $('caption').classList.remove('done');
     $('caption-text').innerHTML = html;
     $('caption-step').textContent = this.current ? `${this.current.title} · ${step}` : step;
+    document.body.dataset.step = `${step.replace(/\D/g, '')}:acting`;
+    this.app.timeline.caption(html, this.current ? `${this.current.title} · ${step}` : step);
+    this.app.ring.setFocus(focus);
   }
 
-  /** Hold the clock for the reader; Continue (or the reading time, when autoplay) goes on. */
-  read(html, token) {
-    if (this.app.engine.speed === Infinity) return Promise.resolve();
+  /** Auto mode's pause on a caption: reading time, by its words (`msPerWord`, 260 by default). */
+  pauseFor(html) {
     const words = html.replace(/<[^>]+>/g, ' ').split(/\s+/).filter(Boolean).length;
-    const ms = Math.min(12_000, Math.max(2_500, words * 230));
+    const per = this.msPerWord ?? 260;
+    return Math.min(60 * per, Math.max(10 * per, words * per));
+  }
+
+  /**
+   * Hold the clock for the reader until they continue (Continue, Enter or N); in auto mode
+   * the hold ends by itself after a pause that grows with the caption's length.
+   */
+  read(html, token, stepNo) {
+    if (this.app.engine.speed === Infinity) return Promise.resolve();
+    const ms = this.pauseFor(html);
+    document.body.dataset.pauseMs = String(ms);
     this.app.engine.hold();
+    // What the caption talks about is on screen while it is read (the panels are otherwise
+    // redrawn a few times a second at high speed).
+    this.app.flushViews();
     $('btn-continue').hidden = false;
-    $('autoplay-label').hidden = false;
+    document.body.dataset.step = `${stepNo}:reading`;
     return new Promise((resolve) => {
       let timer = null;
       const done = () => {
         if (timer) clearTimeout(timer);
         this.continue = null;
+        this.cancelRead = null;
         $('btn-continue').hidden = true;
+        document.body.dataset.step = `${stepNo}:read`;
+        this.app.timeline.captionRead();
         this.app.engine.release();
         resolve();
       };
@@ -441,18 +551,50 @@ export class ScenarioRunner {
 
   stop() {
     this.token++;
+    if (this.seeking) { this.app.engine.setSpeed(this.seeking.speed); this.seeking = null; }
     this.cancelRead?.();
     this.cancelRead = null;
     this.app.engine.cancelWaiters('stopped');
     for (const b of this.buttons.values()) b.setAttribute('aria-pressed', 'false');
     this.current = null;
     $('btn-continue').hidden = true;
-    $('autoplay-label').hidden = true;
+    this.app.ring.setFocus(null);
+    this.app.ring.markPartitions([]);
+    delete document.body.dataset.step;
   }
 
-  async run(sc) {
+  /**
+   * Back one step of the running scenario: the script runs again from the seed at full speed
+   * (the run is deterministic) and stops, held, on the caption before this one.
+   */
+  backStep() {
+    const sc = this.current;
+    const ctx = this.lastCtx;
+    if (!sc || !ctx || ctx.stepNo <= 1) return false;
+    const speed = this.seeking?.speed ?? this.app.engine.speed;
+    const reading = (document.body.dataset.step ?? '').endsWith(':reading');
+    const step = reading ? ctx.stepNo - 1 : Math.max(1, ctx.stepNo - 1);
+    this.run(sc, { backTo: step, speed });
+    return true;
+  }
+
+  /** A seek left the run: the script stops; its captions stay on the timeline. */
+  detach() {
+    if (!this.current) return;
+    const title = this.current.title;
+    this.stop();
+    document.body.dataset.scenario = 'detached';
+    this.detachedFrom = title;
+  }
+
+  async run(sc, { backTo = 0, speed = null } = {}) {
     this.stop();
     const token = this.token;
+    if (backTo > 0) {
+      this.seeking = { step: backTo, speed: speed ?? this.app.engine.speed };
+      this.app.engine.setSpeed(Infinity);
+      $('caption-step').textContent = `${sc.title} · going back to step ${backTo}…`;
+    }
     this.current = sc;
     const button = this.buttons.get(sc.id);
     button?.setAttribute('aria-pressed', 'true');
@@ -460,8 +602,13 @@ export class ScenarioRunner {
     document.body.dataset.scenario = `${sc.id}:running`;
     delete document.body.dataset.result;
     const ctx = new Ctx(this, token);
+    this.lastCtx = ctx;
+    // Keyboard users continue with Enter: focus leaves the scenario's button (whose Enter
+    // would start the scenario again) for the caption.
+    if (document.activeElement === button) $('caption').focus({ preventScroll: true });
     try {
       await sc.run(ctx);
+      await ctx.finishStep();
       if (token !== this.token) return;
       // Stop the clock on the final state, and show all of it.
       this.app.setPlay(false);
@@ -474,7 +621,8 @@ export class ScenarioRunner {
       $('caption-text').innerHTML = `<b>Finished.</b> ${ctx.finalHtml ?? ''} <span class="small">The clock is paused on the final state: press Play to keep going, try the faults, or pick another scenario.</span>`;
       this.current = null;
       $('btn-continue').hidden = true;
-      $('autoplay-label').hidden = true;
+      this.app.ring.setFocus(null);
+      document.body.dataset.step = 'finished';
     } catch (err) {
       if (err?.cancelled || token !== this.token) return;
       // A scenario stops when the cluster does not do what the script expects, which a fault
@@ -483,6 +631,8 @@ export class ScenarioRunner {
       else console.error(`scenario ${sc.id} failed`, err);
       document.body.dataset.scenario = `${sc.id}:failed`;
       $('caption-text').textContent = `This scenario stopped: ${err?.message ?? err}. A fault injected while it ran can do that; run it again to see it whole.`;
+    } finally {
+      ctx.off();
     }
   }
 }

@@ -22,6 +22,9 @@ pub(super) struct VersionView {
     pub(super) past: String,
     /// The paper's clock `past ∪ {dot}`, `[(Sx,2)]`.
     pub(super) clock: String,
+    /// Its clock would be misread next to a sibling's (a blind write's `(Sx,2)` with past
+    /// `[]` beside `(Sx,1)`): the page shows its dot and past.
+    pub(super) detached: bool,
 }
 
 #[derive(Serialize, Clone)]
@@ -37,6 +40,61 @@ pub(super) struct Verdict {
     /// `descends` (incoming supersedes existing), `ancestor` (incoming is older and is
     /// dropped), `equal`, or `concurrent` (both are kept: siblings).
     pub(super) rel: &'static str,
+}
+
+/// A Merkle exchange message, for the page's tree view.
+#[derive(Serialize)]
+pub(super) struct MerkleMsgView {
+    pub(super) xid: u64,
+    pub(super) partition: u32,
+    pub(super) bytes: usize,
+    /// The message closes the exchange.
+    pub(super) last: bool,
+    /// The first message of the exchange that found a difference carries both trees as
+    /// they were then (before any repair).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) trees: Option<MerkleView>,
+}
+
+/// One node of the two trees compared: its position and both replicas' hashes.
+#[derive(Serialize)]
+pub(super) struct TreeNodeView {
+    pub(super) depth: u8,
+    pub(super) index: u64,
+    pub(super) parent: u64,
+    pub(super) a: String,
+    pub(super) b: String,
+    pub(super) differ: bool,
+}
+
+/// A key under a differing leaf: both replicas' digests (`None`: the replica lacks it).
+#[derive(Serialize)]
+pub(super) struct TreeKeyView {
+    pub(super) key: String,
+    pub(super) leaf: u64,
+    pub(super) a: Option<String>,
+    pub(super) b: Option<String>,
+    pub(super) differ: bool,
+}
+
+/// Two replicas' hash trees of one partition, compared as an exchange descends them:
+/// the roots, then the children of differing nodes only, then the keys under differing
+/// leaves; and what sending every key digest would cost instead.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct MerkleView {
+    pub(super) partition: u32,
+    pub(super) a: String,
+    pub(super) b: String,
+    pub(super) fanout: usize,
+    pub(super) root_a: String,
+    pub(super) root_b: String,
+    pub(super) keys_a: usize,
+    pub(super) keys_b: usize,
+    pub(super) nodes: Vec<TreeNodeView>,
+    pub(super) keys: Vec<TreeKeyView>,
+    /// Bytes of every key and digest of both replicas: a comparison without the tree.
+    pub(super) full_bytes: usize,
 }
 
 /// What the page gets from `runUntil` and `step`, in order.
@@ -57,6 +115,9 @@ pub(super) enum PageEvent {
         req: Option<ReqId>,
         detail: String,
         versions: Vec<VersionView>,
+        /// A Merkle message (§4.7): its exchange, partition and size on the wire.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        merkle: Option<MerkleMsgView>,
     },
     Deliver {
         id: u64,
@@ -170,11 +231,41 @@ pub(super) fn version_view(v: &Version) -> VersionView {
         counter: v.dot.counter,
         past: v.past.to_string(),
         clock: v.clock().to_string(),
+        detached: false,
     }
 }
 
+/// Plain vector clocks would misread these two versions: one clock descends from the other
+/// (`[(Sx,2)]` from `[(Sx,1)]`) while the dotted version vectors are concurrent (B's past
+/// `[]` does not cover A's dot), as two blind writes through one node are.
+pub(super) fn clocks_mislead(a: &Version, b: &Version) -> bool {
+    let (ca, cb) = (a.clock(), b.clock());
+    let by_clock = ca.descends(&cb) || cb.descends(&ca);
+    let by_dots = a.past.covers(&b.dot) || b.past.covers(&a.dot) || a.dot == b.dot;
+    by_clock && !by_dots
+}
+
+/// A version as a comparison with `other` names it: its clock, or dot and past when the
+/// clocks alone would mislead (`(Sx,2) past []` is concurrent with `(Sx,1) past []`).
+pub(super) fn version_label(v: &Version, other: &Version) -> String {
+    if clocks_mislead(v, other) {
+        format!("{} past {}", v.dot, v.past)
+    } else {
+        v.clock().to_string()
+    }
+}
+
+/// The versions of a key; a sibling whose clock would mislead next to another sibling's
+/// (see `clocks_mislead`) is marked `detached`, so the page shows its dot and past.
 pub(super) fn versions_view(s: &Siblings) -> Vec<VersionView> {
-    s.versions().iter().map(version_view).collect()
+    let vs = s.versions();
+    vs.iter()
+        .map(|v| {
+            let mut view = version_view(v);
+            view.detached = vs.iter().any(|w| clocks_mislead(v, w));
+            view
+        })
+        .collect()
 }
 
 pub(super) fn relation(incoming: &Version, existing: &Version) -> &'static str {

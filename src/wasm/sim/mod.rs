@@ -22,10 +22,15 @@ use crate::core::{
 use crate::sim::observe::{self, Requester};
 use crate::sim::{Cluster, Flight, NetConfig, TraceEvent};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use wasm_bindgen::prelude::*;
 
+mod collect;
+mod merkle;
+mod timeline;
 mod views;
+mod workload;
+use timeline::{Action, Timeline};
 use views::*;
 
 /// Node names of a new cluster (the paper's figure 2 calls them A, B, C, ...).
@@ -41,7 +46,7 @@ const COLD_KEYS: u64 = 512;
 const MAX_WATCHED: usize = 64;
 
 /// Options of a new simulated cluster, from JS (every field optional).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 #[serde(default, rename_all = "camelCase")]
 struct Options {
     seed: Option<u64>,
@@ -136,6 +141,14 @@ pub struct SimCluster {
     metrics: Metrics,
     out: Vec<PageEvent>,
     joined: usize,
+    /// Merkle exchanges already drawn: (the smaller node index, exchange id).
+    drawn_exchanges: Vec<(usize, u64)>,
+    /// Ids of the anti-entropy repairs in the air (`collect::name_repairs`).
+    ae_repairs: BTreeSet<u64>,
+    /// The options it was built with (a rewind builds it again).
+    options: Options,
+    /// The journal of the page's inputs and the event count (rewind).
+    timeline: Timeline,
 }
 
 /// A quorum counter: (node index, kind, the coordinator's request id).
@@ -214,626 +227,6 @@ impl SimCluster {
         best
     }
 
-    /// What node `i` holds for `key`: from memory when up, from its disk when crashed.
-    fn held(&self, i: usize, key: &Bytes) -> Held {
-        match self.c.node(i) {
-            Some(node) => Held {
-                data: node.local_versions(key).cloned(),
-                hints: node
-                    .hints()
-                    .filter(|((_, k), _)| k == key)
-                    .map(|((n, _), v)| (n.clone(), v.clone()))
-                    .collect(),
-            },
-            None => {
-                let st = self.c.store(i).state();
-                Held {
-                    data: st.objects.get(key).cloned(),
-                    hints: st
-                        .hints
-                        .iter()
-                        .filter(|((_, k), _)| k == key)
-                        .map(|((n, _), v)| (n.clone(), v.clone()))
-                        .collect(),
-                }
-            }
-        }
-    }
-
-    fn watch_key(&mut self, key: &Bytes) {
-        if self.watched.contains(key) || self.watched.len() >= MAX_WATCHED {
-            return;
-        }
-        self.watched.push(key.clone());
-        for i in 0..self.c.len() {
-            let h = self.held(i, key);
-            self.seen[i].push(h);
-        }
-    }
-
-    fn submit(
-        &mut self,
-        i: usize,
-        request: ClientRequest,
-        client: Option<usize>,
-    ) -> Result<ReqId, JsValue> {
-        self.check(i)?;
-        let ctx =
-            |c: &Option<Context>| Some(c.as_ref().map_or("[]".to_string(), |c| c.to_string()));
-        let (op, value, context) = match &request {
-            ClientRequest::Get { .. } => ("get", None, None),
-            ClientRequest::Put { value, context, .. } => ("put", Some(text(value)), ctx(context)),
-            ClientRequest::Delete { context, .. } => ("delete", None, ctx(context)),
-            ClientRequest::Update { .. } => ("update", None, None),
-        };
-        let key = request.key().clone();
-        if client.is_none() || HOT_KEYS.iter().any(|k| k.as_bytes() == key.as_slice()) {
-            self.watch_key(&key);
-        }
-        self.collect(); // anything pending goes before the request
-        let at = self.c.now();
-        if let Some(l) = self.metrics.load.get_mut(i) {
-            *l += 1;
-        }
-        // Announce the request before what the node does with it: the cluster hands out
-        // request ids in sequence, so the next one is known.
-        let id = self.c.submit(i, request);
-        self.reqs.insert(
-            id,
-            PageReq {
-                node: i,
-                op,
-                key: text(&key),
-                at,
-                client,
-            },
-        );
-        self.out.push(PageEvent::Request {
-            req: id,
-            at,
-            node: self.name(i),
-            op,
-            key: text(&key),
-            value,
-            context,
-            workload: client.is_some(),
-        });
-        self.collect();
-        Ok(id)
-    }
-
-    fn submit_admin(&mut self, i: usize, request: AdminRequest, op: &'static str) -> ReqId {
-        self.collect();
-        let at = self.c.now();
-        let id = self.c.submit_admin(i, request);
-        self.reqs.insert(
-            id,
-            PageReq {
-                node: i,
-                op,
-                key: String::new(),
-                at,
-                client: None,
-            },
-        );
-        self.collect_all();
-        id
-    }
-
-    /// Collect, and compare every node's versions of the watched keys (after a fault).
-    fn collect_all(&mut self) {
-        self.collect();
-        let all = vec![true; self.c.len()];
-        self.version_changes(&all, &Brought::new(), "restart");
-    }
-
-    /// Turn what the cluster recorded since the last call into page events, then report
-    /// the quorum counters and the versions that changed.
-    fn collect(&mut self) {
-        let trace = self.c.take_trace();
-        let mut flights: VecDeque<Flight> = self.c.take_flights().into();
-        let progress = self.progress();
-        let mut touched = vec![false; self.c.len()];
-        let mut brought = Brought::new();
-        for e in trace {
-            match e {
-                TraceEvent::Send { .. } => {
-                    // One flight per traced send, in the same order.
-                    let Some(f) = flights.pop_front() else {
-                        continue;
-                    };
-                    self.on_send(f, &mut touched);
-                }
-                TraceEvent::Deliver { at, from, to, kind } => {
-                    // Same sender, recipient, kind and arrival: delivered in send order.
-                    let landed = self
-                        .flying
-                        .iter()
-                        .position(|a| {
-                            a.arrives == at && a.kind == kind && a.from == from && a.to == to
-                        })
-                        .map(|p| self.flying.remove(p));
-                    let id = landed.as_ref().map_or(0, |a| a.id);
-                    if let Some(i) = self.c.index_of(&to) {
-                        touched[i] = true;
-                        if is_request_work(kind) {
-                            if let Some(l) = self.metrics.load.get_mut(i) {
-                                *l += 1;
-                            }
-                        }
-                        let msg = landed.and_then(|a| a.msg);
-                        if let Some(msg) = msg {
-                            if let (Some(key), Some(vs)) = (msg.key(), carried(&msg)) {
-                                if let Some(k) = self.watched.iter().position(|w| w == key) {
-                                    brought.retain(|b| !(b.0 == i && b.1 == k));
-                                    brought.push((i, k, id, kind, vs.clone()));
-                                }
-                            }
-                        }
-                    }
-                    self.out.push(PageEvent::Deliver {
-                        id,
-                        at,
-                        from: from.to_string(),
-                        to: to.to_string(),
-                        kind,
-                    });
-                }
-                TraceEvent::Persist { at, node, ops } => {
-                    if let Some(i) = self.c.index_of(&node) {
-                        touched[i] = true;
-                    }
-                    self.out.push(PageEvent::Persist {
-                        at,
-                        node: node.to_string(),
-                        ops,
-                    });
-                }
-                TraceEvent::Reply { node, .. } => {
-                    if let Some(i) = self.c.index_of(&node) {
-                        touched[i] = true;
-                    }
-                }
-                TraceEvent::Event { at, node, event } => {
-                    if let Some(i) = self.c.index_of(&node) {
-                        touched[i] = true;
-                    }
-                    self.out.push(PageEvent::Event {
-                        at,
-                        node: node.to_string(),
-                        text: event,
-                    });
-                }
-                TraceEvent::Fault { at, what } => self.out.push(PageEvent::Fault { at, what }),
-            }
-        }
-        // Messages that reached a crashed node are lost there.
-        let now = self.c.now();
-        let mut k = 0;
-        while k < self.flying.len() {
-            let a = &self.flying[k];
-            let gone = a.to_index.is_none_or(|t| !self.c.is_up(t));
-            if a.arrives <= now && gone {
-                let a = self.flying.remove(k);
-                self.out.push(PageEvent::Lost {
-                    id: a.id,
-                    at: a.arrives,
-                    to: a.to.to_string(),
-                });
-            } else {
-                k += 1;
-            }
-        }
-        self.quorum_changes(progress);
-        self.replies();
-        self.version_changes(&touched, &brought, "write");
-    }
-
-    /// Every request in flight at every live node, with the client request it serves.
-    fn progress(&mut self) -> Vec<(usize, observe::Progress, Option<ReqId>)> {
-        let mut out = Vec::new();
-        for i in 0..self.c.len() {
-            let Some(node) = self.c.node(i) else {
-                continue;
-            };
-            if node.requests_in_flight() == 0 && !self.quorums.iter().any(|(k, _)| k.0 == i) {
-                continue;
-            }
-            for p in observe::requests(node) {
-                let req = match &p.requester {
-                    Requester::Client(r) => Some(*r),
-                    Requester::Forwarded { from, rid } => {
-                        self.c.index_of(from).and_then(|f| self.req_of(f, *rid))
-                    }
-                    Requester::Answered => self.req_of(i, p.rid),
-                };
-                out.push((i, p, req));
-            }
-        }
-        for (i, p, req) in &out {
-            if let Some(r) = req {
-                if self.req_of(*i, p.rid).is_none() {
-                    self.rid_req.push((*i, p.rid, *r));
-                }
-            }
-        }
-        out
-    }
-
-    fn req_of(&self, node: usize, rid: u64) -> Option<ReqId> {
-        self.rid_req
-            .iter()
-            .find(|(n, r, _)| *n == node && *r == rid)
-            .map(|x| x.2)
-    }
-
-    fn on_send(&mut self, f: Flight, touched: &mut [bool]) {
-        self.flight_seq += 1;
-        let id = self.flight_seq;
-        let kind = f.msg.kind();
-        let from_i = self.c.index_of(&f.from);
-        let to_i = self.c.index_of(&f.to);
-        if let Some(i) = from_i {
-            touched[i] = true;
-        }
-        let key = f.msg.key().cloned();
-        let keep =
-            carried(&f.msg).is_some() && key.as_ref().is_some_and(|k| self.watched.contains(k));
-        for at in [f.arrives, f.duplicate_arrives].into_iter().flatten() {
-            self.flying.push(Airborne {
-                id,
-                from: f.from.clone(),
-                to: f.to.clone(),
-                to_index: to_i,
-                kind,
-                arrives: at,
-                msg: keep.then(|| f.msg.clone()),
-            });
-        }
-        let req = from_i
-            .and_then(|fi| message_rid(&f.msg, fi, to_i))
-            .and_then(|(n, r)| self.req_of(n, r));
-        let versions = carried(&f.msg).map(versions_view).unwrap_or_default();
-        self.out.push(PageEvent::Send {
-            id,
-            at: f.at,
-            arrives: f.arrives,
-            dup: f.duplicate_arrives,
-            from: f.from.to_string(),
-            to: f.to.to_string(),
-            kind,
-            key: key.map(|k| text(&k)),
-            req,
-            detail: detail(&f.msg),
-            versions,
-        });
-    }
-
-    fn quorum_changes(&mut self, progress: Vec<(usize, observe::Progress, Option<ReqId>)>) {
-        let at = self.c.now();
-        let mut live: Vec<QuorumKey> = Vec::new();
-        for (i, p, req) in progress {
-            let k = (i, p.kind, p.rid);
-            live.push(k);
-            let counter = (p.got, p.needed);
-            match self.quorums.iter_mut().find(|(q, _)| *q == k) {
-                Some((_, c)) if *c == counter => continue,
-                Some((_, c)) => *c = counter,
-                None => self.quorums.push((k, counter)),
-            }
-            let phase = match (&p.requester, p.kind) {
-                (Requester::Answered, _) => "read-repair window",
-                (_, "forward") => "forwarded",
-                _ => "collecting",
-            };
-            self.out.push(PageEvent::Quorum {
-                at,
-                node: self.name(i),
-                rid: p.rid,
-                kind: p.kind,
-                key: text(&p.key),
-                req,
-                got: p.got,
-                needed: p.needed,
-                answered: p
-                    .targets
-                    .iter()
-                    .filter(|t| t.answered)
-                    .map(|t| t.node.to_string())
-                    .collect(),
-                asked: p.targets.iter().map(|t| t.node.to_string()).collect(),
-                hints: p
-                    .targets
-                    .iter()
-                    .filter_map(|t| t.hint.as_ref().map(|h| (t.node.to_string(), h.to_string())))
-                    .collect(),
-                phase,
-                done: false,
-            });
-        }
-        let ended: Vec<(QuorumKey, (usize, usize))> = self
-            .quorums
-            .iter()
-            .filter(|(k, _)| !live.contains(k))
-            .copied()
-            .collect();
-        self.quorums.retain(|(k, _)| live.contains(k));
-        for ((i, kind, rid), (got, needed)) in ended {
-            let req = self.req_of(i, rid);
-            self.out.push(PageEvent::Quorum {
-                at,
-                node: self.name(i),
-                rid,
-                kind,
-                key: String::new(),
-                req,
-                got,
-                needed,
-                answered: Vec::new(),
-                asked: Vec::new(),
-                hints: Vec::new(),
-                phase: "ended",
-                done: true,
-            });
-        }
-    }
-
-    fn replies(&mut self) {
-        for c in self.c.take_completed() {
-            let Some(pr) = self.reqs.remove(&c.id) else {
-                continue;
-            };
-            self.rid_req.retain(|x| x.2 != c.id);
-            let latency = c.at.saturating_sub(pr.at);
-            let mut ev_values = Vec::new();
-            let mut ev_versions = Vec::new();
-            let mut ev_context = None;
-            let mut ev_dot = None;
-            let (mut error, mut code) = (None, None);
-            let mut next_write = None;
-            match c.result {
-                Ok(ClientReply::Get {
-                    value,
-                    context,
-                    versions,
-                }) => {
-                    ev_values = match value {
-                        Resolved::Siblings(vs) | Resolved::Set(vs) => {
-                            vs.iter().map(|v| text(v)).collect()
-                        }
-                        Resolved::Single(v) => v.iter().map(|v| text(v)).collect(),
-                        Resolved::Counter(n) => vec![n.to_string()],
-                    };
-                    let live = versions
-                        .versions()
-                        .iter()
-                        .filter(|v| !matches!(v.value, Value::Tombstone))
-                        .count();
-                    self.metrics.reads_by_versions[live.min(3)] += 1;
-                    self.metrics.latency_get.push(latency);
-                    ev_versions = versions_view(&versions);
-                    ev_context = Some(context.to_string());
-                    next_write = Some(context);
-                    self.metrics.ok += 1;
-                }
-                Ok(ClientReply::Put { dot, context }) => {
-                    self.metrics.latency_put.push(latency);
-                    ev_dot = Some(dot.to_string());
-                    ev_context = Some(context.to_string());
-                    self.metrics.ok += 1;
-                }
-                Ok(ClientReply::Done) => self.metrics.ok += 1,
-                Err(e) => {
-                    error = Some(e.to_string());
-                    code = Some(e.code());
-                    self.metrics.failed += 1;
-                }
-            }
-            let ok = error.is_none();
-            self.out.push(PageEvent::Reply {
-                req: c.id,
-                at: c.at,
-                node: self.name(pr.node),
-                op: pr.op,
-                key: pr.key.clone(),
-                ok,
-                latency,
-                error,
-                code,
-                values: ev_values,
-                versions: ev_versions,
-                context: ev_context,
-                dot: ev_dot,
-                workload: pr.client.is_some(),
-            });
-            if let Some(ci) = pr.client {
-                self.client_done(ci, &pr, next_write);
-            }
-        }
-    }
-
-    fn client_done(&mut self, ci: usize, pr: &PageReq, read: Option<Context>) {
-        let now = self.c.now();
-        let think = self.think_ms.max(10);
-        let stopped = ci >= self.active_clients;
-        let Some(cl) = self.clients.get_mut(ci) else {
-            return;
-        };
-        cl.state = ClientState::Idle;
-        if stopped {
-            cl.then_write = None;
-            cl.next_at = u64::MAX;
-            return;
-        }
-        match (cl.then_write.take(), read) {
-            // The read of a read-modify-write: write back soon with what was read.
-            (Some(_), Some(ctx)) => {
-                cl.then_write = Some((Bytes::from(pr.key.as_str()), ctx));
-                cl.next_at = now + 5;
-            }
-            _ => cl.next_at = now + self.rng.range(think / 2, think + think / 2),
-        }
-    }
-
-    fn version_changes(&mut self, touched: &[bool], brought: &Brought, default_cause: &str) {
-        if self.watched.is_empty() {
-            return;
-        }
-        let at = self.c.now();
-        let keys: Vec<Bytes> = self.watched.clone();
-        for (i, _) in touched.iter().enumerate().filter(|(_, t)| **t) {
-            for (k, key) in keys.iter().enumerate() {
-                let now_h = self.held(i, key);
-                let Some(before) = self.seen.get(i).and_then(|s| s.get(k)).cloned() else {
-                    continue;
-                };
-                if before == now_h {
-                    continue;
-                }
-                let before_vs: Vec<Version> = before
-                    .data
-                    .as_ref()
-                    .map(|s| s.versions().to_vec())
-                    .unwrap_or_default();
-                let from_msg = brought.iter().find(|b| b.0 == i && b.1 == k);
-                let (cause, msg, incoming): (String, Option<u64>, Vec<Version>) = match from_msg {
-                    Some((_, _, id, kind, vs)) => {
-                        (kind.to_string(), Some(*id), vs.versions().to_vec())
-                    }
-                    None => {
-                        let new: Vec<Version> = now_h
-                            .data
-                            .as_ref()
-                            .map(|s| {
-                                s.versions()
-                                    .iter()
-                                    .filter(|v| !before_vs.iter().any(|b| b.dot == v.dot))
-                                    .cloned()
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        let cause = if !self.c.is_up(i) {
-                            "crash"
-                        } else if new.is_empty() && now_h.data.is_none() {
-                            "drop"
-                        } else {
-                            default_cause
-                        };
-                        (cause.to_string(), None, new)
-                    }
-                };
-                let mut verdicts = Vec::new();
-                for inc in &incoming {
-                    for ex in &before_vs {
-                        verdicts.push(Verdict {
-                            incoming: inc.clock().to_string(),
-                            existing: ex.clock().to_string(),
-                            rel: relation(inc, ex),
-                        });
-                    }
-                }
-                let hint_view = |h: &Held| -> Vec<HintView> {
-                    h.hints
-                        .iter()
-                        .map(|(n, s)| HintView {
-                            intended: n.to_string(),
-                            versions: versions_view(s),
-                        })
-                        .collect()
-                };
-                self.out.push(PageEvent::Versions {
-                    at,
-                    node: self.name(i),
-                    key: text(key),
-                    cause,
-                    msg,
-                    before: before_vs.iter().map(version_view).collect(),
-                    incoming: incoming.iter().map(version_view).collect(),
-                    after: now_h.data.as_ref().map(versions_view).unwrap_or_default(),
-                    hints_before: hint_view(&before),
-                    hints_after: hint_view(&now_h),
-                    verdicts,
-                });
-                self.seen[i][k] = now_h;
-            }
-        }
-    }
-
-    fn next_wake(&self) -> Option<u64> {
-        self.clients
-            .iter()
-            .filter(|c| c.state == ClientState::Idle)
-            .map(|c| c.next_at)
-            .min()
-    }
-
-    /// Clients whose time has come issue their next request through a random live node.
-    fn fire_clients(&mut self) {
-        let now = self.c.now();
-        let think = self.think_ms.max(10);
-        for ci in 0..self.clients.len() {
-            let cl = &self.clients[ci];
-            if cl.state != ClientState::Idle || cl.next_at > now {
-                continue;
-            }
-            let ready: Vec<usize> = (0..self.c.len())
-                .filter(|&i| {
-                    self.c.node(i).is_some_and(|n| {
-                        n.ring().is_some()
-                            && !n.has_exited()
-                            && n.status().is_some_and(|s| s.owns())
-                    })
-                })
-                .collect();
-            if ready.is_empty() {
-                self.clients[ci].next_at = now + think;
-                continue;
-            }
-            let node = ready[self.rng.below(ready.len() as u64) as usize];
-            let options = RequestOptions::default();
-            let request = match self.clients[ci].then_write.take() {
-                Some((key, context)) => {
-                    self.next_value += 1;
-                    ClientRequest::Put {
-                        key,
-                        value: Bytes::from(format!("v{}", self.next_value).as_str()),
-                        context: Some(context),
-                        options,
-                    }
-                }
-                None => {
-                    let key = if self.rng.chance(0.3) {
-                        HOT_KEYS[self.rng.below(HOT_KEYS.len() as u64) as usize].to_string()
-                    } else {
-                        format!("item/{}", self.rng.below(COLD_KEYS))
-                    };
-                    let key = Bytes::from(key.as_str());
-                    let roll = self.rng.below(100);
-                    if roll < 10 {
-                        self.next_value += 1;
-                        ClientRequest::Put {
-                            key,
-                            value: Bytes::from(format!("v{}", self.next_value).as_str()),
-                            context: None,
-                            options,
-                        }
-                    } else {
-                        if roll < 55 {
-                            // A read-modify-write: the write follows the read.
-                            self.clients[ci].then_write = Some((key.clone(), Context::new()));
-                        }
-                        ClientRequest::Get { key, options }
-                    }
-                }
-            };
-            self.clients[ci].state = ClientState::Busy;
-            if self.submit(node, request, Some(ci)).is_err() {
-                self.clients[ci].state = ClientState::Idle;
-                self.clients[ci].next_at = now + think;
-            }
-        }
-    }
-
     fn take_events(&mut self) -> Result<JsValue, JsValue> {
         let out = std::mem::take(&mut self.out);
         to_js(&out)
@@ -900,20 +293,10 @@ impl SimCluster {
     }
 }
 
-#[wasm_bindgen(js_class = SimCluster)]
 impl SimCluster {
-    /// A new simulated cluster. Options (all optional): `seed`, `nodes` (3..=26) or
-    /// `names`, `n`, `r`, `w`, `q` (a power of two, 8..=1024), `minLatencyMs`,
-    /// `maxLatencyMs`, `readRepair`, `antiEntropyMs` (0 = off), `gossipMs`, `clients`
-    /// (workload clients, 0..=16), `thinkMs`.
-    #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<SimCluster, JsValue> {
-        let o: Options = if options.is_undefined() || options.is_null() {
-            Options::default()
-        } else {
-            serde_wasm_bindgen::from_value(options)
-                .map_err(|e| JsValue::from_str(&e.to_string()))?
-        };
+    /// A new cluster from its options (the constructor, and a rewind's fresh replay).
+    fn build(o: Options) -> Result<SimCluster, JsValue> {
+        let options = o.clone();
         let names: Vec<String> = match o.names {
             Some(n) => n,
             None => {
@@ -1002,6 +385,10 @@ impl SimCluster {
             metrics: Metrics::default(),
             out: Vec::new(),
             joined: 0,
+            drawn_exchanges: Vec::new(),
+            ae_repairs: BTreeSet::new(),
+            options,
+            timeline: Timeline::default(),
         };
         s.ensure_node_slots();
         for k in HOT_KEYS {
@@ -1009,6 +396,24 @@ impl SimCluster {
         }
         s.collect();
         Ok(s)
+    }
+}
+
+#[wasm_bindgen(js_class = SimCluster)]
+impl SimCluster {
+    /// A new simulated cluster. Options (all optional): `seed`, `nodes` (3..=26) or
+    /// `names`, `n`, `r`, `w`, `q` (a power of two, 8..=1024), `minLatencyMs`,
+    /// `maxLatencyMs`, `readRepair`, `antiEntropyMs` (0 = off), `gossipMs`, `clients`
+    /// (workload clients, 0..=16), `thinkMs`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<SimCluster, JsValue> {
+        let o: Options = if options.is_undefined() || options.is_null() {
+            Options::default()
+        } else {
+            serde_wasm_bindgen::from_value(options)
+                .map_err(|e| JsValue::from_str(&e.to_string()))?
+        };
+        SimCluster::build(o)
     }
 
     /// Virtual time in ms.
@@ -1035,19 +440,7 @@ impl SimCluster {
     #[wasm_bindgen(js_name = runUntil)]
     pub fn run_until(&mut self, t: f64) -> Result<JsValue, JsValue> {
         let t = (t.max(0.0) as u64).max(self.c.now());
-        loop {
-            // A reply can make a client ready at any step: look again after each one, so
-            // that the request goes out at its exact time however the page slices time.
-            let wake = self.next_wake().filter(|&w| w <= t);
-            let limit = wake.unwrap_or(t);
-            if self.c.step_until(limit) {
-                self.collect();
-            } else if wake.is_some() {
-                self.fire_clients();
-            } else {
-                break;
-            }
-        }
+        self.run_events(t, None);
         self.collect();
         self.take_events()
     }
@@ -1055,18 +448,30 @@ impl SimCluster {
     /// Run exactly one event (a delivery, a persist completion, a timer, or a client's
     /// request) and return what happened.
     pub fn step(&mut self) -> Result<JsValue, JsValue> {
-        let ev = self.c.next_event_at();
-        match (ev, self.next_wake()) {
-            (e, Some(w)) if e.is_none_or(|e| w < e) => {
-                self.c.run_until(w.max(self.c.now()));
-                self.fire_clients();
-            }
-            (Some(e), _) => {
-                self.c.step_until(e);
-            }
-            _ => {}
-        }
+        let horizon = self.next_event_at().map_or(self.c.now(), |t| t as u64);
+        self.run_events(horizon, Some(self.timeline.count + 1));
         self.collect();
+        self.take_events()
+    }
+
+    /// Simulator events run so far: the position on the timeline.
+    #[wasm_bindgen(js_name = eventCount)]
+    pub fn event_count(&self) -> f64 {
+        self.timeline.count as f64
+    }
+
+    /// The furthest event the run reached (the timeline's end).
+    #[wasm_bindgen(js_name = timelineEnd)]
+    pub fn timeline_end(&self) -> f64 {
+        self.timeline.end as f64
+    }
+
+    /// Go to event `target` of this run (back or forward, at most its end) by replaying it
+    /// from the seed; returns the page events of the last `tail` events before it, so the
+    /// page can show what was in the air. The page's inputs are replayed at their points.
+    pub fn rewind(&mut self, target: f64, tail: f64) -> Result<JsValue, JsValue> {
+        let fresh = self.replayed(target.max(0.0) as u64, tail.max(0.0) as u64)?;
+        *self = fresh;
         self.take_events()
     }
 
@@ -1081,6 +486,13 @@ impl SimCluster {
         context: Option<String>,
         w: Option<usize>,
     ) -> Result<f64, JsValue> {
+        self.record(Action::Put {
+            node,
+            key: key.into(),
+            value: value.into(),
+            context: context.clone(),
+            w,
+        });
         let context = match context.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(c) => Some(Context::from(parse_clock(c)?)),
@@ -1099,6 +511,11 @@ impl SimCluster {
 
     /// A get through node `node`, with R overridden when `r` is given.
     pub fn get(&mut self, node: usize, key: &str, r: Option<usize>) -> Result<f64, JsValue> {
+        self.record(Action::Get {
+            node,
+            key: key.into(),
+            r,
+        });
         let request = ClientRequest::Get {
             key: Bytes::from(key),
             options: RequestOptions {
@@ -1117,6 +534,11 @@ impl SimCluster {
         key: &str,
         context: Option<String>,
     ) -> Result<f64, JsValue> {
+        self.record(Action::Delete {
+            node,
+            key: key.into(),
+            context: context.clone(),
+        });
         let context = match context.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(c) => Some(Context::from(parse_clock(c)?)),
@@ -1136,6 +558,7 @@ impl SimCluster {
 
     /// Crash node `i`; with `lose_unpersisted`, batches not yet on disk are lost.
     pub fn crash(&mut self, i: usize, lose_unpersisted: bool) -> Result<(), JsValue> {
+        self.record(Action::Crash(i, lose_unpersisted));
         self.check(i)?;
         self.collect();
         let lost = self.c.crash(i, lose_unpersisted);
@@ -1175,6 +598,7 @@ impl SimCluster {
 
     /// Restart crashed node `i` from what its disk holds.
     pub fn restart(&mut self, i: usize) -> Result<(), JsValue> {
+        self.record(Action::Restart(i));
         self.check(i)?;
         self.collect();
         self.c.restart(i);
@@ -1184,6 +608,7 @@ impl SimCluster {
 
     /// Cut the network: the nodes in `group` on one side, the rest on the other.
     pub fn partition(&mut self, group: Vec<u32>) -> Result<(), JsValue> {
+        self.record(Action::Partition(group.clone()));
         let group: Vec<usize> = group.into_iter().map(|g| g as usize).collect();
         for &g in &group {
             self.check(g)?;
@@ -1195,6 +620,7 @@ impl SimCluster {
     }
 
     pub fn heal(&mut self) {
+        self.record(Action::Heal);
         self.collect();
         self.c.heal();
         self.collect();
@@ -1203,6 +629,7 @@ impl SimCluster {
     /// One-way message latency, uniform in `min..=max` ms.
     #[wasm_bindgen(js_name = setLatency)]
     pub fn set_latency(&mut self, min: u32, max: u32) {
+        self.record(Action::Latency(min, max));
         let min = (min as u64).clamp(1, 5_000);
         self.c.net.min_latency_ms = min;
         self.c.net.max_latency_ms = (max as u64).clamp(min, 5_000);
@@ -1215,6 +642,7 @@ impl SimCluster {
     /// The probability that a message is lost (0..=1).
     #[wasm_bindgen(js_name = setLoss)]
     pub fn set_loss(&mut self, p: f64) {
+        self.record(Action::Loss(p));
         let p = if p.is_finite() {
             p.clamp(0.0, 1.0)
         } else {
@@ -1229,6 +657,7 @@ impl SimCluster {
 
     /// A new node joins through two live members (§4.8); returns its index.
     pub fn join(&mut self, capacity: u32) -> Result<usize, JsValue> {
+        self.record(Action::Join(capacity));
         let used: Vec<String> = (0..self.c.len()).map(|i| self.name(i)).collect();
         let Some(name) = NAMES
             .iter()
@@ -1258,6 +687,7 @@ impl SimCluster {
 
     /// Node `i` leaves for good: its partitions move away, it hands off its data (§4.9).
     pub fn leave(&mut self, i: usize) -> Result<(), JsValue> {
+        self.record(Action::Leave(i));
         self.check(i)?;
         if !self.c.is_up(i) {
             return Err(JsValue::from_str(
@@ -1270,6 +700,7 @@ impl SimCluster {
 
     /// An operator removes node `i` (it will not come back), through another live member.
     pub fn remove(&mut self, i: usize) -> Result<(), JsValue> {
+        self.record(Action::Remove(i));
         self.check(i)?;
         let via = (0..self.c.len())
             .find(|&j| j != i && self.c.node(j).is_some_and(|n| n.ring().is_some()))
@@ -1282,6 +713,7 @@ impl SimCluster {
     /// The workload: `count` clients, each thinking about `think_ms` between requests.
     #[wasm_bindgen(js_name = setClients)]
     pub fn set_clients(&mut self, count: usize, think_ms: u32) {
+        self.record(Action::Clients(count, think_ms));
         self.think_ms = (think_ms as u64).clamp(10, 60_000);
         let now = self.c.now();
         let count = count.min(16);
@@ -1410,6 +842,14 @@ impl SimCluster {
             preflist: preflist.iter().map(|p| p.to_string()).collect(),
             replicas,
         })
+    }
+
+    /// Two replicas' Merkle trees of `partition` compared (§4.7): the differing branches
+    /// down to the keys that differ, and the bytes a comparison without the tree would send.
+    pub fn merkle(&self, partition: u32, a: usize, b: usize) -> Result<JsValue, JsValue> {
+        self.check(a)?;
+        self.check(b)?;
+        to_js(&self.merkle_view(partition, a, b))
     }
 
     /// The paper's measurements on this run: versions seen per read (§6: 99.94% of reads
