@@ -25,9 +25,11 @@ use super::traffic::Traffic;
 use super::transport::Relay;
 use super::values::{context_from_js, key_to_bytes, value_to_bytes};
 use super::{now_ms, random_bytes};
+use crate::core::watch::{Subscriptions, Watching};
 use crate::core::{
     AdminRequest, BatchId, ClientRequest, Config, Input, Node, NodeId, ReqId, Snapshot, StoreOp,
 };
+use crate::core::{Bytes, ResolverRules};
 use gloo_timers::future::TimeoutFuture;
 use js_sys::{Function, Promise};
 use serde::Serialize;
@@ -38,11 +40,13 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local};
 
+mod app;
 mod args;
 mod events;
 mod links;
 mod run;
 mod stats;
+mod watching;
 
 use args::*;
 use links::*;
@@ -179,6 +183,17 @@ struct Host {
     rtc_interval: Option<JsValue>,
     rtc_check: Option<Closure<dyn FnMut()>>,
     traffic: Traffic,
+    /// `disconnect()` was called: no relay connection until `connect()`.
+    offline: bool,
+    /// Who watches keys this node stores (`core::watch`), and what this node watches.
+    subs: Subscriptions,
+    watching: Watching,
+    /// The key of each write request of this node in flight, and how many per key: a
+    /// version stored while one is in flight is reported with `origin: 'local'`.
+    write_keys: BTreeMap<ReqId, Bytes>,
+    local_writes: BTreeMap<Bytes, usize>,
+    /// The resolver tables the members answered `ResolversProbe` with, while opening.
+    resolver_answers: Vec<(String, ResolverRules)>,
 }
 
 type Shared = Rc<RefCell<Host>>;
@@ -272,6 +287,12 @@ impl Replica {
                 rtc_interval,
                 rtc_check,
                 traffic: Traffic::default(),
+                offline: false,
+                subs: Subscriptions::default(),
+                watching: Watching::default(),
+                write_keys: BTreeMap::new(),
+                local_writes: BTreeMap::new(),
+                resolver_answers: Vec::new(),
             })
         });
         let replica = Replica { host };
@@ -294,6 +315,7 @@ impl Replica {
         deadline: u64,
     ) -> Result<(), JsValue> {
         let peers = connect_until_welcome(&self.host, deadline).await?;
+        check_resolvers(&self.host, &peers, &opts.config.resolvers, deadline).await?;
         let mut seeds: BTreeSet<NodeId> = peers.iter().map(|p| NodeId::new(p)).collect();
         seeds.extend(opts.seeds.iter().cloned());
         seeds.remove(&id);
@@ -542,6 +564,17 @@ impl Replica {
             let id = h.next_req;
             h.next_req += 1;
             h.replies.insert(id, pending);
+            if let Input::Client {
+                request:
+                    ClientRequest::Put { key, .. }
+                    | ClientRequest::Delete { key, .. }
+                    | ClientRequest::Update { key, .. },
+                ..
+            } = &input
+            {
+                h.write_keys.insert(id, key.clone());
+                *h.local_writes.entry(key.clone()).or_insert(0) += 1;
+            }
             match input {
                 Input::Client { request, .. } => Input::Client { id, request },
                 Input::Admin { request, .. } => Input::Admin { id, request },

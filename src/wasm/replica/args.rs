@@ -11,7 +11,9 @@ use super::super::storage_js::JsStore;
 use super::super::storage_memory::MemoryEngine;
 use super::super::values::{context_to_js, value_from_bytes};
 use super::*;
-use crate::core::{ClientReply, Config, NodeId, RequestOptions, Resolved, Snapshot};
+use crate::core::{
+    ClientReply, Config, NodeId, RequestOptions, Resolved, Resolver, ResolverRules, Snapshot,
+};
 use js_sys::{Array, Object, Reflect};
 use serde::Serialize;
 use std::rc::Rc;
@@ -21,8 +23,13 @@ pub(super) fn reply_to_js(reply: ClientReply) -> JsValue {
     match reply {
         ClientReply::Get { value, context, .. } => {
             let values: Array = match value {
-                Resolved::Siblings(vs) | Resolved::Set(vs) => {
+                Resolved::Siblings(vs) => {
                     vs.iter().map(|v| value_from_bytes(v.as_slice())).collect()
+                }
+                // A set is one resolved value: the array of its elements.
+                Resolved::Set(vs) => {
+                    let elems: Array = vs.iter().map(|v| value_from_bytes(v.as_slice())).collect();
+                    std::iter::once(JsValue::from(elems)).collect()
                 }
                 Resolved::Single(v) => v.iter().map(|v| value_from_bytes(v.as_slice())).collect(),
                 Resolved::Counter(n) => std::iter::once(JsValue::from_f64(n as f64)).collect(),
@@ -120,7 +127,7 @@ pub(super) fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
     if !o.is_object() {
         return Err(invalid("Replica.open needs an options object"));
     }
-    const KNOWN: [&str; 21] = [
+    const KNOWN: [&str; 22] = [
         "cluster",
         "relay",
         "storage",
@@ -142,6 +149,7 @@ pub(super) fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
         "webrtc",
         "durableReplica",
         "memberTtlMs",
+        "resolvers",
     ];
     for k in Object::keys(o.unchecked_ref::<Object>()).iter() {
         let k = k.as_string().unwrap_or_default();
@@ -285,6 +293,7 @@ pub(super) fn parse_options(o: &JsValue) -> Result<Options, JsValue> {
             .as_bool()
             .ok_or_else(|| invalid("`durableReplica` must be a boolean"))?;
     }
+    config.resolvers = parse_resolvers(&get(o, "resolvers"))?;
     let capacity = opt_int(o, "capacity", 1, 1_000)?.unwrap_or(1) as u32;
     let open_timeout_ms = opt_int(o, "openTimeoutMs", 1, 3_600_000)?.unwrap_or(OPEN_TIMEOUT_MS);
     let token = TokenSource::from_option(&get(o, "token"))?;
@@ -423,4 +432,36 @@ pub(super) async fn open_storage(opts: &Options) -> Result<(Store, NodeId, Snaps
     // A first run keeps `meta` empty: a random epoch (see the memory case above).
     let snapshot = db.load().await.map_err(fail)?;
     Ok((Store::IndexedDb(Rc::new(db)), NodeId::new(&id), snapshot))
+}
+
+/// `resolvers`: `{ 'likes/': 'counter', 'tags/': 'set', 'profile/': 'lww' }`, a resolver
+/// per key prefix (the longest matching prefix wins; others keep every sibling).
+fn parse_resolvers(v: &JsValue) -> Result<ResolverRules, JsValue> {
+    let mut rules = ResolverRules::new();
+    if v.is_undefined() || v.is_null() {
+        return Ok(rules);
+    }
+    if !v.is_object() || Array::is_array(v) {
+        return Err(invalid(
+            "`resolvers` must be an object of key prefix -> 'siblings', 'lww', 'counter' or 'set'",
+        ));
+    }
+    let entries = Object::entries(v.unchecked_ref::<Object>());
+    if entries.length() > 64 {
+        return Err(invalid("`resolvers` may name at most 64 prefixes"));
+    }
+    for e in entries.iter() {
+        let pair: Array = e.unchecked_into();
+        let prefix = pair.get(0).as_string().unwrap_or_default();
+        let name = pair.get(1).as_string().ok_or_else(|| {
+            invalid(format!(
+                "`resolvers['{prefix}']` must be 'siblings', 'lww', 'counter' or 'set'"
+            ))
+        })?;
+        let resolver: Resolver = name
+            .parse()
+            .map_err(|e| invalid(format!("`resolvers['{prefix}']`: {e}")))?;
+        rules.set(prefix.as_bytes(), resolver);
+    }
+    Ok(rules)
 }

@@ -147,6 +147,12 @@ pub(super) fn on_relay(host: &Shared, ev: RelayEvent) {
                 h.stats.frames_in += 1;
                 h.traffic.received(Path::Relay, &from, payload.len());
                 match Message::decode(&payload) {
+                    // Answers to the resolver check arrive before the node exists.
+                    Ok(Message::ResolversAre { rules }) if h.node.is_none() => {
+                        if h.resolver_answers.len() < 64 {
+                            h.resolver_answers.push((from.clone(), rules));
+                        }
+                    }
                     Ok(msg) if h.node.is_some() => {
                         input = Some(Input::Message {
                             from: NodeId::new(&from),
@@ -172,6 +178,8 @@ pub(super) fn on_relay(host: &Shared, ev: RelayEvent) {
                         for p in &peers {
                             h.kick(p);
                         }
+                        h.resync_watches();
+                        h.renew_watches();
                     }
                 }
             }
@@ -313,7 +321,7 @@ pub(super) fn check_links(host: &Shared) {
 /// Reconnect after a growing delay; the node keeps running meanwhile (its messages are lost,
 /// which the protocol tolerates).
 pub(super) fn schedule_reconnect(h: &mut Host) {
-    if h.reconnect_timer.is_some() || h.closed {
+    if h.reconnect_timer.is_some() || h.closed || h.offline {
         return;
     }
     let delay = h.reconnect_delay_ms;
@@ -331,7 +339,7 @@ pub(super) fn reconnect(weak: &Weak<RefCell<Host>>) {
     };
     let mut h = host.borrow_mut();
     h.reconnect_timer = None;
-    if h.closed || h.connected || h.fetching_token {
+    if h.closed || h.connected || h.fetching_token || h.offline {
         return;
     }
     let token = match &h.token {
@@ -366,7 +374,7 @@ pub(super) async fn reconnect_with_fresh_token(weak: Weak<RefCell<Host>>) {
     {
         let mut h = host.borrow_mut();
         h.fetching_token = false;
-        if h.closed || h.connected {
+        if h.closed || h.connected || h.offline {
             return;
         }
         match fetched.map(|t| connect(&h, t.as_deref())) {
@@ -382,4 +390,65 @@ pub(super) async fn reconnect_with_fresh_token(weak: Weak<RefCell<Host>>) {
         }
     }
     run(fx);
+}
+
+/// Before joining: ask the members for their resolver table, and refuse to join a cluster
+/// that resolves keys otherwise (`RESOLVERS_DIFFER`): two nodes reading the same siblings
+/// would show different values. Waits for the first answer (at most 3 s; no member, or no
+/// answer from one, is no objection).
+pub(super) async fn check_resolvers(
+    host: &Shared,
+    peers: &[String],
+    rules: &ResolverRules,
+    deadline: u64,
+) -> Result<(), JsValue> {
+    if peers.is_empty() {
+        return Ok(());
+    }
+    {
+        let mut h = host.borrow_mut();
+        h.resolver_answers.clear();
+        let probe = Message::ResolversProbe {
+            rules: rules.clone(),
+        };
+        for p in peers {
+            h.send(&NodeId::new(p), &probe);
+        }
+    }
+    let until = (now_ms() + 3_000).min(deadline);
+    loop {
+        {
+            let h = host.borrow();
+            if h.closed {
+                return Err(closed());
+            }
+            if let Some((from, theirs)) = h.resolver_answers.first() {
+                if theirs != rules {
+                    let show = |r: &ResolverRules| {
+                        let v: Vec<String> = r
+                            .rules()
+                            .iter()
+                            .map(|(p, r)| {
+                                format!("{}: {}", String::from_utf8_lossy(p.as_slice()), r)
+                            })
+                            .collect();
+                        format!("{{{}}}", v.join(", "))
+                    };
+                    return Err(js_error(
+                        errors::RESOLVERS_DIFFER,
+                        format!(
+                            "member {from} resolves keys with {} but this node was opened with {}; every node of a cluster needs the same `resolvers`",
+                            show(theirs),
+                            show(rules)
+                        ),
+                    ));
+                }
+                return Ok(());
+            }
+        }
+        if now_ms() >= until {
+            return Ok(());
+        }
+        TimeoutFuture::new(20).await;
+    }
 }

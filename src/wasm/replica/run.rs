@@ -8,7 +8,7 @@ use super::super::storage::{StorageError, Store};
 use super::super::traffic::Path;
 use super::*;
 use crate::core::gossip;
-use crate::core::{BatchId, Input, Message, NodeId, Output, StoreOp};
+use crate::core::{BatchId, Event, Input, Message, NodeId, Output, StoreOp};
 use crate::link::signal::{self, Signal};
 use js_sys::{Function, Reflect};
 use std::cell::RefCell;
@@ -21,6 +21,9 @@ impl Host {
     pub(super) fn step(&mut self, input: Input, fx: &mut Vec<Effect>) {
         let mut inbox = vec![input];
         while let Some(input) = inbox.pop() {
+            if let Input::Message { from, msg } = &input {
+                self.on_host_message(from, msg, fx);
+            }
             let Some(node) = self.node.as_mut() else {
                 return;
             };
@@ -29,17 +32,19 @@ impl Host {
             for out in outs {
                 match out {
                     Output::Send { to, msg } => self.send(&to, &msg),
-                    Output::Persist { batch, ops } => match &self.store {
-                        Store::Memory(m) => inbox.insert(
-                            0,
-                            match m.apply(&ops) {
-                                Ok(()) => Input::PersistDone { batch },
-                                Err(e) => self.persist_failed(batch, e),
-                            },
-                        ),
-                        Store::IndexedDb(_) | Store::Js(_) => self.persist_async(batch, ops),
-                    },
+                    Output::Persist { batch, ops } => {
+                        self.on_stored(&ops, fx);
+                        self.persist(batch, ops, &mut inbox);
+                    }
                     Output::Reply { id, result } => {
+                        if let Some(key) = self.write_keys.remove(&id) {
+                            if let Some(n) = self.local_writes.get_mut(&key) {
+                                *n -= 1;
+                                if *n == 0 {
+                                    self.local_writes.remove(&key);
+                                }
+                            }
+                        }
                         if let Some(p) = self.replies.remove(&id) {
                             match result {
                                 Ok(reply) => fx.push(Effect::Settle(p.resolve, reply_to_js(reply))),
@@ -48,6 +53,9 @@ impl Host {
                         }
                     }
                     Output::Event(e) => {
+                        if let Event::RingChanged { .. } = e {
+                            self.watching.renew_now();
+                        }
                         if let Some(l) = &self.listener {
                             let ev = self.event_to_js(&e);
                             fx.push(Effect::Emit(l.clone(), ev));
@@ -59,7 +67,23 @@ impl Host {
                 }
             }
         }
+        self.renew_watches();
         self.arm_timer();
+    }
+
+    /// Carry out one persist batch: memory storage answers at once (into `inbox`), the
+    /// others asynchronously.
+    fn persist(&mut self, batch: BatchId, ops: Vec<StoreOp>, inbox: &mut Vec<Input>) {
+        match &self.store {
+            Store::Memory(m) => inbox.insert(
+                0,
+                match m.apply(&ops) {
+                    Ok(()) => Input::PersistDone { batch },
+                    Err(e) => self.persist_failed(batch, e),
+                },
+            ),
+            Store::IndexedDb(_) | Store::Js(_) => self.persist_async(batch, ops),
+        }
     }
 
     pub(super) fn persist_failed(&mut self, batch: u64, e: StorageError) -> Input {
