@@ -47,8 +47,10 @@ export function init(options) {
           const { readFile } = await nodeImport('node:fs/promises');
           const bytes = given instanceof Uint8Array || given instanceof ArrayBuffer ? given : await readFile(wasmUrl);
           wasmExports = initSync({ module: bytes });
-        } else {
+        } else if (given !== undefined) {
           wasmExports = await initWasm({ module_or_path: wasmUrl });
+        } else {
+          wasmExports = await initWasm({ module_or_path: await fetchWasm(wasmUrl) });
         }
       } catch (e) {
         throw loadFailed(e, String(wasmUrl));
@@ -57,6 +59,29 @@ export function init(options) {
     loaded.catch(() => { loaded = null; });
   }
   return loaded;
+}
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+/**
+ * The module's bytes, from beside this file or, where a dependency pre-bundler moved this
+ * file (Vite's dev server serves it from `node_modules/.vite/deps/`, where `../pkg/` does not
+ * exist and the server answers with its HTML page), from the package's own directory.
+ */
+async function fetchWasm(url) {
+  const candidates = [url];
+  const here = String(import.meta.url);
+  if (here.includes('/node_modules/.vite/')) {
+    candidates.push(new URL('/node_modules/ringlet/pkg/ringlet_bg.wasm', here));
+  }
+  let why = '';
+  for (const u of candidates) {
+    const res = await fetch(u);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (res.ok && WASM_MAGIC.every((b, i) => bytes[i] === b)) return bytes;
+    why ||= `${u} answered ${res.status} with ${bytes.length} bytes that are not wasm (expected magic word 00 61 73 6d)`;
+  }
+  throw new Error(why);
 }
 
 function loadFailed(e, where) {
