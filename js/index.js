@@ -374,12 +374,20 @@ export class Replica {
     if (typeof listener !== 'function') throw new RingletError('INVALID_ARGUMENT', 'a listener must be a function');
     if (!this.#listeners.has(type)) this.#listeners.set(type, new Set());
     this.#listeners.get(type).add(listener);
+    this.#syncChangeEvents();
     return this;
   }
 
   off(type, listener) {
     this.#listeners.get(type)?.delete(listener);
+    this.#syncChangeEvents();
     return this;
+  }
+
+  /** `change` events are built only while someone listens to them (or to every event). */
+  #syncChangeEvents() {
+    const n = (t) => this.#listeners.get(t)?.size ?? 0;
+    try { this.#inner.setChangeEvents(n('change') + n('*') > 0); } catch { /* closed */ }
   }
 
   /** Listen once; resolves with the first event of `type` that passes `filter`. */

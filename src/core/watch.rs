@@ -104,16 +104,23 @@ impl Subscriptions {
         true
     }
 
-    /// The live watchers of `key` (each once), in order.
+    /// The live watchers of `key` (each once), in order. The cost does not grow with the
+    /// subscriptions held: one lookup for the key, and one per prefix of it (`len + 1`).
     pub fn watchers_of(&self, key: &[u8], now: u64) -> Vec<NodeId> {
+        if self.subs.is_empty() {
+            return Vec::new();
+        }
         let mut out = BTreeSet::new();
-        for (t, w) in &self.subs {
-            if t.matches(key) {
-                out.extend(
-                    w.iter()
-                        .filter(|(_, at)| **at > now)
-                        .map(|(n, _)| n.clone()),
-                );
+        let exact = std::iter::once((key, false));
+        let prefixes = (0..=key.len()).map(|i| (&key[..i], true));
+        for (k, prefix) in exact.chain(prefixes) {
+            let t = Target {
+                key: Bytes::new(k),
+                prefix,
+            };
+            if let Some(w) = self.subs.get(&t) {
+                let live = w.iter().filter(|(_, at)| **at > now);
+                out.extend(live.map(|(n, _)| n.clone()));
             }
         }
         out.into_iter().collect()

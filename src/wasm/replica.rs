@@ -192,6 +192,8 @@ struct Host {
     /// version stored while one is in flight is reported with `origin: 'local'`.
     write_keys: BTreeMap<ReqId, Bytes>,
     local_writes: BTreeMap<Bytes, usize>,
+    /// Some JS listener wants `change` events (none: they are not built at all).
+    emit_changes: bool,
     /// The resolver tables the members answered `ResolversProbe` with, while opening.
     resolver_answers: Vec<(String, ResolverRules)>,
 }
@@ -293,6 +295,7 @@ impl Replica {
                 write_keys: BTreeMap::new(),
                 local_writes: BTreeMap::new(),
                 resolver_answers: Vec::new(),
+                emit_changes: false,
             })
         });
         let replica = Replica { host };

@@ -220,6 +220,12 @@ impl Replica {
         h.connected && !h.offline && !h.closed
     }
 
+    /// Build `change` events (the JS wrapper turns this on while a listener wants them).
+    #[wasm_bindgen(js_name = setChangeEvents)]
+    pub fn set_change_events(&self, on: bool) {
+        self.host.borrow_mut().emit_changes = on;
+    }
+
     /// The subscriptions this node holds for watchers, and the targets it watches.
     #[wasm_bindgen(js_name = watchStats)]
     pub fn watch_stats(&self) -> JsValue {

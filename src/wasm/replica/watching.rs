@@ -77,8 +77,10 @@ impl Host {
                 };
                 self.send(&to, &msg);
             }
-            if let Some(ev) = self.key_event("change", key, versions.clone()) {
-                self.emit(ev, fx);
+            if self.emit_changes {
+                if let Some(ev) = self.key_event("change", key, versions.clone()) {
+                    self.emit(ev, fx);
+                }
             }
             self.watched(key, versions, fx);
         }
