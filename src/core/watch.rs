@@ -187,12 +187,9 @@ impl Watching {
         }
         self.targets.remove(target);
         self.resync.remove(target);
-        let still = |k: &Bytes| self.targets.keys().any(|t| t.matches(k));
-        let keep: BTreeMap<Bytes, Siblings> = std::mem::take(&mut self.seen)
-            .into_iter()
-            .filter(|(k, _)| still(k))
-            .collect();
-        self.seen = keep;
+        let targets = &self.targets;
+        self.seen
+            .retain(|k, _| targets.keys().any(|t| t.matches(k.as_slice())));
         true
     }
 
@@ -212,7 +209,11 @@ impl Watching {
     /// After a reconnect: report the next notification of every target once, changed or not.
     pub fn resync_all(&mut self, now: u64) {
         let until = now + RESYNC_WINDOW_MS;
-        self.resync = self.targets.keys().map(|t| (t.clone(), until)).collect();
+        // Inserted one by one: a collect into a map would add a sort to the wasm build.
+        self.resync.clear();
+        for t in self.targets.keys() {
+            self.resync.insert(t.clone(), until);
+        }
         self.resynced.clear();
         self.renew_now();
     }
@@ -229,7 +230,7 @@ impl Watching {
             return None;
         }
         let seen = self.seen.entry(key.clone()).or_default();
-        let before: BTreeSet<Dot> = seen.versions().iter().map(|v| v.dot.clone()).collect();
+        let before: Vec<Dot> = seen.versions().iter().map(|v| v.dot.clone()).collect();
         let changed = seen.sync(versions);
         let merged = seen.clone();
         self.resync.retain(|_, until| *until > now);
@@ -288,16 +289,16 @@ impl Node {
         let Some(ring) = self.ring() else {
             return Vec::new();
         };
-        let mut to: Vec<NodeId> = if target.prefix {
-            ring.owners().to_vec()
+        // Distinct and ordered, inserted one by one (no new sort in the wasm build).
+        let mut to = BTreeSet::new();
+        if target.prefix {
+            to.extend(ring.owners().iter().cloned());
         } else {
             let pl = ring.preflist_for_key(target.key.as_slice());
-            pl.into_iter().take(self.config().n).collect()
-        };
-        to.retain(|n| n != self.id());
-        to.sort();
-        to.dedup();
-        to
+            to.extend(pl.into_iter().take(self.config().n));
+        }
+        to.remove(self.id());
+        to.into_iter().collect()
     }
 
     /// The `Watch` messages that subscribe to `target` (`ttl_ms` 0: unsubscribe).
@@ -326,13 +327,14 @@ impl Node {
                 vec![(target.key.clone(), s)]
             };
         }
-        let mut keys: BTreeSet<Bytes> = self
-            .objects()
-            .map(|(k, _)| k)
-            .chain(self.hints().map(|((_, k), _)| k))
-            .filter(|k| target.matches(k.as_slice()))
-            .cloned()
-            .collect();
+        let mut keys = BTreeSet::new();
+        keys.extend(
+            self.objects()
+                .map(|(k, _)| k)
+                .chain(self.hints().map(|((_, k), _)| k))
+                .filter(|k| target.matches(k.as_slice()))
+                .cloned(),
+        );
         while keys.len() > MAX_HELD_ON_SUBSCRIBE {
             keys.pop_last();
         }
