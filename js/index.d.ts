@@ -116,7 +116,17 @@ export interface OpenOptions {
    * the relay whatever this says.
    */
   webrtc?: boolean | WebrtcOptions;
+  /**
+   * A resolver per key prefix (the longest matching prefix wins; other keys keep every
+   * sibling): `'counter'` (a PN-counter, changed with `update(key, { add })`), `'set'` (an
+   * add-wins set, `update(key, { insert })` / `{ remove }`), `'lww'` (last writer wins:
+   * concurrent writes are dropped but one) or `'siblings'`. Every node of a cluster must
+   * use the same table: `open` rejects with `RESOLVERS_DIFFER` when a member's differs.
+   */
+  resolvers?: Record<string, ResolverName>;
 }
+
+export type ResolverName = 'siblings' | 'lww' | 'counter' | 'set';
 
 export interface WebrtcOptions {
   /** Open data channels to the peers this node talks to. Default true. */
@@ -173,6 +183,50 @@ export interface WebrtcStats {
 export interface GetOptions {
   /** Replies to wait for (1..N); default the cluster's R. */
   r?: number;
+  timeoutMs?: number;
+}
+
+/** A local get: what this node holds, no network; no other option. */
+export interface LocalGetOptions {
+  local: true;
+}
+
+export interface LocalGetResult extends GetResult {
+  local: true;
+}
+
+/** One entry of `putMany`: `[key, value]` or `{ key, value, ...PutOptions }`. */
+export type PutManyEntry = [Key, Value] | ({ key: Key; value: Value } & PutOptions);
+
+/** One result of `getMany` or `putMany`: the call's result, or its typed error. */
+export type ManyResult<T> = ({ key: Key; error?: undefined } & T) | { key: Key; error: RingletError };
+
+/** A counter (`add`, negative subtracts) or add-wins set (`insert`, `remove`) operation. */
+export type UpdateOp = { add: number } | { insert: Value[] } | { remove: Value[] };
+
+export interface UpdateOptions {
+  w?: number;
+  durable?: boolean;
+  timeoutMs?: number;
+}
+
+/** What a watch listener (and a `change` listener) is given. */
+export interface KeyChange {
+  key: Key;
+  /** The key's values after its resolver (siblings by default), as a get returns them. */
+  values: StoredValue[];
+  context: Context;
+  /** `'local'` while a write of the key by this node is in flight, else `'remote'`. */
+  origin: 'local' | 'remote';
+}
+
+export interface WatchOptions {
+  /** Watch every key that starts with `keyOrPrefix`. Default false. */
+  prefix?: boolean;
+}
+
+export interface ConnectOptions {
+  /** Reject with `TIMEOUT` after this long (the node keeps trying). Default 15,000. */
   timeoutMs?: number;
 }
 
@@ -266,6 +320,8 @@ export interface ReplicaStats {
   paths: PathCounters;
   /** Node-to-node traffic per peer and path, with the path in use now. */
   peers: Record<string, PeerTraffic>;
+  /** Watches: subscriptions held here for watchers, targets this node watches, their TTL. */
+  watch: { subscribers: number; watching: number; ttlMs: number };
 }
 
 export interface ReplicaEvents {
@@ -312,6 +368,8 @@ export interface ReplicaEvents {
    * replicas. Emitted while the node opens: delivered to listeners added right after `open`.
    */
   corruptrecord: { type: 'corruptrecord'; store: 'objects' | 'hints' | 'meta' | 'membership' | 'fallbacks'; key: Key | null };
+  /** This node stored a new version of `key` (as a replica or a hint). */
+  change: { type: 'change' } & KeyChange;
   /** Any other event of the core, described. */
   other: { type: 'other'; detail: string };
 }
@@ -336,7 +394,10 @@ export type ErrorCodeName =
   | 'ORIGIN_NOT_ALLOWED'
   | 'CLUSTER_FULL'
   | 'RATE_LIMITED'
-  | 'NO_RANDOMNESS';
+  | 'NO_RANDOMNESS'
+  | 'NOT_HELD'
+  | 'RESOLVERS_DIFFER'
+  | 'WASM_LOAD_FAILED';
 
 export declare const ErrorCode: { readonly [K in ErrorCodeName]: K };
 
@@ -362,8 +423,12 @@ export declare class RingletError extends Error {
   readonly ambiguous?: boolean;
 }
 
-/** Load the wasm module (optional: `Replica.open` does it). */
-export declare function init(options?: { module?: WebAssembly.Module }): Promise<void>;
+/**
+ * Load the wasm module (optional: `Replica.open` does it). `module`: a compiled module
+ * (Cloudflare Workers); `url`: where the `.wasm` is served, for bundlers that move the JS
+ * away from it. Rejects with `WASM_LOAD_FAILED`.
+ */
+export declare function init(options?: { module?: WebAssembly.Module; url?: string | URL }): Promise<void>;
 
 /** One node of a ringlet cluster, running in this page or process. */
 /** One message seen by `Replica.trace`. */
@@ -398,9 +463,29 @@ export declare class Replica {
   nextDeadline(): number | undefined;
   /** Run the node's timers now (a host's wake-up, e.g. a Durable Object alarm). */
   tick(): void;
+  /** `{ local: true }`: what this node holds (replica, hint or watched copy); `NOT_HELD` if nothing. */
+  get(key: Key, options: LocalGetOptions): Promise<LocalGetResult>;
   get(key: Key, options?: GetOptions): Promise<GetResult>;
   put(key: Key, value: Value, options?: PutOptions): Promise<PutResult>;
   delete(key: Key, options?: DeleteOptions): Promise<PutResult>;
+  /** Many gets in one call: one result (or typed error) per key, in order. */
+  getMany(keys: Key[], options?: GetOptions): Promise<Array<ManyResult<GetResult>>>;
+  /** Many puts in one call: one result (or typed error) per entry, in order. */
+  putMany(entries: PutManyEntry[]): Promise<Array<ManyResult<PutResult>>>;
+  /** A counter or set operation (the key's prefix needs a `counter` or `set` resolver). */
+  update(key: Key, op: UpdateOp, options?: UpdateOptions): Promise<PutResult>;
+  /**
+   * Call `listener` whenever the key (or, with `{ prefix: true }`, any key starting with
+   * it) changes anywhere in the cluster; it is also given the current value once at the
+   * start and after each reconnection. Returns `unwatch()`.
+   */
+  watch(keyOrPrefix: Key, listener: (change: KeyChange) => void, options?: WatchOptions): () => void;
+  /** Stop talking to the relay and the data channels; all state is kept. */
+  disconnect(): void;
+  /** Resume after `disconnect()`; resolves once the relay welcomed the node again. */
+  connect(options?: ConnectOptions): Promise<void>;
+  /** Connected to the relay (false after `disconnect()` and while reconnecting). */
+  readonly connected: boolean;
   /**
    * Leave the cluster for good. Resolves once the node has exited: every key it held is
    * durably stored by its new primaries (every transfer acknowledged). Rejects with `TIMEOUT`

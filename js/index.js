@@ -25,26 +25,71 @@ const nodeImport = (name) => import(/* @vite-ignore */ name);
  */
 export function init(options) {
   if (!loaded && options?.module instanceof WebAssembly.Module) {
-    wasmExports = initSync({ module: options.module });
-    loaded = Promise.resolve();
+    try {
+      wasmExports = initSync({ module: options.module });
+      loaded = Promise.resolve();
+    } catch (e) {
+      return Promise.reject(loadFailed(e, 'the given WebAssembly.Module'));
+    }
   }
   if (!loaded) {
+    // `url`: where the .wasm is served, for bundlers that move this file away from it
+    // (e.g. `import wasmUrl from 'ringlet/pkg/ringlet_bg.wasm?url'` in Vite).
+    const given = options?.url ?? options?.module;
     loaded = (async () => {
-      const wasmUrl = new URL('../pkg/ringlet_bg.wasm', import.meta.url);
-      if (isNode) {
-        if (typeof globalThis.WebSocket === 'undefined') {
-          const ws = await nodeImport('ws');
-          globalThis.WebSocket = ws.WebSocket ?? ws.default;
+      const wasmUrl = given ?? new URL('../pkg/ringlet_bg.wasm', import.meta.url);
+      try {
+        if (isNode) {
+          if (typeof globalThis.WebSocket === 'undefined') {
+            const ws = await nodeImport('ws');
+            globalThis.WebSocket = ws.WebSocket ?? ws.default;
+          }
+          const { readFile } = await nodeImport('node:fs/promises');
+          const bytes = given instanceof Uint8Array || given instanceof ArrayBuffer ? given : await readFile(wasmUrl);
+          wasmExports = initSync({ module: bytes });
+        } else if (given !== undefined) {
+          wasmExports = await initWasm({ module_or_path: wasmUrl });
+        } else {
+          wasmExports = await initWasm({ module_or_path: await fetchWasm(wasmUrl) });
         }
-        const { readFile } = await nodeImport('node:fs/promises');
-        wasmExports = initSync({ module: await readFile(wasmUrl) });
-      } else {
-        wasmExports = await initWasm({ module_or_path: wasmUrl });
+      } catch (e) {
+        throw loadFailed(e, String(wasmUrl));
       }
     })();
     loaded.catch(() => { loaded = null; });
   }
   return loaded;
+}
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+/**
+ * The module's bytes, from beside this file or, where a dependency pre-bundler moved this
+ * file (Vite's dev server serves it from `node_modules/.vite/deps/`, where `../pkg/` does not
+ * exist and the server answers with its HTML page), from the package's own directory.
+ */
+async function fetchWasm(url) {
+  const candidates = [url];
+  const here = String(import.meta.url);
+  if (here.includes('/node_modules/.vite/')) {
+    candidates.push(new URL('/node_modules/ringlet/pkg/ringlet_bg.wasm', here));
+  }
+  let why = '';
+  for (const u of candidates) {
+    const res = await fetch(u);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (res.ok && WASM_MAGIC.every((b, i) => bytes[i] === b)) return bytes;
+    why ||= `${u} answered ${res.status} with ${bytes.length} bytes that are not wasm (expected magic word 00 61 73 6d)`;
+  }
+  throw new Error(why);
+}
+
+function loadFailed(e, where) {
+  const hint = String(e?.message ?? e).includes('magic word')
+    ? ' (the server answered with something that is not wasm, often an HTML page: a bundler moved the JS away from the .wasm;' +
+      ' pass init({ url }) or, in Vite, add optimizeDeps: { exclude: ["ringlet"] })'
+    : '';
+  return new RingletError('WASM_LOAD_FAILED', `cannot load ringlet's WebAssembly module from ${where}: ${e?.message ?? e}${hint}`, { cause: e });
 }
 
 /** The stable error codes a `RingletError` carries. */
@@ -66,6 +111,9 @@ export const ErrorCode = Object.freeze({
   CLUSTER_FULL: 'CLUSTER_FULL',
   RATE_LIMITED: 'RATE_LIMITED',
   NO_RANDOMNESS: 'NO_RANDOMNESS',
+  NOT_HELD: 'NOT_HELD',
+  RESOLVERS_DIFFER: 'RESOLVERS_DIFFER',
+  WASM_LOAD_FAILED: 'WASM_LOAD_FAILED',
 });
 
 /** Every error ringlet throws or rejects with: an `Error` with a stable `code`. */
@@ -125,14 +173,34 @@ async function claimSlot(cluster) {
 const EVENT_TYPES = new Set([
   'membership', 'ring', 'siblings', 'nodeup', 'nodedown', 'readrepair', 'hintstored',
   'hintdelivered', 'connected', 'disconnected', 'peerjoined', 'peerleft', 'refused', 'siblingswarning',
-  'corruptrecord', 'other',
+  'corruptrecord', 'change', 'other',
 ]);
+
+const encoder = new TextEncoder();
+const keyBytes = (k) => (typeof k === 'string' ? encoder.encode(k) : k);
+/** True when `key` is `target` (or starts with it, for a prefix). */
+function keyMatches(key, target, prefix) {
+  const a = keyBytes(key);
+  const b = keyBytes(target);
+  if (prefix ? a.length < b.length : a.length !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Settle every promise; one `{ key, ...result }` or `{ key, error }` per entry, in order. */
+async function settleAll(promises, keys) {
+  const out = await Promise.allSettled(promises);
+  return out.map((r, i) => (r.status === 'fulfilled'
+    ? { key: keys[i], ...(r.value ?? {}) }
+    : { key: keys[i], error: wrapError(r.reason) }));
+}
 
 /** One node of a ringlet cluster, running in this page or process. */
 export class Replica {
   #inner;
   #release;
   #listeners = new Map();
+  #watchers = new Set();
 
   /** Use `Replica.open`. */
   constructor(inner, release) {
@@ -174,8 +242,94 @@ export class Replica {
   /** `"indexeddb"`, `"memory"` or `"js"` (a storage engine object). */
   get storage() { return this.#inner.storage; }
 
-  /** Every sibling of `key` and the context to write back. `values` is empty when absent. */
-  get(key, options) { return call(() => this.#inner.get(key, options)); }
+  /**
+   * Every sibling of `key` and the context to write back. `values` is empty when absent.
+   * `{ local: true }`: only what this node holds, no network (`NOT_HELD` if nothing).
+   */
+  get(key, options) {
+    if (options !== null && typeof options === 'object' && 'local' in options) {
+      return call(() => {
+        const { local, ...rest } = options;
+        if (typeof local !== 'boolean') throw new RingletError('INVALID_ARGUMENT', '`local` must be a boolean');
+        if (!local) return this.#inner.get(key, rest);
+        if (Object.keys(rest).length > 0) {
+          throw new RingletError('INVALID_ARGUMENT', `a local get takes no other option (got ${Object.keys(rest).join(', ')})`);
+        }
+        return this.#inner.getLocal(key);
+      });
+    }
+    return call(() => this.#inner.get(key, options));
+  }
+
+  /** Get many keys at once: one `{ key, values, context }` or `{ key, error }` per key. */
+  getMany(keys, options) {
+    return call(() => settleAll(this.#inner.getMany(keys, options), keys));
+  }
+
+  /**
+   * Put many entries at once (`{ key, value, context?, w?, durable?, timeoutMs? }` or
+   * `[key, value]`): one `{ key, context }` or `{ key, error }` per entry.
+   */
+  putMany(entries) {
+    return call(() => settleAll(this.#inner.putMany(entries), Array.from(entries, (e) => (Array.isArray(e) ? e[0] : e?.key))));
+  }
+
+  /** A counter (`{ add }`) or set (`{ insert }`, `{ remove }`) operation on `key`. */
+  update(key, op, options) { return call(() => this.#inner.update(key, op, options)); }
+
+  /**
+   * Call `listener({ key, values, context, origin })` whenever `keyOrPrefix` changes
+   * anywhere in the cluster (`{ prefix: true }`: any key starting with it). Returns
+   * `unwatch()`.
+   */
+  watch(keyOrPrefix, listener, options = {}) {
+    if (typeof listener !== 'function') throw new RingletError('INVALID_ARGUMENT', 'a watch listener must be a function');
+    if (options === null || typeof options !== 'object') throw new RingletError('INVALID_ARGUMENT', 'watch options must be an object');
+    for (const k of Object.keys(options)) {
+      if (k !== 'prefix') throw new RingletError('INVALID_ARGUMENT', `unknown watch option \`${k}\` (allowed: prefix)`);
+    }
+    const prefix = options.prefix ?? false;
+    if (typeof prefix !== 'boolean') throw new RingletError('INVALID_ARGUMENT', '`prefix` must be a boolean');
+    const w = { target: keyOrPrefix, prefix, listener };
+    this.#watchers.add(w);
+    try {
+      this.#inner.watch(keyOrPrefix, prefix);
+    } catch (e) {
+      this.#watchers.delete(w);
+      throw wrapError(e);
+    }
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      this.#watchers.delete(w);
+      try { this.#inner.unwatch(keyOrPrefix, prefix); } catch { /* closed */ }
+    };
+  }
+
+  /** Stop talking to the relay and data channels; every state is kept (`connect()` resumes). */
+  disconnect() { this.#inner.disconnect(); }
+
+  /**
+   * Resume after `disconnect()`; resolves once the relay welcomed the node again
+   * (`TIMEOUT` after `timeoutMs` [15,000], while it keeps trying).
+   */
+  connect({ timeoutMs = 15_000 } = {}) {
+    if (this.connected) return Promise.resolve();
+    const welcomed = new Promise((resolve, reject) => {
+      const l = () => { clearTimeout(t); this.off('connected', l); resolve(); };
+      const t = setTimeout(() => {
+        this.off('connected', l);
+        reject(new RingletError('TIMEOUT', `not connected to the relay after ${timeoutMs} ms (still trying)`));
+      }, timeoutMs);
+      this.on('connected', l);
+    });
+    this.#inner.connect();
+    return welcomed;
+  }
+
+  /** Connected to the relay (false after `disconnect()` and while reconnecting). */
+  get connected() { return this.#inner.connected; }
 
   /** Write `value`; pass the context of the get it replaces (none: a blind write). */
   put(key, value, options) { return call(() => this.#inner.put(key, value, options)); }
@@ -204,6 +358,7 @@ export class Replica {
   stats() {
     const s = this.#inner.stats();
     s.wasmMemoryBytes = wasmExports?.memory?.buffer?.byteLength ?? 0;
+    s.watch = this.#inner.watchStats();
     return s;
   }
 
@@ -230,12 +385,20 @@ export class Replica {
     if (typeof listener !== 'function') throw new RingletError('INVALID_ARGUMENT', 'a listener must be a function');
     if (!this.#listeners.has(type)) this.#listeners.set(type, new Set());
     this.#listeners.get(type).add(listener);
+    this.#syncChangeEvents();
     return this;
   }
 
   off(type, listener) {
     this.#listeners.get(type)?.delete(listener);
+    this.#syncChangeEvents();
     return this;
+  }
+
+  /** `change` events are built only while someone listens to them (or to every event). */
+  #syncChangeEvents() {
+    const n = (t) => this.#listeners.get(t)?.size ?? 0;
+    try { this.#inner.setChangeEvents(n('change') + n('*') > 0); } catch { /* closed */ }
   }
 
   /** Listen once; resolves with the first event of `type` that passes `filter`. */
@@ -251,6 +414,18 @@ export class Replica {
   }
 
   #dispatch(event) {
+    if (event.type === 'watch') {
+      const { type, ...change } = event;
+      for (const w of this.#watchers) {
+        if (!keyMatches(change.key, w.target, w.prefix)) continue;
+        try {
+          w.listener(change);
+        } catch (e) {
+          console.error('ringlet: a watch listener threw', e);
+        }
+      }
+      return;
+    }
     for (const key of [event.type, '*']) {
       for (const l of this.#listeners.get(key) ?? []) {
         try {

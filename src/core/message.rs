@@ -9,6 +9,7 @@ use super::hashtree::TreeMsg;
 use super::id::NodeId;
 use super::io::{ClientReply, ClientRequest};
 use super::membership::MemberInfo;
+use super::resolve::ResolverRules;
 use super::swim::Rumor;
 use serde::{Deserialize, Serialize};
 
@@ -141,6 +142,29 @@ pub enum Message {
     TransferDone {
         partition: u32,
     },
+    /// Tell me when you store a new version of `key` (of any key starting with it, when
+    /// `prefix`), for `ttl_ms`; 0 unsubscribes (`watch.rs`). Answered with what the receiver
+    /// holds of it, as `WatchNotify`.
+    Watch {
+        key: Bytes,
+        prefix: bool,
+        ttl_ms: u64,
+    },
+    /// Every version of `key` the sender now holds, sent to its watchers after it stored a
+    /// new one. No answer expected.
+    WatchNotify {
+        key: Bytes,
+        versions: Siblings,
+    },
+    /// A joining node's resolver table, sent to the members before it joins: every node of
+    /// a cluster must resolve every key alike. Answered with `ResolversAre`.
+    ResolversProbe {
+        rules: ResolverRules,
+    },
+    /// The receiver's resolver table.
+    ResolversAre {
+        rules: ResolverRules,
+    },
 }
 
 /// Why a node refused to store data.
@@ -179,6 +203,10 @@ impl Message {
             Message::ReadReplyPending { .. } => "get-reply-pending",
             Message::TransferQuery { .. } => "transfer-query",
             Message::TransferDone { .. } => "transfer-done",
+            Message::Watch { .. } => "watch",
+            Message::WatchNotify { .. } => "watch-notify",
+            Message::ResolversProbe { .. } => "resolvers-probe",
+            Message::ResolversAre { .. } => "resolvers-are",
         }
     }
 
@@ -189,7 +217,9 @@ impl Message {
             | Message::Read { key, .. }
             | Message::Repair { key, .. }
             | Message::Handoff { key, .. }
-            | Message::Transfer { key, .. } => Some(key),
+            | Message::Transfer { key, .. }
+            | Message::Watch { key, .. }
+            | Message::WatchNotify { key, .. } => Some(key),
             Message::Forward { request, .. } => Some(request.key()),
             _ => None,
         }

@@ -30,6 +30,7 @@ pub mod rng;
 pub mod storage;
 pub mod swim;
 mod transfer;
+pub mod watch;
 
 pub use bytes::Bytes;
 pub use config::{Config, DEFAULT_MEMBER_TTL_MS, MEMORY_MEMBER_TTL_MS};

@@ -626,6 +626,11 @@ impl Node {
             Message::ForwardCancelled { rid } => self.on_forward_cancelled(from, rid),
             Message::TransferQuery { partition } => self.on_transfer_query(from, partition),
             Message::TransferDone { partition } => self.partition_vouched(&from, partition),
+            // Watches and the resolver check are the host's (`watch.rs`): they change no data.
+            Message::Watch { .. }
+            | Message::WatchNotify { .. }
+            | Message::ResolversProbe { .. }
+            | Message::ResolversAre { .. } => {}
         }
     }
 

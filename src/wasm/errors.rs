@@ -33,6 +33,11 @@ pub const QUOTA_EXCEEDED: &str = "QUOTA_EXCEEDED";
 /// The platform has no cryptographic random source (`crypto.getRandomValues`), which node
 /// ids and dot epochs need (`ids.rs`).
 pub const NO_RANDOMNESS: &str = "NO_RANDOMNESS";
+/// `get(key, { local: true })`: this node holds nothing of the key (as replica, hint or
+/// watcher).
+pub const NOT_HELD: &str = "NOT_HELD";
+/// `Replica.open`: the cluster's members resolve keys with another resolver table.
+pub const RESOLVERS_DIFFER: &str = "RESOLVERS_DIFFER";
 
 /// A `RingletError` with `code` and `message`.
 pub fn js_error(code: &str, message: impl Display) -> JsValue {

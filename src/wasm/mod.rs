@@ -4,7 +4,9 @@
 //!
 //! One file per concept, like the core:
 //!
-//! - `replica.rs`: the exported `Replica` class and its run loop: relay frames in as
+//! - `replica.rs`: the exported `Replica` class (split by concern under `replica/`: `args.rs`
+//!   argument parsing and replies, `run.rs` the run loop, `links.rs` the relay and data
+//!   channels, `events.rs` events, `stats.rs` members, ring and stats); the run loop: relay frames in as
 //!   `Input::Message`, `Output::Send` out as relay frames, persist batches to storage, replies
 //!   to JS promises, events to a JS listener, `next_deadline()` through a timer.
 //! - `transport.rs`: the WebSocket to the relay (`src/relay` documents the protocol).

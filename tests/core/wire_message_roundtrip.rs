@@ -13,9 +13,18 @@ use ringlet::core::membership::{MemberInfo, RingState, Summary};
 use ringlet::core::swim::Rumor;
 use ringlet::core::{
     Bytes, ClientReply, ClientRequest, Context, Dot, Error, Member, Message, NodeId, Op, Refusal,
-    RequestOptions, Resolved, Ring, Siblings, Status, Value, Version, VersionVector,
+    RequestOptions, Resolved, Resolver, ResolverRules, Ring, Siblings, Status, Value, Version,
+    VersionVector,
 };
 use std::collections::BTreeSet;
+
+fn rules() -> impl Strategy<Value = ResolverRules> {
+    proptest::collection::vec((bytes(), 0..4usize), 0..4).prop_map(|rs| {
+        rs.into_iter().fold(ResolverRules::new(), |acc, (p, i)| {
+            acc.with(p.as_slice(), Resolver::ALL[i])
+        })
+    })
+}
 
 fn bytes() -> impl Strategy<Value = Bytes> {
     prop::collection::vec(any::<u8>(), 0..12).prop_map(Bytes::from)
@@ -332,11 +341,19 @@ fn message() -> impl Strategy<Value = Message> {
         (rid(), siblings()).prop_map(|(rid, versions)| Message::ReadReplyPending { rid, versions }),
         any::<u32>().prop_map(|partition| Message::TransferQuery { partition }),
         any::<u32>().prop_map(|partition| Message::TransferDone { partition }),
+        (bytes(), any::<bool>(), any::<u64>()).prop_map(|(key, prefix, ttl_ms)| Message::Watch {
+            key,
+            prefix,
+            ttl_ms
+        }),
+        (bytes(), siblings()).prop_map(|(key, versions)| Message::WatchNotify { key, versions }),
+        rules().prop_map(|rules| Message::ResolversProbe { rules }),
+        rules().prop_map(|rules| Message::ResolversAre { rules }),
     ]
 }
 
 /// Every message kind the protocol has (`Message::kind`); the strategy must reach each.
-const KINDS: [&str; 28] = [
+const KINDS: [&str; 32] = [
     "put",
     "put-hinted",
     "put-ack",
@@ -365,6 +382,10 @@ const KINDS: [&str; 28] = [
     "get-reply-pending",
     "transfer-query",
     "transfer-done",
+    "watch",
+    "watch-notify",
+    "resolvers-probe",
+    "resolvers-are",
 ];
 
 #[test]

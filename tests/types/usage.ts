@@ -2,7 +2,7 @@
 // the README's usage and reject misuse. Each `@ts-expect-error` line must be an error, so a
 // declaration that grows too loose fails the check too.
 import { Replica, RingletError, ErrorCode, init } from 'ringlet';
-import type { GetResult, Member, ReplicaStats, RingInfo, Context, ReplicaEvents } from 'ringlet';
+import type { GetResult, Member, ReplicaStats, RingInfo, Context, ReplicaEvents, KeyChange } from 'ringlet';
 
 export async function usage(): Promise<void> {
   await init();
@@ -29,8 +29,34 @@ export async function usage(): Promise<void> {
       void needed;
     }
   }
+  // Issue 12: local reads, batches, updates, watches, offline.
+  const local = await r.get('cart/ada', { local: true });
+  const isLocal: true = local.local;
+  const many = await r.getMany(['a', 'b'], { r: 1 });
+  for (const m of many) if (m.error) { const c: string = m.error.code; void c; } else { const v = m.values; void v; }
+  const puts = await r.putMany([['a', 1], { key: 'b', value: 'x', w: 1 }]);
+  const c2: Context | undefined = puts[0].error ? undefined : puts[0].context;
+  await r.update('likes/1', { add: 5 });
+  await r.update('tags/1', { insert: ['a', { b: 1 }] });
+  await r.update('tags/1', { remove: ['a'] });
+  const unwatch: () => void = r.watch('cart/', (c: KeyChange) => { const o: 'local' | 'remote' = c.origin; void o; }, { prefix: true });
+  unwatch();
+  r.on('change', (e) => { const k = e.key; void k; });
+  r.disconnect();
+  await r.connect({ timeoutMs: 1000 });
+  const online: boolean = r.connected;
+  await Replica.open({ cluster: 'c', relay: 'ws://x', resolvers: { 'likes/': 'counter', 'tags/': 'set', 'p/': 'lww' } });
+  await init({ url: '/ringlet_bg.wasm' });
   await r.close();
-  void [members, ring, list, bytes, ev, r.id, r.storage];
+  void [members, ring, list, bytes, ev, r.id, r.storage, isLocal, c2, online];
+  // @ts-expect-error a resolver is one of siblings, lww, counter, set
+  await Replica.open({ cluster: 'c', relay: 'ws://x', resolvers: { 'a/': 'max' } });
+  // @ts-expect-error an update is add, insert or remove
+  await r.update('k', { multiply: 2 });
+  // @ts-expect-error a local get takes no other option
+  await r.get('k', { local: true, r: 2 });
+  // @ts-expect-error connected is read-only
+  r.connected = true;
 
   // @ts-expect-error a cluster is required
   await Replica.open({ relay: 'ws://127.0.0.1:8080/ws' });

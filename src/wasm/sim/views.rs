@@ -382,6 +382,9 @@ pub(super) fn detail(msg: &Message) -> String {
         Message::TransferDone { partition } => {
             format!("partition {partition}: yes, I hold none of its keys")
         }
+        Message::Watch { .. } => "tell me when this key changes".into(),
+        Message::WatchNotify { .. } => "it changed: here are its versions".into(),
+        Message::ResolversProbe { .. } | Message::ResolversAre { .. } => "my resolver table".into(),
     }
 }
 
