@@ -197,12 +197,12 @@ pub struct Node {
     pub(crate) fallback_actor: NodeId,
     /// The newest metadata queued for storage (dot reservation, fallback generation).
     pub(crate) meta: NodeMeta,
-    /// Keys this node coordinated as `fallback_actor`, with the versions of that actor in
-    /// the object it last sent: the next such write of the key, in this run or a later
-    /// one, starts from them, so the actor goes on without ever claiming a dot its writer
-    /// lacks (`put.rs` `new_dot`). Persisted (`StoreOp::PutFallback`, durable before the
-    /// version leaves the node), so a reload does not make a new actor. At most
-    /// `FALLBACK_KEYS` keys; beyond that a write is a one-shot actor `id~n`.
+    /// Keys this node coordinated as `fallback_actor`, with the whole object it last sent
+    /// for each: the next write of the key, in this run or a later one, starts from it, so
+    /// the actor goes on without ever claiming a dot its writer lacks (`put.rs` `new_dot`).
+    /// Persisted (`StoreOp::PutFallback`, durable before the version leaves the node), so
+    /// a reload does not make a new actor. At most `FALLBACK_KEYS` keys; past them the
+    /// records are dropped and the actor moves on to its next generation.
     pub(crate) fallback_dots: BTreeMap<Bytes, Siblings>,
     /// Keys this run wrote as `fallback_actor` (its own store may then hold the key only
     /// because of that write, `put.rs`).

@@ -530,19 +530,15 @@ impl Node {
         versions.add(version.clone());
         let as_fallback = version.dot.node == self.fallback_actor;
         if as_fallback || self.fallback_dots.contains_key(&key) {
-            // The fallback actor's versions in the object sent (the new one, and the
-            // earlier ones it does not supersede): persisted with the write, so that the
-            // next write of this actor, in any later run, holds them too.
-            let mut own = Siblings::new();
-            for v in versions.versions() {
-                if v.dot.node == self.fallback_actor {
-                    own.add(v.clone());
-                }
-            }
-            self.fallback_dots.insert(key.clone(), own.clone());
+            // The whole object sent, persisted with the write, so that the next write of
+            // this actor, in any later run, holds it too. Whole: a version of another actor
+            // that superseded this actor's versions carries their state (a counter's total
+            // for this actor), which a write starting from this actor's versions alone
+            // would restart below (seed 17393).
+            self.fallback_dots.insert(key.clone(), versions.clone());
             self.queue_op(StoreOp::PutFallback {
                 key: key.clone(),
-                versions: own,
+                versions: versions.clone(),
             });
         }
         if as_fallback {
@@ -664,9 +660,9 @@ impl Node {
     ///
     /// A node that is no primary and does not hold the key (it was sent the write by a node
     /// with another view of the ring, or no primary was healthy) writes as its fallback
-    /// actor `id@f`, starting from the versions of that actor it last sent for the key
+    /// actor `id@f`, starting from the whole object it last sent for the key
     /// (`Node::fallback_dots`, persisted: the same actor in every run), so it holds every
-    /// earlier dot of that actor; past `FALLBACK_KEYS` such keys the actor moves on to its
+    /// earlier dot of that actor and its state; past `FALLBACK_KEYS` such keys the actor moves on to its
     /// next generation `id@f<g>`.
     fn new_dot(
         &mut self,

@@ -51,7 +51,7 @@ pub enum StoreOp {
     PutMeta(NodeMeta),
     /// The membership view and ring, so a restarted node rejoins with what it knew.
     PutMembership(MembershipSnapshot),
-    /// Replace the versions this node last sent for `key` as its fallback actor `id@f`
+    /// Replace the object this node last sent for `key` as its fallback actor `id@f`
     /// (a write it coordinated outside the key's replicas): the next such write, in this
     /// run or a later one, starts from them (`put.rs` `new_dot`).
     PutFallback {

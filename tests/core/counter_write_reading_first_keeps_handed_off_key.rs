@@ -25,12 +25,16 @@
 //! first used the client's R, because it had never *replicated* the partition in this run,
 //! and its own empty store answered it: the next add restarted its actor's total at zero. A
 //! handoff now counts the key's partition as lost, so that read asks max(R, N + 1 - W).
+//! Seed 17393: a node's fallback actor `j1@f` kept only its own versions of the object it
+//! last sent; its plain actor's write then superseded them (carrying `j1@f`'s counter total)
+//! and its next fallback add restarted `j1@f`'s total below it. The fallback record now
+//! keeps the whole object.
 
 use ringlet::sim::{run_seed, SimOptions};
 
 #[test]
 fn replayed_seeds_lose_no_counter_increment() {
-    for seed in [13153, 4159, 17195, 5769] {
+    for seed in [13153, 4159, 17195, 5769, 17393] {
         let report = run_seed(&SimOptions::new(seed));
         assert!(
             report.ok(),
