@@ -3,6 +3,7 @@
 
 use super::gossip::open;
 use super::id::NodeId;
+use super::io::Event;
 use super::membership::Status;
 use super::message::Message;
 use super::node::Node;
@@ -117,7 +118,8 @@ impl Node {
                 SwimAction::Down(node) => self.suspect(&node),
                 SwimAction::Up(node) => {
                     if self.detector.heard_from(&node) {
-                        self.on_peer_back(&node);
+                        self.emit(Event::NodeUp(node));
+                        self.next_hint_scan_ms = self.now_ms;
                     }
                 }
             }
