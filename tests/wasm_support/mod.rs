@@ -237,6 +237,7 @@ pub async fn batches_apply_in_order<H: Harness>(h: &H, name: &str) {
                 },
                 StoreOp::PutMeta(NodeMeta {
                     dot_reserved: i * 1000,
+                    fallback_generation: 0,
                 }),
             ]
         })
