@@ -612,8 +612,9 @@ impl Node {
         }
         // A write of the fallback actor waits for its `PutFallback` record to be durable
         // even when this node stores no copy of the key.
-        let own = targets.iter().any(|(n, _)| n == &self.id) || as_fallback;
-        let waits_alone = as_fallback && !targets.iter().any(|(n, _)| n == &self.id);
+        let stores_here = targets.iter().any(|(n, _)| n == &self.id);
+        let own = stores_here || as_fallback;
+        let waits_alone = as_fallback && !stores_here;
         for (node, hint) in targets {
             let durable_ack = durable || node == designated || durable_replicas.contains(&node);
             if own && node != self.id {
@@ -660,8 +661,8 @@ impl Node {
     /// with another view of the ring, or no primary was healthy) writes as its fallback
     /// actor `id@f`, starting from the whole object it last sent for the key
     /// (`Node::fallback_dots`, persisted: the same actor in every run), so it holds every
-    /// earlier dot of that actor and its state; past `FALLBACK_KEYS` such keys the actor moves on to its
-    /// next generation `id@f<g>`.
+    /// earlier dot of that actor and its state; past `FALLBACK_KEYS` such keys the actor
+    /// moves on to its next generation `id@f<g>`.
     fn new_dot(
         &mut self,
         key: &Bytes,
