@@ -95,6 +95,10 @@ pub struct Flight {
     pub arrives: Option<u64>,
     /// When the network's duplicate of it arrives, if it made one.
     pub duplicate_arrives: Option<u64>,
+    /// The delivery's place in the event queue (`None` when the network dropped it), and
+    /// the duplicate's: what `Cluster::drop_message` takes to drop it while in flight.
+    pub seq: Option<u64>,
+    pub duplicate_seq: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -437,9 +441,11 @@ impl Cluster {
         }
     }
 
-    fn schedule(&mut self, at: u64, e: SimEvent) {
+    /// Queue `e` at `at`; returns its sequence number (its place among events due at once).
+    fn schedule(&mut self, at: u64, e: SimEvent) -> u64 {
         self.seq += 1;
         self.queue.insert((at, self.seq), e);
+        self.seq
     }
 
     fn start_node(&mut self, i: usize) {
@@ -893,17 +899,16 @@ impl Cluster {
         }
         if dropped {
             self.messages_dropped += 1;
-            self.record_flight(from, to, &msg, None, None);
+            self.record_flight(from, to, &msg, [None, None], [None, None]);
             return;
         }
         let from_id = self.nodes[from].id.clone();
-        let mut duplicate_arrives = None;
+        let mut duplicate = (None, None);
         if self.rng.chance(self.net.duplicate) {
             let lat = self
                 .rng
                 .range(self.net.min_latency_ms, self.net.max_latency_ms);
-            duplicate_arrives = Some(self.now + lat);
-            self.schedule(
+            let seq = self.schedule(
                 self.now + lat,
                 SimEvent::Deliver {
                     to: dest,
@@ -911,11 +916,19 @@ impl Cluster {
                     msg: msg.clone(),
                 },
             );
+            duplicate = (Some(self.now + lat), Some(seq));
         }
         let lat = self
             .rng
             .range(self.net.min_latency_ms, self.net.max_latency_ms);
-        self.record_flight(from, to, &msg, Some(self.now + lat), duplicate_arrives);
+        // The delivery is queued just below, as the next sequence number.
+        self.record_flight(
+            from,
+            to,
+            &msg,
+            [Some(self.now + lat), duplicate.0],
+            [Some(self.seq + 1), duplicate.1],
+        );
         self.schedule(
             self.now + lat,
             SimEvent::Deliver {
@@ -931,8 +944,8 @@ impl Cluster {
         from: usize,
         to: NodeId,
         msg: &Message,
-        arrives: Option<u64>,
-        duplicate_arrives: Option<u64>,
+        [arrives, duplicate_arrives]: [Option<u64>; 2],
+        [seq, duplicate_seq]: [Option<u64>; 2],
     ) {
         if let Some(flights) = self.flights.as_mut() {
             flights.push(Flight {
@@ -942,6 +955,8 @@ impl Cluster {
                 msg: msg.clone(),
                 arrives,
                 duplicate_arrives,
+                seq,
+                duplicate_seq,
             });
         }
     }
@@ -1103,6 +1118,28 @@ impl Cluster {
             self.in_flight.remove(r);
         }
         lost
+    }
+
+    /// Drop one message in flight, as a lossy network would: its delivery `seq`
+    /// (`Flight::seq` or `Flight::duplicate_seq`) leaves the queue, and the fault is traced.
+    /// False when there is no such delivery any more (it arrived, or was dropped already).
+    /// Deterministic: no draw from the RNG, so a replay that drops the same message at the
+    /// same point is the same run.
+    pub fn drop_message(&mut self, seq: u64) -> bool {
+        let found = self.queue.iter().find_map(|(&k, e)| match e {
+            SimEvent::Deliver { to, from, msg } if k.1 == seq => {
+                Some((k, *to, from.clone(), msg.kind()))
+            }
+            _ => None,
+        });
+        let Some((k, to, from, kind)) = found else {
+            return false;
+        };
+        self.queue.remove(&k);
+        self.messages_dropped += 1;
+        let to = self.nodes[to].id.clone();
+        self.fault(format!("message dropped: {kind} {from} → {to}"));
+        true
     }
 
     /// Restart a crashed node from what its disk holds.

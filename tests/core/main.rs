@@ -43,6 +43,7 @@ mod leave_hands_off_then_exits;
 mod leave_resolves_after_handoff;
 mod lost_disk_is_repopulated;
 mod membership_converges_after_churn;
+mod message_dropped_in_flight_never_arrives;
 mod membership_merge_is_a_semilattice;
 mod node_that_left_fills_no_slot_of_its_own_put;
 mod offline_fallback_writer_keeps_one_actor_across_reloads;

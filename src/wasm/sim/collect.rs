@@ -113,6 +113,7 @@ impl SimCluster {
                     id: a.id,
                     at: a.arrives,
                     to: a.to.to_string(),
+                    by_you: false,
                 });
             } else {
                 k += 1;
@@ -174,7 +175,10 @@ impl SimCluster {
         let key = f.msg.key().cloned();
         let keep =
             carried(&f.msg).is_some() && key.as_ref().is_some_and(|k| self.watched.contains(k));
-        for at in [f.arrives, f.duplicate_arrives].into_iter().flatten() {
+        for (arrives, seq) in [(f.arrives, f.seq), (f.duplicate_arrives, f.duplicate_seq)] {
+            let Some(at) = arrives else {
+                continue;
+            };
             self.flying.push(Airborne {
                 id,
                 from: f.from.clone(),
@@ -182,6 +186,7 @@ impl SimCluster {
                 to_index: to_i,
                 kind,
                 arrives: at,
+                seq,
                 msg: keep.then(|| f.msg.clone()),
             });
         }

@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use wasm_bindgen::prelude::*;
 
 mod collect;
+mod intercept;
 mod merkle;
 mod timeline;
 mod views;
@@ -106,6 +107,8 @@ struct Airborne {
     to_index: Option<usize>,
     kind: &'static str,
     arrives: u64,
+    /// Its delivery in the simulator's queue (`Flight::seq`): what dropping it takes.
+    seq: Option<u64>,
     /// The message, when it carries versions of a watched key.
     msg: Option<Message>,
 }

@@ -37,6 +37,8 @@ pub(super) enum Action {
     Leave(usize),
     Remove(usize),
     Clients(usize, u32),
+    /// The page dropped message `id` (its page id) in flight.
+    Drop(u64),
 }
 
 /// One input: after `event` simulator events, at virtual time `now`.
@@ -139,6 +141,10 @@ impl SimCluster {
             Action::Remove(i) => self.remove(i),
             Action::Clients(n, think) => {
                 self.set_clients(n, think);
+                Ok(())
+            }
+            Action::Drop(id) => {
+                self.drop_message(id as f64);
                 Ok(())
             }
         }

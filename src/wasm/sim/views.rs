@@ -126,11 +126,13 @@ pub(super) enum PageEvent {
         to: String,
         kind: &'static str,
     },
-    /// A message reached a crashed node: it is lost.
+    /// A message reached a crashed node: it is lost; or (`by_you`) the page dropped it in
+    /// flight (`dropMessage`).
     Lost {
         id: u64,
         at: u64,
         to: String,
+        by_you: bool,
     },
     Persist {
         at: u64,
