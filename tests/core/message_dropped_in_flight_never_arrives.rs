@@ -53,7 +53,10 @@ fn run(drop: bool) -> Run {
     assert_eq!(done.len(), 1);
     assert!(done[0].result.is_ok(), "W=2 is met by the other replica");
     if !drop {
-        assert!(!c.drop_message(seq), "a delivered message cannot be dropped");
+        assert!(
+            !c.drop_message(seq),
+            "a delivered message cannot be dropped"
+        );
     }
     Run {
         trace: c.take_trace(),
@@ -68,8 +71,15 @@ fn a_dropped_put_never_reaches_its_replica() {
     let without = run(false);
     assert_eq!(with.held[0].len(), 1, "the coordinator stored the version");
     assert_eq!(with.held[1], with.held[0], "the second replica got it");
-    assert_eq!(with.held[2], Vec::<Dot>::new(), "the dropped put never arrived");
-    assert_eq!(without.held[2], without.held[0], "without the drop, it does");
+    assert_eq!(
+        with.held[2],
+        Vec::<Dot>::new(),
+        "the dropped put never arrived"
+    );
+    assert_eq!(
+        without.held[2], without.held[0],
+        "without the drop, it does"
+    );
     let faults: Vec<&String> = with
         .trace
         .iter()
@@ -79,7 +89,11 @@ fn a_dropped_put_never_reaches_its_replica() {
         })
         .collect();
     assert_eq!(faults.len(), 1, "{faults:?}");
-    assert!(faults[0].starts_with("message dropped: put "), "{}", faults[0]);
+    assert!(
+        faults[0].starts_with("message dropped: put "),
+        "{}",
+        faults[0]
+    );
     assert_ne!(with.hash, without.hash);
 }
 
