@@ -153,7 +153,11 @@ export class LogView {
       }
       case 'lost': {
         const li = this.lines.get(e.id);
-        if (li) li.firstChild.insertAdjacentHTML('beforeend', ` <b style="color:#b3261e">✗ lost: ${esc(e.to)} is down</b>`);
+        const why = e.by_you ? 'dropped by you' : `lost: ${esc(e.to)} is down`;
+        if (li) {
+          li.firstChild.insertAdjacentHTML('beforeend', ` <b class="lost" style="color:#b3261e">✗ ${why}</b>`);
+          if (e.by_you) li.dataset.dropped = 'you';
+        }
         return null;
       }
       case 'request': {

@@ -39,7 +39,8 @@ class App {
       onNodeMenu: (i, g) => this.nodeMenu(i, g),
       onNodeAction: (i, action) => this.nodeAction(i, action),
       onHoverFlight: (f, ev) => this.tooltip(f, ev),
-      onPickFlight: (f) => { this.log.reveal(f.id); this.ring.showFlight(f); },
+      // A click on a message in flight drops it (the log line says so).
+      onPickFlight: (f) => this.dropMessage(f),
     });
     this.log = new LogView($('log'), this);
     this.inspector = new Inspector(this);
@@ -104,7 +105,7 @@ class App {
           break;
         case 'send': this.ring.addFlight(e); break;
         case 'deliver': this.ring.land(e, false); break;
-        case 'lost': this.ring.land(e, true); break;
+        case 'lost': if (e.by_you) this.ring.cutFlight(e); else this.ring.land(e, true); break;
         case 'request':
           this.reqs.set(e.req, { workload: e.workload, key: e.key, op: e.op, node: e.node });
           break;
@@ -285,6 +286,28 @@ class App {
     this.syncNodeMenu();
   }
 
+  /**
+   * Drop message `f` in flight, as a lossy network would (a click on its dot, or D). The
+   * drop is one of the run's inputs: going back over it and forward again drops it again.
+   */
+  dropMessage(f) {
+    if (!f || f.arrives == null || !this.engine.flying.has(f.id)) { this.log.note('that message is no longer in flight'); return false; }
+    const ok = this.act('drop', (s) => s.dropMessage(f.id));
+    if (ok) this.log.reveal(f.id);
+    document.body.dataset.dropped = String(f.id);
+    return !!ok;
+  }
+
+  /** D: drop the message under the pointer, else the next one to arrive (a request's first). */
+  dropNext() {
+    const flying = [...this.engine.flying.values()].filter((f) => f.arrives != null);
+    const hovered = this.ring.hovered && this.engine.flying.has(this.ring.hovered.id) ? this.ring.hovered : null;
+    const pool = flying.some((f) => !f.routine) ? flying.filter((f) => !f.routine) : flying;
+    const next = hovered ?? pool.sort((a, b) => a.arrives - b.arrives || a.id - b.id)[0];
+    if (!next) { this.log.note('no message in flight to drop'); return; }
+    this.dropMessage(next);
+  }
+
   /** The node's actions, beside it on the ring (a click, or Enter on a focused node). */
   nodeMenu(i, g) {
     const menu = $('node-menu');
@@ -325,7 +348,7 @@ class App {
     tip.hidden = false;
     tip.style.left = `${ev.clientX - wrap.left + 12}px`;
     tip.style.top = `${ev.clientY - wrap.top + 12}px`;
-    tip.textContent = `${f.kind} ${f.from} → ${f.to}${f.key ? ` · ${f.key}` : ''} · ${f.detail}`;
+    tip.textContent = `${f.kind} ${f.from} → ${f.to}${f.key ? ` · ${f.key}` : ''} · ${f.detail} — click (or D) to drop it`;
   }
 
   /** Run a user action on the simulator, reporting a refusal in the log instead of throwing. */
@@ -368,6 +391,7 @@ class App {
       // N continues a guided step from anywhere; Enter too, unless it presses a focused control.
       if ((key === 'n' || (key === 'Enter' && !onControl)) && this.scenarios.continue) { ev.preventDefault(); this.scenarios.continue(); return; }
       if (key === 'b') { ev.preventDefault(); this.timeline.back(); return; }
+      if (key === 'd') { ev.preventDefault(); this.dropNext(); return; }
       if (onControl) return;
       if (key === ' ' || key === 'k') { ev.preventDefault(); setPlay(!this.engine.playing); }
       if (key === '.' || key === 's') { setPlay(false); this.engine.step(); }
@@ -518,7 +542,7 @@ class App {
       ['forward-cancel', 'forward accepted / cancelled (at most once)'], ['refused', 'refused (the node left)'],
       ['put-hinted', 'hinted put / hint delivery'], ['read-repair', 'read repair'], ['ae-repair', 'repair by anti-entropy'], ['merkle', 'Merkle'], ['transfer', 'transfer'], ['gossip', 'routine: gossip, probes, Merkle finding nothing (small dots)']];
     $('legend').innerHTML = kinds.map(([k, label]) => `<span class="sw" style="background:${kindColor(k)}"></span>${label}`).join('')
-      + '<br>Keys: <kbd>N</kbd> or <kbd>Enter</kbd> continue · <kbd>B</kbd> back (the scenario\'s previous step, else one event) · <kbd>Space</kbd> play/pause · <kbd>.</kbd> one step · <kbd>Tab</kbd> to a node, <kbd>Enter</kbd> selects it';
+      + '<br>Keys: <kbd>N</kbd> or <kbd>Enter</kbd> continue · <kbd>B</kbd> back (the scenario\'s previous step, else one event) · <kbd>Space</kbd> play/pause · <kbd>.</kbd> one step · <kbd>D</kbd> drop a message (the one under the pointer, else the next to arrive; or click it) · <kbd>Tab</kbd> to a node, <kbd>Enter</kbd> its actions';
   }
 }
 

@@ -99,7 +99,7 @@ export class RingView {
       }).observe(canvas);
       const wrap = canvas.parentElement;
       wrap.addEventListener('mousemove', (ev) => this.hover(ev));
-      wrap.addEventListener('mouseleave', () => opts.onHoverFlight?.(null, null));
+      wrap.addEventListener('mouseleave', () => { this.hovered = null; opts.onHoverFlight?.(null, null); });
       wrap.addEventListener('click', (ev) => {
         const f = this.flightAt(ev);
         if (f) opts.onPickFlight?.(f);
@@ -481,6 +481,13 @@ export class RingView {
     this.effects.push({ x, y, color: lost ? '#b3261e' : kindColor(f?.kind), start: performance.now(), lost, big: f ? !f.routine : true });
   }
 
+  /** The learner dropped message `e.id` in flight: it stops where it was, crossed out, and fades. */
+  cutFlight(e) {
+    const f = this.flights.get(e.id);
+    if (!f) return;
+    f.cut = { at: e.at, start: performance.now() };
+  }
+
   clearFlights() { this.flights.clear(); this.effects = []; this.highlight = null; }
 
   /** Draw a past or present message's path and replay it (from the log). */
@@ -553,7 +560,15 @@ export class RingView {
       if (!p) continue;
       let t;
       let dropped = false;
-      if (f.arrives == null) {
+      let fade = 1;
+      if (f.cut) {
+        // Dropped by the learner: frozen where it was, crossed out, fading for a second.
+        const age = now - f.cut.start;
+        if (age > 1200) { this.flights.delete(f.id); continue; }
+        dropped = true;
+        fade = 1 - age / 1200;
+        t = Math.max(0, Math.min(1, (f.cut.at - f.at) / Math.max(f.arrives - f.at, 1)));
+      } else if (f.arrives == null) {
         dropped = true;
         t = Math.min(0.45, (vt - f.at) / Math.max(nominalLatency, 1));
         if ((vt - f.at) / Math.max(nominalLatency, 1) > 1.2 && now - f.born > 700) { this.flights.delete(f.id); continue; }
@@ -563,16 +578,16 @@ export class RingView {
       const [x, y] = RingView.at(p, t);
       const color = kindColor(f.kind);
       const faded = this.focus && !this.focus.has(f.from) && !this.focus.has(f.to);
-      ctx.globalAlpha = faded ? 0.2 : 1;
+      ctx.globalAlpha = (faded ? 0.2 : 1) * fade;
       if (!bg) {
         ctx.strokeStyle = color;
-        ctx.globalAlpha = faded ? 0.06 : 0.25;
+        ctx.globalAlpha = (faded ? 0.06 : 0.25) * fade;
         ctx.lineWidth = 1.5;
         ctx.beginPath();
         ctx.moveTo(p.x0, p.y0);
         ctx.quadraticCurveTo(p.cx, p.cy, p.x1, p.y1);
         ctx.stroke();
-        ctx.globalAlpha = faded ? 0.2 : 1;
+        ctx.globalAlpha = (faded ? 0.2 : 1) * fade;
       }
       ctx.fillStyle = color;
       ctx.beginPath();
@@ -596,7 +611,7 @@ export class RingView {
         // A label goes where it covers no other label (node names, badges, chips, counters
         // and the labels placed so far); with no free spot, the dot goes unlabelled.
         ctx.font = '600 11px system-ui, sans-serif';
-        const text = dropped ? `${f.kind} (lost)` : f.kind;
+        const text = f.cut ? `${f.kind} (dropped by you)` : dropped ? `${f.kind} (lost)` : f.kind;
         const w = ctx.measureText(text).width;
         const spot = [[x + 8, y - 15], [x + 8, y + 4], [x - 8 - w, y - 15], [x - 8 - w, y + 4]]
           .map(([bx, by]) => ({ x: bx, y: by, w, h: 12 }))
@@ -609,7 +624,7 @@ export class RingView {
           ctx.fillText(text, spot.x, spot.y + 10);
         }
       }
-      this.positions.push({ x, y, f });
+      if (!f.cut) this.positions.push({ x, y, f });
     }
     // Arrivals: a ring that grows and fades (real time, visible at any speed).
     this.effects = this.effects.filter((e) => now - e.start < 600);
@@ -678,6 +693,15 @@ export class RingView {
 
   hover(ev) {
     const f = this.flightAt(ev);
+    this.hovered = f;
     this.opts.onHoverFlight?.(f, ev);
+  }
+
+  /** Where message `id` is drawn now, in client (page) coordinates; null when it is not drawn. */
+  flightPoint(id) {
+    const p = this.positions.find((q) => q.f.id === id);
+    if (!p || !this.canvas) return null;
+    const rect = this.canvas.getBoundingClientRect();
+    return { x: rect.left + (p.x / 600) * rect.width, y: rect.top + (p.y / 600) * rect.height };
   }
 }
