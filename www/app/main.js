@@ -13,6 +13,7 @@ import { SCENARIOS, ScenarioRunner } from './scenarios.js';
 import { LiveMode } from './live.js';
 import { TimelineView } from './timeline.js';
 import { MerkleView } from './merkle.js';
+import { bindMoreMenu, rovingToolbar, arrowGroup } from './keyboard.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -422,36 +423,9 @@ class App {
     });
     $('ring-wrap').addEventListener('click', (ev) => { if (!ev.target.closest('#node-menu, .node')) $('node-menu').hidden = true; });
     rovingToolbar(document.querySelector('.toolbar'), ['timeline']);
-    // "⋯": the rest of the controls, one Enter away from the toolbar.
-    const more = $('more-menu');
-    const closeMore = (refocus) => { more.hidden = true; $('btn-more').setAttribute('aria-expanded', 'false'); if (refocus) $('btn-more').focus(); };
-    $('btn-more').addEventListener('click', () => {
-      if (!more.hidden) { closeMore(false); return; }
-      const bar = document.querySelector('.toolbar').getBoundingClientRect();
-      const b = $('btn-more').getBoundingClientRect();
-      more.style.left = `${Math.max(0, b.right - bar.left - 170)}px`;
-      more.hidden = false;
-      $('btn-more').setAttribute('aria-expanded', 'true');
-      more.querySelector('button').focus();
-    });
-    more.addEventListener('keydown', (ev) => {
-      const items = [...more.querySelectorAll('button')];
-      const k = items.indexOf(document.activeElement);
-      if (ev.key === 'Escape') { ev.preventDefault(); closeMore(true); return; }
-      const to = { ArrowDown: k + 1, ArrowUp: k - 1 }[ev.key];
-      if (to !== undefined) { ev.preventDefault(); items[(to + items.length) % items.length].focus(); }
-    });
-    more.addEventListener('click', (ev) => {
-      const b = ev.target.closest('button[data-go]');
-      if (!b) return;
-      closeMore(false);
-      const go = b.dataset.go;
-      if (go === 'set-nodes') $('setup-card').open = true;
-      if (go === 'glossary') { $('glossary').open = true; $('glossary').querySelector('summary').focus(); return; }
-      const target = $(go);
-      target.scrollIntoView({ block: 'nearest' });
-      target.focus();
-    });
+    arrowGroup($('node-menu'));
+    // "⋯": every other control of the page, section by section (keyboard.js).
+    bindMoreMenu();
 
     // Faults.
     $('fault-node').addEventListener('change', (ev) => this.selectNode(Number(ev.target.value)));
@@ -544,30 +518,6 @@ class App {
     $('legend').innerHTML = kinds.map(([k, label]) => `<span class="sw" style="background:${kindColor(k)}"></span>${label}`).join('')
       + '<br>Keys: <kbd>N</kbd> or <kbd>Enter</kbd> continue · <kbd>B</kbd> back (the scenario\'s previous step, else one event) · <kbd>Space</kbd> play/pause · <kbd>.</kbd> one step · <kbd>D</kbd> drop a message (the one under the pointer, else the next to arrive; or click it) · <kbd>Tab</kbd> to a node, <kbd>Enter</kbd> its actions';
   }
-}
-
-/**
- * A toolbar is one Tab stop (the ARIA toolbar pattern): Left and Right move between its
- * controls (`skip`: controls with a Tab stop of their own, such as a slider that uses the
- * arrows itself).
- */
-function rovingToolbar(bar, skip = []) {
-  const items = () => [...bar.querySelectorAll('button, select, input')].filter((el) => !skip.includes(el.id) && !el.disabled && !el.hidden);
-  const focusAt = (el) => {
-    for (const x of items()) x.tabIndex = x === el ? 0 : -1;
-    el.focus();
-  };
-  for (const x of items()) x.tabIndex = x.id === 'btn-play' ? 0 : -1;
-  bar.addEventListener('keydown', (ev) => {
-    const list = items();
-    const k = list.indexOf(ev.target);
-    if (k < 0) return;
-    const to = { ArrowRight: k + 1, ArrowLeft: k - 1, Home: 0, End: list.length - 1 }[ev.key];
-    if (to === undefined) return;
-    ev.preventDefault();
-    focusAt(list[(to + list.length) % list.length]);
-  });
-  bar.addEventListener('focusin', (ev) => { if (items().includes(ev.target)) for (const x of items()) x.tabIndex = x === ev.target ? 0 : -1; });
 }
 
 async function main() {
