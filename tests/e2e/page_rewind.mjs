@@ -172,3 +172,57 @@ test('back one step in a running scenario: the script replays from the seed and 
   assert.equal(await page.locator('#caption-text').innerText(), at6);
   assert.deepEqual(page.problems, []);
 });
+
+test('the slider in a running scenario keeps the script in step: the caption of the point sought, and Continue goes on from there', async () => {
+  await page.selectOption('#speed', '2000');
+  await page.uncheck('#autoplay');
+  await page.click('#scenario-list [data-scenario="figure3"]');
+  const reading = (step) => waitForValue(() => page.evaluate(() => document.body.dataset.step ?? ''), (s) => s === `${step}:reading`,
+    PAGE_PATIENCE_MS, `step ${step} to be read`);
+  const caption = () => page.locator('#caption-text').innerText();
+  const seen = {};
+  for (let k = 1; k <= 5; k++) {
+    await reading(k);
+    seen[k] = { snap: await snapshot('cart'), caption: await caption() };
+    if (k < 5) await page.keyboard.press('n');
+  }
+  const end = await page.evaluate(() => window.ringletPage.sim.timelineEnd());
+  // Drag the slider back to the event at which step 3 was read.
+  const seekTo = async (at) => {
+    await page.locator('#timeline').fill(String(at));
+    await page.locator('#timeline').dispatchEvent('change');
+    await waitForValue(() => page.evaluate(() => document.body.dataset.seek), (v) => v === String(at), PAGE_PATIENCE_MS, `the seek to event ${at}`);
+  };
+  await seekTo(seen[3].snap.at);
+  await reading(3);
+  assert.equal(await page.evaluate(() => document.body.dataset.scenario), 'figure3:running', 'the script did not stop');
+  assert.equal(await caption(), seen[3].caption, 'the caption of step 3');
+  assert.deepEqual(await snapshot('cart'), seen[3].snap, 'exactly the state the run had when step 3 was read');
+  assert.equal(await page.isVisible('#btn-continue'), true, 'Continue is offered');
+  assert.ok(Number(await page.getAttribute('#timeline', 'max')) >= end, 'the slider still reaches where the run had been');
+  assert.equal(await page.evaluate(() => window.ringletPage.engine.speed), 2000, 'the speed the learner chose');
+  // Continue goes on from there: step 4, as it was.
+  await page.keyboard.press('n');
+  await reading(4);
+  assert.equal(await caption(), seen[4].caption);
+  assert.deepEqual(await snapshot('cart'), seen[4].snap, 'step 4 in the same state as the first time');
+
+  // Into the middle of step 4's action (its concurrent puts in the air): the caption of step 4, the clock stopped there.
+  const step4 = await page.evaluate(() => window.ringletPage.timeline.captions.find((c) => c.stepNo === 4));
+  assert.ok(step4.readAt - step4.at >= 2, `step 4's action spans events (${step4.at}..${step4.readAt})`);
+  const mid = Math.floor((step4.at + step4.readAt) / 2);
+  await seekTo(mid);
+  assert.equal(await page.evaluate(() => window.ringletPage.sim.eventCount()), mid, 'at the event sought');
+  assert.equal(await page.evaluate(() => document.body.dataset.step), '4:acting', 'in step 4, its action under way');
+  assert.equal(await caption(), seen[4].caption, 'the caption of that moment');
+  assert.equal(await page.evaluate(() => window.ringletPage.engine.playing), false, 'the clock waits for the learner');
+  assert.equal(await page.isVisible('#btn-continue'), true);
+  await page.keyboard.press('n');
+  await reading(4);
+  assert.deepEqual(await snapshot('cart'), seen[4].snap, 'Continue: the action ends as it did, step 4 read in the same state');
+  await page.keyboard.press('n');
+  await reading(5);
+  assert.equal(await caption(), seen[5].caption);
+  assert.deepEqual(await snapshot('cart'), seen[5].snap);
+  assert.deepEqual(page.problems, []);
+});

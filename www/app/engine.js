@@ -35,6 +35,7 @@ export class Engine {
     this.frameWork = []; // ms of JS work per frame (quality measurement)
     this.frameGaps = [];
     this.fastRunning = false;
+    this.stopAt = null; // { event, hit }: stop advancing at this event count (scenarios.js, seekTo)
     this.loop = this.loop.bind(this);
     requestAnimationFrame(this.loop);
   }
@@ -192,6 +193,24 @@ export class Engine {
     for (;;) {
       const tw = this.timeWaiters.length ? Math.min(...this.timeWaiters.map((w) => w.at)) : Infinity;
       const limit = Math.min(target, tw);
+      // A scenario's script run again to event k (`stopAt`): event by event, and stop before
+      // event k+1 (the script has done all it did at event k: said its caption, sent its requests).
+      if (this.stopAt) {
+        for (;;) {
+          const next = sim.nextEventAt();
+          if (next === undefined || next === null || next > limit) break;
+          if (sim.eventCount() >= this.stopAt.event) {
+            const stop = this.stopAt;
+            this.stopAt = null;
+            stop.hit();
+            return true;
+          }
+          const evs = sim.step();
+          this.vt = Math.max(this.vt, sim.now());
+          if (this.dispatch(evs)) return true;
+          if (sim !== this.sim) return true;
+        }
+      }
       if (this.eventWaiters.length) {
         // Event by event, so the scenario continues at the exact time of what it awaits.
         for (;;) {

@@ -89,9 +89,8 @@ class Ctx {
     await this.settle();
     // Going back a step replays the script from the seed at full speed up to that step.
     const seek = this.runner.seeking;
-    if (seek && this.stepNo >= seek.step) {
-      this.runner.seeking = null;
-      this.engine.setSpeed(seek.speed);
+    if (seek?.step && this.stepNo >= seek.step) {
+      this.runner.landed();
       document.body.dataset.backTo = String(this.stepNo);
     }
     await this.runner.read(html, this.token, this.stepNo);
@@ -501,7 +500,7 @@ export class ScenarioRunner {
     $('caption-text').innerHTML = html;
     $('caption-step').textContent = this.current ? `${this.current.title} · ${step}` : step;
     document.body.dataset.step = `${step.replace(/\D/g, '')}:acting`;
-    this.app.timeline.caption(html, this.current ? `${this.current.title} · ${step}` : step);
+    this.app.timeline.caption(html, this.current ? `${this.current.title} · ${step}` : step, Number(step.replace(/\D/g, '')) || 0);
     this.app.ring.setFocus(focus);
   }
 
@@ -517,7 +516,7 @@ export class ScenarioRunner {
    * the hold ends by itself after a pause that grows with the caption's length.
    */
   read(html, token, stepNo) {
-    if (this.app.engine.speed === Infinity) return Promise.resolve();
+    if (this.app.engine.speed === Infinity) { this.app.timeline.captionRead(); return Promise.resolve(); }
     const ms = this.pauseFor(html);
     document.body.dataset.pauseMs = String(ms);
     this.app.engine.hold();
@@ -552,6 +551,7 @@ export class ScenarioRunner {
   stop() {
     this.token++;
     if (this.seeking) { this.app.engine.setSpeed(this.seeking.speed); this.seeking = null; }
+    this.app.engine.stopAt = null;
     this.cancelRead?.();
     this.cancelRead = null;
     this.app.engine.cancelWaiters('stopped');
@@ -578,6 +578,43 @@ export class ScenarioRunner {
     return true;
   }
 
+  /**
+   * Go to event `k` of the running scenario (the timeline's slider): its script runs again
+   * from the seed at full speed (the run is deterministic) and holds at k on the caption of
+   * that moment, so the script stays in step. Where a caption was being read at k, the hold
+   * is that step's reading and Continue goes on to the next step; in the middle of a step's
+   * action, the clock stops at event k under the step's caption and Continue plays on.
+   */
+  seekTo(k) {
+    const sc = this.current;
+    if (!sc) return false;
+    const said = this.app.timeline.captionAt(k);
+    const speed = this.seeking?.speed ?? this.app.engine.speed;
+    if (said && said.readAt === k && said.stepNo > 0) this.run(sc, { backTo: said.stepNo, speed });
+    else this.run(sc, { toEvent: k, speed });
+    return true;
+  }
+
+  /** The script run again has reached the point sought: back to the learner's speed. `acting`: stopped in a step's action. */
+  landed(acting = false) {
+    const seek = this.seeking;
+    if (!seek) return;
+    this.seeking = null;
+    const engine = this.app.engine;
+    engine.stopAt = null;
+    engine.setSpeed(seek.speed);
+    document.body.dataset.seek = String(engine.position().at);
+    if (!acting) return;
+    this.app.setPlay(false);
+    this.app.flushViews();
+    $('btn-continue').hidden = false;
+    this.continue = () => {
+      this.continue = null;
+      $('btn-continue').hidden = true;
+      this.app.setPlay(true);
+    };
+  }
+
   /** A seek left the run: the script stops; its captions stay on the timeline. */
   detach() {
     if (!this.current) return;
@@ -587,13 +624,14 @@ export class ScenarioRunner {
     this.detachedFrom = title;
   }
 
-  async run(sc, { backTo = 0, speed = null } = {}) {
+  async run(sc, { backTo = 0, toEvent = null, speed = null } = {}) {
     this.stop();
     const token = this.token;
-    if (backTo > 0) {
+    if (backTo > 0 || toEvent !== null) {
       this.seeking = { step: backTo, speed: speed ?? this.app.engine.speed };
       this.app.engine.setSpeed(Infinity);
-      $('caption-step').textContent = `${sc.title} · going back to step ${backTo}…`;
+      $('caption-step').textContent = `${sc.title} · going to ${backTo > 0 ? `step ${backTo}` : `event ${toEvent}`}…`;
+      if (backTo === 0) this.app.engine.stopAt = { event: toEvent, hit: () => { if (token === this.token) this.landed(true); } };
     }
     this.current = sc;
     const button = this.buttons.get(sc.id);
@@ -610,6 +648,7 @@ export class ScenarioRunner {
       await sc.run(ctx);
       await ctx.finishStep();
       if (token !== this.token) return;
+      this.landed();
       // Stop the clock on the final state, and show all of it.
       this.app.setPlay(false);
       this.app.flushViews();
