@@ -1,4 +1,4 @@
-// Dropping a message in flight (relay on 127.0.0.1:8141): a click on a message's dot on the
+// Dropping a message in flight (relay on 127.0.0.1:8146): a click on a message's dot on the
 // ring drops it, as a lossy network would; the replica it was for never gets it, the log
 // says "dropped by you", and going back over the drop and forward again drops it again (the
 // drop is one of the run's inputs). D drops the next message to arrive.
@@ -8,7 +8,7 @@ import {
   launch, openPage, startRelay, waitForValue, waitDrawn, PAGE_PATIENCE_MS,
 } from './page_support.mjs';
 
-const PORT = 8141;
+const PORT = 8146;
 let relay;
 let browser;
 let page;

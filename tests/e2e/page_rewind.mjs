@@ -195,6 +195,7 @@ test('the slider in a running scenario keeps the script in step: the caption of 
   };
   await seekTo(seen[3].snap.at);
   await reading(3);
+  console.log(`# figure 3: the script run again to step 3 in ${await page.evaluate(() => document.body.dataset.seekMs)} ms`);
   assert.equal(await page.evaluate(() => document.body.dataset.scenario), 'figure3:running', 'the script did not stop');
   assert.equal(await caption(), seen[3].caption, 'the caption of step 3');
   assert.deepEqual(await snapshot('cart'), seen[3].snap, 'exactly the state the run had when step 3 was read');

@@ -13,6 +13,14 @@ export const isBackground = (kind) => !CLIENT_KINDS.has(kind) && !REPAIR_KINDS.h
 /** A message that is routine upkeep: gossip, probes, and Merkle exchanges that find nothing. */
 export const isRoutine = (e) => isBackground(e.kind) || (e.kind === 'merkle' && !/differ|digest/.test(e.detail ?? ''));
 
+/** Resolves in a task of its own, after every pending microtask, without a timer's delay. */
+const channel = new MessageChannel();
+const waiting = [];
+channel.port1.onmessage = () => waiting.shift()?.();
+function nextTask() {
+  return new Promise((r) => { waiting.push(r); channel.port2.postMessage(0); });
+}
+
 export class Engine {
   constructor(SimCluster) {
     this.SimCluster = SimCluster;
@@ -35,6 +43,7 @@ export class Engine {
     this.frameWork = []; // ms of JS work per frame (quality measurement)
     this.frameGaps = [];
     this.fastRunning = false;
+    this.catchingUp = false; // a scenario's script is run again to a point (scenarios seekTo, backStep)
     this.stopAt = null; // { event, hit }: stop advancing at this event count (scenarios.js, seekTo)
     this.loop = this.loop.bind(this);
     requestAnimationFrame(this.loop);
@@ -172,12 +181,17 @@ export class Engine {
     try {
       while (this.sim && this.playing && this.speed === Infinity) {
         if (this.holds > 0) { await new Promise((r) => setTimeout(r, 10)); continue; }
-        const until = performance.now() + 12;
+        // Slices of 12 ms keep the page drawing; a scenario's script run again to a point
+        // (`catchingUp`) takes longer ones: the learner waits for that point, not for frames.
+        const until = performance.now() + (this.catchingUp ? 100 : 12);
         let yielded = false;
         while (performance.now() < until && this.holds === 0 && this.playing) {
           if (this.advance(this.vt + 250)) { yielded = true; break; }
         }
-        await new Promise((r) => setTimeout(r, yielded ? 0 : 1));
+        // A scenario's continuation: a message-channel task runs right after it (a timer
+        // would wait at least 4 ms each time, and a script polls every few virtual ms); the
+        // end of a time slice: a timer, so the page draws.
+        await (yielded ? nextTask() : new Promise((r) => setTimeout(r, 1)));
       }
     } finally {
       this.fastRunning = false;

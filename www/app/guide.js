@@ -261,6 +261,7 @@ export class ScenarioRunner {
     this.token++;
     if (this.seeking) { this.app.engine.setSpeed(this.seeking.speed); this.seeking = null; }
     this.app.engine.stopAt = null;
+    this.app.engine.catchingUp = false;
     this.cancelRead?.();
     this.cancelRead = null;
     this.app.engine.cancelWaiters('stopped');
@@ -297,6 +298,7 @@ export class ScenarioRunner {
   seekTo(k) {
     const sc = this.current;
     if (!sc) return false;
+    this.seekStart = performance.now();
     const said = this.app.timeline.captionAt(k);
     const speed = this.seeking?.speed ?? this.app.engine.speed;
     if (said && said.readAt === k && said.stepNo > 0) this.run(sc, { backTo: said.stepNo, speed });
@@ -311,8 +313,11 @@ export class ScenarioRunner {
     this.seeking = null;
     const engine = this.app.engine;
     engine.stopAt = null;
+    engine.catchingUp = false;
     engine.setSpeed(seek.speed);
     document.body.dataset.seek = String(engine.position().at);
+    if (this.seekStart) document.body.dataset.seekMs = (performance.now() - this.seekStart).toFixed(1);
+    this.seekStart = null;
     if (!acting) return;
     this.app.setPlay(false);
     this.app.flushViews();
@@ -339,6 +344,7 @@ export class ScenarioRunner {
     if (backTo > 0 || toEvent !== null) {
       this.seeking = { step: backTo, speed: speed ?? this.app.engine.speed };
       this.app.engine.setSpeed(Infinity);
+      this.app.engine.catchingUp = true;
       $('caption-step').textContent = `${sc.title} · going to ${backTo > 0 ? `step ${backTo}` : `event ${toEvent}`}…`;
       if (backTo === 0) this.app.engine.stopAt = { event: toEvent, hit: () => { if (token === this.token) this.landed(true); } };
     }

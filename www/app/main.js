@@ -168,6 +168,8 @@ class App {
   onFrame() {
     const now = performance.now();
     if (!this.sim) return;
+    // A scenario's script run again to a point: the panels are drawn once it is there.
+    if (this.engine.catchingUp) return;
     // Panels are read, not watched: at high speed they are redrawn a few times a second.
     const calm = this.engine.speed < 1000;
     if ((this.stateDirty && now - this.lastStateAt > (calm ? 60 : 250)) || now - this.lastStateAt > 400) this.refreshState(now);
