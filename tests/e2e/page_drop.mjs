@@ -1,7 +1,8 @@
 // Dropping a message in flight (relay on 127.0.0.1:8146): a click on a message's dot on the
 // ring drops it, as a lossy network would; the replica it was for never gets it, the log
 // says "dropped by you", and going back over the drop and forward again drops it again (the
-// drop is one of the run's inputs). D drops the next message to arrive.
+// drop is one of the run's inputs). D drops the next message to arrive. A learner's input
+// during a guided scenario is replayed by the slider too (the script steps aside).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -124,5 +125,40 @@ test('D drops the next message to arrive; a message that already arrived cannot 
     return app.sim.dropMessage(1);
   });
   assert.equal(landed, false);
+  assert.deepEqual(page.problems, []);
+});
+
+test('a learner\'s input during a guided scenario: the slider replays that run exactly, and the script steps aside', async () => {
+  await page.selectOption('#speed', '2000');
+  await page.uncheck('#autoplay');
+  await page.click('#scenario-list [data-scenario="basics"]');
+  const step = () => page.evaluate(() => document.body.dataset.step ?? '');
+  await waitForValue(step, (s) => s === '1:reading', PAGE_PATIENCE_MS, 'the first caption read');
+  // Crash the node the scenario does not use (not the key's replicas, nor the node the put goes through).
+  const idle = await page.evaluate(() => {
+    const app = window.ringletPage;
+    const used = app.sim.keyInfo('cart/ada').preflist.slice(0, 4);
+    return app.sim.state().nodes.findIndex((n) => !used.includes(n.name));
+  });
+  await page.locator('#ring .node').nth(idle).focus();
+  await page.keyboard.press('c');
+  const crashedAt = await page.evaluate(() => window.ringletPage.sim.eventCount());
+  await page.locator('#caption').focus();
+  await page.keyboard.press('n');
+  await waitForValue(step, (s) => s === '2:reading', PAGE_PATIENCE_MS, 'step 2 read');
+  const later = await snapshot();
+  assert.equal(later.state.nodes[idle].up, false);
+  const seekTo = async (at) => {
+    await page.locator('#timeline').fill(String(at));
+    await page.locator('#timeline').dispatchEvent('change');
+    await waitForValue(() => page.evaluate(() => document.body.dataset.seek), (v) => v === String(at), PAGE_PATIENCE_MS, `the seek to event ${at}`);
+  };
+  await seekTo(crashedAt - 1);
+  assert.equal(await page.evaluate(() => document.body.dataset.scenario), 'detached', 'the script stepped aside');
+  assert.equal((await snapshot()).state.nodes[idle].up, true, 'before the crash');
+  await seekTo(later.at);
+  const again = await snapshot();
+  const noClock = (x) => ({ ...x, now: 0, state: { ...x.state, now: 0 } });
+  assert.deepEqual(noClock(again), noClock(later), 'forward again: the learner\'s crash replayed, the same run');
   assert.deepEqual(page.problems, []);
 });

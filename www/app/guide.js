@@ -123,7 +123,7 @@ class Ctx {
 
   async request(make) {
     this.live();
-    const req = this.app.act('scenario', make);
+    const req = this.runner.scripted(() => this.app.act('scenario', make));
     if (req === undefined) throw new ScenarioError('the simulator refused a request');
     this.app.inspector.myReqs?.add(req);
     const reply = await this.engine.reply(req);
@@ -147,7 +147,7 @@ class Ctx {
   async fault(what, fn) {
     this.live();
     await this.finishStep();
-    this.app.act(what, fn);
+    this.runner.scripted(() => this.app.act(what, fn));
   }
 
   crash(name) { return this.fault('crash', (s) => s.crash(this.index(name), false)); }
@@ -280,12 +280,23 @@ export class ScenarioRunner {
   backStep() {
     const sc = this.current;
     const ctx = this.lastCtx;
-    if (!sc || !ctx || ctx.stepNo <= 1) return false;
+    if (!sc || !ctx || ctx.stepNo <= 1 || this.learnerActed) return false;
     const speed = this.seeking?.speed ?? this.app.engine.speed;
     const reading = (document.body.dataset.step ?? '').endsWith(':reading');
     const step = reading ? ctx.stepNo - 1 : Math.max(1, ctx.stepNo - 1);
     this.run(sc, { backTo: step, speed });
     return true;
+  }
+
+  /** Run `fn`, an input of the script (not of the learner). */
+  scripted(fn) {
+    this.scripting = true;
+    try { return fn(); } finally { this.scripting = false; }
+  }
+
+  /** An input came from the learner (a fault, a request, a drop) while a scenario runs: its run is no longer the script's alone. */
+  noteInput() {
+    if (this.current && !this.scripting) this.learnerActed = true;
   }
 
   /**
@@ -297,7 +308,9 @@ export class ScenarioRunner {
    */
   seekTo(k) {
     const sc = this.current;
-    if (!sc) return false;
+    // Once the learner acted on the run, only the journal replays it exactly: the script
+    // steps aside (its captions stay on the timeline).
+    if (!sc || this.learnerActed) return false;
     this.seekStart = performance.now();
     const said = this.app.timeline.captionAt(k);
     const speed = this.seeking?.speed ?? this.app.engine.speed;
@@ -341,6 +354,7 @@ export class ScenarioRunner {
   async run(sc, { backTo = 0, toEvent = null, speed = null } = {}) {
     this.stop();
     const token = this.token;
+    this.learnerActed = false;
     if (backTo > 0 || toEvent !== null) {
       this.seeking = { step: backTo, speed: speed ?? this.app.engine.speed };
       this.app.engine.setSpeed(Infinity);

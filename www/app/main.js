@@ -358,6 +358,7 @@ class App {
   /** Run a user action on the simulator, reporting a refusal in the log instead of throwing. */
   act(what, fn) {
     if (!this.sim) return undefined;
+    this.scenarios.noteInput();
     try {
       const r = fn(this.sim);
       this.stateDirty = true;
