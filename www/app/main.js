@@ -298,6 +298,7 @@ class App {
     if (!f || f.arrives == null || !this.engine.flying.has(f.id)) { this.log.note('that message is no longer in flight'); return false; }
     const ok = this.act('drop', (s) => s.dropMessage(f.id));
     if (ok) this.log.reveal(f.id);
+    this.tooltip(null);
     document.body.dataset.dropped = String(f.id);
     return !!ok;
   }
