@@ -172,12 +172,12 @@ pub struct Config {
     /// Messages a second per connection, the burst, and the waits that close it (4008).
     ///
     /// The defaults (100,000 a second, a burst of 200,000) are set well above what one
-    /// healthy replica sends at full speed, so that they never slow one down: measured with
+    /// healthy replica sends at full speed, so that they never slow one down. Measured with
     /// `scripts/bench-relay-rate.mjs` (one Node.js replica of three, N=3, R=2, W=2, doing
-    /// puts or gets with 32 to 2,000 in flight, on the 2-core development machine) a replica
-    /// sent at most about 16,400 messages a second on average over a run and 13,200 in its
-    /// busiest second (`docs/figures.md`). Above the rate a connection is slowed, never
-    /// dropped from.
+    /// 10,000 puts or gets with 32 to 2,000 in flight, on the 2-core development machine) a
+    /// replica sent at most 18,500 messages a second over any second, and 3,600 in its
+    /// busiest 100 ms (`docs/figures.md`): the rate is 5 times the first, the burst 2 s at
+    /// the rate. Above the rate a connection is slowed, never dropped from.
     pub rate: RateLimit,
     /// Whether `GET /stats` answers (it names the clusters and their traffic).
     pub stats: bool,
