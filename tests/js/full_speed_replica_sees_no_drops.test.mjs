@@ -31,7 +31,11 @@ async function pool(count, inFlight, op) {
 }
 
 test('a replica at full speed through a default relay sees no drops', async () => {
-  const opts = { cluster: 'full-speed', relay: relay.url, storage: 'memory', n: 3, r: 2, w: 2 };
+  // Three replicas share this process's one thread, on a test machine shared with other
+  // jobs: a request timeout of 10 s (not 2 s) keeps the machine's own stalls from failing a
+  // put, so that what this test sees is the relay. (Requests that fail from the burst
+  // itself are the core's flow control, issue 14's other items.)
+  const opts = { cluster: 'full-speed', relay: relay.url, storage: 'memory', n: 3, r: 2, w: 2, timeoutMs: 10_000 };
   const rs = [];
   for (const name of ['a', 'b', 'c']) rs.push(await Replica.open({ ...opts, name }));
   const [a, b] = rs;
@@ -43,7 +47,8 @@ test('a replica at full speed through a default relay sees no drops', async () =
 
     const puts = await pool(PUTS, IN_FLIGHT, (i) => a.put(`k/${i}`, { i }).then(() => null, (e) => `${e.code}: ${e.message}`));
     const failed = puts.filter(Boolean);
-    assert.deepEqual(failed.slice(0, 5), [], `${failed.length} of ${PUTS} puts failed`);
+    const seen = async () => JSON.stringify({ relay: (await relay.stats()).clusters['full-speed'], drops, nodes: rs.map((x) => x.stats()).map((s) => ({ node: s.node, relayDrops: s.relayDrops, quorumFailures: s.quorumFailures })) });
+    assert.deepEqual(failed.slice(0, 5), [], `${failed.length} of ${PUTS} puts failed; ${await seen()}`);
     // It did work at full speed: a few frames per put went through the relay.
     assert.ok(a.stats().framesOut - framesBefore >= 2 * PUTS, `${a.stats().framesOut - framesBefore} frames`);
 
