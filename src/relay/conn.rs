@@ -29,7 +29,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
-use tokio::time::{interval_at, sleep, sleep_until, timeout, Instant};
+use tokio::time::{interval_at, sleep, sleep_until, timeout, timeout_at, Instant};
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
 use tokio_tungstenite::tungstenite::protocol::{frame::CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Bytes, Message};
@@ -203,9 +203,11 @@ async fn session(
                     Some(Ok(Message::Binary(data))) => {
                         let routed = seat.forward(&data);
                         drops.extend(routed.dropped);
+                        // One deadline for every copy of a broadcast.
+                        let deadline = Instant::now() + limits.queue_wait;
                         for blocked in routed.blocked {
                             let size = blocked.size();
-                            let send = timeout(limits.queue_wait, blocked.tx.send(blocked.out));
+                            let send = timeout_at(deadline, blocked.tx.send(blocked.out));
                             match meanwhile(ws, rx, idle, shutdown, send).await {
                                 Ok(Ok(Ok(()))) => seat.delivered_late(&blocked.to, size),
                                 Ok(Ok(Err(_))) => {
