@@ -53,6 +53,9 @@
 //! | empty frame, unknown kind byte, header cut short, invalid id in the header; a TEXT frame after hello | `{"type":"error","code":"MALFORMED_FRAME","message":"..."}` |
 //! | frame longer than the maximum (`--max-frame`, default 1 MiB) | `{"type":"error","code":"FRAME_TOO_LARGE","message":"..."}` |
 //!
+//! The WebSocket layer itself refuses messages above twice the maximum (at least 64 KiB)
+//! before buffering them: `FRAME_TOO_LARGE`, then close 1009.
+//!
 //! **Back-pressure, not drops.** Every message after the hello (BINARY, TEXT, ping) takes a
 //! token from the connection's bucket (`rate` a second, `burst` at once, see [`rate`]); one
 //! that finds none waits until its token is due, and the relay reads nothing more from that
@@ -70,13 +73,10 @@
 //! milliseconds later, gathered per destination and reason:
 //! `{"type":"dropped","node":"<dest>","reason":"queue_full"|"left","count":<n>}`.
 //!
-//! The WebSocket layer itself refuses messages above twice the maximum (at least 64 KiB)
-//! before buffering them: `FRAME_TOO_LARGE`, then close 1009.
-//!
 //! **Delivery** is best effort, in order per sender and recipient. Each connection has a
 //! bounded outbound queue (default 1024 messages; when it is full, see back-pressure above).
-//! The relay pings every 20 s and drops a peer it has not
-//! heard from in three intervals (close 1001), or whose socket accepts nothing for as long.
+//! The relay pings every 20 s and drops a peer it has not heard from in three intervals
+//! (close 1001), or whose socket accepts nothing for as long.
 //! A node that reconnects after an abrupt drop may be refused with 4009 until then.
 //! On shutdown every connection is closed with 1001.
 //!
