@@ -6,7 +6,7 @@
 //! `RINGLET_SIM_FAULTS` and `RINGLET_SIM_CHECKS` change the switches (docs/simulation.md).
 //! A failure prints the command that replays the failing seed.
 
-use ringlet::sim::{run_seed, RunReport, SimOptions};
+use ringlet::sim::{run_seed, RunReport, SimOptions, Totals};
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -36,26 +36,11 @@ fn invariants_hold_on_every_seed() {
         .collect();
     reports.sort_by_key(|r| r.seed);
     let failed: Vec<&RunReport> = reports.iter().filter(|r| !r.ok()).collect();
-    let acked: usize = reports.iter().map(|r| r.acked_writes).sum();
-    let faults: usize = reports.iter().map(|r| r.faults.len()).sum();
-    let requests: u64 = reports
-        .iter()
-        .map(|r| r.requests_ok + r.requests_failed)
-        .sum();
-    let siblings: u64 = reports.iter().map(|r| r.gets_with_siblings).sum();
-    let mut kinds: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut totals = Totals::default();
     for r in &reports {
-        for (k, n) in &r.fault_counts {
-            *kinds.entry(k.clone()).or_default() += n;
-        }
+        totals.add(r);
     }
-    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
-    let ambiguous: u64 = reports.iter().map(|r| r.ambiguous).sum();
-    let summary = format!(
-        "{} seeds from {start}: {requests} requests, {acked} acknowledged writes checked, {siblings} gets with siblings, {ambiguous} ambiguous counter updates, {faults} faults injected ({})",
-        reports.len(),
-        kinds.join(", ")
-    );
+    let summary = totals.line(start);
     println!("{summary}");
     // `npm test` prints this line after the (captured) test run: target/tmp/sim_seeds_summary.txt
     let _ = std::fs::write(
@@ -72,7 +57,7 @@ fn invariants_hold_on_every_seed() {
         reports.len()
     );
     assert!(
-        acked > 0 && faults > 0,
+        totals.acked_writes > 0 && totals.faults > 0,
         "the workload or the fault schedule did nothing"
     );
 }

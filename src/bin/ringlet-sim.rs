@@ -13,7 +13,7 @@
 //! prints the failures grouped by their first violation's kind.
 
 use ringlet::core::config::Mutant;
-use ringlet::sim::{run_seed, Checks, Faults, SimOptions, TraceEvent};
+use ringlet::sim::{run_seed, Checks, Faults, SimOptions, Totals, TraceEvent};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
@@ -109,10 +109,7 @@ fn main() -> ExitCode {
     let single = to == from + 1;
     let mut failed = 0u64;
     let mut kinds: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    // Totals for `--summary` (the figures `tests/sim_seeds.rs` prints).
-    let (mut requests, mut acked, mut siblings, mut ambiguous, mut injected) =
-        (0u64, 0u64, 0u64, 0u64, 0u64);
-    let mut fault_kinds: BTreeMap<String, u64> = BTreeMap::new();
+    let mut totals = Totals::default();
     for seed in from..to {
         let mut opts = SimOptions::new(seed);
         opts.trace = trace;
@@ -124,14 +121,7 @@ fn main() -> ExitCode {
             opts.safety_ms = ms;
         }
         let report = run_seed(&opts);
-        requests += report.requests_ok + report.requests_failed;
-        acked += report.acked_writes as u64;
-        siblings += report.gets_with_siblings;
-        ambiguous += report.ambiguous;
-        injected += report.faults.len() as u64;
-        for (k, n) in &report.fault_counts {
-            *fault_kinds.entry(k.clone()).or_default() += *n;
-        }
+        totals.add(&report);
         for e in &report.trace {
             println!("{}", show(e));
         }
@@ -160,15 +150,7 @@ fn main() -> ExitCode {
         }
     }
     if summary {
-        let kinds_list: Vec<String> = fault_kinds
-            .iter()
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect();
-        println!(
-            "{} seeds from {from}: {requests} requests, {acked} acknowledged writes checked, {siblings} gets with siblings, {ambiguous} ambiguous counter updates, {injected} faults injected ({})",
-            to - from,
-            kinds_list.join(", ")
-        );
+        println!("{}", totals.line(from));
         for (k, (first, count)) in &kinds {
             println!("{k}: {count} seeds, first {first}");
         }

@@ -15,5 +15,5 @@ pub mod workload;
 
 pub use check::{History, Violation};
 pub use cluster::{Cluster, Flight, NetConfig, TraceEvent};
-pub use run::{run_seed, RunReport, SimOptions};
+pub use run::{run_seed, RunReport, SimOptions, Totals};
 pub use switches::{Checks, Faults};

@@ -58,6 +58,52 @@ impl SimOptions {
     }
 }
 
+/// The totals of many seeds' reports: the line `tests/sim_seeds.rs` and
+/// `ringlet-sim --summary` print.
+#[derive(Clone, Debug, Default)]
+pub struct Totals {
+    pub seeds: u64,
+    pub requests: u64,
+    pub acked_writes: u64,
+    pub gets_with_siblings: u64,
+    pub ambiguous: u64,
+    pub faults: u64,
+    pub fault_counts: BTreeMap<String, u64>,
+}
+
+impl Totals {
+    pub fn add(&mut self, r: &RunReport) {
+        self.seeds += 1;
+        self.requests += r.requests_ok + r.requests_failed;
+        self.acked_writes += r.acked_writes as u64;
+        self.gets_with_siblings += r.gets_with_siblings;
+        self.ambiguous += r.ambiguous;
+        self.faults += r.faults.len() as u64;
+        for (k, n) in &r.fault_counts {
+            *self.fault_counts.entry(k.clone()).or_default() += n;
+        }
+    }
+
+    /// One line, for seeds from `start` on.
+    pub fn line(&self, start: u64) -> String {
+        let kinds: Vec<String> = self
+            .fault_counts
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        format!(
+            "{} seeds from {start}: {} requests, {} acknowledged writes checked, {} gets with siblings, {} ambiguous counter updates, {} faults injected ({})",
+            self.seeds,
+            self.requests,
+            self.acked_writes,
+            self.gets_with_siblings,
+            self.ambiguous,
+            self.faults,
+            kinds.join(", ")
+        )
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct RunReport {
     pub seed: u64,

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, openPage, startRelay, waitForValue, waitDrawn, PAGE_PATIENCE_MS,
+  stopRig, startRigWithPage, waitForValue, PAGE_PATIENCE_MS,
 } from './page_support.mjs';
 
 const PORT = 8146;
@@ -14,17 +14,9 @@ let relay;
 let browser;
 let page;
 
-before(async () => {
-  relay = await startRelay(PORT);
-  browser = await launch();
-  page = await openPage(browser, `${relay.http}/`);
-  await waitDrawn(page);
-});
+before(async () => ({ relay, browser, page } = await startRigWithPage(PORT)));
 
-after(async () => {
-  await browser?.close();
-  await relay?.stop();
-});
+after(() => stopRig({ relay, browser }));
 
 /** A quiet cluster (no clients, no repair), paused, with a put through the key's first replica sent. */
 async function putInFlight(seed) {

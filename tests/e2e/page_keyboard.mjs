@@ -8,22 +8,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, openPage, startRelay, waitForValue, waitDrawn, PAGE_PATIENCE_MS,
+  stopRig, startRig, openPage, waitForValue, waitDrawn, PAGE_PATIENCE_MS,
 } from './page_support.mjs';
 
 const PORT = 8134;
 let relay;
 let browser;
 
-before(async () => {
-  relay = await startRelay(PORT);
-  browser = await launch();
-});
+before(async () => ({ relay, browser } = await startRig(PORT)));
 
-after(async () => {
-  await browser?.close();
-  await relay?.stop();
-});
+after(() => stopRig({ relay, browser }));
 
 test('from the caption, every control of the page is within 5 Tab stops (arrows and Enter inside the toolbar, the nodes and the "⋯" menu)', async () => {
   const page = await openPage(browser, `${relay.http}/`);

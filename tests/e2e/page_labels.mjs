@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, openPage, startRelay, waitForValue, waitDrawn, PAGE_PATIENCE_MS,
+  stopRig, startRigWithPage, waitForValue, PAGE_PATIENCE_MS,
 } from './page_support.mjs';
 
 const PORT = 8135;
@@ -18,10 +18,7 @@ let browser;
 let page;
 
 before(async () => {
-  relay = await startRelay(PORT);
-  browser = await launch();
-  page = await openPage(browser, `${relay.http}/`);
-  await waitDrawn(page);
+  ({ relay, browser, page } = await startRigWithPage(PORT));
   await page.selectOption('#speed', '2000');
   await page.check('#autoplay');
   // Install the checker: it records every overlap it sees, with where and when.
@@ -69,10 +66,7 @@ before(async () => {
   });
 });
 
-after(async () => {
-  await browser?.close();
-  await relay?.stop();
-});
+after(() => stopRig({ relay, browser }));
 
 for (const id of SCENARIOS) {
   test(`no overlapping labels at 1280x800: ${id}`, async () => {

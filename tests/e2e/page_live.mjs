@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, openPage, startRelay, waitFor, waitForValue, waitForText, PAGE_PATIENCE_MS,
+  stopRig, startRig, openPage, waitFor, waitForValue, waitForText, PAGE_PATIENCE_MS,
 } from './page_support.mjs';
 
 const PORT = 8092;
@@ -11,14 +11,12 @@ let relay;
 let browser;
 
 before(async () => {
-  relay = await startRelay(PORT);
-  browser = await launch(['--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows']);
+  ({ relay, browser } = await startRig(PORT, [
+    '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
+  ]));
 });
 
-after(async () => {
-  await browser?.close();
-  await relay?.stop();
-});
+after(() => stopRig({ relay, browser }));
 
 test('two tabs in live mode become two members of one ring', async () => {
   const context = await browser.newContext();

@@ -6,22 +6,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, openPage, startRelay, runScenario, waitDrawn,
+  stopRig, startRig, openPage, runScenario, waitDrawn,
 } from './page_support.mjs';
 
 const PORT = 8133;
 let relay;
 let browser;
 
-before(async () => {
-  relay = await startRelay(PORT);
-  browser = await launch();
-});
+before(async () => ({ relay, browser } = await startRig(PORT)));
 
-after(async () => {
-  await browser?.close();
-  await relay?.stop();
-});
+after(() => stopRig({ relay, browser }));
 
 test('anti-entropy: the Merkle view shows the differing branches down to the changed keys', async () => {
   const page = await openPage(browser, `${relay.http}/`);

@@ -7,22 +7,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, openPage, startRelay, waitForValue, waitDrawn, PAGE_PATIENCE_MS,
+  stopRig, startRig, openPage, waitForValue, waitDrawn, PAGE_PATIENCE_MS,
 } from './page_support.mjs';
 
 const PORT = 8131;
 let relay;
 let browser;
 
-before(async () => {
-  relay = await startRelay(PORT);
-  browser = await launch();
-});
+before(async () => ({ relay, browser } = await startRig(PORT)));
 
-after(async () => {
-  await browser?.close();
-  await relay?.stop();
-});
+after(() => stopRig({ relay, browser }));
 
 /** Record every caption change with the number of continues pressed before it. */
 function recordCaptions(page) {

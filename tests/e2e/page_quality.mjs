@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
-  launch, openPage, startRelay, waitFor, waitForValue, waitDrawn, sleep, ROOT, PAGE_PATIENCE_MS,
+  stopRig, startRig, openPage, waitFor, waitForValue, waitDrawn, sleep, ROOT, PAGE_PATIENCE_MS,
 } from './page_support.mjs';
 
 const PORT = 8093;
@@ -18,15 +18,11 @@ let relay;
 let browser;
 
 before(async () => {
-  relay = await startRelay(PORT);
-  browser = await launch();
+  ({ relay, browser } = await startRig(PORT));
   if (SHOTS) mkdirSync(SHOTS, { recursive: true });
 });
 
-after(async () => {
-  await browser?.close();
-  await relay?.stop();
-});
+after(() => stopRig({ relay, browser }));
 
 /** What the page shows of its simulation: messages so far, virtual time, log lines, clients' requests. */
 const progress = (page) => page.evaluate(() => {

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, openPage, startRelay, waitForValue, waitDrawn, replicaVersions, PAGE_PATIENCE_MS,
+  stopRig, startRigWithPage, waitForValue, replicaVersions, PAGE_PATIENCE_MS,
 } from './page_support.mjs';
 
 const PORT = 8132;
@@ -13,17 +13,9 @@ let relay;
 let browser;
 let page;
 
-before(async () => {
-  relay = await startRelay(PORT);
-  browser = await launch();
-  page = await openPage(browser, `${relay.http}/`);
-  await waitDrawn(page);
-});
+before(async () => ({ relay, browser, page } = await startRigWithPage(PORT)));
 
-after(async () => {
-  await browser?.close();
-  await relay?.stop();
-});
+after(() => stopRig({ relay, browser }));
 
 /** Everything the simulator says of the cluster and of `key`, and the event count. */
 const snapshot = (key) => page.evaluate((k) => {

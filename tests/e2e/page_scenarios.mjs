@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, openPage, runScenario, replicaVersions, startRelay, waitFor, waitForValue, waitForText, nodeLabels, PAGE_PATIENCE_MS,
+  stopRig, startRig, openPage, runScenario, replicaVersions, waitFor, waitForValue, waitForText, nodeLabels, PAGE_PATIENCE_MS,
 } from './page_support.mjs';
 
 const PORT = 8091;
@@ -16,15 +16,11 @@ let browser;
 let page;
 
 before(async () => {
-  relay = await startRelay(PORT);
-  browser = await launch();
+  ({ relay, browser } = await startRig(PORT));
   page = await openPage(browser, `${relay.http}/`);
 });
 
-after(async () => {
-  await browser?.close();
-  await relay?.stop();
-});
+after(() => stopRig({ relay, browser }));
 
 test('the page loads the real core and draws the ring without console errors', async () => {
   // The ring is drawn on the animation frames after the page is ready.

@@ -78,3 +78,26 @@ export function replicaVersions(page) {
     return out;
   });
 }
+
+/**
+ * A test file's rig: a relay on `port` serving www/ and pkg/, and a Chromium (started with
+ * `args`). Stop it with `stopRig`.
+ */
+export async function startRig(port, args = []) {
+  const relay = await startRelay(port);
+  return { relay, browser: await launch(args) };
+}
+
+/** `startRig`, and the teaching page opened on it and drawn. */
+export async function startRigWithPage(port) {
+  const rig = await startRig(port);
+  const page = await openPage(rig.browser, `${rig.relay.http}/`);
+  await waitDrawn(page);
+  return { ...rig, page };
+}
+
+/** Close the rig's browser, then stop its relay (either may be missing after a failed start). */
+export async function stopRig({ relay, browser } = {}) {
+  await browser?.close();
+  await relay?.stop();
+}

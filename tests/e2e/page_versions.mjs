@@ -4,24 +4,18 @@
 // entry, and the glossary explains the actor names a clock can show (A@i1, A@1000, A~5).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, startRelay, runScenario, waitDrawn } from './page_support.mjs';
+import {
+  stopRig, startRigWithPage, runScenario,
+} from './page_support.mjs';
 
 const PORT = 8137;
 let relay;
 let browser;
 let page;
 
-before(async () => {
-  relay = await startRelay(PORT);
-  browser = await launch();
-  page = await openPage(browser, `${relay.http}/`);
-  await waitDrawn(page);
-});
+before(async () => ({ relay, browser, page } = await startRigWithPage(PORT)));
 
-after(async () => {
-  await browser?.close();
-  await relay?.stop();
-});
+after(() => stopRig({ relay, browser }));
 
 /** The graph as drawn: layers of [value, clock text]. */
 const graph = () => page.evaluate(() => {
