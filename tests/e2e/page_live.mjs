@@ -3,18 +3,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  stopRig, startRig, openPage, waitFor, waitForValue, waitForText, PAGE_PATIENCE_MS,
+  stopRig, startRig, ALL_TABS_LIVE, openPage, waitFor, waitForValue, waitForText, PAGE_PATIENCE_MS,
 } from './page_support.mjs';
 
 const PORT = 8092;
 let relay;
 let browser;
 
-before(async () => {
-  ({ relay, browser } = await startRig(PORT, [
-    '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
-  ]));
-});
+before(async () => ({ relay, browser } = await startRig(PORT, ALL_TABS_LIVE)));
 
 after(() => stopRig({ relay, browser }));
 

@@ -79,6 +79,11 @@ export function replicaVersions(page) {
   });
 }
 
+/** Chromium flags for tests with several tabs open at once: no tab's timers are throttled. */
+export const ALL_TABS_LIVE = [
+  '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
+];
+
 /**
  * A test file's rig: a relay on `port` serving www/ and pkg/, and a Chromium (started with
  * `args`). Stop it with `stopRig`.
