@@ -640,12 +640,10 @@ fn durable_slots(
         if node.has_exited() {
             continue;
         }
-        let gone = |p: &NodeId| {
-            node.membership()
-                .get(p)
-                .is_some_and(|m| matches!(m.status, Status::Exiting | Status::Down))
-        };
-        if let Some(p) = primaries.iter().find(|p| !slots.contains(*p) && gone(p)) {
+        if let Some(p) = primaries
+            .iter()
+            .find(|p| !slots.contains(*p) && node.is_gone(p))
+        {
             slots.insert(p.clone());
         }
     }
