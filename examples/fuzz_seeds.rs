@@ -103,6 +103,7 @@ fn main() -> std::io::Result<()> {
                 RecordId::Hint(..) => "hint",
                 RecordId::Meta => "meta",
                 RecordId::Membership => "membership",
+                RecordId::Forward(..) => "forward",
                 RecordId::Fallback(_) => "fallback",
             };
             if n < 6 || !matches!(id, RecordId::Object(_)) {

@@ -388,7 +388,7 @@ export interface ReplicaEvents {
    * membership; `key` when known). It is not served; the key is fetched again from the other
    * replicas. Emitted while the node opens: delivered to listeners added right after `open`.
    */
-  corruptrecord: { type: 'corruptrecord'; store: 'objects' | 'hints' | 'meta' | 'membership' | 'fallbacks'; key: Key | null };
+  corruptrecord: { type: 'corruptrecord'; store: 'objects' | 'hints' | 'meta' | 'membership' | 'fallbacks' | 'forwards'; key: Key | null };
   /** This node stored a new version of `key` (as a replica or a hint). */
   change: { type: 'change' } & KeyChange;
   /** Any other event of the core, described. */

@@ -123,3 +123,94 @@ async fn idb_corrupt_record_is_skipped_not_fatal() {
     assert_eq!(snap.corrupt[0].key, None, "`bad` names no key");
     db.close();
 }
+
+/// A tab whose database an older build created (version 2: no `forwards` store) keeps its
+/// records when this build opens it, and gains the `forwards` store.
+#[wasm_bindgen_test]
+async fn idb_database_of_version_2_is_upgraded() {
+    use ringlet::core::{Bytes, ForwardMark, NodeId, StoreOp};
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::{JsCast, JsValue};
+    let name = "conf-upgrade";
+    IdbStore::delete(name).await.expect("delete");
+    let factory: web_sys::IdbFactory = js_sys::Reflect::get(&js_sys::global(), &"indexedDB".into())
+        .unwrap()
+        .unchecked_into();
+    // The version-2 layout, with one object record in it.
+    let req = factory.open_with_u32(name, 2).unwrap();
+    let upgrade = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
+        let db: web_sys::IdbDatabase = js_sys::Reflect::get(&ev, &"target".into())
+            .and_then(|t| js_sys::Reflect::get(&t, &"result".into()))
+            .unwrap()
+            .unchecked_into();
+        for s in [
+            "objects",
+            "hints",
+            "meta",
+            "membership",
+            "identity",
+            "fallbacks",
+        ] {
+            db.create_object_store(s).unwrap();
+        }
+    });
+    req.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+    let db: web_sys::IdbDatabase =
+        wasm_bindgen_futures::JsFuture::from(js_sys::Promise::new(&mut |res, _| {
+            let r = req.clone();
+            let cb = Closure::once_into_js(move || {
+                res.call1(&JsValue::NULL, &r.result().unwrap()).unwrap()
+            });
+            req.set_onsuccess(Some(cb.unchecked_ref()));
+        }))
+        .await
+        .unwrap()
+        .unchecked_into();
+    drop(upgrade);
+    let key = Bytes::new(b"cart/ada");
+    let siblings = versions("tab-a", 1, b"milk");
+    let record = ringlet::core::record::encode_object(&key, &siblings);
+    let tx = db
+        .transaction_with_str_and_mode("objects", web_sys::IdbTransactionMode::Readwrite)
+        .unwrap();
+    tx.object_store("objects")
+        .unwrap()
+        .put_with_key(
+            &js_sys::Uint8Array::from(&record[..]),
+            &ringlet::wasm::records::hex(key.as_slice()).into(),
+        )
+        .unwrap();
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::new(&mut |res, _| {
+        let cb = Closure::once_into_js(move || res.call0(&JsValue::NULL).unwrap());
+        tx.set_oncomplete(Some(cb.unchecked_ref()));
+    }))
+    .await
+    .unwrap();
+    db.close();
+
+    let store = IdbStore::open(name).await.expect("this build opens it");
+    let snap = store.load().await.expect("load");
+    assert_eq!(
+        snap.objects.get(&key),
+        Some(&siblings),
+        "the old record is kept"
+    );
+    let mark = ForwardMark {
+        from: NodeId::new("tab-d"),
+        rid: 9,
+        expires_ms: 30_000,
+    };
+    store
+        .apply(&[StoreOp::PutForward(mark.clone())])
+        .await
+        .expect("the new store takes records");
+    store.close();
+    let store = IdbStore::open(name).await.expect("reopen");
+    let snap = store.load().await.expect("load");
+    assert_eq!(
+        snap.forwards.get(&(mark.from.clone(), mark.rid)),
+        Some(&mark.expires_ms)
+    );
+    assert_eq!(snap.objects.len(), 1);
+    store.close();
+}

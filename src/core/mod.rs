@@ -47,4 +47,6 @@ pub use node::{Node, Stats};
 pub use record::{CorruptRecord, Record, RecordError, RecordStore};
 pub use resolve::{Op, Resolved, Resolver, ResolverRules};
 pub use ring::{Member, Ring};
-pub use storage::{MembershipSnapshot, MemoryStore, NodeMeta, RecordId, Snapshot, StoreOp};
+pub use storage::{
+    ForwardMark, MembershipSnapshot, MemoryStore, NodeMeta, RecordId, Snapshot, StoreOp,
+};

@@ -26,7 +26,7 @@ use super::record::{CorruptRecord, RecordStore};
 use super::resolve::{Op, Resolver};
 use super::ring::{Member, Ring};
 use super::rng::Rng;
-use super::storage::{MembershipSnapshot, NodeMeta, Snapshot, StoreOp};
+use super::storage::{ForwardMark, MembershipSnapshot, NodeMeta, Snapshot, StoreOp};
 use super::swim::Swim;
 use super::transfer::{Handover, TransferInFlight};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -58,6 +58,8 @@ pub(crate) enum Waiter {
     Send { to: NodeId, msg: Message },
     /// Dots up to this counter are reserved on disk.
     DotsReserved(u64),
+    /// The mark of the forward `(from, rid)` is durable: act on the forward now.
+    ForwardMarked(NodeId, Rid),
 }
 
 /// What a persist op wrote, without its payload: on a failed batch the op is rebuilt from
@@ -69,6 +71,7 @@ enum Written {
     Fallback(Bytes),
     Meta,
     Membership,
+    Forward(NodeId, Rid),
 }
 
 impl Written {
@@ -88,6 +91,8 @@ impl Written {
             }
             StoreOp::PutMembership(_) => Written::Membership,
             StoreOp::PutMeta(_) => Written::Meta,
+            StoreOp::PutForward(m) => Written::Forward(m.from.clone(), m.rid),
+            StoreOp::DeleteForward { from, rid } => Written::Forward(from.clone(), *rid),
         }
     }
 }
@@ -384,7 +389,11 @@ impl Node {
             puts: BTreeMap::new(),
             gets: BTreeMap::new(),
             forwards: BTreeMap::new(),
-            forwards_seen: BTreeMap::new(),
+            forwards_seen: restored
+                .forwards
+                .into_iter()
+                .map(|(id, expires_ms)| (id, ForwardSeen::restored(expires_ms)))
+                .collect(),
             started_ms: None,
             pending_writes: VecDeque::new(),
             handoffs: BTreeMap::new(),
@@ -735,7 +744,7 @@ impl Node {
         }
         self.expire_pending_writes();
         self.leave_timers();
-        self.forwards_seen.retain(|_, seen| seen.expires_ms > now);
+        self.expire_forwards_seen();
         self.handoff_timers();
         self.transfer_timers();
         self.swim_timer();
@@ -985,6 +994,21 @@ impl Node {
                 // A durable ack we cannot give: the coordinator will time out on us.
                 Waiter::Send { .. } => {}
                 Waiter::DotsReserved(_) => self.dot_reserving = false,
+                // The forward was not acted on and never will be: its forwarder hears a
+                // definite failure (the mark is written again with the retried batch, so a
+                // duplicate is still recognised).
+                Waiter::ForwardMarked(from, rid) => {
+                    if let Some(seen) = self.forwards_seen.get_mut(&(from.clone(), rid)) {
+                        seen.waiting = None;
+                    }
+                    self.reply(
+                        Origin::Forwarded { from, rid },
+                        Err(Error::Storage {
+                            reason: reason.clone(),
+                            quota_exceeded,
+                        }),
+                    );
+                }
             }
         }
     }
@@ -1022,6 +1046,17 @@ impl Node {
             // The newest metadata queued, never an older reservation over a newer one.
             Written::Meta => StoreOp::PutMeta(self.meta.clone()),
             Written::Membership => StoreOp::PutMembership(MembershipSnapshot::of(&self.membership)),
+            Written::Forward(from, rid) => match self.forwards_seen.get(&(from.clone(), *rid)) {
+                Some(seen) if seen.marked => StoreOp::PutForward(ForwardMark {
+                    from: from.clone(),
+                    rid: *rid,
+                    expires_ms: seen.expires_ms,
+                }),
+                _ => StoreOp::DeleteForward {
+                    from: from.clone(),
+                    rid: *rid,
+                },
+            },
         }
     }
 
@@ -1039,6 +1074,7 @@ impl Node {
                 self.dot_reserving = false;
                 self.retry_pending_writes();
             }
+            Waiter::ForwardMarked(from, rid) => self.act_on_forward(from, rid),
         }
     }
 

@@ -20,7 +20,7 @@ use super::message::{Message, Refusal, Rid};
 use super::node::{fallback_actor_name, Node, Origin, Waiter};
 use super::quorum::PutQuorum;
 use super::resolve::{apply_op, Op, Resolver};
-use super::storage::StoreOp;
+use super::storage::{ForwardMark, StoreOp};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Keys whose fallback records a node keeps (`new_dot`); past them the fallback actor
@@ -97,13 +97,35 @@ impl ForwardFsm {
 }
 
 /// A coordinator's memory of one forward it was sent, for twice the request timeout.
+///
+/// An accepted write is *marked*: its identity goes to disk (`StoreOp::PutForward`) and the
+/// node acts on it (coordinates it, or hands it on) only once the mark is durable, so a
+/// duplicate of the `Forward` that reaches a later run of this node finds the mark
+/// (`Snapshot::forwards`) and is not applied again.
 #[derive(Clone, Debug)]
 pub(crate) struct ForwardSeen {
     pub expires_ms: u64,
     /// Accepted and coordinated here (else: cancelled, never to be accepted).
     pub accepted: bool,
+    /// The mark is on disk or on its way there (deleted when this memory expires).
+    pub marked: bool,
+    /// The accepted request and its deadline, until its mark is durable.
+    pub waiting: Option<(ClientRequest, u64)>,
     /// The outcome sent back, to send again to a forwarder that missed it.
     pub result: Option<Result<ClientReply, Error>>,
+}
+
+impl ForwardSeen {
+    /// A mark a previous run of this node left on disk.
+    pub fn restored(expires_ms: u64) -> Self {
+        ForwardSeen {
+            expires_ms,
+            accepted: true,
+            marked: true,
+            waiting: None,
+            result: None,
+        }
+    }
 }
 
 /// A write waiting for dots to be reserved on disk, or for its coordinator to read the key
@@ -200,9 +222,29 @@ impl Node {
             ForwardSeen {
                 expires_ms,
                 accepted,
+                marked: false,
+                waiting: None,
                 result: None,
             },
         );
+    }
+
+    /// Forget the forwards whose memory expired, and their marks on disk.
+    pub(crate) fn expire_forwards_seen(&mut self) {
+        let now = self.now_ms;
+        let expired: Vec<(NodeId, Rid)> = self
+            .forwards_seen
+            .iter()
+            .filter(|(_, seen)| seen.expires_ms <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for (from, rid) in expired {
+            if let Some(seen) = self.forwards_seen.remove(&(from.clone(), rid)) {
+                if seen.marked {
+                    self.queue_op(StoreOp::DeleteForward { from, rid });
+                }
+            }
+        }
     }
 
     pub(crate) fn on_forward(
@@ -224,15 +266,43 @@ impl Node {
         let timeout_ms = timeout_ms.min(self.config.request_timeout_ms);
         self.forward_seen(&from, rid, true);
         self.send(from.clone(), Message::ForwardAccepted { rid });
-        let from_node = from.clone();
-        let origin = Origin::Forwarded { from, rid };
         if matches!(request, ClientRequest::Get { .. }) {
             self.reply(
-                origin,
+                Origin::Forwarded { from, rid },
                 Err(Error::InvalidArgument("only writes are forwarded".into())),
             );
             return;
         }
+        // Acted on once its mark is durable (see `ForwardSeen`): a crash before then leaves
+        // no trace of it anywhere, so a duplicate in the next run is its only application.
+        let id = (from.clone(), rid);
+        let expires_ms = match self.forwards_seen.get_mut(&id) {
+            Some(seen) => {
+                seen.marked = true;
+                seen.waiting = Some((request, now + timeout_ms));
+                seen.expires_ms
+            }
+            None => return,
+        };
+        self.queue_op(StoreOp::PutForward(ForwardMark {
+            from: from.clone(),
+            rid,
+            expires_ms,
+        }));
+        self.after_durable(Waiter::ForwardMarked(from, rid));
+    }
+
+    /// The mark of the forward `(from, rid)` is durable: coordinate it, or hand it on.
+    pub(crate) fn act_on_forward(&mut self, from: NodeId, rid: Rid) {
+        let Some((request, deadline_ms)) = self
+            .forwards_seen
+            .get_mut(&(from.clone(), rid))
+            .and_then(|seen| seen.waiting.take())
+        else {
+            return;
+        };
+        let from_node = from.clone();
+        let origin = Origin::Forwarded { from, rid };
         // Coordinate here even if our view of health differs: the sender chose us. But a
         // node that is no primary of the key in its own view of the ring (one of the two
         // views is stale) and does not hold it hands the write on to a healthy primary of
@@ -241,12 +311,12 @@ impl Node {
         if !self.is_primary(request.key()) && !self.data.contains_key(request.key()) {
             if let Some(Some(to)) = self.write_coordinator(request.key()) {
                 if to != from_node && self.is_primary_in_view(&to, request.key()) {
-                    self.forward(origin, request, to, now + timeout_ms);
+                    self.forward(origin, request, to, deadline_ms);
                     return;
                 }
             }
         }
-        self.coordinate_write(origin, request, now + timeout_ms);
+        self.coordinate_write(origin, request, deadline_ms);
     }
 
     /// `node` is one of `key`'s first N nodes in this node's ring.

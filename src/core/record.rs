@@ -3,12 +3,13 @@
 //!
 //! ```text
 //! record   = format-version (1 byte, = 1)
-//!            kind           (1 byte: 1 object, 2 hint, 3 meta, 4 membership, 5 fallback)
+//!            kind           (1 byte: 1 object, 2 hint, 3 meta, 4 membership, 5 fallback,
+//!                            6 forward)
 //!            payload        (postcard)
 //!            crc32c         (4 bytes, little endian, over version, kind and payload)
 //! payload  = object: (key, Siblings) | hint: (intended, key, Siblings)
 //!          | meta: NodeMeta          | membership: MembershipSnapshot
-//!          | fallback: (key, Siblings)
+//!          | fallback: (key, Siblings) | forward: ForwardMark
 //! ```
 //!
 //! Decoding never panics: a wrong length, version, kind or checksum, a payload that does not
@@ -24,7 +25,7 @@
 use super::bytes::Bytes;
 use super::dvv::Siblings;
 use super::id::NodeId;
-use super::storage::{MembershipSnapshot, NodeMeta, Snapshot, StoreOp};
+use super::storage::{ForwardMark, MembershipSnapshot, NodeMeta, Snapshot, StoreOp};
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +34,7 @@ pub const RECORD_VERSION: u8 = 1;
 /// Version and kind in front, checksum behind.
 pub const RECORD_OVERHEAD: usize = 6;
 
-/// The five kinds of record a node stores (one object store / table / prefix each).
+/// The six kinds of record a node stores (one object store / table / prefix each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum RecordStore {
     Objects,
@@ -43,15 +44,18 @@ pub enum RecordStore {
     /// The versions this node last sent for a key as its fallback actor (`node.rs`
     /// `fallback_dots`).
     Fallbacks,
+    /// The forwards this node accepted and that have not expired (`StoreOp::PutForward`).
+    Forwards,
 }
 
 impl RecordStore {
-    pub const ALL: [RecordStore; 5] = [
+    pub const ALL: [RecordStore; 6] = [
         RecordStore::Objects,
         RecordStore::Hints,
         RecordStore::Meta,
         RecordStore::Membership,
         RecordStore::Fallbacks,
+        RecordStore::Forwards,
     ];
 
     /// The store's name, as engines name their tables and events report it.
@@ -62,6 +66,7 @@ impl RecordStore {
             RecordStore::Meta => "meta",
             RecordStore::Membership => "membership",
             RecordStore::Fallbacks => "fallbacks",
+            RecordStore::Forwards => "forwards",
         }
     }
 
@@ -72,6 +77,7 @@ impl RecordStore {
             RecordStore::Meta => 3,
             RecordStore::Membership => 4,
             RecordStore::Fallbacks => 5,
+            RecordStore::Forwards => 6,
         }
     }
 
@@ -98,6 +104,7 @@ pub enum Record {
         key: Bytes,
         versions: Siblings,
     },
+    Forward(ForwardMark),
 }
 
 impl Record {
@@ -108,6 +115,7 @@ impl Record {
             Record::Meta(_) => RecordStore::Meta,
             Record::Membership(_) => RecordStore::Membership,
             Record::Fallback { .. } => RecordStore::Fallbacks,
+            Record::Forward(_) => RecordStore::Forwards,
         }
     }
 
@@ -122,6 +130,7 @@ impl Record {
             Record::Meta(m) => encode_meta(m),
             Record::Membership(m) => encode_membership(m),
             Record::Fallback { key, versions } => encode_fallback(key, versions),
+            Record::Forward(m) => encode_forward(m),
         }
     }
 }
@@ -187,6 +196,10 @@ pub fn encode_fallback(key: &Bytes, versions: &Siblings) -> Vec<u8> {
     seal(RecordStore::Fallbacks, &(key, versions))
 }
 
+pub fn encode_forward(m: &ForwardMark) -> Vec<u8> {
+    seal(RecordStore::Forwards, m)
+}
+
 /// The record a put-like store op writes, with its store (`None` for deletes).
 pub fn encode_op(op: &StoreOp) -> Option<(RecordStore, Vec<u8>)> {
     match op {
@@ -203,9 +216,11 @@ pub fn encode_op(op: &StoreOp) -> Option<(RecordStore, Vec<u8>)> {
         StoreOp::PutFallback { key, versions } => {
             Some((RecordStore::Fallbacks, encode_fallback(key, versions)))
         }
+        StoreOp::PutForward(m) => Some((RecordStore::Forwards, encode_forward(m))),
         StoreOp::DeleteObject { .. }
         | StoreOp::DeleteHint { .. }
-        | StoreOp::DeleteFallback { .. } => None,
+        | StoreOp::DeleteFallback { .. }
+        | StoreOp::DeleteForward { .. } => None,
     }
 }
 
@@ -245,6 +260,7 @@ pub fn decode(bytes: &[u8]) -> Result<Record, RecordError> {
             let (key, versions) = exact::<(Bytes, Siblings)>(payload).map_err(bad)?;
             Record::Fallback { key, versions }
         }
+        RecordStore::Forwards => Record::Forward(exact(payload).map_err(bad)?),
     })
 }
 
@@ -343,6 +359,9 @@ impl Loader {
             Ok(Record::Membership(m)) => self.snap.membership = Some(m),
             Ok(Record::Fallback { key, versions }) => {
                 self.snap.fallbacks.insert(key, versions);
+            }
+            Ok(Record::Forward(m)) => {
+                self.snap.forwards.insert((m.from, m.rid), m.expires_ms);
             }
             Err(e) => self.snap.corrupt.push(CorruptRecord {
                 store,

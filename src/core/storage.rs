@@ -62,6 +62,25 @@ pub enum StoreOp {
     DeleteFallback {
         key: Bytes,
     },
+    /// Remember that the forward `(from, rid)` was accepted here (`put.rs` `on_forward`):
+    /// a duplicate of it that reaches a later run of this node is not applied again.
+    PutForward(ForwardMark),
+    /// Forget an accepted forward once it expired.
+    DeleteForward {
+        from: NodeId,
+        rid: u64,
+    },
+}
+
+/// One forward a node accepted, durable until it expires: no duplicate of the `Forward` is
+/// acted on by this node before then, in this run or a later one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardMark {
+    /// The forwarder and its request id.
+    pub from: NodeId,
+    pub rid: u64,
+    /// Twice the request timeout after it was accepted (the node's clock).
+    pub expires_ms: u64,
 }
 
 /// A membership view as persisted.
@@ -100,6 +119,8 @@ pub struct Snapshot {
     pub membership: Option<MembershipSnapshot>,
     /// What the fallback actor last sent, per key (`StoreOp::PutFallback`).
     pub fallbacks: BTreeMap<Bytes, Siblings>,
+    /// The forwards accepted and not yet expired (`StoreOp::PutForward`), with their expiry.
+    pub forwards: BTreeMap<(NodeId, u64), u64>,
     /// Records that failed verification at load (`record.rs`): left out of everything above,
     /// reported by the node and repaired from the other replicas.
     pub corrupt: Vec<CorruptRecord>,
@@ -126,6 +147,7 @@ pub enum RecordId {
     Meta,
     Membership,
     Fallback(Bytes),
+    Forward(NodeId, u64),
 }
 
 /// The in-memory storage engine: keeps every record encoded and checksummed through the
@@ -166,6 +188,8 @@ impl MemoryStore {
                 StoreOp::PutFallback { key, .. } | StoreOp::DeleteFallback { key } => {
                     RecordId::Fallback(key.clone())
                 }
+                StoreOp::PutForward(ForwardMark { from, rid, .. })
+                | StoreOp::DeleteForward { from, rid } => RecordId::Forward(from.clone(), *rid),
             };
             match record::encode_op(op) {
                 Some((_, bytes)) => self.records.insert(id, bytes),
@@ -198,6 +222,14 @@ impl MemoryStore {
                 StoreOp::DeleteFallback { key } => {
                     self.state.fallbacks.remove(key);
                 }
+                StoreOp::PutForward(m) => {
+                    self.state
+                        .forwards
+                        .insert((m.from.clone(), m.rid), m.expires_ms);
+                }
+                StoreOp::DeleteForward { from, rid } => {
+                    self.state.forwards.remove(&(from.clone(), *rid));
+                }
             }
         }
         self.batches_applied += 1;
@@ -213,6 +245,7 @@ impl MemoryStore {
                 RecordId::Meta => (RecordStore::Meta, None, None),
                 RecordId::Membership => (RecordStore::Membership, None, None),
                 RecordId::Fallback(k) => (RecordStore::Fallbacks, Some(k.clone()), None),
+                RecordId::Forward(n, _) => (RecordStore::Forwards, None, Some(n.clone())),
             };
             loader.add(store, key, intended, bytes);
         }

@@ -12,6 +12,7 @@
 //! | `meta` | the meta record (the dot reservation) |
 //! | `view` | the membership record (members and ring) |
 //! | `f/` + hex of the key | a fallback record (what the fallback actor last sent) |
+//! | `w/` + hex of postcard `(forwarder, rid)` | a forward record (a forward accepted here) |
 
 use super::storage::StorageError;
 use crate::core::record::{self, Loader, RecordStore};
@@ -22,6 +23,7 @@ const HINT: &str = "h/";
 const META: &str = "meta";
 const VIEW: &str = "view";
 const FALLBACK: &str = "f/";
+const FORWARD: &str = "w/";
 
 /// One op as a key and the record to store there (`None`: delete the key).
 pub fn encode_op(op: &StoreOp) -> Result<(String, Option<Vec<u8>>), StorageError> {
@@ -33,6 +35,8 @@ pub fn encode_op(op: &StoreOp) -> Result<(String, Option<Vec<u8>>), StorageError
         StoreOp::PutMeta(_) => META.to_string(),
         StoreOp::PutMembership(_) => VIEW.to_string(),
         StoreOp::PutFallback { key, .. } | StoreOp::DeleteFallback { key } => fallback_key(key),
+        StoreOp::PutForward(m) => forward_key(&m.from, m.rid)?,
+        StoreOp::DeleteForward { from, rid } => forward_key(from, *rid)?,
     };
     Ok((key, record::encode_op(op).map(|(_, bytes)| bytes)))
 }
@@ -45,6 +49,7 @@ pub fn record_key(id: &RecordId) -> Result<String, StorageError> {
         RecordId::Meta => META.to_string(),
         RecordId::Membership => VIEW.to_string(),
         RecordId::Fallback(k) => fallback_key(k),
+        RecordId::Forward(n, rid) => forward_key(n, *rid)?,
     })
 }
 
@@ -67,6 +72,9 @@ pub fn load_into(loader: &mut Loader, key: &str, record: Option<&[u8]>) -> bool 
             unhex(h).map(|b| Bytes::new(&b)),
             None,
         )
+    } else if let Some(h) = key.strip_prefix(FORWARD) {
+        let from = unhex(h).and_then(|b| postcard::from_bytes::<(NodeId, u64)>(&b).ok());
+        (RecordStore::Forwards, None, from.map(|(n, _)| n))
     } else {
         return false;
     };
@@ -89,6 +97,18 @@ fn hint_key(intended: &NodeId, key: &Bytes) -> Result<String, StorageError> {
     postcard::to_allocvec(&(intended, key))
         .map(|b| format!("{HINT}{}", hex(&b)))
         .map_err(|e| StorageError::new(format!("cannot encode a hint key: {e}")))
+}
+
+fn forward_key(from: &NodeId, rid: u64) -> Result<String, StorageError> {
+    forward_id(from, rid).map(|h| format!("{FORWARD}{h}"))
+}
+
+/// Hex of postcard `(forwarder, rid)`: what names a forward record (the IndexedDB engine's
+/// key in its `forwards` store).
+pub fn forward_id(from: &NodeId, rid: u64) -> Result<String, StorageError> {
+    postcard::to_allocvec(&(from, rid))
+        .map(|b| hex(&b))
+        .map_err(|e| StorageError::new(format!("cannot encode a forward key: {e}")))
 }
 
 /// Lower-case hex of `b` (storage keys of the IndexedDB and JS engines).

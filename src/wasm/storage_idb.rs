@@ -16,12 +16,13 @@
 //! | `meta` | `"meta"` | `NodeMeta` (the dot reservation) |
 //! | `membership` | `"view"` | `MembershipSnapshot` (members and ring) |
 //! | `fallbacks` | hex of the key | `(key, Siblings)`: what the fallback actor last sent |
+//! | `forwards` | hex of postcard `(forwarder, rid)` | `ForwardMark`: a forward accepted here |
 //! | `identity` | `"node"` | the node id (a string), so a reloaded tab is the same node |
 //!
 //! Transactions ask for `durability: "strict"`: a batch is reported done once it is flushed
 //! to disk, because a durable acknowledgement (§6.1) promises exactly that.
 
-use super::records::{hex, unhex};
+use super::records::{forward_id, hex, unhex};
 use super::storage::StorageError;
 use super::values::describe;
 use crate::core::record::{self, Loader, RecordStore};
@@ -35,15 +36,21 @@ use web_sys::{
     IdbDatabase, IdbFactory, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode,
 };
 
-/// 2 added the `fallbacks` store (an upgrade from 1 creates it and keeps the rest).
-const VERSION: u32 = 2;
+/// 2 added the `fallbacks` store, 3 the `forwards` store (an upgrade creates the missing
+/// stores and keeps the rest).
+const VERSION: u32 = 3;
 const OBJECTS: &str = "objects";
 const HINTS: &str = "hints";
 const META: &str = "meta";
 const MEMBERSHIP: &str = "membership";
 const IDENTITY: &str = "identity";
 const FALLBACKS: &str = "fallbacks";
-const STORES: [&str; 6] = [OBJECTS, HINTS, META, MEMBERSHIP, IDENTITY, FALLBACKS];
+const FORWARDS: &str = "forwards";
+const STORES: [&str; 7] = [
+    OBJECTS, HINTS, META, MEMBERSHIP, IDENTITY, FALLBACKS, FORWARDS,
+];
+/// The stores a persist batch writes and a load reads.
+const RECORD_STORES: [&str; 6] = [OBJECTS, HINTS, META, MEMBERSHIP, FALLBACKS, FORWARDS];
 
 pub struct IdbStore {
     db: IdbDatabase,
@@ -116,7 +123,7 @@ impl IdbStore {
 
     /// Apply one persist batch in one transaction.
     pub async fn apply(&self, ops: &[StoreOp]) -> Result<(), StorageError> {
-        let tx = self.transaction(&[OBJECTS, HINTS, META, MEMBERSHIP, FALLBACKS], true)?;
+        let tx = self.transaction(&RECORD_STORES, true)?;
         let injected = self.fail_next.take();
         let issued = self.issue(&tx, ops, injected.map(|(n, _)| n));
         if let Err(e) = issued {
@@ -145,12 +152,13 @@ impl IdbStore {
             tx.object_store(name)
                 .map_err(|e| js_failure("no object store", &e))
         };
-        let (objects, hints, meta, membership, fallbacks) = (
+        let (objects, hints, meta, membership, fallbacks, forwards) = (
             store(OBJECTS)?,
             store(HINTS)?,
             store(META)?,
             store(MEMBERSHIP)?,
             store(FALLBACKS)?,
+            store(FORWARDS)?,
         );
         for (i, op) in ops.iter().enumerate() {
             if stop_at == Some(i) {
@@ -184,6 +192,13 @@ impl IdbStore {
                     fallbacks.put_with_key(&record, &hex(key.as_slice()).into())
                 }
                 StoreOp::DeleteFallback { key } => fallbacks.delete(&hex(key.as_slice()).into()),
+                StoreOp::PutForward(m) => {
+                    let record = bytes(&record::encode_forward(m));
+                    forwards.put_with_key(&record, &forward_id(&m.from, m.rid)?.into())
+                }
+                StoreOp::DeleteForward { from, rid } => {
+                    forwards.delete(&forward_id(from, *rid)?.into())
+                }
             };
             done.map_err(|e| js_failure("a write was refused", &e))?;
         }
@@ -193,7 +208,7 @@ impl IdbStore {
     /// Everything stored, as the node restarts from it: every record verified, the ones
     /// that fail listed in `Snapshot::corrupt` (with their key, from the storage key).
     pub async fn load(&self) -> Result<Snapshot, StorageError> {
-        let tx = self.transaction(&[OBJECTS, HINTS, META, MEMBERSHIP, FALLBACKS], false)?;
+        let tx = self.transaction(&RECORD_STORES, false)?;
         let store_of = |name: &str| {
             tx.object_store(name)
                 .map_err(|e| js_failure("no object store", &e))
@@ -219,6 +234,10 @@ impl IdbStore {
             read(MEMBERSHIP, Some("view"))?,
             read(FALLBACKS, None)?,
             store_of(FALLBACKS)?
+                .get_all_keys()
+                .map_err(|e| js_failure("cannot read", &e))?,
+            read(FORWARDS, None)?,
+            store_of(FORWARDS)?
                 .get_all_keys()
                 .map_err(|e| js_failure("cannot read", &e))?,
         ];
@@ -253,6 +272,14 @@ impl IdbStore {
                 None => loader.unreadable(RecordStore::Fallbacks, key, "not a byte array"),
             }
         }
+        for (rec, k) in records(&results[8]).into_iter().zip(keys(&results[9])) {
+            let from = unhex(&k).and_then(|b| postcard::from_bytes::<(NodeId, u64)>(&b).ok());
+            let from = from.map(|(n, _)| n);
+            match rec {
+                Some(rec) => loader.add(RecordStore::Forwards, None, from, &rec),
+                None => loader.unreadable(RecordStore::Forwards, None, "not a byte array"),
+            }
+        }
         for (store, v) in [
             (RecordStore::Meta, &results[4]),
             (RecordStore::Membership, &results[5]),
@@ -277,6 +304,7 @@ impl IdbStore {
             RecordId::Meta => (META, "meta".to_string()),
             RecordId::Membership => (MEMBERSHIP, "view".to_string()),
             RecordId::Fallback(k) => (FALLBACKS, hex(k.as_slice())),
+            RecordId::Forward(n, rid) => (FORWARDS, forward_id(n, *rid)?),
         };
         let tx = self.transaction(&[store], false)?;
         let req = tx

@@ -7,8 +7,8 @@ use proptest::prelude::*;
 use ringlet::core::membership::{MemberInfo, RingState};
 use ringlet::core::record::{self, crc32c, Loader, Record, RecordError, RecordStore};
 use ringlet::core::{
-    Bytes, Dot, Member, MembershipSnapshot, NodeId, NodeMeta, Ring, Siblings, Status, Value,
-    Version, VersionVector,
+    Bytes, Dot, ForwardMark, Member, MembershipSnapshot, NodeId, NodeMeta, Ring, Siblings, Status,
+    Value, Version, VersionVector,
 };
 
 fn bytes() -> impl Strategy<Value = Bytes> {
@@ -89,6 +89,13 @@ fn record() -> impl Strategy<Value = Record> {
         }),
         membership().prop_map(Record::Membership),
         (bytes(), siblings()).prop_map(|(key, versions)| Record::Fallback { key, versions }),
+        (node(), any::<u64>(), any::<u64>()).prop_map(|(from, rid, expires_ms)| {
+            Record::Forward(ForwardMark {
+                from,
+                rid,
+                expires_ms,
+            })
+        }),
     ]
 }
 

@@ -6,7 +6,8 @@
 use ringlet::core::dvv::{Dot, Siblings, Value, VersionVector};
 use ringlet::core::membership::{Membership, RingState, Status};
 use ringlet::core::{
-    Bytes, Member, MembershipSnapshot, MemoryStore, NodeId, NodeMeta, Ring, Snapshot, StoreOp,
+    Bytes, ForwardMark, Member, MembershipSnapshot, MemoryStore, NodeId, NodeMeta, Ring, Snapshot,
+    StoreOp,
 };
 use ringlet::wasm::storage::Store;
 
@@ -77,6 +78,16 @@ pub fn full_batch() -> Vec<StoreOp> {
             key: Bytes::new(&[9, 0]),
             versions: versions("tab-a@f", 6, b"tea"),
         },
+        StoreOp::PutForward(ForwardMark {
+            from: NodeId::new("tab-d"),
+            rid: 77,
+            expires_ms: 10_000,
+        }),
+        StoreOp::PutForward(ForwardMark {
+            from: NodeId::new("tab-d"),
+            rid: u64::MAX,
+            expires_ms: 12_000,
+        }),
     ]
 }
 
@@ -135,6 +146,10 @@ pub async fn replaces_and_deletes<H: Harness>(h: &H, name: &str) {
             },
             StoreOp::DeleteFallback {
                 key: Bytes::new(&[9, 0]),
+            },
+            StoreOp::DeleteForward {
+                from: NodeId::new("tab-d"),
+                rid: 77,
             },
         ],
         vec![StoreOp::DeleteObject {
@@ -273,10 +288,14 @@ pub async fn corrupt_record_is_detected_at_load<H: Harness>(h: &H, name: &str) {
         (RecordId::Meta, RecordStore::Meta),
         (RecordId::Membership, RecordStore::Membership),
         (RecordId::Fallback(key("cart/cy")), RecordStore::Fallbacks),
+        (
+            RecordId::Forward(NodeId::new("tab-d"), 77),
+            RecordStore::Forwards,
+        ),
     ];
     for (i, (id, kind)) in targets.iter().enumerate() {
         // A different byte and bit each time: the payload, the header, the checksum.
-        let at = [9, 1, 7, 200, 12][i];
+        let at = [9, 1, 7, 200, 12, 3][i];
         assert!(
             store.corrupt_record(id, at, 1 << i).await.expect("corrupt"),
             "{id:?} is stored"
@@ -304,6 +323,10 @@ pub async fn corrupt_record_is_detected_at_load<H: Harness>(h: &H, name: &str) {
             RecordId::Fallback(k) => {
                 assert_eq!(c.key.as_ref(), Some(k));
                 want.fallbacks.remove(k);
+            }
+            RecordId::Forward(n, rid) => {
+                assert_eq!(c.intended.as_ref(), Some(n));
+                want.forwards.remove(&(n.clone(), *rid));
             }
         }
         want.corrupt = got.corrupt.clone();

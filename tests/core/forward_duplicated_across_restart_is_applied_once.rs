@@ -1,0 +1,89 @@
+//! DYNAMO.md "Exactly once", across a coordinator's restart: a `Forward` that a node accepted
+//! and coordinated, and whose network duplicate reaches the node's next run (a tab reloads;
+//! its peer re-sends through the relay every frame it could not confirm), is not applied a
+//! second time.
+//!
+//! The memory of accepted forwards must outlive the run that accepted them: a node acts on
+//! a forward (coordinates it, or hands it on) only once the forward's identity (forwarder,
+//! request id) is on its disk, and a restarted node loads those identities back.
+
+use crate::cluster_support;
+
+use cluster_support::*;
+use ringlet::core::{Bytes, ClientRequest, Config, Message, Op, Resolved, Resolver, ResolverRules};
+use ringlet::sim::Cluster;
+
+fn cluster(seed: u64) -> Cluster {
+    let cfg = Config {
+        resolvers: ResolverRules::default().with(b"ctr/", Resolver::Counter),
+        ..config(3, 2, 2)
+    };
+    let mut c = Cluster::with_nodes(seed, 6, cfg, fixed_net(5, 2));
+    settle(&mut c);
+    c
+}
+
+/// Submit `request` at an outsider of `key` (no replica of it) and let it complete through
+/// the first primary; restart that primary (a clean exit, its disk intact) and hand its
+/// next run a duplicate of the `Forward` it accepted.
+fn apply_then_duplicate_across_restart(c: &mut Cluster, key: &str, request: ClientRequest) {
+    let pl = preflist(c, key);
+    let outsider = pl[4];
+    c.record_flights();
+    let id = c.submit(outsider, request);
+    c.run_for(200);
+    let done = c.take_completed();
+    assert!(
+        done.iter().any(|d| d.id == id && d.result.is_ok()),
+        "the forwarded write completed: {done:?}"
+    );
+    let forward = c
+        .take_flights()
+        .into_iter()
+        .find(|f| matches!(f.msg, Message::Forward { .. }))
+        .expect("the outsider forwarded the write");
+    let coordinator = (0..6)
+        .find(|&i| *c.id(i) == forward.to)
+        .expect("the coordinator is a node of the cluster");
+    c.crash(coordinator, false);
+    c.restart(coordinator);
+    c.run_for(20);
+    c.inject(outsider, coordinator, forward.msg);
+    c.run_for(2_000);
+}
+
+#[test]
+fn a_put_duplicated_to_its_coordinators_next_run_is_stored_once() {
+    let mut c = cluster(1531);
+    let key = "fwd/restart";
+    apply_then_duplicate_across_restart(&mut c, key, put(key, "only-once"));
+    let pl = preflist(&c, key);
+    let r = read(&mut c, pl[1], key);
+    assert_eq!(
+        r.values(),
+        vec!["only-once".to_string()],
+        "one put was applied {} times: versions {:?}",
+        r.versions.len(),
+        dots(&r.versions),
+    );
+}
+
+#[test]
+fn a_counter_increment_duplicated_to_its_coordinators_next_run_counts_once() {
+    let mut c = cluster(1532);
+    let key = "ctr/restart";
+    let add = ClientRequest::Update {
+        key: Bytes::from(key),
+        op: Op::CounterAdd(1),
+        options: opts(),
+    };
+    apply_then_duplicate_across_restart(&mut c, key, add);
+    let pl = preflist(&c, key);
+    let r = read(&mut c, pl[1], key);
+    assert_eq!(
+        r.value,
+        Resolved::Counter(1),
+        "one +1 was applied more than once: versions {:?}",
+        dots(&r.versions),
+    );
+}
