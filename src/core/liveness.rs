@@ -3,7 +3,6 @@
 
 use super::gossip::open;
 use super::id::NodeId;
-use super::io::Event;
 use super::membership::Status;
 use super::message::Message;
 use super::node::Node;
@@ -118,8 +117,7 @@ impl Node {
                 SwimAction::Down(node) => self.suspect(&node),
                 SwimAction::Up(node) => {
                     if self.detector.heard_from(&node) {
-                        self.emit(Event::NodeUp(node));
-                        self.next_hint_scan_ms = self.now_ms;
+                        self.on_peer_back(&node);
                     }
                 }
             }

@@ -156,6 +156,9 @@ pub struct Node {
     pub(crate) ae_cursor: u32,
     /// Partitions holding keys whose stored record was corrupt: compared first.
     pub(crate) ae_urgent: BTreeSet<u32>,
+    /// Partitions to compare with a peer that came back (issue 14): exchanged at once,
+    /// ahead of the round-robin (`antientropy.rs` `catch_up`).
+    pub(crate) ae_catch_up: BTreeMap<NodeId, BTreeSet<u32>>,
     /// Cluster-wide failure detection (SWIM): probes, suspicion, rumors.
     pub(crate) swim: Swim,
     /// Indirect probes relayed for others: (target, nonce) -> (requester, expiry).
@@ -379,6 +382,7 @@ impl Node {
             next_ae_ms: 0,
             ae_cursor: 0,
             ae_urgent: BTreeSet::new(),
+            ae_catch_up: BTreeMap::new(),
             relays: BTreeMap::new(),
             reminded: BTreeMap::new(),
             puts: BTreeMap::new(),
@@ -485,7 +489,10 @@ impl Node {
 
     /// Requests in progress (puts, gets, forwards, writes waiting for dots).
     pub fn requests_in_flight(&self) -> usize {
-        self.puts.len() + self.gets.len() + self.forwards.len() + self.pending_writes.len()
+        self.puts.values().filter(|f| f.origin.is_some()).count()
+            + self.gets.len()
+            + self.forwards.len()
+            + self.pending_writes.len()
     }
 
     /// Feed one input at time `now_ms` (a clock that never goes back; earlier values are
@@ -570,9 +577,7 @@ impl Node {
     fn on_message(&mut self, from: NodeId, msg: Message) {
         self.stats.messages_in += 1;
         if self.detector.heard_from(&from) {
-            self.emit(Event::NodeUp(from.clone()));
-            // Hints for it may be delivered now.
-            self.next_hint_scan_ms = self.now_ms;
+            self.on_peer_back(&from);
         }
         self.swim_heard_from(&from);
         match msg {
@@ -788,8 +793,18 @@ impl Node {
 
     pub(crate) fn suspect(&mut self, node: &NodeId) {
         if node != &self.id && self.detector.suspect(node, self.now_ms) {
+            self.ae_catch_up.remove(node);
             self.emit(Event::NodeDown(node.clone()));
         }
+    }
+
+    /// A peer this node believed down answers again: deliver its hints now, and compare
+    /// the partitions both replicate right away (issue 14: a returning tab catches up in
+    /// one exchange per partition, not one anti-entropy sweep).
+    pub(crate) fn on_peer_back(&mut self, peer: &NodeId) {
+        self.emit(Event::NodeUp(peer.clone()));
+        self.next_hint_scan_ms = self.now_ms;
+        self.catch_up_with(peer);
     }
 
     pub(crate) fn is_up(&self, node: &NodeId) -> bool {
@@ -972,9 +987,9 @@ impl Node {
         for w in ws {
             match w {
                 Waiter::OwnStore(rid) | Waiter::FallbackStore(rid) => {
-                    if let Some(f) = self.puts.remove(&rid) {
+                    if let Some(origin) = self.puts.remove(&rid).and_then(|f| f.origin) {
                         self.reply(
-                            f.origin,
+                            origin,
                             Err(Error::Storage {
                                 reason: reason.clone(),
                                 quota_exceeded,
