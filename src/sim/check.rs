@@ -625,6 +625,30 @@ fn durable_slots(
             }
         }
     }
+    // A hint for a primary that has left or was removed is adopted by its holder as its own
+    // object (`adopt_orphan_hints`), possibly before the hint ever reached its disk: such an
+    // object on a node outside the primaries fills the slot of one primary its holder knows
+    // is gone (one slot per holder, never a slot already filled).
+    for i in 0..cluster.len() {
+        let id = cluster.id(i);
+        if primaries.contains(id) || !cluster.store(i).state().objects.get(key).is_some_and(holds) {
+            continue;
+        }
+        let Some(node) = cluster.node(i) else {
+            continue;
+        };
+        if node.has_exited() {
+            continue;
+        }
+        let gone = |p: &NodeId| {
+            node.membership()
+                .get(p)
+                .is_some_and(|m| matches!(m.status, Status::Exiting | Status::Down))
+        };
+        if let Some(p) = primaries.iter().find(|p| !slots.contains(*p) && gone(p)) {
+            slots.insert(p.clone());
+        }
+    }
     slots
 }
 
