@@ -27,11 +27,14 @@ impl Node {
     }
 
     pub(crate) fn swim_deadline(&self) -> Option<u64> {
-        self.swim.next_deadline(
-            self.config.probe_timeout_ms,
-            self.config.gossip_interval_ms,
-            self.suspicion_ms(),
-        )
+        // After a stall of its own, a node probes and judges probes only once it listened.
+        self.swim
+            .next_deadline(
+                self.config.probe_timeout_ms,
+                self.config.gossip_interval_ms,
+                self.suspicion_ms(),
+            )
+            .map(|t| t.max(self.deaf_until()))
     }
 
     pub(crate) fn swim_timer(&mut self) {

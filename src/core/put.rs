@@ -60,8 +60,8 @@ pub(crate) struct PutFsm {
     pub held_back: Vec<(NodeId, Option<NodeId>, bool)>,
 }
 
-impl PutFsm {
-    pub fn next_deadline(&self) -> u64 {
+impl super::timers::Timed for PutFsm {
+    fn next_deadline(&self) -> u64 {
         self.retry_at_ms.min(self.deadline_ms)
     }
 }
@@ -89,8 +89,8 @@ pub(crate) struct ForwardFsm {
     pub deadline_ms: u64,
 }
 
-impl ForwardFsm {
-    pub fn next_deadline(&self) -> u64 {
+impl super::timers::Timed for ForwardFsm {
+    fn next_deadline(&self) -> u64 {
         self.poll_at_ms
             .unwrap_or(u64::MAX)
             .min(self.give_up_at_ms)
@@ -326,7 +326,7 @@ impl Node {
         // The chosen coordinator did not take it: suspect it and route the write again, to
         // the next healthy primary (or here). Counter and set operations need a replica's
         // local state, and a primary coordinating adds no actor to the key's context.
-        self.suspect(&f.to);
+        self.suspect_now(&f.to);
         self.route_write(f.origin, f.request, f.deadline_ms);
     }
 
@@ -350,6 +350,10 @@ impl Node {
                 self.coordinate_write(f.origin, f.request, f.deadline_ms);
                 return;
             }
+        } else if now < self.deaf_until() && (now >= f.deadline_ms || now >= f.give_up_at_ms) {
+            // This node stalled: the answer may be queued; give up only once it listened.
+            f.give_up_at_ms = f.give_up_at_ms.max(self.deaf_until());
+            f.deadline_ms = f.deadline_ms.max(self.deaf_until());
         } else if now >= f.deadline_ms || now >= f.give_up_at_ms {
             // The Forward may have been delivered and applied: never apply it here nor
             // re-route it (issue 15 defect 2); the client hears an ambiguous timeout.
@@ -860,7 +864,7 @@ impl Node {
                 self.on_view_changed();
             }
         }
-        self.suspect(&from);
+        self.suspect_now(&from);
         if self.puts.contains_key(&rid) {
             self.on_put_refused(&from, rid);
         } else if self.handoffs.get(&rid).is_some_and(|h| h.intended == from) {
@@ -968,6 +972,14 @@ impl Node {
         if f.origin.is_none() {
             // Answered: a primary still silent at the retry after the answer gets a hint.
             self.remember_missed(&f);
+            return;
+        }
+        if now < self.deaf_until() {
+            // This node stalled: the answers sent meanwhile are still queued. Neither the
+            // deadline nor a retry is judged before it has listened again.
+            f.retry_at_ms = self.deaf_until();
+            f.deadline_ms = f.deadline_ms.max(f.retry_at_ms);
+            self.puts.insert(rid, f);
             return;
         }
         if now >= f.deadline_ms {

@@ -284,12 +284,16 @@ impl History {
     }
 
     /// A request ended; its node's event-loop stalls in the meantime excuse that much
-    /// lateness (its timers could not fire).
+    /// lateness (its timers could not fire), and the `sloppy_retry_ms` a node listens after
+    /// a stall before it judges a deadline (`Node::deaf_until`).
     pub fn ended_in(&mut self, cluster: &Cluster, id: ReqId, at: u64, ok: bool) {
         let slack = self
             .requests
             .get(&id)
-            .and_then(|r| Some(cluster.stalled_between(r.node?, r.start, at)))
+            .and_then(|r| {
+                let listen = cluster.config().sloppy_retry_ms;
+                Some(cluster.stalled_and_listening(r.node?, r.start, at, listen))
+            })
             .unwrap_or(0);
         self.ended_with(id, at, ok, slack);
     }
