@@ -37,7 +37,7 @@ const DOT_BLOCK: u64 = 1_000;
 
 /// An input this much later than the deadline the node asked for means the node itself
 /// stalled (a throttled background tab, a long task, a slow host), not that its peers did.
-pub const STALL_MS: u64 = 100;
+pub const STALL_MS: u64 = 50;
 
 /// Where the reply to a request goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
