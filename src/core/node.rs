@@ -167,7 +167,7 @@ pub struct Node {
     /// Partitions to compare with a peer that came back (issue 14): exchanged at once,
     /// ahead of the round-robin (`antientropy.rs` `catch_up`).
     pub(crate) ae_catch_up: BTreeMap<NodeId, BTreeSet<u32>>,
-    /// When each peer was last heard from (any message): a peer heard within
+    /// When each peer was last heard from (any message): a peer heard within half
     /// `sloppy_retry_ms` is slow, not down, and is not suspected for a missed deadline.
     pub(crate) heard_ms: BTreeMap<NodeId, u64>,
     /// The end of this node's own last stall (its input came more than `STALL_MS` after the
@@ -836,13 +836,14 @@ impl Node {
     }
 
     /// `node` missed a deadline: suspect it, unless the silence proves nothing (this node
-    /// was not listening: `deaf_until`; or it heard from `node` within `sloppy_retry_ms`:
-    /// slow, not down).
+    /// was not listening: `deaf_until`; or it heard from `node` within the last half
+    /// `sloppy_retry_ms`: slow, not down; a message older than that may have left before a
+    /// crash).
     pub(crate) fn suspect(&mut self, node: &NodeId) {
         let heard = self
             .heard_ms
             .get(node)
-            .is_some_and(|t| t + self.config.sloppy_retry_ms > self.now_ms);
+            .is_some_and(|t| t + self.config.sloppy_retry_ms / 2 > self.now_ms);
         if self.now_ms < self.deaf_until() || heard {
             return;
         }
