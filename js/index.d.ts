@@ -299,6 +299,10 @@ export interface ReplicaStats {
   messagesIn: number;
   persistBatches: number;
   requestsInFlight: number;
+  /** Calls waiting for admission into the node: a burst is admitted a slice (about 8 ms of work) per task, in order; a request's timeout starts when it is admitted. */
+  requestsQueued: number;
+  /** Times this node was called back late (a throttled tab, a long task): it then listens before it blames any peer. */
+  stalls: number;
   /** Stored records that failed their checksum (or did not decode) at load: reported with a `corruptrecord` event, never served, fetched again from the other replicas. */
   corruptRecords: number;
   /** Puts refused with TOO_MANY_SIBLINGS. */

@@ -109,6 +109,10 @@ fn main() -> ExitCode {
     let single = to == from + 1;
     let mut failed = 0u64;
     let mut kinds: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    // Totals for `--summary` (the figures `tests/sim_seeds.rs` prints).
+    let (mut requests, mut acked, mut siblings, mut ambiguous, mut injected) =
+        (0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut fault_kinds: BTreeMap<String, u64> = BTreeMap::new();
     for seed in from..to {
         let mut opts = SimOptions::new(seed);
         opts.trace = trace;
@@ -120,6 +124,14 @@ fn main() -> ExitCode {
             opts.safety_ms = ms;
         }
         let report = run_seed(&opts);
+        requests += report.requests_ok + report.requests_failed;
+        acked += report.acked_writes as u64;
+        siblings += report.gets_with_siblings;
+        ambiguous += report.ambiguous;
+        injected += report.faults.len() as u64;
+        for (k, n) in &report.fault_counts {
+            *fault_kinds.entry(k.clone()).or_default() += *n as u64;
+        }
         for e in &report.trace {
             println!("{}", show(e));
         }
@@ -148,6 +160,15 @@ fn main() -> ExitCode {
         }
     }
     if summary {
+        let kinds_list: Vec<String> = fault_kinds
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        println!(
+            "{} seeds from {from}: {requests} requests, {acked} acknowledged writes checked, {siblings} gets with siblings, {ambiguous} ambiguous counter updates, {injected} faults injected ({})",
+            to - from,
+            kinds_list.join(", ")
+        );
         for (k, (first, count)) in &kinds {
             println!("{k}: {count} seeds, first {first}");
         }

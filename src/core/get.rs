@@ -41,14 +41,16 @@ pub(crate) struct GetFsm {
     pub repair_at_ms: Option<u64>,
 }
 
-impl GetFsm {
-    pub fn next_deadline(&self) -> u64 {
+impl super::timers::Timed for GetFsm {
+    fn next_deadline(&self) -> u64 {
         match self.repair_at_ms {
             Some(t) => t,
             None => self.retry_at_ms.min(self.deadline_ms),
         }
     }
+}
 
+impl GetFsm {
     fn has_replied(&self, node: &NodeId) -> bool {
         self.quorum.has_replied(node) || self.uncounted.contains_key(node)
     }
@@ -241,12 +243,19 @@ impl Node {
 
     pub(crate) fn get_timer(&mut self, rid: Rid) {
         let now = self.now_ms;
+        let deaf_until = self.deaf_until();
         let Some(f) = self.gets.get_mut(&rid) else {
             return;
         };
         if f.origin.is_none() {
             // The read-repair window is over.
             self.finish_get(rid);
+            return;
+        }
+        if now < deaf_until {
+            // This node stalled: the answers sent meanwhile are still queued (`put_timer`).
+            f.retry_at_ms = deaf_until;
+            f.deadline_ms = f.deadline_ms.max(f.retry_at_ms);
             return;
         }
         if now >= f.deadline_ms {

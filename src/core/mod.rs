@@ -29,6 +29,7 @@ pub mod ring;
 pub mod rng;
 pub mod storage;
 pub mod swim;
+mod timers;
 mod transfer;
 pub mod watch;
 

@@ -284,12 +284,16 @@ impl History {
     }
 
     /// A request ended; its node's event-loop stalls in the meantime excuse that much
-    /// lateness (its timers could not fire).
+    /// lateness (its timers could not fire), and the `sloppy_retry_ms` a node listens after
+    /// a stall before it judges a deadline (`Node::deaf_until`).
     pub fn ended_in(&mut self, cluster: &Cluster, id: ReqId, at: u64, ok: bool) {
         let slack = self
             .requests
             .get(&id)
-            .and_then(|r| Some(cluster.stalled_between(r.node?, r.start, at)))
+            .and_then(|r| {
+                let listen = cluster.config().sloppy_retry_ms;
+                Some(cluster.stalled_and_listening(r.node?, r.start, at, listen))
+            })
             .unwrap_or(0);
         self.ended_with(id, at, ok, slack);
     }
@@ -623,6 +627,30 @@ fn durable_slots(
                     slots.insert(intended.clone());
                 }
             }
+        }
+    }
+    // A hint for a primary that has left or was removed is adopted by its holder as its own
+    // object (`adopt_orphan_hints`), possibly before the hint ever reached its disk: such an
+    // object on a node outside the primaries fills the slot of one primary its holder knows
+    // is gone (one slot per holder, never a slot already filled).
+    for i in 0..cluster.len() {
+        let id = cluster.id(i);
+        if primaries.contains(id) || !cluster.store(i).state().objects.get(key).is_some_and(holds) {
+            continue;
+        }
+        let Some(node) = cluster.node(i) else {
+            continue;
+        };
+        if node.has_exited() {
+            continue;
+        }
+        let gone = |p: &NodeId| {
+            node.membership()
+                .get(p)
+                .is_some_and(|m| matches!(m.status, Status::Exiting | Status::Down))
+        };
+        if let Some(p) = primaries.iter().find(|p| !slots.contains(*p) && gone(p)) {
+            slots.insert(p.clone());
         }
     }
     slots
