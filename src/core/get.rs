@@ -59,7 +59,7 @@ impl GetFsm {
         }
     }
 
-    pub(crate) fn has_replied(&self, node: &NodeId) -> bool {
+    fn has_replied(&self, node: &NodeId) -> bool {
         self.quorum.has_replied(node) || self.uncounted.contains_key(node)
     }
 
