@@ -74,7 +74,7 @@ fn reading_back_a_converged_cluster_repairs_nothing() {
         })
         .count();
     assert_eq!(writes, 0, "no read repair on a converged cluster");
-    for i in 0..3 {
-        assert_eq!(c.node(i).unwrap().stats().read_repairs, before[i]);
+    for (i, before) in before.iter().enumerate() {
+        assert_eq!(c.node(i).unwrap().stats().read_repairs, *before);
     }
 }
