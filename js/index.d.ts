@@ -192,6 +192,7 @@ export interface LocalGetOptions {
 }
 
 export interface LocalGetResult extends GetResult {
+  partial: false;
   local: true;
 }
 
@@ -247,6 +248,13 @@ export interface GetResult {
   values: StoredValue[];
   /** Pass back with the next put or delete of this key. */
   context: Context;
+  /**
+   * `true` when R was reached only by counting answers of nodes that are no authority on the
+   * key (fallbacks without a hint, owners whose partition is still arriving), because nobody
+   * else was left to ask: `values` may lack what the key's primaries hold, and an empty
+   * `values` does not mean the key is absent. `false` otherwise, and for a local get.
+   */
+  partial: boolean;
 }
 
 export interface PutResult {

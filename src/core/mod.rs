@@ -23,6 +23,7 @@ pub mod message;
 pub mod node;
 mod put;
 pub mod quorum;
+mod read_repair;
 pub mod record;
 pub mod resolve;
 pub mod ring;

@@ -125,6 +125,8 @@ pub struct History {
     pub acks_checked: u64,
     pub ambiguous: u64,
     pub ryw_checked: u64,
+    /// Gets exempt from read-your-writes because they were flagged `partial`.
+    pub ryw_partial: u64,
 }
 
 impl History {
@@ -242,9 +244,15 @@ impl History {
     }
 
     /// A get in the same fault-free window as this client's last put of the key (with
-    /// R + W > N) must see that put.
-    pub fn read_your_write(&mut self, key: &Bytes, dot: &Dot, versions: &Siblings) {
+    /// R + W > N) must see that put. Unless the get said it is `partial`: it reached R only
+    /// with answers of non-authorities (issue 14 item 5), so the R + W > N overlap is not
+    /// promised, and the flag is what tells the client so; such gets are counted apart.
+    pub fn read_your_write(&mut self, key: &Bytes, dot: &Dot, versions: &Siblings, partial: bool) {
         if !self.checks.read_your_writes {
+            return;
+        }
+        if partial {
+            self.ryw_partial += 1;
             return;
         }
         self.ryw_checked += 1;
