@@ -323,6 +323,14 @@ export interface ReplicaStats {
   badFrames: number;
   /** Error messages from the relay (unknown destination, malformed frame, ...). */
   relayErrors: number;
+  /**
+   * This node's frames the relay reported it did not deliver: `dropped` notices (the
+   * destination's queue stayed full, or it left meanwhile) and refused data frames (unknown
+   * destination, malformed, too large). Each report is also a `relaydrop` event. A relay
+   * with default settings slows a fast node down instead of dropping its frames, so this
+   * stays 0 for a healthy cluster.
+   */
+  relayDrops: number;
   reconnects: number;
   persistFailures: number;
   /** Size of the wasm module's linear memory (shared by every replica of the page or process). */
@@ -371,6 +379,19 @@ export interface ReplicaEvents {
     code: 'UNAUTHORIZED' | 'ORIGIN_NOT_ALLOWED' | 'CLUSTER_FULL' | 'RATE_LIMITED';
     message: string;
     retrying: boolean;
+  };
+  /**
+   * The relay did not deliver `count` of this node's frames (counted in `stats().relayDrops`).
+   * `reason`: `queue_full` (`node` did not read fast enough: its queue at the relay stayed
+   * full for the relay's longest wait), `left` (`node` left while the frames waited),
+   * `unknown_destination` (no `node` connected), `malformed` or `too_large` (`node` null).
+   * Requests that needed those frames time out or are retried as usual.
+   */
+  relaydrop: {
+    type: 'relaydrop';
+    node: string | null;
+    reason: 'queue_full' | 'left' | 'unknown_destination' | 'malformed' | 'too_large';
+    count: number;
   };
   /** A put or get saw `count` (at least `warnSiblings`) concurrent versions of `key`: reconcile it. */
   siblingswarning: { type: 'siblingswarning'; key: Key; count: number };

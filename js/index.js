@@ -172,7 +172,7 @@ async function claimSlot(cluster) {
 
 const EVENT_TYPES = new Set([
   'membership', 'ring', 'siblings', 'nodeup', 'nodedown', 'readrepair', 'hintstored',
-  'hintdelivered', 'connected', 'disconnected', 'peerjoined', 'peerleft', 'refused', 'siblingswarning',
+  'hintdelivered', 'connected', 'disconnected', 'peerjoined', 'peerleft', 'refused', 'relaydrop', 'siblingswarning',
   'corruptrecord', 'change', 'other',
 ]);
 

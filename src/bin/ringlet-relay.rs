@@ -35,9 +35,14 @@ serving:
   --www DIR, --pkg DIR           static files at / and /pkg/ (www, pkg)
   --max-frame BYTES              the largest data frame routed (1048576)
   --max-cluster-connections N    nodes connected per cluster (256); more: 4029
-  --rate N                       messages per second per connection (1000)
-  --burst N                      messages accepted at once (2000)
-  --max-rate-drops N             drops for the rate within 10 s that close (4008) (4000)
+  --rate N                       messages per second per connection (100000); above it,
+                                 the relay reads the connection more slowly
+  --burst N                      messages accepted at once (200000)
+  --max-rate-waits N             messages held back for the rate within 10 s that close
+                                 the connection (4008); 0: never (0)
+  --queue N                      messages queued per connection (1024)
+  --queue-wait-ms MS             how long a sender waits for room in a full queue before
+                                 its frame is dropped and reported to it (1000)
   --allow-origin ORIGIN          allow browser pages of ORIGIN (repeatable; also
                                  RINGLET_RELAY_ALLOW_ORIGIN, comma-separated); none: any
   --allow-no-origin              with --allow-origin: also allow clients that send no
@@ -129,7 +134,14 @@ secret (for serving: every hello then needs a token; for `token`: required):
                 "--max-cluster-connections" => config.max_cluster_connections = number(flag, v)?,
                 "--rate" => config.rate.rate = number(flag, v)?,
                 "--burst" => config.rate.burst = number::<f64>(flag, v)?.max(1.0),
-                "--max-rate-drops" => config.rate.max_drops = number(flag, v)?,
+                "--max-rate-waits" => {
+                    config.rate.max_waits =
+                        v.parse().map_err(|_| format!("{flag} {v}: not a number"))?;
+                }
+                "--queue" => config.queue = number::<usize>(flag, v)?.max(1),
+                "--queue-wait-ms" => {
+                    config.queue_wait = std::time::Duration::from_millis(number(flag, v)?);
+                }
                 "--clock-skew" => {
                     config.access.clock_skew_s = v
                         .parse()

@@ -4,8 +4,17 @@
 //! writes what the rooms queued for the node (in batches, one flush each), pings the peer,
 //! and drops a peer that stopped answering. Whatever ends the loop, dropping the seat
 //! removes the node from its cluster and tells the others it `left`.
+//!
+//! **Back-pressure.** The task reads the next message only once the last one is dealt
+//! with. A message above the connection's rate waits until its token is due; a frame for
+//! a node whose queue is full waits for room, up to `queue_wait`. Meanwhile the task keeps
+//! writing what is queued for its own node, but reads nothing, so TCP slows the sender down
+//! instead of the relay dropping its frames. What is still dropped is reported to the
+//! sender with `dropped` notices ([`super::drops`]).
 
 use super::access::Access;
+use super::drops::Drops;
+use super::frame::DropReason;
 use super::frame::{
     self, Control, ErrorCode, Hello, CLOSE_BAD_HELLO, CLOSE_CLUSTER_FULL, CLOSE_GOING_AWAY,
     CLOSE_NODE_ID_IN_USE, CLOSE_ORIGIN_NOT_ALLOWED, CLOSE_RATE_LIMITED, CLOSE_TOO_BIG,
@@ -14,12 +23,13 @@ use super::frame::{
 use super::rate::{Bucket, RateLimit, Verdict};
 use super::rooms::{self, frame_too_large, JoinError, Outbound, Refusal, Rooms, Seat};
 use futures_util::{SinkExt, StreamExt};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
-use tokio::time::{interval_at, timeout, Instant};
+use tokio::time::{interval_at, sleep, sleep_until, timeout, timeout_at, Instant};
 use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
 use tokio_tungstenite::tungstenite::protocol::{frame::CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Bytes, Message};
@@ -32,6 +42,7 @@ pub(crate) type Ws = WebSocketStream<TcpStream>;
 pub(crate) struct Limits {
     pub max_frame: usize,
     pub queue: usize,
+    pub queue_wait: Duration,
     pub ping_interval: Duration,
     pub hello_timeout: Duration,
     pub rate: RateLimit,
@@ -162,23 +173,26 @@ async fn session(
 ) -> Ending {
     let idle = limits.idle();
     let mut bucket = Bucket::new(limits.rate, std::time::Instant::now());
+    let mut drops = Drops::default();
     let mut last_heard = Instant::now();
     let mut ping = interval_at(Instant::now() + limits.ping_interval, limits.ping_interval);
     loop {
+        let report = drops.due();
         tokio::select! {
             incoming = ws.next() => {
                 last_heard = Instant::now();
                 // Every message counts towards the rate, pings included (each costs a pong).
-                if let Some(Ok(message @ (Message::Binary(_) | Message::Text(_) | Message::Ping(_)))) = &incoming {
-                    let len = message.len();
+                if let Some(Ok(Message::Binary(_) | Message::Text(_) | Message::Ping(_))) = &incoming {
                     match bucket.take(std::time::Instant::now()) {
                         Verdict::Accept => {}
-                        Verdict::Drop { first } => {
-                            seat.rate_limited(len, first, limits.rate.rate);
-                            continue;
+                        Verdict::Wait(wait) => {
+                            seat.rate_limited();
+                            if let Err(ending) = meanwhile(ws, rx, idle, shutdown, sleep(wait)).await {
+                                return ending;
+                            }
                         }
                         Verdict::Close => {
-                            seat.rate_limited(len, false, limits.rate.rate);
+                            seat.rate_limited();
                             seat.rooms().refused(Refusal::RateLimited);
                             let error = rooms::rate_limited(limits.rate.rate);
                             return Ending::Refuse(error, CLOSE_RATE_LIMITED, "rate limit");
@@ -186,7 +200,28 @@ async fn session(
                     }
                 }
                 match incoming {
-                    Some(Ok(Message::Binary(data))) => seat.forward(&data),
+                    Some(Ok(Message::Binary(data))) => {
+                        let routed = seat.forward(&data);
+                        drops.extend(routed.dropped);
+                        // One deadline for every copy of a broadcast.
+                        let deadline = Instant::now() + limits.queue_wait;
+                        for blocked in routed.blocked {
+                            let size = blocked.size();
+                            let send = timeout_at(deadline, blocked.tx.send(blocked.out));
+                            match meanwhile(ws, rx, idle, shutdown, send).await {
+                                Ok(Ok(Ok(()))) => seat.delivered_late(&blocked.to, size),
+                                Ok(Ok(Err(_))) => {
+                                    seat.dropped_late(&blocked.to, DropReason::Left);
+                                    drops.add(blocked.to, DropReason::Left);
+                                }
+                                Ok(Err(_)) => {
+                                    seat.dropped_late(&blocked.to, DropReason::QueueFull);
+                                    drops.add(blocked.to, DropReason::QueueFull);
+                                }
+                                Err(ending) => return ending,
+                            }
+                        }
+                    }
                     Some(Ok(Message::Text(_))) => seat.unexpected_text(),
                     // Ping, pong and close: tungstenite answers them itself.
                     Some(Ok(_)) => {}
@@ -203,6 +238,9 @@ async fn session(
                     return Ending::Gone;
                 }
             }
+            _ = sleep_until(report.unwrap_or_else(Instant::now)), if report.is_some() => {
+                drops.report(|notice| seat.notify(notice));
+            }
             _ = ping.tick() => {
                 if last_heard.elapsed() > idle {
                     return Ending::Close(CLOSE_GOING_AWAY, "no answer to pings");
@@ -212,6 +250,32 @@ async fn session(
                 }
             }
             _ = shutdown.changed() => return Ending::Close(CLOSE_GOING_AWAY, "relay shutting down"),
+        }
+    }
+}
+
+/// Waits for `work` without reading the socket (the back-pressure), while writing what is
+/// queued for this node, so that two nodes waiting for each other's queues both get room.
+async fn meanwhile<T>(
+    ws: &mut Ws,
+    rx: &mut mpsc::Receiver<Outbound>,
+    idle: Duration,
+    shutdown: &mut watch::Receiver<bool>,
+    work: impl Future<Output = T>,
+) -> Result<T, Ending> {
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            biased;
+            done = &mut work => return Ok(done),
+            _ = shutdown.changed() => {
+                return Err(Ending::Close(CLOSE_GOING_AWAY, "relay shutting down"));
+            }
+            Some(out) = rx.recv() => {
+                if !matches!(timeout(idle, write_batch(ws, out, rx)).await, Ok(Ok(()))) {
+                    return Err(Ending::Gone);
+                }
+            }
         }
     }
 }

@@ -282,6 +282,25 @@ pub enum Control {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
     },
+    /// Relay → the sender: `count` of its data frames for `node` were not delivered, for
+    /// `reason`. Sent for every frame the relay drops after accepting it (the refusals that
+    /// have an error message of their own, such as `UNKNOWN_DESTINATION`, are not repeated).
+    Dropped {
+        node: String,
+        reason: DropReason,
+        count: u64,
+    },
+}
+
+/// Why the relay dropped frames it had accepted (the `reason` of a `dropped` notice).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    /// The destination's outbound queue stayed full for the longest wait (`--queue-wait-ms`):
+    /// it does not read fast enough.
+    QueueFull,
+    /// The destination left while the frame waited for room in its queue.
+    Left,
 }
 
 impl Control {
@@ -408,6 +427,14 @@ mod tests {
             (
                 Control::error(ErrorCode::BadHello, "no"),
                 r#"{"type":"error","code":"BAD_HELLO","message":"no"}"#,
+            ),
+            (
+                Control::Dropped {
+                    node: "b".into(),
+                    reason: DropReason::QueueFull,
+                    count: 3,
+                },
+                r#"{"type":"dropped","node":"b","reason":"queue_full","count":3}"#,
             ),
         ];
         for (control, json) in cases {

@@ -1,13 +1,18 @@
 //! Clusters as rooms: which node ids are connected in each cluster, the routing of data
 //! frames between them, and the counters behind `/stats`.
 //!
-//! Everything happens under one short lock and never waits: a frame for a node whose
-//! outbound queue is full is dropped and counted, so one slow consumer cannot hold up a
-//! cluster or grow the relay's memory.
+//! Everything happens under one short lock and never waits. A data frame for a node whose
+//! outbound queue is full is handed back to the sender's connection ([`Routed::blocked`]),
+//! which waits for room without reading its socket (back-pressure), for a bounded time;
+//! then the frame is dropped, counted and reported to the sender, and the node is *stalled*:
+//! frames for it are dropped at once while its queue stays full, so one slow consumer holds
+//! up each sender at most once, and cannot grow the relay's memory.
 
-use super::frame::{self, ClusterName, Control, ErrorCode, Inbound, Kind, NodeName, SIGNAL};
+use super::frame::{
+    self, ClusterName, Control, DropReason, ErrorCode, Inbound, Kind, NodeName, SIGNAL,
+};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 use tokio::sync::mpsc::{self, error::TrySendError};
@@ -32,18 +37,23 @@ pub struct ClusterStats {
     /// Binary frames queued for the cluster's nodes (one per recipient), and their bytes.
     pub frames_out: u64,
     pub bytes_out: u64,
-    /// Messages not delivered, for any of the four reasons that follow.
+    /// Frames not delivered, for any of the three reasons that follow.
     pub dropped: u64,
     /// Frames refused for their shape: bad binary header, or a TEXT frame after hello.
     pub malformed: u64,
-    /// Frames for a node id not connected in the cluster.
+    /// Frames for a node id not connected in the cluster (or leaving it).
     pub unknown_destination: u64,
     /// Frames longer than the maximum.
     pub too_large: u64,
-    /// Messages for a node whose outbound queue was full.
+    /// Frames for a node whose outbound queue stayed full for the longest wait.
     pub queue_full: u64,
-    /// Messages from a node above its message rate.
+    /// Messages from a node above its message rate, held until their token was due (not
+    /// dropped: the connection was not read meanwhile).
     pub rate_limited: u64,
+    /// Frames whose sender waited for room in a full queue (delivered or, after the
+    /// longest wait, dropped as `queue_full`).
+    #[serde(default)]
+    pub queue_waits: u64,
     /// Signalling frames (kind 0x03) received and queued: not in the data frame counters
     /// above, so those show what the relay still carries once nodes talk directly.
     #[serde(default)]
@@ -105,7 +115,83 @@ pub(crate) struct Rooms {
 #[derive(Default)]
 struct Room {
     peers: BTreeMap<NodeName, mpsc::Sender<Outbound>>,
+    /// Nodes whose queue stayed full for a sender's longest wait: frames for them are
+    /// dropped at once until their queue takes one again.
+    stalled: BTreeSet<NodeName>,
     stats: ClusterStats,
+}
+
+/// What became of one data frame's copies (one per recipient) that were not queued at once.
+#[derive(Debug, Default)]
+pub(crate) struct Routed {
+    /// Copies for full queues: the sender's connection waits for room (see the module doc).
+    pub blocked: Vec<Blocked>,
+    /// Copies dropped, for the sender's `dropped` notice.
+    pub dropped: Vec<(NodeName, DropReason)>,
+}
+
+/// A copy of a frame for a node whose queue is full.
+#[derive(Debug)]
+pub(crate) struct Blocked {
+    pub to: NodeName,
+    pub tx: mpsc::Sender<Outbound>,
+    pub out: Outbound,
+}
+
+impl Blocked {
+    /// The frame's length, and whether it is a signalling frame (counted apart).
+    pub(crate) fn size(&self) -> (u64, bool) {
+        match &self.out {
+            Outbound::Data(bytes) => (bytes.len() as u64, bytes.first() == Some(&SIGNAL)),
+            Outbound::Control(text) => (text.len() as u64, false),
+        }
+    }
+}
+
+/// Queues a data frame for `to` without waiting; what did not fit goes into `routed`.
+fn offer(
+    stats: &mut ClusterStats,
+    stalled: &mut BTreeSet<NodeName>,
+    to: &NodeName,
+    tx: &mpsc::Sender<Outbound>,
+    data: Bytes,
+    routed: &mut Routed,
+) {
+    let (len, signal) = (data.len() as u64, data.first() == Some(&SIGNAL));
+    match tx.try_send(Outbound::Data(data)) {
+        Ok(()) => {
+            count_out(stats, len, signal);
+            stalled.remove(to);
+        }
+        Err(TrySendError::Full(out)) => {
+            stats.queue_waits += 1;
+            if stalled.contains(to) {
+                stats.dropped += 1;
+                stats.queue_full += 1;
+                routed.dropped.push((to.clone(), DropReason::QueueFull));
+            } else {
+                routed.blocked.push(Blocked {
+                    to: to.clone(),
+                    tx: tx.clone(),
+                    out,
+                });
+            }
+        }
+        Err(TrySendError::Closed(_)) => {
+            stats.dropped += 1;
+            stats.unknown_destination += 1;
+            routed.dropped.push((to.clone(), DropReason::Left));
+        }
+    }
+}
+
+fn count_out(stats: &mut ClusterStats, len: u64, signal: bool) {
+    if signal {
+        stats.signal_frames_out += 1;
+    } else {
+        stats.frames_out += 1;
+        stats.bytes_out += len;
+    }
 }
 
 impl Room {
@@ -119,7 +205,7 @@ impl Room {
     }
 }
 
-/// Queues `out` without waiting, or drops and counts it when the queue is full.
+/// Queues a control message without waiting, or drops and counts it when the queue is full.
 fn push(stats: &mut ClusterStats, to: &mpsc::Sender<Outbound>, out: Outbound) {
     let len = match &out {
         Outbound::Data(bytes) => Some((bytes.len() as u64, bytes.first() == Some(&SIGNAL))),
@@ -252,9 +338,11 @@ impl Seat {
     }
 
     /// Routes one BINARY frame from this node: parses it, stamps the sender and queues it
-    /// for its recipients, or answers this node with an error message.
-    pub(crate) fn forward(&self, frame: &[u8]) {
+    /// for its recipients, or answers this node with an error message. What could not be
+    /// queued at once is returned, for the connection to wait for or to report.
+    pub(crate) fn forward(&self, frame: &[u8]) -> Routed {
         let max_frame = self.rooms.max_frame;
+        let mut routed = Routed::default();
         self.with_room(|room| {
             if frame.first() == Some(&SIGNAL) {
                 room.stats.signal_frames_in += 1;
@@ -268,7 +356,7 @@ impl Seat {
                 frame_too_large(frame.len(), max_frame)
             } else {
                 match frame::parse_inbound(frame) {
-                    Ok(inbound) => match self.route(room, inbound) {
+                    Ok(inbound) => match self.route(room, inbound, &mut routed) {
                         Ok(()) => return,
                         Err(error) => error,
                     },
@@ -284,40 +372,83 @@ impl Seat {
                 Outbound::Control(error.to_json()),
             );
         });
+        routed
     }
 
-    fn route(&self, room: &mut Room, inbound: Inbound<'_>) -> Result<(), Control> {
-        match inbound {
+    /// A blocked copy found room after a wait.
+    pub(crate) fn delivered_late(&self, to: &NodeName, (len, signal): (u64, bool)) {
+        self.with_room(|room| {
+            count_out(&mut room.stats, len, signal);
+            room.stalled.remove(to);
+        });
+    }
+
+    /// A blocked copy is dropped: `to`'s queue stayed full for the longest wait (it is
+    /// stalled from now on), or `to` left meanwhile.
+    pub(crate) fn dropped_late(&self, to: &NodeName, reason: DropReason) {
+        self.with_room(|room| {
+            room.stats.dropped += 1;
+            match reason {
+                DropReason::QueueFull => {
+                    room.stats.queue_full += 1;
+                    if room.peers.contains_key(to) {
+                        room.stalled.insert(to.clone());
+                    }
+                }
+                DropReason::Left => room.stats.unknown_destination += 1,
+            }
+        });
+    }
+
+    /// Queues a control message for this node itself; false when its queue is full.
+    pub(crate) fn notify(&self, control: &Control) -> bool {
+        self.tx
+            .try_send(Outbound::Control(control.to_json()))
+            .is_ok()
+    }
+
+    fn route(
+        &self,
+        room: &mut Room,
+        inbound: Inbound<'_>,
+        routed: &mut Routed,
+    ) -> Result<(), Control> {
+        let Room {
+            peers,
+            stalled,
+            stats,
+        } = room;
+        let (to, data) = match inbound {
             Inbound::Unicast { to, payload } => {
-                let Some(tx) = room.peers.get(&to) else {
-                    room.stats.dropped += 1;
-                    room.stats.unknown_destination += 1;
-                    return Err(Control::Error {
-                        code: ErrorCode::UnknownDestination,
-                        node: Some(to.to_string()),
-                        message: None,
-                    });
-                };
                 let data = frame::delivery(Kind::Unicast, &self.node, payload);
-                push(&mut room.stats, tx, Outbound::Data(data.into()));
+                (to, data)
             }
             Inbound::Signal { to, payload } => {
-                let Some(tx) = room.peers.get(&to) else {
-                    room.stats.dropped += 1;
-                    return Err(Control::Error {
-                        code: ErrorCode::UnknownDestination,
-                        node: Some(to.to_string()),
-                        message: None,
-                    });
-                };
                 let data = frame::delivery(Kind::Signal, &self.node, payload);
-                push(&mut room.stats, tx, Outbound::Data(data.into()));
+                (to, data)
             }
             Inbound::Broadcast { payload } => {
-                let data = frame::delivery(Kind::Broadcast, &self.node, payload);
-                room.push_to_others(&self.node, &Outbound::Data(data.into()));
+                let data = Bytes::from(frame::delivery(Kind::Broadcast, &self.node, payload));
+                for (name, tx) in peers.iter() {
+                    if *name != self.node {
+                        offer(stats, stalled, name, tx, data.clone(), routed);
+                    }
+                }
+                return Ok(());
             }
-        }
+        };
+        let Some(tx) = peers.get(&to) else {
+            stats.dropped += 1;
+            if data.first() != Some(&SIGNAL) {
+                stats.unknown_destination += 1;
+            }
+            return Err(Control::Error {
+                code: ErrorCode::UnknownDestination,
+                node: Some(to.to_string()),
+                message: None,
+            });
+        };
+        offer(stats, stalled, &to, tx, data.into(), routed);
         Ok(())
     }
 
@@ -346,23 +477,9 @@ impl Seat {
         self.rooms.refused(Refusal::TooLarge);
     }
 
-    /// A message above this node's rate, dropped; the first of a run is answered with
-    /// `RATE_LIMITED`.
-    pub(crate) fn rate_limited(&self, len: usize, answer: bool, limit: f64) {
-        self.with_room(|room| {
-            room.stats.frames_in += 1;
-            room.stats.bytes_in += len as u64;
-            room.stats.dropped += 1;
-            room.stats.rate_limited += 1;
-            if answer {
-                let error = rate_limited(limit);
-                push(
-                    &mut room.stats,
-                    &self.tx,
-                    Outbound::Control(error.to_json()),
-                );
-            }
-        });
+    /// A message above this node's rate: held until its token is due.
+    pub(crate) fn rate_limited(&self) {
+        self.with_room(|room| room.stats.rate_limited += 1);
     }
 }
 
@@ -370,7 +487,7 @@ impl Seat {
 pub(crate) fn rate_limited(limit: f64) -> Control {
     Control::error(
         ErrorCode::RateLimited,
-        format!("more than {limit} messages a second: messages dropped"),
+        format!("kept sending above {limit} messages a second"),
     )
 }
 
@@ -394,6 +511,7 @@ impl Drop for Seat {
             .is_some_and(|tx| tx.same_channel(&self.tx))
         {
             room.peers.remove(&self.node);
+            room.stalled.remove(&self.node);
             room.stats.connections -= 1;
             let left = Control::Left {
                 node: self.node.to_string(),
@@ -478,18 +596,37 @@ mod tests {
     }
 
     #[test]
-    fn a_full_queue_drops_and_counts() {
+    fn a_full_queue_blocks_then_a_stalled_node_drops_at_once() {
         let rooms = Rooms::new(100, 10);
         let (a, _ra) = seat(&rooms, "c", "a");
-        let (_b, _rb) = seat(&rooms, "c", "b"); // capacity 4, one slot taken by the welcome
-        for _ in 0..10 {
-            a.forward(&frame::broadcast(&[1]));
-        }
+        let (_b, mut rb) = seat(&rooms, "c", "b"); // capacity 4, one slot taken by the welcome
+        let routed: Vec<Routed> = (0..5).map(|_| a.forward(&frame::broadcast(&[1]))).collect();
+        assert!(routed[..3].iter().all(|r| r.blocked.is_empty()));
+        assert_eq!(routed[3].blocked.len(), 1, "handed back to wait for room");
+        assert_eq!(routed[3].blocked[0].to.as_str(), "b");
         let stats = rooms.stats().clusters["c"];
         assert_eq!(
-            (stats.frames_out, stats.dropped, stats.queue_full),
-            (3, 7, 7)
+            (stats.frames_out, stats.dropped, stats.queue_waits),
+            (3, 0, 2)
         );
+
+        // The wait ran out: b is stalled, and frames for it are dropped at once.
+        let b = NodeName::parse("b").unwrap();
+        a.dropped_late(&b, DropReason::QueueFull);
+        let now = a.forward(&frame::broadcast(&[2]));
+        assert!(now.blocked.is_empty());
+        assert_eq!(now.dropped, [(b.clone(), DropReason::QueueFull)]);
+        let stats = rooms.stats().clusters["c"];
+        assert_eq!((stats.dropped, stats.queue_full), (2, 2));
+
+        // Once b's queue takes a frame again, it is no longer stalled.
+        drain(&mut rb);
+        let later = a.forward(&frame::broadcast(&[3]));
+        assert!(later.blocked.is_empty() && later.dropped.is_empty());
+        for _ in 0..3 {
+            a.forward(&frame::broadcast(&[4]));
+        }
+        assert_eq!(a.forward(&frame::broadcast(&[5])).blocked.len(), 1);
     }
 
     #[test]

@@ -125,6 +125,9 @@ struct HostStats {
     frames_unsent: u64,
     bad_frames: u64,
     relay_errors: u64,
+    /// This node's frames the relay reported it did not deliver (`dropped` notices, and
+    /// the error messages that refuse a data frame).
+    relay_drops: u64,
     reconnects: u64,
     persist_failures: u64,
 }

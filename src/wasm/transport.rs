@@ -31,6 +31,13 @@ pub enum RelayEvent {
     },
     Joined(String),
     Left(String),
+    /// The relay dropped `count` of this node's frames for `node`, for `reason`
+    /// (`queue_full`: that node did not read fast enough; `left`: it left meanwhile).
+    Dropped {
+        node: String,
+        reason: String,
+        count: u64,
+    },
     /// An error message from the relay (`UNKNOWN_DESTINATION`, `MALFORMED_FRAME`, ...).
     Error {
         code: String,
@@ -280,6 +287,15 @@ pub fn parse_control(text: &str) -> Option<RelayEvent> {
         }
         "joined" => get("node").map(RelayEvent::Joined),
         "left" => get("node").map(RelayEvent::Left),
+        "dropped" => Some(RelayEvent::Dropped {
+            node: get("node").unwrap_or_default(),
+            reason: get("reason").unwrap_or_default(),
+            count: Reflect::get(&v, &"count".into())
+                .ok()
+                .and_then(|c| c.as_f64())
+                .filter(|c| *c >= 1.0)
+                .map_or(1, |c| c as u64),
+        }),
         "error" => Some(RelayEvent::Error {
             code: get("code").unwrap_or_default(),
             message: get("message").or_else(|| get("node")).unwrap_or_default(),

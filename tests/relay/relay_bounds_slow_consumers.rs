@@ -1,15 +1,19 @@
-//! A node that does not read cannot make the relay buffer without bound: once its queue is
-//! full, further frames for it are dropped and counted, and what it does get is in order.
+//! A node that does not read cannot make the relay buffer without bound: its queue is
+//! bounded; a sender of frames for it waits for room (reading nothing meanwhile) up to
+//! `queue_wait`, then its frames for the slow node are dropped, counted and reported to it,
+//! and what the slow node does get is in order.
 
 use crate::relay_support;
 
 use relay_support::{relay_with, stats_until, Client};
+use std::time::Duration;
 
 #[tokio::test]
-async fn frames_for_a_full_queue_are_dropped_and_counted() {
+async fn frames_for_a_full_queue_wait_then_are_dropped_and_counted() {
     const FRAMES: u32 = 4000;
     let relay = relay_with(|c| {
         c.queue = 16;
+        c.queue_wait = Duration::from_millis(200);
         // The sender's whole burst must reach the relay: this test is about the queue.
         c.rate.burst = f64::from(FRAMES);
     })
@@ -30,6 +34,8 @@ async fn frames_for_a_full_queue_are_dropped_and_counted() {
     .await;
     let demo = stats.clusters["demo"];
     assert!(demo.dropped > 0, "{demo:?}");
+    assert_eq!(demo.dropped, demo.queue_full, "{demo:?}");
+    assert!(demo.queue_waits > 0, "the sender waited first: {demo:?}");
     assert_eq!(demo.frames_out + demo.dropped, u64::from(FRAMES));
 
     let mut last = None;

@@ -158,6 +158,7 @@ async fn stats_is_json_with_every_counter_per_cluster() {
         "frames_out",
         "malformed",
         "queue_full",
+        "queue_waits",
         "rate_limited",
         "signal_frames_in",
         "signal_frames_out",

@@ -97,6 +97,32 @@ impl Host {
         }
     }
 
+    /// The relay did not deliver `count` of this node's frames (for `node`, when known):
+    /// counted in `stats().relayDrops` and reported as `{ type: 'relaydrop', node, reason,
+    /// count }`.
+    pub(super) fn relay_dropped(
+        &mut self,
+        node: &str,
+        reason: &str,
+        count: u64,
+        fx: &mut Vec<Effect>,
+    ) {
+        self.stats.relay_drops += count;
+        if let Some(l) = &self.listener {
+            let o = Object::new();
+            let _ = Reflect::set(&o, &"type".into(), &"relaydrop".into());
+            let node = if node.is_empty() {
+                JsValue::NULL
+            } else {
+                node.into()
+            };
+            let _ = Reflect::set(&o, &"node".into(), &node);
+            let _ = Reflect::set(&o, &"reason".into(), &reason.into());
+            let _ = Reflect::set(&o, &"count".into(), &(count as f64).into());
+            fx.push(Effect::Emit(l.clone(), o.into()));
+        }
+    }
+
     pub(super) fn host_event(&self, kind: &str, node: Option<&str>, fx: &mut Vec<Effect>) {
         if let Some(l) = &self.listener {
             let o = Object::new();

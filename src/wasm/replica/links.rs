@@ -188,8 +188,28 @@ pub(super) fn on_relay(host: &Shared, ev: RelayEvent) {
                 h.kick(&node);
             }
             RelayEvent::Left(node) => h.host_event("peerleft", Some(&node), &mut fx),
+            RelayEvent::Dropped {
+                node,
+                reason,
+                count,
+            } => h.relay_dropped(&node, &reason, count, &mut fx),
             RelayEvent::Error { code, message } => {
                 h.stats.relay_errors += 1;
+                // The relay refused one of this node's data frames.
+                let refused = match code.as_str() {
+                    "UNKNOWN_DESTINATION" => Some("unknown_destination"),
+                    "MALFORMED_FRAME" => Some("malformed"),
+                    "FRAME_TOO_LARGE" => Some("too_large"),
+                    _ => None,
+                };
+                if let Some(reason) = refused {
+                    let node = if reason == "unknown_destination" {
+                        message.as_str()
+                    } else {
+                        ""
+                    };
+                    h.relay_dropped(node, reason, 1, &mut fx);
+                }
                 let refusal = match code.as_str() {
                     "BAD_HELLO" => Some(errors::RELAY_FAILED),
                     "NODE_ID_IN_USE" => Some(errors::NODE_ID_IN_USE),
