@@ -350,11 +350,10 @@ impl Node {
                 self.coordinate_write(f.origin, f.request, f.deadline_ms);
                 return;
             }
-        } else if now < self.deaf_until() && (now >= f.deadline_ms || now >= f.give_up_at_ms) {
-            // This node stalled: the answer may be queued; give up only once it listened.
-            f.give_up_at_ms = f.give_up_at_ms.max(self.deaf_until());
-            f.deadline_ms = f.deadline_ms.max(self.deaf_until());
         } else if now >= f.deadline_ms || now >= f.give_up_at_ms {
+            // Never later, even after a stall of this node: the coordinator confirms a cancel
+            // of a forward it forgot only 2 x the timeout after accepting it, which is safe
+            // only because no forwarder acts on a confirmation past its deadline (seed 2275).
             // The Forward may have been delivered and applied: never apply it here nor
             // re-route it (issue 15 defect 2); the client hears an ambiguous timeout.
             self.suspect(&f.to);
