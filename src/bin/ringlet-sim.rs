@@ -130,7 +130,7 @@ fn main() -> ExitCode {
         ambiguous += report.ambiguous;
         injected += report.faults.len() as u64;
         for (k, n) in &report.fault_counts {
-            *fault_kinds.entry(k.clone()).or_default() += *n as u64;
+            *fault_kinds.entry(k.clone()).or_default() += *n;
         }
         for e in &report.trace {
             println!("{}", show(e));
