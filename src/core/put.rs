@@ -1138,6 +1138,7 @@ fn is_primary_of(preflist: &[NodeId], n: usize, node: &NodeId) -> bool {
 mod tests {
     use super::*;
     use crate::core::io::RequestOptions;
+    use crate::core::timers::Timed;
 
     fn forward_fsm() -> ForwardFsm {
         ForwardFsm {
