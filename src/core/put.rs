@@ -969,7 +969,13 @@ impl Node {
         };
         let now = self.now_ms;
         if f.origin.is_none() {
-            // Answered: a primary still silent at the retry after the answer gets a hint.
+            // Answered: a primary still silent at the retry after the answer gets a hint,
+            // and is suspected like any silent target (`suspect` spares a peer heard from
+            // lately, and every peer while this node catches up on its own stall): so its
+            // return is noticed, and the hint delivered and its partitions compared at once.
+            for p in self.missed_primaries(&f) {
+                self.suspect(&p);
+            }
             self.remember_missed(&f);
             return;
         }
