@@ -3,7 +3,9 @@
 //! - put and get through the full quorum path (5 nodes, N=3, R=W=2, 1 KB values) on the
 //!   simulator's zero-fault network: ops per wall-clock second and heap allocations per op;
 //! - context merge / compare / encode / decode;
-//! - whole simulated runs with faults: simulated client ops per wall-clock second.
+//! - whole simulated runs with faults: simulated client ops per wall-clock second;
+//! - the cost of one input with 10 to 10,000 requests in flight (issue 14: flat, since
+//!   deadlines live in a timer table, not in a scan of every request).
 
 use ringlet::core::{
     Bytes, ClientReply, ClientRequest, Config, Context, Dot, RequestOptions, Siblings, Value,
@@ -190,10 +192,47 @@ fn simulation() {
     );
 }
 
+/// Per-input cost at one node with `k` puts in flight (none answered: the network is not
+/// run), for growing `k`.
+fn in_flight() {
+    println!("one input with requests in flight (3 nodes, puts never answered):");
+    let mut first = None;
+    // The first round warms the allocator and caches up; it is not printed.
+    for (round, k) in [10usize, 10, 100, 1_000, 10_000].into_iter().enumerate() {
+        let mut cluster = Cluster::with_nodes(1, 3, Config::default(), NetConfig::default());
+        cluster.run_for(1_000);
+        let value = Bytes::from(vec![7u8; 100]);
+        for i in 0..k {
+            let key = Bytes::from(format!("held{i}").into_bytes());
+            cluster.submit(0, put(&key, &value, None));
+        }
+        let probes = 1_000;
+        let t0 = Instant::now();
+        for i in 0..probes {
+            let key = Bytes::from(format!("probe{i}").into_bytes());
+            cluster.submit(0, put(&key, &value, None));
+        }
+        let us = t0.elapsed().as_secs_f64() * 1e6 / probes as f64;
+        if round == 0 {
+            continue;
+        }
+        let base = *first.get_or_insert(us);
+        println!(
+            "  {k:>6} in flight: {us:.1} us per input ({:.2}x the cost at 10)",
+            us / base
+        );
+    }
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--test") {
         return; // `cargo test --benches` compiles us; nothing to check here
     }
+    if std::env::args().any(|a| a == "in_flight") {
+        in_flight();
+        return;
+    }
+    in_flight();
     quorum_path();
     contexts();
     simulation();

@@ -192,6 +192,7 @@ export interface LocalGetOptions {
 }
 
 export interface LocalGetResult extends GetResult {
+  partial: false;
   local: true;
 }
 
@@ -247,6 +248,13 @@ export interface GetResult {
   values: StoredValue[];
   /** Pass back with the next put or delete of this key. */
   context: Context;
+  /**
+   * `true` when R was reached only by counting answers of nodes that are no authority on the
+   * key (fallbacks without a hint, owners whose partition is still arriving), because nobody
+   * else was left to ask: `values` may lack what the key's primaries hold, and an empty
+   * `values` does not mean the key is absent. `false` otherwise, and for a local get.
+   */
+  partial: boolean;
 }
 
 export interface PutResult {
@@ -299,6 +307,10 @@ export interface ReplicaStats {
   messagesIn: number;
   persistBatches: number;
   requestsInFlight: number;
+  /** Calls waiting for admission into the node: a burst is admitted a slice (about 8 ms of work) per task, in order; a request's timeout starts when it is admitted. */
+  requestsQueued: number;
+  /** Times this node was called back late (a throttled tab, a long task): it then listens before it blames any peer. */
+  stalls: number;
   /** Stored records that failed their checksum (or did not decode) at load: reported with a `corruptrecord` event, never served, fetched again from the other replicas. */
   corruptRecords: number;
   /** Puts refused with TOO_MANY_SIBLINGS. */

@@ -243,7 +243,9 @@ export class Replica {
   get storage() { return this.#inner.storage; }
 
   /**
-   * Every sibling of `key` and the context to write back. `values` is empty when absent.
+   * Every sibling of `key` and the context to write back: `{ values, context, partial }`.
+   * `values` is empty when absent; `partial: true` when R was reached only with answers of
+   * non-authorities (then an empty `values` does not mean absent; docs/api.md#reads).
    * `{ local: true }`: only what this node holds, no network (`NOT_HELD` if nothing).
    */
   get(key, options) {
@@ -261,7 +263,7 @@ export class Replica {
     return call(() => this.#inner.get(key, options));
   }
 
-  /** Get many keys at once: one `{ key, values, context }` or `{ key, error }` per key. */
+  /** Get many keys at once: one `{ key, values, context, partial }` or `{ key, error }` per key. */
   getMany(keys, options) {
     return call(() => settleAll(this.#inner.getMany(keys, options), keys));
   }

@@ -8,13 +8,22 @@
 //! Throttling (§6.5): one exchange opened per interval, at most `anti_entropy_max_sessions`
 //! answered at once, and at most `anti_entropy_max_keys` keys repaired per exchange; the
 //! rest is found by the next exchange.
+//!
+//! Catch-up (issue 14): when a peer this node believed down answers again, every partition
+//! both replicate is compared with it at once, `CATCH_UP_SESSIONS` exchanges at a time,
+//! each opened as soon as the previous one ends, ahead of the round-robin: what hints did
+//! not cover converges in one exchange per partition instead of a full sweep.
 
 use super::bytes::Bytes;
 use super::hashtree::{versions_digest, Exchange, HashTree, TreeMsg};
 use super::id::NodeId;
 use super::message::{Message, Rid};
 use super::node::Node;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Catch-up exchanges a node keeps open at once (the peer answers up to
+/// `anti_entropy_max_sessions`, shared with every other opener).
+const CATCH_UP_SESSIONS: usize = 2;
 
 #[derive(Clone, Debug)]
 pub(crate) struct AeSession {
@@ -86,10 +95,57 @@ impl Node {
         Some(expiry.map_or(self.next_ae_ms, |e| e.min(self.next_ae_ms)))
     }
 
+    /// Queue every partition this node and `peer` both replicate for comparison.
+    pub(crate) fn catch_up_with(&mut self, peer: &NodeId) {
+        if self.config.anti_entropy_interval_ms == 0 {
+            return;
+        }
+        let Some(ring) = self.membership.ring() else {
+            return;
+        };
+        let n = self.config.n;
+        let shared: BTreeSet<u32> = self
+            .trees
+            .keys()
+            .copied()
+            .filter(|&p| ring.preflist_iter(p).take(n).any(|x| x == peer))
+            .collect();
+        if !shared.is_empty() {
+            self.ae_catch_up.insert(peer.clone(), shared);
+            self.catch_up();
+        }
+    }
+
+    /// Open queued catch-up exchanges, up to `CATCH_UP_SESSIONS` at a time.
+    fn catch_up(&mut self) {
+        while self.ae_out.len() < CATCH_UP_SESSIONS {
+            let next = self
+                .ae_catch_up
+                .iter_mut()
+                .find_map(|(peer, parts)| parts.pop_first().map(|p| (peer.clone(), p)));
+            self.ae_catch_up.retain(|_, parts| !parts.is_empty());
+            let Some((peer, partition)) = next else {
+                return;
+            };
+            if self.trees.contains_key(&partition) && self.detector.is_up(&peer) {
+                self.open_exchange(partition, peer);
+            }
+        }
+    }
+
     pub(crate) fn ae_timer(&mut self) {
         let now = self.now_ms;
         self.ae_out.retain(|_, s| s.expires_ms > now);
         self.ae_in.retain(|_, s| s.expires_ms > now);
+        if !self.ae_catch_up.is_empty() {
+            // The round-robin waits for the catch-up (its deadline moves on, so a full
+            // catch-up never leaves a deadline in the past).
+            if now >= self.next_ae_ms {
+                self.next_ae_ms = now + self.config.anti_entropy_interval_ms;
+            }
+            self.catch_up();
+            return;
+        }
         if self.config.anti_entropy_interval_ms == 0 || now < self.next_ae_ms {
             return;
         }
@@ -130,6 +186,12 @@ impl Node {
             return;
         }
         let peer = peers[self.rng.below(peers.len() as u64) as usize].clone();
+        self.open_exchange(partition, peer);
+    }
+
+    /// Start comparing `partition` with `peer`.
+    fn open_exchange(&mut self, partition: u32, peer: NodeId) {
+        let now = self.now_ms;
         let Some(tree) = self.trees.get(&partition) else {
             return;
         };
@@ -224,6 +286,7 @@ impl Node {
                 Ok(None) => {}
                 Err(_) => {
                     self.ae_out.remove(&xid);
+                    self.catch_up();
                     return;
                 }
             }
@@ -232,6 +295,7 @@ impl Node {
                 if let Some(s) = self.ae_out.remove(&xid) {
                     self.ae_repair(s);
                 }
+                self.catch_up();
             }
         }
     }

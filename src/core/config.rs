@@ -26,8 +26,9 @@ pub struct Config {
     /// A replica that has not answered a request after this long is suspected down and the
     /// next fallback of the preference list is used instead (sloppy quorum).
     pub sloppy_retry_ms: u64,
-    /// After a get has answered its client, late replies are awaited this long before stale
-    /// replicas are repaired.
+    /// After a get has answered its client, late replies are awaited this long (100 ms by
+    /// default) before the replicas that answered with stale data or not-found are repaired.
+    /// A replica that has not answered by then is not repaired (`read_repair.rs`).
     pub read_repair_window_ms: u64,
     /// A node believed down is pinged this often; it is used again when it answers.
     pub probe_interval_ms: u64,

@@ -1,9 +1,9 @@
-//! get() (§4.5) and read repair.
+//! get() (§4.5).
 //!
 //! Any node coordinates a get: it asks the key's first N healthy nodes (sloppy, §4.6),
 //! answers the client once R replied with every concurrent version and their context, then
-//! waits `read_repair_window_ms` for late replies and writes the merged versions back to the
-//! primaries that answered with stale data or did not answer at all.
+//! waits up to `read_repair_window_ms` for the late replies and repairs the primaries that
+//! answered with stale data or not-found (`read_repair.rs`; never one only for being slow).
 //!
 //! Only an authority's answer counts toward R (issue 15 defect 8): not a primary whose
 //! partition is still arriving (`transfer.rs`, pending handoff, or just restarted), nor a
@@ -11,6 +11,14 @@
 //! a fallback without a hint). Their versions are merged into the answer, and the next node
 //! of the preference list is asked in their place; only when nobody is left to ask do they
 //! count after all.
+//!
+//! A reply that reached R only by counting such answers is flagged `partial` (issue 14
+//! item 5): its `values` may lack versions the key's primaries hold, and an empty one does
+//! not mean the key is absent. The coordinator does not wait for a primary past what it
+//! already waits (a silent node is replaced after `sloppy_retry_ms`, and "nobody left to
+//! ask" needs every asked node answered or replaced): it answers at once, flagged, rather
+//! than hold every read of a degraded small cluster until the request's deadline (Riak's
+//! `basic_quorum`). A caller that needs certainty retries a partial read later.
 
 use super::bytes::Bytes;
 use super::context::Context;
@@ -39,22 +47,26 @@ pub(crate) struct GetFsm {
     pub deadline_ms: u64,
     /// End of the read-repair window, once answered.
     pub repair_at_ms: Option<u64>,
+    /// Replies of non-authorities counted toward R after all (nobody left to ask).
+    pub counted_after_all: usize,
 }
 
-impl GetFsm {
-    pub fn next_deadline(&self) -> u64 {
+impl super::timers::Timed for GetFsm {
+    fn next_deadline(&self) -> u64 {
         match self.repair_at_ms {
             Some(t) => t,
             None => self.retry_at_ms.min(self.deadline_ms),
         }
     }
+}
 
+impl GetFsm {
     fn has_replied(&self, node: &NodeId) -> bool {
         self.quorum.has_replied(node) || self.uncounted.contains_key(node)
     }
 
     /// Every version any asked node returned, counted or not.
-    fn merged(&self) -> Siblings {
+    pub(crate) fn merged(&self) -> Siblings {
         let mut merged = self.quorum.merged().clone();
         for v in self.uncounted.values() {
             merged.sync(v);
@@ -80,6 +92,7 @@ impl Node {
             retry_at_ms: self.now_ms + self.config.sloppy_retry_ms,
             deadline_ms,
             repair_at_ms: None,
+            counted_after_all: 0,
         };
         for (node, _) in targets {
             // (A target may already be asked in place of a non-authoritative one.)
@@ -183,7 +196,10 @@ impl Node {
             .all(|n| f.has_replied(n) || f.replaced.contains(n));
         if f.origin.is_some() && !f.quorum.enough() && !f.uncounted.is_empty() && exhausted {
             for (n, v) in std::mem::take(&mut f.uncounted) {
-                f.quorum.add_result(&n, v);
+                if !f.quorum.has_replied(&n) {
+                    f.quorum.add_result(&n, v);
+                    f.counted_after_all += 1;
+                }
             }
         }
         if f.origin.is_some() && f.quorum.enough() {
@@ -191,8 +207,10 @@ impl Node {
             f.repair_at_ms = Some(self.now_ms + self.config.read_repair_window_ms);
             let key = f.key.clone();
             let merged = f.merged();
+            // R was reached only with some non-authoritative answer.
+            let partial = f.quorum.got() - f.counted_after_all < f.quorum.needed();
             if let Some(origin) = origin {
-                self.answer_get(origin, key, merged);
+                self.answer_get(origin, key, merged, partial);
             }
         }
         let Some(f) = self.gets.get(&rid) else {
@@ -203,7 +221,7 @@ impl Node {
         }
     }
 
-    fn answer_get(&mut self, origin: Origin, key: Bytes, merged: Siblings) {
+    fn answer_get(&mut self, origin: Origin, key: Bytes, merged: Siblings, partial: bool) {
         if merged.len() > 1 {
             self.emit(Event::SiblingsDetected {
                 key: key.clone(),
@@ -217,6 +235,7 @@ impl Node {
                 value,
                 context: self.reply_context(&key, merged.context(), &merged),
                 versions: merged,
+                partial,
             }),
             Err(e) => Err(Error::Corrupt(e.to_string())),
         };
@@ -241,12 +260,19 @@ impl Node {
 
     pub(crate) fn get_timer(&mut self, rid: Rid) {
         let now = self.now_ms;
+        let deaf_until = self.deaf_until();
         let Some(f) = self.gets.get_mut(&rid) else {
             return;
         };
         if f.origin.is_none() {
             // The read-repair window is over.
             self.finish_get(rid);
+            return;
+        }
+        if now < deaf_until {
+            // This node stalled: the answers sent meanwhile are still queued (`put_timer`).
+            f.retry_at_ms = deaf_until;
+            f.deadline_ms = f.deadline_ms.max(f.retry_at_ms);
             return;
         }
         if now >= f.deadline_ms {
@@ -282,46 +308,5 @@ impl Node {
         }
         self.gets.insert(rid, f);
         self.check_get(rid);
-    }
-
-    /// Read repair: send the merged versions to every primary that answered with less, or
-    /// did not answer.
-    fn finish_get(&mut self, rid: Rid) {
-        let Some(f) = self.gets.remove(&rid) else {
-            return;
-        };
-        let merged = &f.merged();
-        if merged.is_empty() || !self.config.read_repair {
-            return;
-        }
-        let stale: BTreeSet<NodeId> = f.quorum.stale().into_iter().collect();
-        let n = self.config.n.min(f.preflist.len());
-        let mut repaired = Vec::new();
-        for p in &f.preflist[..n] {
-            if stale.contains(p) || (!f.quorum.has_replied(p) && self.is_up(p)) {
-                repaired.push(p.clone());
-            }
-        }
-        if repaired.is_empty() {
-            return;
-        }
-        self.stats.read_repairs += 1;
-        for p in &repaired {
-            if p == &self.id {
-                self.store(&f.key, merged, None);
-            } else {
-                self.send(
-                    p.clone(),
-                    Message::Repair {
-                        key: f.key.clone(),
-                        versions: merged.clone(),
-                    },
-                );
-            }
-        }
-        self.emit(Event::ReadRepair {
-            key: f.key,
-            to: repaired,
-        });
     }
 }

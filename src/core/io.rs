@@ -116,6 +116,12 @@ pub enum ClientReply {
         context: Context,
         /// The raw versions that were merged (for inspection and teaching).
         versions: Siblings,
+        /// R was reached only by counting answers of nodes that are no authority on the key
+        /// (fallbacks without a hint, primaries whose partition is still arriving), because
+        /// nobody else was left to ask: `versions` may lack what the key's primaries hold,
+        /// and an empty answer does not mean the key is absent. False otherwise (and for a
+        /// local read).
+        partial: bool,
     },
     Put {
         /// The dot of the new version.

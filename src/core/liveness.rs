@@ -3,7 +3,6 @@
 
 use super::gossip::open;
 use super::id::NodeId;
-use super::io::Event;
 use super::membership::Status;
 use super::message::Message;
 use super::node::Node;
@@ -28,11 +27,14 @@ impl Node {
     }
 
     pub(crate) fn swim_deadline(&self) -> Option<u64> {
-        self.swim.next_deadline(
-            self.config.probe_timeout_ms,
-            self.config.gossip_interval_ms,
-            self.suspicion_ms(),
-        )
+        // After a stall of its own, a node probes and judges probes only once it listened.
+        self.swim
+            .next_deadline(
+                self.config.probe_timeout_ms,
+                self.config.gossip_interval_ms,
+                self.suspicion_ms(),
+            )
+            .map(|t| t.max(self.deaf_until()))
     }
 
     pub(crate) fn swim_timer(&mut self) {
@@ -118,8 +120,7 @@ impl Node {
                 SwimAction::Down(node) => self.suspect(&node),
                 SwimAction::Up(node) => {
                     if self.detector.heard_from(&node) {
-                        self.emit(Event::NodeUp(node));
-                        self.next_hint_scan_ms = self.now_ms;
+                        self.on_peer_back(&node);
                     }
                 }
             }

@@ -23,12 +23,14 @@ pub mod message;
 pub mod node;
 mod put;
 pub mod quorum;
+mod read_repair;
 pub mod record;
 pub mod resolve;
 pub mod ring;
 pub mod rng;
 pub mod storage;
 pub mod swim;
+mod timers;
 mod transfer;
 pub mod watch;
 

@@ -28,11 +28,16 @@ use super::ring::{Member, Ring};
 use super::rng::Rng;
 use super::storage::{ForwardMark, MembershipSnapshot, NodeMeta, Snapshot, StoreOp};
 use super::swim::Swim;
+use super::timers::TimedMap;
 use super::transfer::{Handover, TransferInFlight};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Dots are reserved on disk in blocks of this many before they are issued.
 const DOT_BLOCK: u64 = 1_000;
+
+/// An input this much later than the deadline the node asked for means the node itself
+/// stalled (a throttled background tab, a long task, a slow host), not that its peers did.
+pub const STALL_MS: u64 = 50;
 
 /// Where the reply to a request goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,6 +121,9 @@ pub struct Stats {
     pub corrupt_records: u64,
     /// Puts refused with `TOO_MANY_SIBLINGS`.
     pub sibling_limit_refusals: u64,
+    /// Inputs that came more than `STALL_MS` after the deadline this node asked for (its
+    /// own stalls, which it does not blame on its peers).
+    pub stalls: u64,
 }
 
 /// One node of the ring.
@@ -161,18 +169,36 @@ pub struct Node {
     pub(crate) ae_cursor: u32,
     /// Partitions holding keys whose stored record was corrupt: compared first.
     pub(crate) ae_urgent: BTreeSet<u32>,
+    /// Partitions to compare with a peer that came back (issue 14): exchanged at once,
+    /// ahead of the round-robin (`antientropy.rs` `catch_up`).
+    pub(crate) ae_catch_up: BTreeMap<NodeId, BTreeSet<u32>>,
+    /// When each peer was last heard from (any message): a peer heard within half
+    /// `sloppy_retry_ms` is slow, not down, and is not suspected for a missed deadline.
+    pub(crate) heard_ms: BTreeMap<NodeId, u64>,
+    /// The end of this node's own last stall (its input came more than `STALL_MS` after the
+    /// deadline it asked for): until `sloppy_retry_ms` later, silence proves nothing, as
+    /// the answers that came during the stall are still queued (issue 14).
+    pub(crate) listening_since_ms: u64,
+    /// The deadline this node asked to be called back at after its last input.
+    pub(crate) wake_ms: Option<u64>,
     /// Cluster-wide failure detection (SWIM): probes, suspicion, rumors.
     pub(crate) swim: Swim,
     /// Indirect probes relayed for others: (target, nonce) -> (requester, expiry).
     pub(crate) relays: BTreeMap<(NodeId, u64), (NodeId, u64)>,
     /// When a doubted peer was last told of our doubt.
     pub(crate) reminded: BTreeMap<NodeId, u64>,
-    pub(crate) puts: BTreeMap<Rid, PutFsm>,
-    pub(crate) gets: BTreeMap<Rid, GetFsm>,
-    pub(crate) forwards: BTreeMap<Rid, ForwardFsm>,
+    pub(crate) puts: TimedMap<PutFsm>,
+    pub(crate) gets: TimedMap<GetFsm>,
+    pub(crate) forwards: TimedMap<ForwardFsm>,
     /// Forwards accepted (and coordinated) or cancelled here, so neither a duplicated
     /// frame nor a forwarder's retry is ever applied twice (`put.rs`, `ForwardSeen`).
     pub(crate) forwards_seen: BTreeMap<(NodeId, Rid), ForwardSeen>,
+    /// When `forwards_seen` is next swept of expired entries (once per request timeout,
+    /// not at every input: an entry kept a little longer only dedupes longer).
+    pub(crate) forwards_seen_sweep_ms: u64,
+    /// Every node this node has held a hint for since it started: `read_local` looks a key
+    /// up once per such node instead of scanning every hint.
+    pub(crate) hinted_nodes: BTreeSet<NodeId>,
     /// The time of this run's first input: cancellations are confirmed only once every
     /// forward a previous run may have accepted has expired.
     pub(crate) started_ms: Option<u64>,
@@ -355,6 +381,7 @@ impl Node {
         // never be taken for a request of this run. 2^48 starting points: two runs' ranges
         // overlap with odds of about (rids per run) / 2^47.
         let first_rid = (rng.next_u64() >> 16) | 1;
+        let hinted_nodes = restored.hints.keys().map(|(n, _)| n.clone()).collect();
         let mut node = Node {
             id: id.clone(),
             membership: view,
@@ -384,16 +411,22 @@ impl Node {
             next_ae_ms: 0,
             ae_cursor: 0,
             ae_urgent: BTreeSet::new(),
+            ae_catch_up: BTreeMap::new(),
+            heard_ms: BTreeMap::new(),
+            listening_since_ms: 0,
+            wake_ms: None,
             relays: BTreeMap::new(),
             reminded: BTreeMap::new(),
-            puts: BTreeMap::new(),
-            gets: BTreeMap::new(),
-            forwards: BTreeMap::new(),
+            puts: TimedMap::new(),
+            gets: TimedMap::new(),
+            forwards: TimedMap::new(),
             forwards_seen: restored
                 .forwards
                 .into_iter()
                 .map(|(id, expires_ms)| (id, ForwardSeen::restored(expires_ms)))
                 .collect(),
+            forwards_seen_sweep_ms: 0,
+            hinted_nodes,
             started_ms: None,
             pending_writes: VecDeque::new(),
             handoffs: BTreeMap::new(),
@@ -494,7 +527,10 @@ impl Node {
 
     /// Requests in progress (puts, gets, forwards, writes waiting for dots).
     pub fn requests_in_flight(&self) -> usize {
-        self.puts.len() + self.gets.len() + self.forwards.len() + self.pending_writes.len()
+        self.puts.values().filter(|f| f.origin.is_some()).count()
+            + self.gets.len()
+            + self.forwards.len()
+            + self.pending_writes.len()
     }
 
     /// Feed one input at time `now_ms` (a clock that never goes back; earlier values are
@@ -502,6 +538,12 @@ impl Node {
     pub fn handle(&mut self, now_ms: u64, input: Input) {
         self.now_ms = self.now_ms.max(now_ms);
         self.started_ms.get_or_insert(self.now_ms);
+        if self.wake_ms.is_some_and(|w| self.now_ms > w + STALL_MS) {
+            // Called back late: this node stalled (a throttled tab, a long task). What it
+            // was sent meanwhile is still queued, so it listens before it blames anyone.
+            self.listening_since_ms = self.now_ms;
+            self.stats.stalls += 1;
+        }
         match input {
             Input::Message { from, msg } => self.on_message(from, msg),
             Input::Client { id, request } => {
@@ -522,6 +564,10 @@ impl Node {
         }
         self.on_timers();
         self.flush();
+        self.puts.settle();
+        self.gets.settle();
+        self.forwards.settle();
+        self.wake_ms = self.next_deadline();
     }
 
     /// The next thing the host must do, if any.
@@ -533,14 +579,15 @@ impl Node {
     pub fn next_deadline(&self) -> Option<u64> {
         let mut d = self.detector.next_deadline();
         let mut at = |t: u64| d = Some(d.map_or(t, |x: u64| x.min(t)));
-        for f in self.puts.values() {
-            at(f.next_deadline());
-        }
-        for f in self.gets.values() {
-            at(f.next_deadline());
-        }
-        for f in self.forwards.values() {
-            at(f.next_deadline());
+        for t in [
+            self.puts.next_deadline(),
+            self.gets.next_deadline(),
+            self.forwards.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            at(t);
         }
         for p in &self.pending_writes {
             at(p.deadline_ms);
@@ -578,10 +625,9 @@ impl Node {
 
     fn on_message(&mut self, from: NodeId, msg: Message) {
         self.stats.messages_in += 1;
+        self.heard_ms.insert(from.clone(), self.now_ms);
         if self.detector.heard_from(&from) {
-            self.emit(Event::NodeUp(from.clone()));
-            // Hints for it may be delivered now.
-            self.next_hint_scan_ms = self.now_ms;
+            self.on_peer_back(&from);
         }
         self.swim_heard_from(&from);
         match msg {
@@ -733,18 +779,21 @@ impl Node {
             let nonce = self.rng.next_u64();
             self.send(node, Message::Ping { nonce });
         }
-        for rid in due(&self.puts, now, PutFsm::next_deadline) {
+        for rid in self.puts.due(now) {
             self.put_timer(rid);
         }
-        for rid in due(&self.gets, now, GetFsm::next_deadline) {
+        for rid in self.gets.due(now) {
             self.get_timer(rid);
         }
-        for rid in due(&self.forwards, now, ForwardFsm::next_deadline) {
+        for rid in self.forwards.due(now) {
             self.forward_timer(rid);
         }
         self.expire_pending_writes();
         self.leave_timers();
-        self.expire_forwards_seen();
+        if now >= self.forwards_seen_sweep_ms {
+            self.expire_forwards_seen();
+            self.forwards_seen_sweep_ms = now + self.config.request_timeout_ms.max(1);
+        }
         self.handoff_timers();
         self.transfer_timers();
         self.swim_timer();
@@ -795,10 +844,44 @@ impl Node {
         }
     }
 
+    /// `node` missed a deadline: suspect it, unless the silence proves nothing (this node
+    /// was not listening: `deaf_until`; or it heard from `node` within the last half
+    /// `sloppy_retry_ms`: slow, not down; a message older than that may have left before a
+    /// crash).
     pub(crate) fn suspect(&mut self, node: &NodeId) {
+        let heard = self
+            .heard_ms
+            .get(node)
+            .is_some_and(|t| t + self.config.sloppy_retry_ms / 2 > self.now_ms);
+        if self.now_ms < self.deaf_until() || heard {
+            return;
+        }
+        self.suspect_now(node);
+    }
+
+    /// Until when this node's silence from its peers proves nothing (it stalled).
+    pub(crate) fn deaf_until(&self) -> u64 {
+        if self.listening_since_ms == 0 {
+            return 0;
+        }
+        self.listening_since_ms + self.config.sloppy_retry_ms
+    }
+
+    /// Suspect `node` for what it said (it refused, it left), not for its silence.
+    pub(crate) fn suspect_now(&mut self, node: &NodeId) {
         if node != &self.id && self.detector.suspect(node, self.now_ms) {
+            self.ae_catch_up.remove(node);
             self.emit(Event::NodeDown(node.clone()));
         }
+    }
+
+    /// A peer this node believed down answers again: deliver its hints now, and compare
+    /// the partitions both replicate right away (issue 14: a returning tab catches up in
+    /// one exchange per partition, not one anti-entropy sweep).
+    pub(crate) fn on_peer_back(&mut self, peer: &NodeId) {
+        self.emit(Event::NodeUp(peer.clone()));
+        self.next_hint_scan_ms = self.now_ms;
+        self.catch_up_with(peer);
     }
 
     pub(crate) fn is_up(&self, node: &NodeId) -> bool {
@@ -858,9 +941,10 @@ impl Node {
     /// Everything this node holds for `key`: its replica plus hinted copies.
     pub(crate) fn read_local(&self, key: &Bytes) -> Siblings {
         let mut s = self.data.get(key).cloned().unwrap_or_default();
-        for ((_, k), v) in self.hints.iter().filter(|((_, k), _)| k == key) {
-            debug_assert_eq!(k, key);
-            s.sync(v);
+        for n in &self.hinted_nodes {
+            if let Some(v) = self.hints.get(&(n.clone(), key.clone())) {
+                s.sync(v);
+            }
         }
         s
     }
@@ -875,6 +959,9 @@ impl Node {
     ) -> bool {
         match hint {
             Some(intended) if intended != &self.id => {
+                if !self.hinted_nodes.contains(intended) {
+                    self.hinted_nodes.insert(intended.clone());
+                }
                 let slot = self
                     .hints
                     .entry((intended.clone(), key.clone()))
@@ -981,9 +1068,9 @@ impl Node {
         for w in ws {
             match w {
                 Waiter::OwnStore(rid) | Waiter::FallbackStore(rid) => {
-                    if let Some(f) = self.puts.remove(&rid) {
+                    if let Some(origin) = self.puts.remove(&rid).and_then(|f| f.origin) {
                         self.reply(
-                            f.origin,
+                            origin,
                             Err(Error::Storage {
                                 reason: reason.clone(),
                                 quota_exceeded,
@@ -1222,12 +1309,4 @@ pub(crate) fn fallback_actor_name(actor: &NodeId, generation: u64) -> NodeId {
         0 => NodeId::new(&format!("{actor}@f")),
         g => NodeId::new(&format!("{actor}@f{g}")),
     }
-}
-
-/// The requests of `map` whose next deadline has come.
-fn due<T>(map: &BTreeMap<Rid, T>, now: u64, deadline: impl Fn(&T) -> u64) -> Vec<Rid> {
-    map.iter()
-        .filter(|(_, f)| deadline(f) <= now)
-        .map(|(r, _)| *r)
-        .collect()
 }

@@ -41,7 +41,9 @@ pub(crate) struct PutTarget {
 /// The state machine of one coordinated put.
 #[derive(Clone, Debug)]
 pub(crate) struct PutFsm {
-    pub origin: Origin,
+    /// Who waits for the outcome; `None` once answered (the put then lives on until every
+    /// primary's slot is filled or its next retry, `put_timer`).
+    pub origin: Option<Origin>,
     pub key: Bytes,
     pub versions: Siblings,
     pub version: Version,
@@ -58,8 +60,8 @@ pub(crate) struct PutFsm {
     pub held_back: Vec<(NodeId, Option<NodeId>, bool)>,
 }
 
-impl PutFsm {
-    pub fn next_deadline(&self) -> u64 {
+impl super::timers::Timed for PutFsm {
+    fn next_deadline(&self) -> u64 {
         self.retry_at_ms.min(self.deadline_ms)
     }
 }
@@ -87,8 +89,8 @@ pub(crate) struct ForwardFsm {
     pub deadline_ms: u64,
 }
 
-impl ForwardFsm {
-    pub fn next_deadline(&self) -> u64 {
+impl super::timers::Timed for ForwardFsm {
+    fn next_deadline(&self) -> u64 {
         self.poll_at_ms
             .unwrap_or(u64::MAX)
             .min(self.give_up_at_ms)
@@ -394,7 +396,7 @@ impl Node {
         // The chosen coordinator did not take it: suspect it and route the write again, to
         // the next healthy primary (or here). Counter and set operations need a replica's
         // local state, and a primary coordinating adds no actor to the key's context.
-        self.suspect(&f.to);
+        self.suspect_now(&f.to);
         self.route_write(f.origin, f.request, f.deadline_ms);
     }
 
@@ -419,6 +421,9 @@ impl Node {
                 return;
             }
         } else if now >= f.deadline_ms || now >= f.give_up_at_ms {
+            // Never later, even after a stall of this node: the coordinator confirms a cancel
+            // of a forward it forgot only 2 x the timeout after accepting it, which is safe
+            // only because no forwarder acts on a confirmation past its deadline (seed 2275).
             // The Forward may have been delivered and applied: never apply it here nor
             // re-route it (issue 15 defect 2); the client hears an ambiguous timeout.
             self.suspect(&f.to);
@@ -619,7 +624,7 @@ impl Node {
         let rid = self.alloc_rid();
         self.stats.puts += 1;
         let mut fsm = PutFsm {
-            origin,
+            origin: Some(origin),
             key: key.clone(),
             versions,
             version,
@@ -928,7 +933,7 @@ impl Node {
                 self.on_view_changed();
             }
         }
-        self.suspect(&from);
+        self.suspect_now(&from);
         if self.puts.contains_key(&rid) {
             self.on_put_refused(&from, rid);
         } else if self.handoffs.get(&rid).is_some_and(|h| h.intended == from) {
@@ -980,7 +985,10 @@ impl Node {
         if !done {
             return;
         }
-        if let Some(f) = self.puts.remove(&rid) {
+        let Some(mut f) = self.puts.remove(&rid) else {
+            return;
+        };
+        if let Some(origin) = f.origin.take() {
             let reply = ClientReply::Put {
                 dot: f.version.dot.clone(),
                 context: self.reply_context(
@@ -989,7 +997,38 @@ impl Node {
                     &Siblings::from_versions(vec![f.version.clone()]),
                 ),
             };
-            self.reply(f.origin, Ok(reply));
+            self.reply(origin, Ok(reply));
+        }
+        // Answered with W. The put stays until every primary's slot is filled, or its next
+        // retry: a primary still silent then is remembered in a hint (`remember_missed`).
+        if !self.missed_primaries(&f).is_empty() {
+            self.puts.insert(rid, f);
+        }
+    }
+
+    /// The primaries of the put whose slot nobody filled (no ack from them, nor from a
+    /// node standing in for them), other than this node.
+    fn missed_primaries(&self, f: &PutFsm) -> Vec<NodeId> {
+        f.preflist
+            .iter()
+            .take(self.config.n)
+            .filter(|p| **p != self.id && !f.quorum.is_filled(p) && !self.is_gone(p))
+            .cloned()
+            .collect()
+    }
+
+    /// Issue 14: every replica a put missed is remembered. When no node stood in for a
+    /// silent primary (a cluster of N nodes has no fallback; an offline tab reaches
+    /// nobody), the coordinator keeps the object as a hint for it: the hint counts toward
+    /// no quorum, and is delivered as soon as the primary is heard from again
+    /// (`handoff_timers`), so a returning node catches up by hints instead of waiting for
+    /// anti-entropy to sweep every partition.
+    fn remember_missed(&mut self, f: &PutFsm) {
+        if self.refuses_data() {
+            return;
+        }
+        for primary in self.missed_primaries(f) {
+            self.store(&f.key, &f.versions, Some(&primary));
         }
     }
 
@@ -999,11 +1038,35 @@ impl Node {
             return;
         };
         let now = self.now_ms;
+        if f.origin.is_none() {
+            // Answered: a primary still silent at the retry after the answer gets a hint,
+            // and is suspected like any silent target (`suspect` spares a peer heard from
+            // lately, and every peer while this node catches up on its own stall): so its
+            // return is noticed, and the hint delivered and its partitions compared at once.
+            for p in self.missed_primaries(&f) {
+                self.suspect(&p);
+            }
+            self.remember_missed(&f);
+            return;
+        }
+        if now < self.deaf_until() {
+            // This node stalled: the answers sent meanwhile are still queued. Neither the
+            // deadline nor a retry is judged before it has listened again.
+            f.retry_at_ms = self.deaf_until();
+            f.deadline_ms = f.deadline_ms.max(f.retry_at_ms);
+            self.puts.insert(rid, f);
+            return;
+        }
         if now >= f.deadline_ms {
             let got = f.quorum.got();
             let needed = f.quorum.needed();
             // Enough stores but none durable yet is reported as a quorum of durable stores.
-            self.reply(f.origin, Err(Error::QuorumFailed { needed, got }));
+            if let Some(origin) = f.origin.take() {
+                self.reply(origin, Err(Error::QuorumFailed { needed, got }));
+            }
+            // The version lives on where it was stored: the primaries it missed are
+            // remembered too.
+            self.remember_missed(&f);
             return;
         }
         // Sloppy quorum: every silent target of a slot still unfilled is replaced by the
@@ -1151,6 +1214,7 @@ fn is_primary_of(preflist: &[NodeId], n: usize, node: &NodeId) -> bool {
 mod tests {
     use super::*;
     use crate::core::io::RequestOptions;
+    use crate::core::timers::Timed;
 
     fn forward_fsm() -> ForwardFsm {
         ForwardFsm {

@@ -186,6 +186,11 @@ impl GetQuorum {
         self.replies.contains_key(node)
     }
 
+    /// What `node` answered, if it did.
+    pub fn reply(&self, node: &NodeId) -> Option<&Siblings> {
+        self.replies.get(node)
+    }
+
     pub fn enough(&self) -> bool {
         self.replies.len() >= self.r
     }

@@ -355,6 +355,7 @@ impl Node {
             value,
             context: self.reply_context(key, versions.context(), &versions),
             versions,
+            partial: false,
         })
     }
 

@@ -125,6 +125,8 @@ pub struct History {
     pub acks_checked: u64,
     pub ambiguous: u64,
     pub ryw_checked: u64,
+    /// Gets exempt from read-your-writes because they were flagged `partial`.
+    pub ryw_partial: u64,
 }
 
 impl History {
@@ -242,9 +244,15 @@ impl History {
     }
 
     /// A get in the same fault-free window as this client's last put of the key (with
-    /// R + W > N) must see that put.
-    pub fn read_your_write(&mut self, key: &Bytes, dot: &Dot, versions: &Siblings) {
+    /// R + W > N) must see that put. Unless the get said it is `partial`: it reached R only
+    /// with answers of non-authorities (issue 14 item 5), so the R + W > N overlap is not
+    /// promised, and the flag is what tells the client so; such gets are counted apart.
+    pub fn read_your_write(&mut self, key: &Bytes, dot: &Dot, versions: &Siblings, partial: bool) {
         if !self.checks.read_your_writes {
+            return;
+        }
+        if partial {
+            self.ryw_partial += 1;
             return;
         }
         self.ryw_checked += 1;
@@ -284,12 +292,16 @@ impl History {
     }
 
     /// A request ended; its node's event-loop stalls in the meantime excuse that much
-    /// lateness (its timers could not fire).
+    /// lateness (its timers could not fire), and the `sloppy_retry_ms` a node listens after
+    /// a stall before it judges a deadline (`Node::deaf_until`).
     pub fn ended_in(&mut self, cluster: &Cluster, id: ReqId, at: u64, ok: bool) {
         let slack = self
             .requests
             .get(&id)
-            .and_then(|r| Some(cluster.stalled_between(r.node?, r.start, at)))
+            .and_then(|r| {
+                let listen = cluster.config().sloppy_retry_ms;
+                Some(cluster.stalled_and_listening(r.node?, r.start, at, listen))
+            })
             .unwrap_or(0);
         self.ended_with(id, at, ok, slack);
     }

@@ -1204,9 +1204,16 @@ impl Cluster {
     /// How long node `i`'s event loop was stalled between `from` and `to` (a request it
     /// holds may answer that much past its timeout: its timers could not fire).
     pub fn stalled_between(&self, i: usize, from: u64, to: u64) -> u64 {
+        self.stalled_and_listening(i, from, to, 0)
+    }
+
+    /// `stalled_between`, each stall followed by `listen_ms` during which the node judges
+    /// no deadline (`Node::deaf_until`).
+    pub fn stalled_and_listening(&self, i: usize, from: u64, to: u64, listen_ms: u64) -> u64 {
         let mut covered = 0;
         let mut reach = from;
         for &(n, a, b) in &self.stall_log {
+            let b = b + listen_ms;
             if n != i || b <= reach || a >= to {
                 continue;
             }

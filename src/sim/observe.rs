@@ -57,11 +57,15 @@ fn requester(origin: &Origin) -> Requester {
 pub fn requests(node: &Node) -> Vec<Progress> {
     let mut out = Vec::new();
     for (rid, f) in &node.puts {
+        // An answered put that only waits to remember a silent primary is no request.
+        let Some(origin) = &f.origin else {
+            continue;
+        };
         out.push(Progress {
             rid: *rid,
             kind: "put",
             key: f.key.clone(),
-            requester: requester(&f.origin),
+            requester: requester(origin),
             got: f.quorum.got(),
             needed: f.quorum.needed(),
             targets: f

@@ -127,6 +127,8 @@ pub struct RunReport {
     pub acks_checked: u64,
     pub ambiguous: u64,
     pub ryw_checked: u64,
+    /// Gets exempt from read-your-writes because they said they were `partial`.
+    pub ryw_partial: u64,
     pub options: String,
     pub virtual_ms: u64,
     pub violations: Vec<Violation>,
@@ -172,13 +174,14 @@ impl std::fmt::Display for RunReport {
                 .collect();
             writeln!(
                 f,
-                "  faults by kind: {}; {} failed persists, {} burst requests; {} acks checked, {} ambiguous, {} read-your-writes checked",
+                "  faults by kind: {}; {} failed persists, {} burst requests; {} acks checked, {} ambiguous, {} read-your-writes checked ({} partial gets exempt)",
                 kinds.join(", "),
                 self.persist_failures,
                 self.burst_requests,
                 self.acks_checked,
                 self.ambiguous,
-                self.ryw_checked
+                self.ryw_checked,
+                self.ryw_partial
             )?;
         }
         for v in &self.violations {
@@ -563,6 +566,7 @@ pub fn run_seed(opts: &SimOptions) -> RunReport {
         acks_checked: history.acks_checked,
         ambiguous: history.ambiguous,
         ryw_checked: history.ryw_checked,
+        ryw_partial: history.ryw_partial,
         options,
         seed: opts.seed,
         nodes: cluster.len(),

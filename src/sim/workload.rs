@@ -538,6 +538,7 @@ impl Workload {
                     context,
                     versions,
                     value,
+                    partial,
                 }),
             ) => {
                 history.observed(&key, &versions);
@@ -546,7 +547,7 @@ impl Workload {
                         let cfg = cluster.config();
                         let r = self.clients[c].last_r.unwrap_or(cfg.r);
                         if clean_now && *e == self.epoch && r + w > cfg.n {
-                            history.read_your_write(&key, dot, &versions);
+                            history.read_your_write(&key, dot, &versions, partial);
                         }
                     }
                 }

@@ -40,6 +40,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local};
 
+mod admission;
 mod app;
 mod args;
 mod events;
@@ -166,6 +167,10 @@ struct Host {
     /// The deadline the timer last fired for.
     last_fired: Option<u64>,
     tick: Option<Closure<dyn FnMut()>>,
+    /// Client requests waiting for admission into the core (`admission.rs`), and when the
+    /// current admission slice began (None: no slice open).
+    admission: VecDeque<Input>,
+    slice_start_ms: Option<f64>,
     reconnect_timer: Option<JsValue>,
     reconnect_cb: Option<Closure<dyn FnMut()>>,
     listener: Option<Function>,
@@ -281,6 +286,8 @@ impl Replica {
                 timer: None,
                 last_fired: None,
                 tick: Some(tick),
+                admission: VecDeque::new(),
+                slice_start_ms: None,
                 reconnect_timer: None,
                 reconnect_cb: Some(reconnect_cb),
                 listener: None,
@@ -599,7 +606,10 @@ impl Replica {
                 other => other,
             }
         };
-        feed(&self.host, input);
+        match input {
+            Input::Client { .. } => admission::admit(&self.host, input),
+            _ => feed(&self.host, input),
+        }
         promise
     }
 

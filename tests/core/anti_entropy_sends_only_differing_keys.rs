@@ -47,6 +47,8 @@ fn repair(n: usize, d: usize) -> Repair {
         q: 16,
         read_repair: false,
         anti_entropy_interval_ms: 20,
+        // Only anti-entropy repairs (the hints kept for the stale replica stay put).
+        hint_batch: 0,
         ..config(3, 2, 2)
     };
     let mut c = Cluster::with_nodes(5, 3, config, NetConfig::default());

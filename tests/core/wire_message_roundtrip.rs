@@ -147,13 +147,14 @@ fn error() -> impl Strategy<Value = Error> {
 
 fn result() -> impl Strategy<Value = Result<ClientReply, Error>> {
     prop_oneof![
-        (resolved(), context(), siblings()).prop_map(|(value, context, versions)| Ok(
-            ClientReply::Get {
+        (resolved(), context(), siblings(), any::<bool>()).prop_map(
+            |(value, context, versions, partial)| Ok(ClientReply::Get {
                 value,
                 context,
-                versions
-            }
-        )),
+                versions,
+                partial
+            })
+        ),
         (dot(), context()).prop_map(|(dot, context)| Ok(ClientReply::Put { dot, context })),
         error().prop_map(Err),
     ]

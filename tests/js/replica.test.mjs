@@ -33,7 +33,7 @@ test('a lone node founds a cluster and serves its own reads and writes', async (
     const ring = r.ring();
     assert.equal(ring.q, 64);
     assert.deepEqual(ring.partitions, { [r.id]: 64 });
-    assert.deepEqual(await r.get('absent'), { values: [], context: 'AQA=' });
+    assert.deepEqual(await r.get('absent'), { values: [], context: 'AQA=', partial: false });
     const bytes = new Uint8Array([0, 1, 254, 255]);
     const values = ['a string', bytes, { nested: { list: [1, 'two', null] } }, 42, true, null];
     for (const [i, v] of values.entries()) await r.put(`k${i}`, v);

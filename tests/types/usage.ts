@@ -10,6 +10,8 @@ export async function usage(): Promise<void> {
   await r.put('cart/ada', { items: ['milk'] });
   const got: GetResult = await r.get('cart/ada', { r: 2, timeoutMs: 500 });
   const ctx: Context = got.context;
+  const unsure: boolean = got.partial;
+  void unsure;
   await r.put('cart/ada', { items: ['milk', 'eggs'] }, { context: ctx, w: 3, durable: false });
   await r.put(new Uint8Array([1, 2]), new Uint8Array([3]));
   await r.delete('cart/ada', { context: ctx });
@@ -32,8 +34,10 @@ export async function usage(): Promise<void> {
   // Issue 12: local reads, batches, updates, watches, offline.
   const local = await r.get('cart/ada', { local: true });
   const isLocal: true = local.local;
+  const notPartial: false = local.partial;
+  void notPartial;
   const many = await r.getMany(['a', 'b'], { r: 1 });
-  for (const m of many) if (m.error) { const c: string = m.error.code; void c; } else { const v = m.values; void v; }
+  for (const m of many) if (m.error) { const c: string = m.error.code; void c; } else { const v = m.values; const p: boolean = m.partial; void v; void p; }
   const puts = await r.putMany([['a', 1], { key: 'b', value: 'x', w: 1 }]);
   const c2: Context | undefined = puts[0].error ? undefined : puts[0].context;
   await r.update('likes/1', { add: 5 });

@@ -21,7 +21,12 @@ use std::rc::Rc;
 pub(super) fn reply_to_js(reply: ClientReply) -> JsValue {
     let o = Object::new();
     match reply {
-        ClientReply::Get { value, context, .. } => {
+        ClientReply::Get {
+            value,
+            context,
+            partial,
+            ..
+        } => {
             let values: Array = match value {
                 Resolved::Siblings(vs) => {
                     vs.iter().map(|v| value_from_bytes(v.as_slice())).collect()
@@ -36,6 +41,8 @@ pub(super) fn reply_to_js(reply: ClientReply) -> JsValue {
             };
             let _ = Reflect::set(&o, &"values".into(), &values);
             let _ = Reflect::set(&o, &"context".into(), &context_to_js(&context));
+            // Issue 14 item 5: R was reached only with non-authoritative answers.
+            let _ = Reflect::set(&o, &"partial".into(), &JsValue::from_bool(partial));
         }
         ClientReply::Put { context, .. } => {
             let _ = Reflect::set(&o, &"context".into(), &context_to_js(&context));

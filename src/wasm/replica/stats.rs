@@ -44,6 +44,10 @@ pub(super) struct StatsView<'a> {
     messages_in: u64,
     persist_batches: u64,
     requests_in_flight: usize,
+    /// Requests waiting for admission into the core (`admission.rs`).
+    requests_queued: usize,
+    /// The node's own stalls (called back late), which it does not blame on its peers.
+    stalls: u64,
     corrupt_records: u64,
     sibling_limit_refusals: u64,
     #[serde(flatten)]
@@ -134,6 +138,8 @@ impl Host {
             messages_in: core.messages_in,
             persist_batches: core.persist_batches,
             requests_in_flight: h.node.as_ref().map_or(0, |n| n.requests_in_flight()),
+            requests_queued: super::admission::queued(h),
+            stalls: core.stalls,
             corrupt_records: core.corrupt_records,
             sibling_limit_refusals: core.sibling_limit_refusals,
             host: &h.stats,

@@ -102,6 +102,8 @@ impl Host {
         let node = self.node.as_ref()?;
         let reply = node.reply_for(key, versions).ok()?;
         let ev = reply_to_js(reply);
+        // A change is no read: it has no `partial`.
+        let _ = Reflect::delete_property(ev.unchecked_ref::<js_sys::Object>(), &"partial".into());
         let origin = if self.local_writes.contains_key(key) {
             "local"
         } else {

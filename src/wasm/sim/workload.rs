@@ -98,6 +98,7 @@ impl SimCluster {
                     value,
                     context,
                     versions,
+                    ..
                 }) => {
                     ev_values = match value {
                         Resolved::Siblings(vs) | Resolved::Set(vs) => {

@@ -104,6 +104,7 @@ pub struct Read {
     pub value: Resolved,
     pub context: Context,
     pub versions: Siblings,
+    pub partial: bool,
 }
 
 impl Read {
@@ -127,10 +128,12 @@ pub fn read_with(c: &mut Cluster, i: usize, request: ClientRequest) -> Read {
             value,
             context,
             versions,
+            partial,
         }) => Read {
             value,
             context,
             versions,
+            partial,
         },
         other => panic!("get through node {i} failed: {other:?}"),
     }
