@@ -304,12 +304,20 @@ async function main() {
         await Promise.all([a.connect(), b.connect()]);
         const t1 = Math.max(...(await Promise.all(held)));
         const bytes = (await totalBytes(cl.proxies)) - b0;
-        // Values kept: what a quorum read at C returns, of the 2 × W3_KEYS written.
-        const got = await c.getMany(keys);
+        // Values kept: what C holds (read back above at every replica), of the 2 × W3_KEYS
+        // written; and what a quorum read (getMany, R=2) at C returns.
         let kept = 0;
-        for (const g of got) if (!g.error) kept += g.values.filter((v) => expected.get(g.key).includes(v)).length;
+        for (const k of keys) kept += (await localValues(c, k)).filter((v) => expected.get(k).includes(v)).length;
+        const got = await c.getMany(keys);
+        let quorumKept = 0;
+        let quorumErrors = 0;
+        for (const g of got) {
+          if (g.error) quorumErrors += 1;
+          else quorumKept += g.values.filter((v) => expected.get(g.key).includes(v)).length;
+        }
         const notes = [];
         if (ea + eb) notes.push(`${ea + eb} offline puts failed`);
+        if (quorumKept !== kept || quorumErrors) notes.push(`a quorum getMany at C afterwards returned ${quorumKept} values (${quorumErrors} gets failed)`);
         return { ms: t1 - t0, bytes, payload: 2 * W3_KEYS * VALUE_BYTES, kept, note: notes.join('; ') };
       } finally {
         await cl.close();
