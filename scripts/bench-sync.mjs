@@ -228,6 +228,13 @@ async function main() {
     return () => r.off('change', fn);
   };
   const countErrors = (results) => results.filter((x) => x && x.error).length;
+  /** "N puts failed (CODE: message)" naming the first failure, or ''. */
+  const failedNote = (results, what) => {
+    const failed = results.filter((x) => x && x.error);
+    if (!failed.length) return '';
+    const e = failed[0].error;
+    return `${failed.length} ${what} failed (first: ${e?.code ?? ''}: ${String(e?.message ?? e).slice(0, 80)})`;
+  };
 
   const ringlet = {
     async W1(batch) {
@@ -241,17 +248,13 @@ async function main() {
         const t0 = performance.now();
         const heldB = waitHolds(keys, ringletHolds(b, expected), ringletChanges(b), 'B');
         const heldC = waitHolds(keys, ringletHolds(c, expected), ringletChanges(c), 'C');
-        let errors;
-        if (batch) {
-          errors = countErrors(await a.putMany(data));
-        } else {
-          const res = await Promise.all(data.map(([k, v]) => a.put(k, v).then(() => null, (e) => ({ error: e }))));
-          errors = countErrors(res);
-        }
+        const res = batch
+          ? await a.putMany(data)
+          : await Promise.all(data.map(([k, v]) => a.put(k, v).then(() => null, (e) => ({ error: e }))));
         const tAcked = performance.now();
         const t1 = Math.max(await heldB, await heldC, tAcked);
         const bytes = (await totalBytes(cl.proxies)) - b0;
-        return { ms: t1 - t0, bytes, payload: KEYS * VALUE_BYTES, note: errors ? `${errors} puts failed` : '' };
+        return { ms: t1 - t0, bytes, payload: KEYS * VALUE_BYTES, note: failedNote(res, 'puts') };
       } finally {
         await cl.close();
       }
@@ -280,7 +283,7 @@ async function main() {
         const bytes = (await cp.bytes()) - b0;
         const notes = [];
         if (preloadErrors) notes.push(`${preloadErrors} preload puts failed`);
-        if (errors) notes.push(`${errors} of ${W2_KEYS} puts at A failed`);
+        if (errors) notes.push(failedNote(res, `of ${W2_KEYS} puts at A`));
         return { ms: t1 - t0, bytes, payload: W2_KEYS * VALUE_BYTES, note: notes.join('; ') };
       } finally {
         await cl.close();
