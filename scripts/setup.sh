@@ -4,7 +4,7 @@
 #
 #   scripts/setup.sh serve   what `npm start` needs: the wasm target, the wasm-bindgen CLI,
 #                            the npm packages that serving and building need (ws, binaryen)
-#   scripts/setup.sh edge    what `npm run edge` needs: `serve`, plus every devDependency
+#   scripts/setup.sh edge    what `npm run edge` and `npm run bench:sync` need: `serve`, plus every devDependency
 #                            (miniflare and its workerd)
 #   scripts/setup.sh test    all of that, plus what `npm test` needs: clippy and rustfmt, the
 #                            nightly toolchain and cargo-fuzz, Chromium and its driver,
