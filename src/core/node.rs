@@ -22,7 +22,7 @@ use super::io::{BatchId, ClientRequest, Event, Input, Output};
 use super::membership::{MemberInfo, Membership, RingState, Status};
 use super::message::{Message, Rid};
 use super::put::{ForwardFsm, ForwardSeen, PendingWrite, PutFsm};
-use super::record::{CorruptRecord, RecordStore};
+use super::record::{self, CorruptRecord, RecordStore};
 use super::resolve::{Op, Resolver};
 use super::ring::{Member, Ring};
 use super::rng::Rng;
@@ -173,6 +173,9 @@ pub struct Node {
     /// Forwards accepted (and coordinated) or cancelled here, so neither a duplicated
     /// frame nor a forwarder's retry is ever applied twice (`put.rs`, `ForwardSeen`).
     pub(crate) forwards_seen: BTreeMap<(NodeId, Rid), ForwardSeen>,
+    /// A forward record failed verification at load: a previous run's memory of the
+    /// forwards it accepted is incomplete (`put.rs` `on_forward`).
+    pub(crate) forwards_unsure: bool,
     /// The time of this run's first input: cancellations are confirmed only once every
     /// forward a previous run may have accepted has expired.
     pub(crate) started_ms: Option<u64>,
@@ -394,6 +397,7 @@ impl Node {
                 .into_iter()
                 .map(|(id, expires_ms)| (id, ForwardSeen::restored(expires_ms)))
                 .collect(),
+            forwards_unsure: false,
             started_ms: None,
             pending_writes: VecDeque::new(),
             handoffs: BTreeMap::new(),
@@ -1103,6 +1107,15 @@ impl Node {
                     // has no dots yet: the record is dropped.
                     self.pending_ops
                         .push(StoreOp::DeleteFallback { key: key.clone() });
+                }
+                (RecordStore::Forwards, key, from) => {
+                    // Which forward it named is lost: no unknown forward is acted on until
+                    // every one a previous run could have accepted has expired.
+                    self.forwards_unsure = true;
+                    let rid = key.as_ref().and_then(record::forward_rid_of);
+                    if let (Some(from), Some(rid)) = (from.clone(), rid) {
+                        self.pending_ops.push(StoreOp::DeleteForward { from, rid });
+                    }
                 }
                 (RecordStore::Hints, Some(key), Some(intended)) => {
                     let id = (intended.clone(), key.clone());
