@@ -22,7 +22,7 @@ use super::io::{BatchId, ClientRequest, Event, Input, Output};
 use super::membership::{MemberInfo, Membership, RingState, Status};
 use super::message::{Message, Rid};
 use super::put::{ForwardFsm, ForwardSeen, PendingWrite, PutFsm};
-use super::record::{CorruptRecord, RecordStore};
+use super::record::{self, CorruptRecord, RecordStore};
 use super::resolve::{Op, Resolver};
 use super::ring::{Member, Ring};
 use super::rng::Rng;
@@ -199,6 +199,9 @@ pub struct Node {
     /// Every node this node has held a hint for since it started: `read_local` looks a key
     /// up once per such node instead of scanning every hint.
     pub(crate) hinted_nodes: BTreeSet<NodeId>,
+    /// A forward record failed verification at load: a previous run's memory of the
+    /// forwards it accepted is incomplete (`put.rs` `on_forward`).
+    pub(crate) forwards_unsure: bool,
     /// The time of this run's first input: cancellations are confirmed only once every
     /// forward a previous run may have accepted has expired.
     pub(crate) started_ms: Option<u64>,
@@ -427,6 +430,7 @@ impl Node {
                 .collect(),
             forwards_seen_sweep_ms: 0,
             hinted_nodes,
+            forwards_unsure: false,
             started_ms: None,
             pending_writes: VecDeque::new(),
             handoffs: BTreeMap::new(),
@@ -1190,6 +1194,15 @@ impl Node {
                     // has no dots yet: the record is dropped.
                     self.pending_ops
                         .push(StoreOp::DeleteFallback { key: key.clone() });
+                }
+                (RecordStore::Forwards, key, from) => {
+                    // Which forward it named is lost: no unknown forward is acted on until
+                    // every one a previous run could have accepted has expired.
+                    self.forwards_unsure = true;
+                    let rid = key.as_ref().and_then(record::forward_rid_of);
+                    if let (Some(from), Some(rid)) = (from.clone(), rid) {
+                        self.pending_ops.push(StoreOp::DeleteForward { from, rid });
+                    }
                 }
                 (RecordStore::Hints, Some(key), Some(intended)) => {
                     let id = (intended.clone(), key.clone());

@@ -231,6 +231,12 @@ impl Node {
         );
     }
 
+    /// From then on, every forward a previous run of this node accepted has expired at its
+    /// forwarder: twice the request timeout after this run began.
+    fn forwards_remembered_from(&self) -> u64 {
+        self.started_ms.unwrap_or(self.now_ms) + 2 * self.config.request_timeout_ms
+    }
+
     /// Forget the forwards whose memory expired, and their marks on disk.
     pub(crate) fn expire_forwards_seen(&mut self) {
         let now = self.now_ms;
@@ -263,6 +269,11 @@ impl Node {
             if seen.accepted {
                 self.send(from, Message::ForwardAccepted { rid });
             }
+            return;
+        }
+        if self.forwards_unsure && now < self.forwards_remembered_from() {
+            // It may be a duplicate of one a previous run accepted, whose record was lost
+            // (`Node::forwards_unsure`): stay silent, the forwarder times out ambiguously.
             return;
         }
         let timeout_ms = timeout_ms.min(self.config.request_timeout_ms);
@@ -362,8 +373,7 @@ impl Node {
         // that memory is gone: confirm only once every forward it could have accepted has
         // expired at its forwarder. Otherwise stay silent (the forwarder times out,
         // ambiguously).
-        let started = self.started_ms.unwrap_or(self.now_ms);
-        if self.now_ms < started + 2 * self.config.request_timeout_ms {
+        if self.now_ms < self.forwards_remembered_from() {
             return;
         }
         self.forward_seen(&from, rid, false);
@@ -478,15 +488,16 @@ impl Node {
         if read == ReadFirst::No && unread && (holds || self.is_primary(&key)) {
             // R replicas, as a client's read: with R + W > N it meets every acknowledged
             // version of the key.
-            // A node that does not hold the key and stopped replicating its partition at
-            // some point of this run (its own store may have handed off versions of its
-            // actor) reads no fewer than the configured R, nor than N + 1 - W: a client's
-            // R = 1 read misses a version that W = 2 of N = 3 replicas acknowledged, and a
-            // dot built on that read would swallow this actor's acknowledged increments
-            // (seed 4159).
+            // A node that stopped replicating the key's partition at some point of this run
+            // (its own store may have handed off versions of its actor) reads no fewer than
+            // the configured R, nor than N + 1 - W: a client's R = 1 read misses a version
+            // that W = 2 of N = 3 replicas acknowledged, and a dot built on that read would
+            // swallow this actor's acknowledged increments (seed 4159). So does one that
+            // holds the key again: what came back (a late hint, a repair) may lack this
+            // actor's versions that left with the handoff (seed 11960).
             let n = self.config.n;
             let mut r = request.options().r.unwrap_or(self.config.r);
-            if !holds && self.lost_partition_of(&key) {
+            if self.lost_partition_of(&key) {
                 r = r
                     .max(self.config.r)
                     .max((n + 1).saturating_sub(self.config.w.min(n)))
@@ -555,10 +566,11 @@ impl Node {
         let preflist = self.preflist(&key);
         // A failed read leaves the history unknown only for a key whose partition this run
         // stopped replicating at some point (else the key is new to this node, or held
-        // since the run began), unless it holds the key from elsewhere (a transfer back,
-        // not only its own fallback write).
-        let from_elsewhere = holds && !self.fallback_written.contains(&key);
-        let trusted = read != ReadFirst::Failed || from_elsewhere || !self.lost_partition_of(&key);
+        // since the run began), even if it holds the key again: what came back (a late
+        // hint, a repair, a transfer) need not hold the versions of this actor that left
+        // with the handoff (seed 11960: a late hint's copy, then `(n1, 349)` over a read
+        // that failed covered the acknowledged `(n1, 340)` it never saw).
+        let trusted = read != ReadFirst::Failed || !self.lost_partition_of(&key);
         let Some(dot) = self.new_dot(&key, &preflist, &context, &local, trusted) else {
             self.pending_writes.push_back(PendingWrite {
                 origin,

@@ -314,7 +314,9 @@ fn exact<'a, T: Deserialize<'a>>(payload: &'a [u8]) -> Result<T, postcard::Error
 }
 
 /// A stored record that failed verification at load. `key` (and `intended` for a hint) are
-/// known when the engine's storage key names them; the record itself is never trusted.
+/// known when the engine's storage key names them; the record itself is never trusted. For
+/// a forward record, `intended` is the forwarder and `key` the request id
+/// (`forward_rid_key`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CorruptRecord {
     pub store: RecordStore,
@@ -385,6 +387,19 @@ impl Loader {
     pub fn finish(self) -> Snapshot {
         self.snap
     }
+}
+
+/// How a corrupt forward record's request id is reported (`CorruptRecord::key`): its 8
+/// big-endian bytes.
+pub fn forward_rid_key(rid: u64) -> Bytes {
+    Bytes::new(&rid.to_be_bytes())
+}
+
+/// The request id `forward_rid_key` reported, if `key` is one.
+pub fn forward_rid_of(key: &Bytes) -> Option<u64> {
+    <[u8; 8]>::try_from(key.as_slice())
+        .ok()
+        .map(u64::from_be_bytes)
 }
 
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as in iSCSI and ext4.

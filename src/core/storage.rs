@@ -245,7 +245,11 @@ impl MemoryStore {
                 RecordId::Meta => (RecordStore::Meta, None, None),
                 RecordId::Membership => (RecordStore::Membership, None, None),
                 RecordId::Fallback(k) => (RecordStore::Fallbacks, Some(k.clone()), None),
-                RecordId::Forward(n, _) => (RecordStore::Forwards, None, Some(n.clone())),
+                RecordId::Forward(n, rid) => (
+                    RecordStore::Forwards,
+                    Some(record::forward_rid_key(*rid)),
+                    Some(n.clone()),
+                ),
             };
             loader.add(store, key, intended, bytes);
         }

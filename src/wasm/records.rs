@@ -73,8 +73,9 @@ pub fn load_into(loader: &mut Loader, key: &str, record: Option<&[u8]>) -> bool 
             None,
         )
     } else if let Some(h) = key.strip_prefix(FORWARD) {
-        let from = unhex(h).and_then(|b| postcard::from_bytes::<(NodeId, u64)>(&b).ok());
-        (RecordStore::Forwards, None, from.map(|(n, _)| n))
+        let named = unhex(h).and_then(|b| postcard::from_bytes::<(NodeId, u64)>(&b).ok());
+        let (n, rid) = named.map_or((None, None), |(n, rid)| (Some(n), Some(rid)));
+        (RecordStore::Forwards, rid.map(record::forward_rid_key), n)
     } else {
         return false;
     };

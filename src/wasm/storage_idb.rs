@@ -273,11 +273,12 @@ impl IdbStore {
             }
         }
         for (rec, k) in records(&results[8]).into_iter().zip(keys(&results[9])) {
-            let from = unhex(&k).and_then(|b| postcard::from_bytes::<(NodeId, u64)>(&b).ok());
-            let from = from.map(|(n, _)| n);
+            let named = unhex(&k).and_then(|b| postcard::from_bytes::<(NodeId, u64)>(&b).ok());
+            let (from, rid) = named.map_or((None, None), |(n, rid)| (Some(n), Some(rid)));
+            let rid = rid.map(record::forward_rid_key);
             match rec {
-                Some(rec) => loader.add(RecordStore::Forwards, None, from, &rec),
-                None => loader.unreadable(RecordStore::Forwards, None, "not a byte array"),
+                Some(rec) => loader.add(RecordStore::Forwards, rid, from, &rec),
+                None => loader.unreadable(RecordStore::Forwards, rid, "not a byte array"),
             }
         }
         for (store, v) in [

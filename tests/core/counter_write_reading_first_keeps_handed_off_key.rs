@@ -28,13 +28,17 @@
 //! Seed 17393: a node's fallback actor `j1@f` kept only its own versions of the object it
 //! last sent; its plain actor's write then superseded them (carrying `j1@f`'s counter total)
 //! and its next fallback add restarted `j1@f`'s total below it. The fallback record now
-//! keeps the whole object.
+//! keeps the whole object. Seed 11960: a node that had handed the key off held it again (a
+//! late hint's copy, without the versions of its own actor that left with the handoff); its
+//! read first failed, and it trusted that copy because it held one, so its plain actor's
+//! next dot covered an acknowledged add of its own it never saw. Now a failed read of a key
+//! whose partition the run stopped replicating is never trusted, held or not.
 
 use ringlet::sim::{run_seed, SimOptions};
 
 #[test]
 fn replayed_seeds_lose_no_counter_increment() {
-    for seed in [13153, 4159, 17195, 5769, 17393] {
+    for seed in [13153, 4159, 17195, 5769, 17393, 11960] {
         let report = run_seed(&SimOptions::new(seed));
         assert!(
             report.ok(),

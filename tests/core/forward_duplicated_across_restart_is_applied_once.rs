@@ -10,7 +10,9 @@
 use crate::cluster_support;
 
 use cluster_support::*;
-use ringlet::core::{Bytes, ClientRequest, Config, Message, Op, Resolved, Resolver, ResolverRules};
+use ringlet::core::{
+    Bytes, ClientRequest, Config, Message, Op, RecordId, Resolved, Resolver, ResolverRules,
+};
 use ringlet::sim::Cluster;
 
 fn cluster(seed: u64) -> Cluster {
@@ -24,9 +26,15 @@ fn cluster(seed: u64) -> Cluster {
 }
 
 /// Submit `request` at an outsider of `key` (no replica of it) and let it complete through
-/// the first primary; restart that primary (a clean exit, its disk intact) and hand its
-/// next run a duplicate of the `Forward` it accepted.
-fn apply_then_duplicate_across_restart(c: &mut Cluster, key: &str, request: ClientRequest) {
+/// the first primary; restart that primary (a clean exit; with `corrupt`, the record of the
+/// forward is damaged on its disk) and hand its next run a duplicate of the `Forward` it
+/// accepted.
+fn apply_then_duplicate_across_restart(
+    c: &mut Cluster,
+    key: &str,
+    request: ClientRequest,
+    corrupt: bool,
+) {
     let pl = preflist(c, key);
     let outsider = pl[4];
     c.record_flights();
@@ -46,6 +54,16 @@ fn apply_then_duplicate_across_restart(c: &mut Cluster, key: &str, request: Clie
         .find(|&i| *c.id(i) == forward.to)
         .expect("the coordinator is a node of the cluster");
     c.crash(coordinator, false);
+    if corrupt {
+        let Message::Forward { rid, .. } = forward.msg else {
+            unreachable!()
+        };
+        let record = RecordId::Forward(forward.from.clone(), rid);
+        assert!(
+            c.corrupt_record(coordinator, &record, 3, 0x10),
+            "{record:?}"
+        );
+    }
     c.restart(coordinator);
     c.run_for(20);
     c.inject(outsider, coordinator, forward.msg);
@@ -56,7 +74,7 @@ fn apply_then_duplicate_across_restart(c: &mut Cluster, key: &str, request: Clie
 fn a_put_duplicated_to_its_coordinators_next_run_is_stored_once() {
     let mut c = cluster(1531);
     let key = "fwd/restart";
-    apply_then_duplicate_across_restart(&mut c, key, put(key, "only-once"));
+    apply_then_duplicate_across_restart(&mut c, key, put(key, "only-once"), false);
     let pl = preflist(&c, key);
     let r = read(&mut c, pl[1], key);
     assert_eq!(
@@ -77,7 +95,7 @@ fn a_counter_increment_duplicated_to_its_coordinators_next_run_counts_once() {
         op: Op::CounterAdd(1),
         options: opts(),
     };
-    apply_then_duplicate_across_restart(&mut c, key, add);
+    apply_then_duplicate_across_restart(&mut c, key, add, false);
     let pl = preflist(&c, key);
     let r = read(&mut c, pl[1], key);
     assert_eq!(
@@ -85,5 +103,23 @@ fn a_counter_increment_duplicated_to_its_coordinators_next_run_counts_once() {
         Resolved::Counter(1),
         "one +1 was applied more than once: versions {:?}",
         dots(&r.versions),
+    );
+}
+
+#[test]
+fn a_duplicate_is_not_applied_when_the_record_of_its_forward_was_corrupted() {
+    // The restarted coordinator finds the forward's record damaged: it no longer knows which
+    // forward it accepted, so it acts on no unknown forward until every one its previous run
+    // could have accepted has expired.
+    let mut c = cluster(1533);
+    let key = "fwd/corrupt";
+    apply_then_duplicate_across_restart(&mut c, key, put(key, "only-once"), true);
+    let pl = preflist(&c, key);
+    let r = read(&mut c, pl[1], key);
+    assert_eq!(
+        r.values(),
+        vec!["only-once".to_string()],
+        "{:?}",
+        dots(&r.versions)
     );
 }

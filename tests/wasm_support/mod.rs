@@ -326,6 +326,12 @@ pub async fn corrupt_record_is_detected_at_load<H: Harness>(h: &H, name: &str) {
             }
             RecordId::Forward(n, rid) => {
                 assert_eq!(c.intended.as_ref(), Some(n));
+                assert_eq!(
+                    c.key
+                        .as_ref()
+                        .and_then(ringlet::core::record::forward_rid_of),
+                    Some(*rid)
+                );
                 want.forwards.remove(&(n.clone(), *rid));
             }
         }
