@@ -272,7 +272,17 @@ async function main() {
         c.disconnect();
         const changed = data.slice(0, W2_KEYS).map(([k]) => [k, value()]);
         for (const [k, v] of changed) expected.set(k, v);
-        const res = await Promise.all(changed.map(([k, v]) => a.put(k, v).then(() => null, (e) => ({ error: e }))));
+        // A change, as an app makes one: read, then write with the read's context (a blind
+        // put would stand beside the old value as a sibling).
+        const res = await Promise.all(changed.map(async ([k, v]) => {
+          try {
+            const { context } = await a.get(k);
+            await a.put(k, v, { context });
+            return null;
+          } catch (e) {
+            return { error: e };
+          }
+        }));
         const errors = countErrors(res);
         const cp = cl.proxies[2];
         const b0 = await cp.bytes();

@@ -35,6 +35,11 @@ pub enum Input {
     },
     /// Only time passed (the host's timer for `next_deadline()` fired). Harmless if early.
     Tick,
+    /// The host's transport says `peer` is connected again: the relay announced it
+    /// (`peerjoined`), or listed it when this node itself reconnected. What this node holds
+    /// for the peer goes at once (issue 14: a returning tab catches up in milliseconds). A
+    /// hint only: the peer is judged up when it answers.
+    PeerReachable { peer: NodeId },
 }
 
 /// Per-request overrides of the cluster's quorum settings.

@@ -565,6 +565,7 @@ impl Node {
                 quota_exceeded,
             } => self.on_persist_failed(batch, reason, quota_exceeded),
             Input::Tick => {}
+            Input::PeerReachable { peer } => self.on_peer_reachable(peer),
         }
         self.on_timers();
         self.flush();

@@ -1018,6 +1018,39 @@ impl Node {
         }
     }
 
+    /// The transport says `peer` is connected again: the writes it missed that this node
+    /// coordinated and still tracks (answered, waiting for their retry to keep a hint) go
+    /// to it now; it is probed, so that once it answers its hints are delivered and the
+    /// partitions both replicate compared (`on_peer_back`) without waiting for a probe
+    /// round; and hints already kept for it go at the next hint scan, now.
+    pub(crate) fn on_peer_reachable(&mut self, peer: NodeId) {
+        if peer == self.id || self.membership.get(&peer).is_none() || self.is_gone(&peer) {
+            return;
+        }
+        let missed: Vec<Rid> = self
+            .puts
+            .iter()
+            .filter(|(_, f)| f.origin.is_none() && self.missed_primaries(f).contains(&peer))
+            .map(|(rid, _)| *rid)
+            .collect();
+        for rid in missed {
+            if let Some(f) = self.puts.get(&rid) {
+                let msg = Message::Replicate {
+                    rid,
+                    key: f.key.clone(),
+                    versions: f.versions.clone(),
+                    hint: None,
+                    durable: true,
+                };
+                self.send(peer.clone(), msg);
+            }
+        }
+        let nonce = self.rng.next_u64();
+        self.send(peer.clone(), Message::Ping { nonce });
+        self.next_hint_scan_ms = self.now_ms;
+        self.catch_up_with(&peer);
+    }
+
     /// The primaries of the put whose slot nobody filled (no ack from them, nor from a
     /// node standing in for them), other than this node.
     fn missed_primaries(&self, f: &PutFsm) -> Vec<NodeId> {

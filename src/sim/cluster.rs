@@ -213,6 +213,8 @@ pub struct Cluster {
     trace_hash: u64,
     trace: Option<Vec<TraceEvent>>,
     flights: Option<Vec<Flight>>,
+    /// Nodes hear when a peer reconnects (`announce`); off for tests of the slower paths.
+    reconnect_notices: bool,
     pub messages_sent: u64,
     pub messages_dropped: u64,
     /// A prepared view for every static node (see `with_view`).
@@ -264,6 +266,7 @@ impl Cluster {
             trace_hash: 0xcbf2_9ce4_8422_2325,
             trace: None,
             flights: None,
+            reconnect_notices: true,
             messages_sent: 0,
             messages_dropped: 0,
             view: None,
@@ -348,6 +351,12 @@ impl Cluster {
 
     pub fn take_trace(&mut self) -> Vec<TraceEvent> {
         self.trace.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// No node hears that a peer reconnected (`Input::PeerReachable`, on by default): for
+    /// tests of what read repair, hinted handoff or anti-entropy alone repair.
+    pub fn without_reconnect_notices(&mut self) {
+        self.reconnect_notices = false;
     }
 
     /// Keep every message sent, whole, with its arrival time (for the teaching page); off
@@ -1149,6 +1158,35 @@ impl Cluster {
         }
         self.fault(format!("restart {}", self.nodes[i].id));
         self.start_node(i);
+        // As the relay would: the others hear that it joined, and it is welcomed with the
+        // list of those connected.
+        for j in 0..self.nodes.len() {
+            if j != i && self.nodes[j].node.is_some() {
+                self.announce(j, i);
+                self.announce(i, j);
+            }
+        }
+    }
+
+    /// Tell node `to`, as its transport would (`Input::PeerReachable`), that `peer` is
+    /// connected again; it arrives like a message (1 ms later, after a stall).
+    fn announce(&mut self, to: usize, peer: usize) {
+        if !self.reconnect_notices || self.nodes[to].node.is_none() {
+            return;
+        }
+        let input = Input::PeerReachable {
+            peer: self.nodes[peer].id.clone(),
+        };
+        let incarnation = self.nodes[to].incarnation;
+        let at = self.now + 1;
+        self.schedule(
+            at,
+            SimEvent::Input {
+                node: to,
+                incarnation,
+                input,
+            },
+        );
     }
 
     /// Cut the network: nodes in `group` on one side, the rest on the other.
@@ -1165,8 +1203,16 @@ impl Cluster {
 
     pub fn heal(&mut self) {
         self.fault("heal".into());
+        let apart: Vec<(usize, usize)> = (0..self.nodes.len())
+            .flat_map(|i| (0..self.nodes.len()).map(move |j| (i, j)))
+            .filter(|&(i, j)| i != j && self.side[i] != self.side[j])
+            .collect();
         self.side.iter_mut().for_each(|s| *s = 0);
         self.cut.clear();
+        // Each side hears the other is back (a tab that was offline reconnects).
+        for (i, j) in apart {
+            self.announce(i, j);
+        }
     }
 
     pub fn is_partitioned(&self) -> bool {

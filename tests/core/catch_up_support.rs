@@ -10,9 +10,13 @@ pub const KEYS: usize = 100;
 
 /// Node 2 offline while node 0 writes `KEYS` keys (W = 2, node 1 and node 0 store them);
 /// returns the virtual ms from the heal until node 2 holds every one of them (or panics
-/// after `limit_ms`).
-pub fn offline_then_back(seed: u64, config: Config, limit_ms: u64) -> u64 {
+/// after `limit_ms`). With `notices`, the nodes hear when the others reconnect
+/// (`Input::PeerReachable`, as the relay tells them); without, they find out by themselves.
+pub fn offline_then_back(seed: u64, config: Config, limit_ms: u64, notices: bool) -> u64 {
     let mut c = Cluster::with_nodes(seed, 3, config, NetConfig::default());
+    if !notices {
+        c.without_reconnect_notices();
+    }
     settle(&mut c);
     c.partition(&[2]);
     let limit = c.now() + 30_000;

@@ -77,6 +77,7 @@ mod restart_keeps_its_actor;
 mod retried_forward_is_applied_once;
 mod returning_node_catches_up_by_anti_entropy;
 mod returning_node_catches_up_by_hints;
+mod returning_node_catches_up_when_told_it_is_back;
 mod ring_claim_balanced;
 mod ring_claim_minimal_movement;
 mod ring_rejects_bad_input;

@@ -12,6 +12,8 @@ fn a_replica_that_missed_a_write_is_repaired_by_the_next_read() {
     let cfg = config(3, 2, 2);
     let window = cfg.read_repair_window_ms;
     let mut c = Cluster::with_nodes(21, 3, cfg, NetConfig::default());
+    // Read repair alone: no node hears that a peer is back (which sends it what it missed).
+    c.without_reconnect_notices();
     settle(&mut c);
     let key = "k";
     let pl = preflist(&c, key);
@@ -88,6 +90,8 @@ fn a_replica_that_missed_a_write_is_repaired_by_the_next_read() {
 #[test]
 fn a_replica_holding_an_older_version_gets_the_newer_one_which_supersedes_it() {
     let mut c = Cluster::with_nodes(22, 3, config(3, 2, 2), NetConfig::default());
+    // Read repair alone: no node hears that a peer is back (which sends it what it missed).
+    c.without_reconnect_notices();
     settle(&mut c);
     let key = "k2";
     let pl = preflist(&c, key);

@@ -70,6 +70,8 @@ fn a_late_stale_answer_within_the_window_is_repaired() {
     let cfg = config(3, 2, 2);
     let window = cfg.read_repair_window_ms;
     let mut c = Cluster::with_nodes(42, 3, cfg, NetConfig::default());
+    // Read repair alone: no node hears that a peer is back (which sends it what it missed).
+    c.without_reconnect_notices();
     settle(&mut c);
     let key = "slow/stale";
     let pl = preflist(&c, key);

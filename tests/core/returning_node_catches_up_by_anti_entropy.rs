@@ -15,6 +15,6 @@ fn a_node_back_from_offline_has_every_change_within_five_seconds_by_anti_entropy
         read_repair: false,
         ..cluster_support::config(3, 2, 2)
     };
-    let took = offline_then_back(1402, config, 5_000);
+    let took = offline_then_back(1402, config, 5_000, false);
     println!("caught up by anti-entropy alone {took} ms after the heal ({KEYS} keys)");
 }

@@ -119,7 +119,7 @@ pub(super) fn connect(h: &Host, token: Option<&str>) -> Result<Relay, JsValue> {
 
 pub(super) fn on_relay(host: &Shared, ev: RelayEvent) {
     let mut fx = Vec::new();
-    let mut input = None;
+    let mut inputs = Vec::new();
     {
         let mut h = host.borrow_mut();
         if h.closed {
@@ -153,12 +153,10 @@ pub(super) fn on_relay(host: &Shared, ev: RelayEvent) {
                             h.resolver_answers.push((from.clone(), rules));
                         }
                     }
-                    Ok(msg) if h.node.is_some() => {
-                        input = Some(Input::Message {
-                            from: NodeId::new(&from),
-                            msg,
-                        })
-                    }
+                    Ok(msg) if h.node.is_some() => inputs.push(Input::Message {
+                        from: NodeId::new(&from),
+                        msg,
+                    }),
                     Ok(_) => {}
                     Err(_) => h.stats.bad_frames += 1,
                 }
@@ -178,6 +176,13 @@ pub(super) fn on_relay(host: &Shared, ev: RelayEvent) {
                         for p in &peers {
                             h.kick(p);
                         }
+                        // Back after an outage: what this node wrote meanwhile goes out,
+                        // and it compares its partitions with each peer at once.
+                        if h.node.is_some() {
+                            inputs.extend(peers.iter().map(|p| Input::PeerReachable {
+                                peer: NodeId::new(p),
+                            }));
+                        }
                         h.resync_watches();
                         h.renew_watches();
                     }
@@ -186,6 +191,12 @@ pub(super) fn on_relay(host: &Shared, ev: RelayEvent) {
             RelayEvent::Joined(node) => {
                 h.host_event("peerjoined", Some(&node), &mut fx);
                 h.kick(&node);
+                // A peer back: what this node holds for it goes at once.
+                if h.node.is_some() {
+                    inputs.push(Input::PeerReachable {
+                        peer: NodeId::new(&node),
+                    });
+                }
             }
             RelayEvent::Left(node) => h.host_event("peerleft", Some(&node), &mut fx),
             RelayEvent::Dropped {
@@ -281,7 +292,7 @@ pub(super) fn on_relay(host: &Shared, ev: RelayEvent) {
             }
         }
     }
-    if let Some(i) = input {
+    for i in inputs {
         feed(host, i);
     }
     run(fx);
