@@ -503,6 +503,8 @@ export declare class Replica {
   delete(key: Key, options?: DeleteOptions): Promise<PutResult>;
   /** Many gets in one call: one result (or typed error) per key, in order. */
   getMany(keys: Key[], options?: GetOptions): Promise<Array<ManyResult<GetResult>>>;
+  /** Many local gets: what this node holds of each key (`NOT_HELD` per key it holds nothing of). */
+  getMany(keys: Key[], options: LocalGetOptions): Promise<Array<ManyResult<LocalGetResult>>>;
   /** Many puts in one call: one result (or typed error) per entry, in order. */
   putMany(entries: PutManyEntry[]): Promise<Array<ManyResult<PutResult>>>;
   /** A counter or set operation (the key's prefix needs a `counter` or `set` resolver). */

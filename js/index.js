@@ -188,6 +188,25 @@ function keyMatches(key, target, prefix) {
 }
 
 /** Settle every promise; one `{ key, ...result }` or `{ key, error }` per entry, in order. */
+/**
+ * The `local` option of a get: `true`, `false`, or `undefined` when absent. A local get
+ * takes no other option.
+ */
+function localOption(options) {
+  if (options === null || typeof options !== 'object' || !('local' in options)) return undefined;
+  const { local, ...rest } = options;
+  if (typeof local !== 'boolean') throw new RingletError('INVALID_ARGUMENT', '`local` must be a boolean');
+  if (local && Object.keys(rest).length > 0) {
+    throw new RingletError('INVALID_ARGUMENT', `a local get takes no other option (got ${Object.keys(rest).join(', ')})`);
+  }
+  return local;
+}
+
+function withoutLocal(options) {
+  const { local: _, ...rest } = options;
+  return rest;
+}
+
 async function settleAll(promises, keys) {
   const out = await Promise.allSettled(promises);
   return out.map((r, i) => (r.status === 'fulfilled'
@@ -249,23 +268,34 @@ export class Replica {
    * `{ local: true }`: only what this node holds, no network (`NOT_HELD` if nothing).
    */
   get(key, options) {
-    if (options !== null && typeof options === 'object' && 'local' in options) {
-      return call(() => {
-        const { local, ...rest } = options;
-        if (typeof local !== 'boolean') throw new RingletError('INVALID_ARGUMENT', '`local` must be a boolean');
-        if (!local) return this.#inner.get(key, rest);
-        if (Object.keys(rest).length > 0) {
-          throw new RingletError('INVALID_ARGUMENT', `a local get takes no other option (got ${Object.keys(rest).join(', ')})`);
-        }
-        return this.#inner.getLocal(key);
-      });
-    }
-    return call(() => this.#inner.get(key, options));
+    return call(() => {
+      const local = localOption(options);
+      if (local) return this.#inner.getLocal(key);
+      return this.#inner.get(key, local === false ? withoutLocal(options) : options);
+    });
   }
 
-  /** Get many keys at once: one `{ key, values, context, partial }` or `{ key, error }` per key. */
+  /**
+   * Get many keys at once: one `{ key, values, context, partial }` or `{ key, error }` per
+   * key. `{ local: true }` reads each from this node alone, as `get(key, { local: true })`.
+   */
   getMany(keys, options) {
-    return call(() => settleAll(this.#inner.getMany(keys, options), keys));
+    return call(() => {
+      const local = localOption(options);
+      if (!local) {
+        const rest = local === false ? withoutLocal(options) : options;
+        return settleAll(this.#inner.getMany(keys, rest), keys);
+      }
+      if (!Array.isArray(keys)) throw new RingletError('INVALID_ARGUMENT', 'getMany needs an array of keys');
+      const reads = keys.map((k) => {
+        try {
+          return Promise.resolve(this.#inner.getLocal(k));
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      });
+      return settleAll(reads, keys);
+    });
   }
 
   /**

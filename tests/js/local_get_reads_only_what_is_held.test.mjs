@@ -36,6 +36,15 @@ test('a local get answers from the node itself: its replicas, NOT_HELD otherwise
     await rejectsWith(b.get(key, { local: true, r: 1 }), 'INVALID_ARGUMENT');
     await rejectsWith(b.get(42, { local: true }), 'INVALID_ARGUMENT');
     assert.deepEqual((await b.get(key, { local: false })).values, ['v2'], 'local: false is a quorum get');
+    // Many at once: one result per key, NOT_HELD for what the node holds nothing of.
+    const many = await b.getMany([key, 'nowhere'], { local: true });
+    assert.deepEqual(many[0].values, ['v2']);
+    assert.equal(many[0].local, true);
+    assert.equal(many[1].key, 'nowhere');
+    assert.equal(many[1].error.code, 'NOT_HELD');
+    assert.equal(b.stats().gets, before + 1, 'no request went out for them');
+    await rejectsWith(b.getMany([key], { local: true, r: 2 }), 'INVALID_ARGUMENT');
+    await rejectsWith(b.getMany(key, { local: true }), 'INVALID_ARGUMENT');
   } finally {
     await Promise.all([a.close(), b.close()]);
   }

@@ -38,6 +38,8 @@ export async function usage(): Promise<void> {
   void notPartial;
   const many = await r.getMany(['a', 'b'], { r: 1 });
   for (const m of many) if (m.error) { const c: string = m.error.code; void c; } else { const v = m.values; const p: boolean = m.partial; void v; void p; }
+  const held = await r.getMany(['a', 'b'], { local: true });
+  for (const h of held) if (!h.error) { const l: true = h.local; void l; }
   const puts = await r.putMany([['a', 1], { key: 'b', value: 'x', w: 1 }]);
   const c2: Context | undefined = puts[0].error ? undefined : puts[0].context;
   await r.update('likes/1', { add: 5 });
