@@ -316,6 +316,19 @@ impl Node {
         };
         let from_node = from.clone();
         let origin = Origin::Forwarded { from, rid };
+        if self.now_ms >= deadline_ms {
+            // The mark took the whole budget (a slow disk): the write was never applied,
+            // and now never will be.
+            let after_ms = self.request_timeout(&request);
+            self.reply(
+                origin,
+                Err(Error::Timeout {
+                    after_ms,
+                    ambiguous: false,
+                }),
+            );
+            return;
+        }
         // Coordinate here even if our view of health differs: the sender chose us. But a
         // node that is no primary of the key in its own view of the ring (one of the two
         // views is stale) and does not hold it hands the write on to a healthy primary of
