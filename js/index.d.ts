@@ -317,6 +317,8 @@ export interface ReplicaStats {
   siblingLimitRefusals: number;
   framesIn: number;
   framesOut: number;
+  /** Messages that left inside one frame with others for the same peer (everything a JS task sends one peer leaves as one frame). */
+  messagesBundled: number;
   /** Messages not sent because the relay connection was down. */
   framesUnsent: number;
   /** Frames from the relay that were not valid framing or did not decode: dropped. */

@@ -122,6 +122,8 @@ struct Options {
 struct HostStats {
     frames_in: u64,
     frames_out: u64,
+    /// Messages that left inside a bundle with others (`link::bundle`), not alone.
+    messages_bundled: u64,
     frames_unsent: u64,
     bad_frames: u64,
     relay_errors: u64,
@@ -186,6 +188,11 @@ struct Host {
     /// IndexedDB batches waiting for the transaction in flight to end.
     idb_queue: VecDeque<(BatchId, Vec<StoreOp>)>,
     idb_busy: bool,
+    /// Encoded messages per peer, sent as one frame each (a bundle, `link::bundle`) at the
+    /// end of the JavaScript task that made them (`Host::send`).
+    outbox: BTreeMap<String, Vec<Vec<u8>>>,
+    /// A microtask to send the outbox is queued.
+    outbox_queued: bool,
     stats: HostStats,
     /// Data channels to other nodes (None: WebRTC disabled or not available here).
     rtc: Option<Rtc>,
@@ -297,6 +304,8 @@ impl Replica {
                 persists_in_flight: 0,
                 idb_queue: VecDeque::new(),
                 idb_busy: false,
+                outbox: BTreeMap::new(),
+                outbox_queued: false,
                 stats: HostStats::default(),
                 rtc,
                 webrtc_requested: opts.webrtc.enabled,
@@ -620,6 +629,8 @@ impl Replica {
             if h.closed {
                 return;
             }
+            // What the node said last (its leave, its answers) still goes out.
+            h.flush_outbox();
             h.closed = true;
             h.connected = false;
             if let Some((_, handle)) = h.timer.take() {

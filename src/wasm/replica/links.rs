@@ -9,6 +9,7 @@ use super::super::traffic::Path;
 use super::super::transport::{Relay, RelayEvent};
 use super::*;
 use crate::core::{Input, Message, NodeId};
+use crate::link::bundle;
 use crate::link::signal::{self, ByeReason, Signal};
 use gloo_timers::future::TimeoutFuture;
 use js_sys::{Array, Promise, Reflect};
@@ -146,19 +147,21 @@ pub(super) fn on_relay(host: &Shared, ev: RelayEvent) {
             RelayEvent::Frame { from, payload } => {
                 h.stats.frames_in += 1;
                 h.traffic.received(Path::Relay, &from, payload.len());
-                match Message::decode(&payload) {
-                    // Answers to the resolver check arrive before the node exists.
-                    Ok(Message::ResolversAre { rules }) if h.node.is_none() => {
-                        if h.resolver_answers.len() < 64 {
-                            h.resolver_answers.push((from.clone(), rules));
+                for decoded in messages_of(&payload) {
+                    match decoded {
+                        // Answers to the resolver check arrive before the node exists.
+                        Ok(Message::ResolversAre { rules }) if h.node.is_none() => {
+                            if h.resolver_answers.len() < 64 {
+                                h.resolver_answers.push((from.clone(), rules));
+                            }
                         }
+                        Ok(msg) if h.node.is_some() => inputs.push(Input::Message {
+                            from: NodeId::new(&from),
+                            msg,
+                        }),
+                        Ok(_) => {}
+                        Err(()) => h.stats.bad_frames += 1,
                     }
-                    Ok(msg) if h.node.is_some() => inputs.push(Input::Message {
-                        from: NodeId::new(&from),
-                        msg,
-                    }),
-                    Ok(_) => {}
-                    Err(_) => h.stats.bad_frames += 1,
                 }
             }
             RelayEvent::BadFrame => h.stats.bad_frames += 1,
@@ -315,23 +318,38 @@ pub(super) fn on_rtc(host: &Shared, peer: &str, session: u64, ev: PeerEvent) {
     };
     let msg = rtc.on_event(peer, session, ev, now);
     h.flush_rtc();
-    let mut input = None;
+    let mut inputs = Vec::new();
     if let Some(bytes) = msg {
         h.traffic.received(Path::DataChannel, peer, bytes.len());
-        match Message::decode(&bytes) {
-            Ok(msg) if h.node.is_some() => {
-                input = Some(Input::Message {
+        for decoded in messages_of(&bytes) {
+            match decoded {
+                Ok(msg) if h.node.is_some() => inputs.push(Input::Message {
                     from: NodeId::new(peer),
                     msg,
-                })
+                }),
+                Ok(_) => {}
+                Err(()) => h.stats.bad_frames += 1,
             }
-            Ok(_) => {}
-            Err(_) => h.stats.bad_frames += 1,
         }
     }
     drop(h);
-    if let Some(i) = input {
+    for i in inputs {
         feed(host, i);
+    }
+}
+
+/// The messages of one frame: a bundle's, in order, or the frame's one message. A malformed
+/// bundle is one error; a message of a bundle that does not decode is an error of its own.
+fn messages_of(frame: &[u8]) -> Vec<Result<Message, ()>> {
+    if !bundle::is_bundle(frame) {
+        return vec![Message::decode(frame).map_err(|_| ())];
+    }
+    match bundle::decode(frame) {
+        Ok(msgs) => msgs
+            .into_iter()
+            .map(|m| Message::decode(m).map_err(|_| ()))
+            .collect(),
+        Err(_) => vec![Err(())],
     }
 }
 

@@ -9,6 +9,7 @@ use super::super::traffic::Path;
 use super::*;
 use crate::core::gossip;
 use crate::core::{BatchId, Event, Input, Message, NodeId, Output, StoreOp};
+use crate::link::bundle;
 use crate::link::signal::{self, Signal};
 use js_sys::{Function, Reflect};
 use std::cell::RefCell;
@@ -119,17 +120,47 @@ impl Host {
 
     /// Send a core message: over the peer's data channel when there is one (`src/wasm/rtc`),
     /// else through the relay. The core never knows which.
+    ///
+    /// Batches on the wire (issue 14): the message waits in the outbox until the end of the
+    /// JavaScript task that made it (a microtask), and everything the task made for one
+    /// peer then leaves as one frame (`link::bundle`; a message alone goes as it is).
     pub(super) fn send(&mut self, to: &NodeId, msg: &Message) {
-        let bytes = msg.encode();
+        self.outbox
+            .entry(to.as_str().to_string())
+            .or_default()
+            .push(msg.encode());
+        if !self.outbox_queued {
+            self.outbox_queued = true;
+            queue_flush(self.me.clone());
+        }
+    }
+
+    /// Send what the outbox holds: per peer, bundles of up to `BUNDLE_BYTES`.
+    pub(super) fn flush_outbox(&mut self) {
+        self.outbox_queued = false;
+        for (to, msgs) in std::mem::take(&mut self.outbox) {
+            for group in bundle::groups(&msgs, BUNDLE_BYTES) {
+                match group {
+                    [one] => self.send_bytes(&to, one),
+                    many => {
+                        self.stats.messages_bundled += many.len() as u64;
+                        self.send_bytes(&to, &bundle::encode(many));
+                    }
+                }
+            }
+        }
+    }
+
+    /// One frame to `to`: over its data channel when there is one, else the relay.
+    fn send_bytes(&mut self, to: &str, bytes: &[u8]) {
         if let Some(rtc) = self.rtc.as_mut() {
-            if rtc.send(to.as_str(), &bytes, now_ms()) {
-                self.traffic
-                    .sent(Path::DataChannel, to.as_str(), bytes.len());
+            if rtc.send(to, bytes, now_ms()) {
+                self.traffic.sent(Path::DataChannel, to, bytes.len());
                 self.flush_rtc();
                 return;
             }
         }
-        self.send_relay(to.as_str(), &bytes);
+        self.send_relay(to, bytes);
         self.flush_rtc();
     }
 
@@ -274,6 +305,27 @@ pub(super) fn feed(host: &Shared, input: Input) {
     let mut fx = Vec::new();
     host.borrow_mut().step(input, &mut fx);
     run(fx);
+}
+
+/// Bytes of messages per bundle at most (well below the relay's 1 MiB frame limit, so that
+/// a bundle is never refused and one peer's bundle does not hold a data channel for long).
+const BUNDLE_BYTES: usize = 64 * 1024;
+
+/// Send the outbox in a microtask: after the task that filled it, before the next task.
+fn queue_flush(weak: Weak<RefCell<Host>>) {
+    spawn_local(async move {
+        let Some(host) = weak.upgrade() else {
+            return;
+        };
+        let Ok(mut h) = host.try_borrow_mut() else {
+            // Never expected in a microtask; try again in the next one rather than lose it.
+            queue_flush(weak);
+            return;
+        };
+        if !h.closed {
+            h.flush_outbox();
+        }
+    });
 }
 
 pub(super) fn run(fx: Vec<Effect>) {
