@@ -317,6 +317,8 @@ export interface ReplicaStats {
   siblingLimitRefusals: number;
   framesIn: number;
   framesOut: number;
+  /** Messages sent to peers, alone or bundled (`framesOut` counts the frames they left in). */
+  messagesOut: number;
   /** Messages that left inside one frame with others for the same peer (everything a JS task sends one peer leaves as one frame). */
   messagesBundled: number;
   /** Messages not sent because the relay connection was down. */

@@ -122,6 +122,8 @@ struct Options {
 struct HostStats {
     frames_in: u64,
     frames_out: u64,
+    /// Messages sent to peers, alone or in bundles (`framesOut` counts frames).
+    messages_out: u64,
     /// Messages that left inside a bundle with others (`link::bundle`), not alone.
     messages_bundled: u64,
     frames_unsent: u64,

@@ -139,6 +139,7 @@ impl Host {
     pub(super) fn flush_outbox(&mut self) {
         self.outbox_queued = false;
         for (to, msgs) in std::mem::take(&mut self.outbox) {
+            self.stats.messages_out += msgs.len() as u64;
             for group in bundle::groups(&msgs, BUNDLE_BYTES) {
                 match group {
                     [one] => self.send_bytes(&to, one),
