@@ -67,6 +67,8 @@ class App {
       ...(o.names ? { names: o.names } : { nodes: o.nodes }),
       ...(o.readRepair === false ? { readRepair: false } : {}),
       ...(o.antiEntropyMs !== undefined ? { antiEntropyMs: o.antiEntropyMs } : {}),
+      ...(o.hints === false ? { hints: false } : {}),
+      ...(o.reconnectNotices === false ? { reconnectNotices: false } : {}),
       ...(o.minLatencyMs ? { minLatencyMs: o.minLatencyMs, maxLatencyMs: o.maxLatencyMs } : {}),
       ...(o.thinkMs ? { thinkMs: o.thinkMs } : {}),
     };

@@ -157,13 +157,13 @@ export const SCENARIOS = [
     title: 'Anti-entropy with Merkle trees',
     blurb: 'Replicas diverge in a partition; trees find the few keys that differ.',
     async run(c) {
-      await c.reset({ nodes: 3, q: 8, n: 3, r: 2, w: 2, key: 'item/3', readRepair: false, antiEntropyMs: 300 });
+      await c.reset({ nodes: 3, q: 8, n: 3, r: 2, w: 2, key: 'item/3', readRepair: false, antiEntropyMs: 300, hints: false, reconnectNotices: false });
       c.app.log.show('merkle', true);
       c.key('item/3');
       const names = c.sim.state().nodes.map((n) => n.name);
       const [a, , cc] = names;
       const KEYS = 96;
-      await c.say(`Three replicas of every key. Read repair is <b>off</b> here and nobody will read: only anti-entropy can fix a replica. A client writes ${KEYS} keys through ${a}, ${code('item/0')} to ${code(`item/${KEYS - 1}`)}: ${KEYS / 8} or so in each of the 8 partitions.`, [a]);
+      await c.say(`Three replicas of every key. Read repair and hinted handoff are <b>off</b> here and nobody will read: only anti-entropy can fix a replica. A client writes ${KEYS} keys through ${a}, ${code('item/0')} to ${code(`item/${KEYS - 1}`)}: ${KEYS / 8} or so in each of the 8 partitions.`, [a]);
       const ctx = {};
       const written = await Promise.all(Array.from({ length: KEYS }, (_, k) => c.put(a, `item/${k}`, `old${k}`)));
       written.forEach((w, k) => { ctx[k] = w.context; });

@@ -61,6 +61,8 @@ struct Options {
     max_latency_ms: Option<u64>,
     read_repair: Option<bool>,
     anti_entropy_ms: Option<u64>,
+    hints: Option<bool>,
+    reconnect_notices: Option<bool>,
     gossip_ms: Option<u64>,
     clients: Option<usize>,
     think_ms: Option<u64>,
@@ -343,6 +345,12 @@ impl SimCluster {
             q,
             read_repair: o.read_repair.unwrap_or(true),
             anti_entropy_interval_ms: o.anti_entropy_ms.unwrap_or(2_000),
+            // Hints are still kept, but never offered.
+            hint_batch: if o.hints == Some(false) {
+                0
+            } else {
+                defaults.hint_batch
+            },
             gossip_interval_ms: o.gossip_ms.unwrap_or(defaults.gossip_interval_ms).max(50),
             ..defaults
         };
@@ -359,6 +367,9 @@ impl SimCluster {
         let seed = o.seed.unwrap_or(1);
         let refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
         let mut c = Cluster::new(seed, &refs, config, net);
+        if o.reconnect_notices == Some(false) {
+            c.without_reconnect_notices();
+        }
         c.record_trace();
         c.record_flights();
         let think_ms = o.think_ms.unwrap_or(800).clamp(10, 60_000);
@@ -406,7 +417,9 @@ impl SimCluster {
 impl SimCluster {
     /// A new simulated cluster. Options (all optional): `seed`, `nodes` (3..=26) or
     /// `names`, `n`, `r`, `w`, `q` (a power of two, 8..=1024), `minLatencyMs`,
-    /// `maxLatencyMs`, `readRepair`, `antiEntropyMs` (0 = off), `gossipMs`, `clients`
+    /// `maxLatencyMs`, `readRepair`, `antiEntropyMs` (0 = off), `hints` (false: hinted
+    /// handoff delivers nothing), `reconnectNotices` (false: nodes are not told a peer is
+    /// back, `Input::PeerReachable`), `gossipMs`, `clients`
     /// (workload clients, 0..=16), `thinkMs`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<SimCluster, JsValue> {
