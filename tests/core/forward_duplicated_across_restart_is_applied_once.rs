@@ -10,20 +10,8 @@
 use crate::cluster_support;
 
 use cluster_support::*;
-use ringlet::core::{
-    Bytes, ClientRequest, Config, Message, Op, RecordId, Resolved, Resolver, ResolverRules,
-};
+use ringlet::core::{Bytes, ClientRequest, Message, Op, RecordId, Resolved};
 use ringlet::sim::Cluster;
-
-fn cluster(seed: u64) -> Cluster {
-    let cfg = Config {
-        resolvers: ResolverRules::default().with(b"ctr/", Resolver::Counter),
-        ..config(3, 2, 2)
-    };
-    let mut c = Cluster::with_nodes(seed, 6, cfg, fixed_net(5, 2));
-    settle(&mut c);
-    c
-}
 
 /// Submit `request` at an outsider of `key` (no replica of it) and let it complete through
 /// the first primary; restart that primary (a clean exit; with `corrupt`, the record of the
@@ -72,7 +60,7 @@ fn apply_then_duplicate_across_restart(
 
 #[test]
 fn a_put_duplicated_to_its_coordinators_next_run_is_stored_once() {
-    let mut c = cluster(1531);
+    let mut c = six_nodes_with_counters(1531);
     let key = "fwd/restart";
     apply_then_duplicate_across_restart(&mut c, key, put(key, "only-once"), false);
     let pl = preflist(&c, key);
@@ -88,7 +76,7 @@ fn a_put_duplicated_to_its_coordinators_next_run_is_stored_once() {
 
 #[test]
 fn a_counter_increment_duplicated_to_its_coordinators_next_run_counts_once() {
-    let mut c = cluster(1532);
+    let mut c = six_nodes_with_counters(1532);
     let key = "ctr/restart";
     let add = ClientRequest::Update {
         key: Bytes::from(key),
@@ -111,7 +99,7 @@ fn a_duplicate_is_not_applied_when_the_record_of_its_forward_was_corrupted() {
     // The restarted coordinator finds the forward's record damaged: it no longer knows which
     // forward it accepted, so it acts on no unknown forward until every one its previous run
     // could have accepted has expired.
-    let mut c = cluster(1533);
+    let mut c = six_nodes_with_counters(1533);
     let key = "fwd/corrupt";
     apply_then_duplicate_across_restart(&mut c, key, put(key, "only-once"), true);
     let pl = preflist(&c, key);

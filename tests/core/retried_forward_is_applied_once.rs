@@ -9,20 +9,8 @@
 use crate::cluster_support;
 
 use cluster_support::*;
-use ringlet::core::{
-    Bytes, ClientReply, ClientRequest, Config, Error, Op, Resolved, Resolver, ResolverRules,
-};
+use ringlet::core::{Bytes, ClientReply, ClientRequest, Error, Op, Resolved};
 use ringlet::sim::Cluster;
-
-fn cluster(seed: u64) -> Cluster {
-    let cfg = Config {
-        resolvers: ResolverRules::default().with(b"ctr/", Resolver::Counter),
-        ..config(3, 2, 2)
-    };
-    let mut c = Cluster::with_nodes(seed, 6, cfg, fixed_net(5, 2));
-    settle(&mut c);
-    c
-}
 
 /// Submit `request` at `outsider` (no replica of the key), let the forward reach the first
 /// primary, then cut the outsider off until the primary's ForwardReply is lost, and heal.
@@ -46,7 +34,7 @@ fn forward_and_lose_the_reply(
 
 #[test]
 fn a_put_whose_forward_reply_was_lost_is_stored_once() {
-    let mut c = cluster(1521);
+    let mut c = six_nodes_with_counters(1521);
     let key = "fwd/put";
     let pl = preflist(&c, key);
     let outsider = pl[4];
@@ -64,7 +52,7 @@ fn a_put_whose_forward_reply_was_lost_is_stored_once() {
 
 #[test]
 fn a_counter_increment_whose_forward_reply_was_lost_counts_once() {
-    let mut c = cluster(1522);
+    let mut c = six_nodes_with_counters(1522);
     let key = "ctr/fwd";
     let pl = preflist(&c, key);
     let outsider = pl[4];
@@ -92,7 +80,7 @@ fn a_lost_reply_is_sent_again_when_the_forwarder_asks_to_cancel() {
     // The forwarder hears neither ForwardAccepted nor the reply (both lost); its
     // ForwardCancel reaches a coordinator that already applied the write, which answers
     // with the outcome instead of a cancellation.
-    let mut c = cluster(1523);
+    let mut c = six_nodes_with_counters(1523);
     let key = "fwd/again";
     let pl = preflist(&c, key);
     let outcome = forward_and_lose_the_reply(&mut c, pl[4], put(key, "once"));
@@ -106,7 +94,7 @@ fn a_lost_reply_is_sent_again_when_the_forwarder_asks_to_cancel() {
 fn a_forward_lost_on_the_way_is_cancelled_then_re_routed_and_applied_once() {
     // The Forward itself is lost: the coordinator confirms the cancellation (and will never
     // accept that forward), so the forwarder may send the write elsewhere.
-    let mut c = cluster(1524);
+    let mut c = six_nodes_with_counters(1524);
     // A node confirms cancellations only once every forward a previous run of it could
     // have accepted has expired (twice the request timeout after it started).
     c.run_for(5_000);

@@ -6,7 +6,7 @@
 
 use ringlet::core::{
     Bytes, ClientReply, ClientRequest, Config, Context, Dot, Error, Member, RequestOptions,
-    Resolved, Ring, Siblings, Value,
+    Resolved, Resolver, ResolverRules, Ring, Siblings, Value,
 };
 use ringlet::sim::{Cluster, NetConfig};
 
@@ -31,6 +31,19 @@ pub fn fixed_net(latency_ms: u64, persist_ms: u64) -> NetConfig {
         min_persist_ms: persist_ms,
         max_persist_ms: persist_ms,
     }
+}
+
+/// Six nodes, N = 3, R = W = 2, keys under `ctr/` counters, a fixed 5 ms network and 2 ms
+/// disks, settled: where the forwarding tests send writes from a node outside a key's
+/// preference list.
+pub fn six_nodes_with_counters(seed: u64) -> Cluster {
+    let cfg = Config {
+        resolvers: ResolverRules::default().with(b"ctr/", Resolver::Counter),
+        ..config(3, 2, 2)
+    };
+    let mut c = Cluster::with_nodes(seed, 6, cfg, fixed_net(5, 2));
+    settle(&mut c);
+    c
 }
 
 /// Let every node persist its first dot reservation, so that writes start at once.
