@@ -60,6 +60,19 @@ pub(crate) struct PutFsm {
     pub held_back: Vec<(NodeId, Option<NodeId>, bool)>,
 }
 
+impl PutFsm {
+    /// The `Replicate` of this put (request `rid`) for a replica, or a stand-in for `hint`.
+    fn replicate(&self, rid: Rid, hint: Option<NodeId>, durable: bool) -> Message {
+        Message::Replicate {
+            rid,
+            key: self.key.clone(),
+            versions: self.versions.clone(),
+            hint,
+            durable,
+        }
+    }
+}
+
 impl super::timers::Timed for PutFsm {
     fn next_deadline(&self) -> u64 {
         self.retry_at_ms.min(self.deadline_ms)
@@ -240,18 +253,16 @@ impl Node {
     /// Forget the forwards whose memory expired, and their marks on disk.
     pub(crate) fn expire_forwards_seen(&mut self) {
         let now = self.now_ms;
-        let expired: Vec<(NodeId, Rid)> = self
-            .forwards_seen
-            .iter()
-            .filter(|(_, seen)| seen.expires_ms <= now)
-            .map(|(id, _)| id.clone())
-            .collect();
-        for (from, rid) in expired {
-            if let Some(seen) = self.forwards_seen.remove(&(from.clone(), rid)) {
-                if seen.marked {
-                    self.queue_op(StoreOp::DeleteForward { from, rid });
-                }
+        let mut marks = Vec::new();
+        self.forwards_seen.retain(|id, seen| {
+            let keep = seen.expires_ms > now;
+            if !keep && seen.marked {
+                marks.push(id.clone());
             }
+            keep
+        });
+        for (from, rid) in marks {
+            self.queue_op(StoreOp::DeleteForward { from, rid });
         }
     }
 
@@ -860,16 +871,7 @@ impl Node {
             self.store(&key, &fsm.versions, hint.as_ref());
             self.after_durable(Waiter::OwnStore(rid));
         } else {
-            self.send(
-                node,
-                Message::Replicate {
-                    rid,
-                    key: fsm.key.clone(),
-                    versions: fsm.versions.clone(),
-                    hint,
-                    durable,
-                },
-            );
+            self.send(node, fsm.replicate(rid, hint, durable));
         }
     }
 
@@ -1033,9 +1035,9 @@ impl Node {
 
     /// The transport says `peer` is connected again: the writes it missed that this node
     /// coordinated and still tracks (answered, waiting for their retry to keep a hint) go
-    /// to it now; it is probed, so that once it answers its hints are delivered and the
-    /// partitions both replicate compared (`on_peer_back`) without waiting for a probe
-    /// round; and hints already kept for it go at the next hint scan, now.
+    /// to it now; hints already kept for it go at the next hint scan, now; the partitions
+    /// both replicate are compared at once (`catch_up_with`); and it is probed, so that a
+    /// node that suspected it hears it answer without waiting for a probe round.
     pub(crate) fn on_peer_reachable(&mut self, peer: NodeId) {
         if peer == self.id || self.membership.get(&peer).is_none() || self.is_gone(&peer) {
             return;
@@ -1048,13 +1050,7 @@ impl Node {
             .collect();
         for rid in missed {
             if let Some(f) = self.puts.get(&rid) {
-                let msg = Message::Replicate {
-                    rid,
-                    key: f.key.clone(),
-                    versions: f.versions.clone(),
-                    hint: None,
-                    durable: true,
-                };
+                let msg = f.replicate(rid, None, true);
                 self.send(peer.clone(), msg);
             }
         }
