@@ -795,7 +795,10 @@ impl Node {
         }
         self.expire_pending_writes();
         self.leave_timers();
-        if now >= self.forwards_seen_sweep_ms {
+        // Not while this node catches up on its own stall: a duplicate `Forward` that arrived
+        // in time may wait in the backlog, and must still find its forward remembered (seed
+        // 26296: a 4.2 s stall, then the duplicate accepted again and applied twice).
+        if now >= self.forwards_seen_sweep_ms && now >= self.deaf_until() {
             self.expire_forwards_seen();
             self.forwards_seen_sweep_ms = now + self.config.request_timeout_ms.max(1);
         }

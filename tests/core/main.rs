@@ -31,6 +31,7 @@ mod failed_persist_is_never_acked_as_durable;
 mod failure_detector_tells_slow_from_dead;
 mod fallback_actor_moves_on_past_its_key_limit;
 mod forward_duplicated_across_restart_is_applied_once;
+mod forward_memory_outlives_own_stall;
 mod forward_to_unreachable_coordinator_times_out;
 mod get_answered_by_fallbacks_is_partial;
 mod gossip_converges_with_digests;
