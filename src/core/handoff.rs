@@ -80,19 +80,30 @@ impl Node {
         }
     }
 
-    /// Hints whose intended node left or was removed become this node's own replicas (one
-    /// batch writes the object and deletes the hint, so the versions are never lost); a
-    /// key this node does not replicate is then transferred to its primaries.
+    /// Hints whose intended node left or was removed, or no longer replicates the key in
+    /// this node's ring, become this node's own replicas (one batch writes the object and
+    /// deletes the hint, so the versions are never lost); a key this node does not
+    /// replicate is then transferred to its primaries.
     pub(crate) fn adopt_orphan_hints(&mut self) {
         let gone = |n: &NodeId| {
             self.membership
                 .get(n)
                 .is_some_and(|i| matches!(i.status, Status::Exiting | Status::Down))
         };
+        // A node the ring no longer names a replica of the key would only hand the hint on
+        // to the key's primaries (seed 20804: two primaries offered their hints to such a
+        // node with a slow disk, which handed them back, over and over to the end).
+        let replica = |n: &NodeId, key: &Bytes| {
+            self.membership.ring().is_none_or(|r| {
+                r.preflist_iter(r.partition_of_key(key))
+                    .take(self.config.n)
+                    .any(|x| x == n)
+            })
+        };
         let orphans: Vec<(NodeId, Bytes)> = self
             .hints
             .keys()
-            .filter(|(n, _)| gone(n))
+            .filter(|(n, k)| gone(n) || !replica(n, k))
             .cloned()
             .collect();
         for slot in orphans {

@@ -244,6 +244,10 @@ pub struct Node {
     /// first, goes out as its run's fallback actor (`put.rs` `coordinate_write_as`).
     pub(crate) replicated_parts: BTreeSet<u32>,
     pub(crate) lost_parts: BTreeSet<u32>,
+    /// The partitions of which this run handed a key off (and deleted it): a copy of such
+    /// a key that reaches the node later need not hold its actor's dots (`put.rs`
+    /// `holds_own_history`).
+    pub(crate) handed_off_parts: BTreeSet<u32>,
     /// Keys this run read from the replicas before writing them (`put.rs`).
     pub(crate) read_keys: BTreeSet<Bytes>,
     pending_ops: Vec<StoreOp>,
@@ -453,6 +457,7 @@ impl Node {
             fallback_written: BTreeSet::new(),
             replicated_parts: BTreeSet::new(),
             lost_parts: BTreeSet::new(),
+            handed_off_parts: BTreeSet::new(),
             read_keys: BTreeSet::new(),
             pending_ops: Vec::new(),
             pending_waiters: Vec::new(),

@@ -790,7 +790,7 @@ impl Node {
         // away and has not handed it off yet) has every dot it issued for it.
         // (`trusted` is false when a primary lacking the key could not read it first.)
         let primary = is_primary_of(preflist, self.config.n, &self.id);
-        if trusted && (primary || self.data.contains_key(key)) {
+        if trusted && (primary || self.holds_own_history(key)) {
             let actor = if self.config.mutant(Mutant::ActorPerRun) {
                 // Defect 4 put back (test builds only): a new actor in every run.
                 NodeId::new(&format!("{}@{}", self.id, self.epoch))
@@ -1197,6 +1197,19 @@ impl Node {
         }
     }
 
+    /// This node holds `key` as a replica that never handed it off in this run (its ring
+    /// may have moved the key away since): its store then holds every dot its actor issued
+    /// for the key. A copy that reached it after a handoff (a late hint, a repair) need not
+    /// (seed 1629: a hint delivered to an old owner cut off from the primaries, then
+    /// `(n0, 31)` built on it swallowed the acknowledged `(n0, 14)`).
+    pub(crate) fn holds_own_history(&self, key: &Bytes) -> bool {
+        self.data.contains_key(key)
+            && !self
+                .membership
+                .ring()
+                .is_some_and(|r| self.handed_off_parts.contains(&r.partition_of_key(key)))
+    }
+
     /// The read a primary made before coordinating a write of a key it did not hold
     /// (`coordinate_write_as`) is over: keep what the replicas held, then write.
     pub(crate) fn after_read_first(
@@ -1205,9 +1218,10 @@ impl Node {
         result: Result<ClientReply, Error>,
     ) {
         let key = pending.request.key().clone();
-        if !self.is_primary(&key) && !self.data.contains_key(&key) {
+        if !self.is_primary(&key) && !self.holds_own_history(&key) {
             // The ring moved the key away meanwhile, and this node no longer holds it (a
-            // handoff may have taken away versions this actor wrote since the read began):
+            // handoff may have taken away versions this actor wrote since the read began),
+            // or holds it again only by a late copy (a hint, a repair) after its handoff:
             // what the read saw is no base for a dot of this actor. Hand the write to a
             // primary, and keep nothing of the read; with no primary to take it, write here
             // as this run's fallback actor (`new_dot`), which holds all its own dots.

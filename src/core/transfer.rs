@@ -357,6 +357,7 @@ impl Node {
             // (`lost_partition_of`, seed 5769).
             if let Some(p) = self.membership.ring().map(|r| r.partition_of_key(&t.key)) {
                 self.lost_parts.insert(p);
+                self.handed_off_parts.insert(p);
             }
             self.tree_update(&t.key);
             self.queue_op(StoreOp::DeleteObject { key: t.key.clone() });
