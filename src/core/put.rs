@@ -1243,15 +1243,26 @@ impl Node {
             return;
         }
         let read = match result {
-            Ok(ClientReply::Get { versions, .. }) => {
-                if self.read_keys.len() >= READ_KEYS {
-                    self.read_keys.clear();
-                }
-                self.read_keys.insert(pending.request.key().clone());
+            Ok(ClientReply::Get {
+                versions, partial, ..
+            }) => {
                 if !versions.is_empty() {
                     self.store(pending.request.key(), &versions, None);
                 }
-                ReadFirst::Done
+                if partial {
+                    // R was met only by answers that are no authority on the key (a
+                    // fallback without it, a primary still waiting for its partition):
+                    // what they hold is kept, but the read may have missed versions of
+                    // this actor (seed 31678: a primary that had handed the key off read
+                    // nothing that way, and its new total swallowed its earlier adds).
+                    ReadFirst::Failed
+                } else {
+                    if self.read_keys.len() >= READ_KEYS {
+                        self.read_keys.clear();
+                    }
+                    self.read_keys.insert(pending.request.key().clone());
+                    ReadFirst::Done
+                }
             }
             _ => ReadFirst::Failed,
         };
