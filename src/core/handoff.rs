@@ -22,7 +22,13 @@ pub(crate) struct HandoffInFlight {
     pub key: Bytes,
     pub versions: Siblings,
     pub expires_ms: u64,
+    /// Unanswered within the request timeout: the hint is offered again, but an ack that
+    /// comes late (a disk slower than the timeout) still drops it until `expires_ms`.
+    pub late: bool,
 }
+
+/// How long a late `HandoffAck` is still taken, in request timeouts after the first one.
+const LATE_ACK_TIMEOUTS: u64 = 8;
 
 impl Node {
     /// Offer due hints to their intended nodes, and retire offers that went unanswered.
@@ -34,10 +40,22 @@ impl Node {
             .filter(|(_, h)| h.expires_ms <= now)
             .map(|(r, _)| *r)
             .collect();
+        let keep_late_ms = LATE_ACK_TIMEOUTS * self.config.request_timeout_ms;
         for rid in expired {
-            if let Some(h) = self.handoffs.remove(&rid) {
-                self.suspect(&h.intended);
+            let Some(h) = self.handoffs.get_mut(&rid) else {
+                continue;
+            };
+            if h.late {
+                self.handoffs.remove(&rid);
+                continue;
             }
+            // Offered again at the next scan; the ack of this offer still counts if it comes
+            // (seed 20804: a disk slower than the timeout acked every offer late, so the
+            // hints were offered again and again until the end of the run).
+            h.late = true;
+            h.expires_ms = now + keep_late_ms;
+            let intended = h.intended.clone();
+            self.suspect(&intended);
         }
         if self.hints.is_empty() || now < self.next_hint_scan_ms {
             return;
@@ -47,9 +65,10 @@ impl Node {
         let offered: Vec<(NodeId, Bytes)> = self
             .handoffs
             .values()
+            .filter(|h| !h.late)
             .map(|h| (h.intended.clone(), h.key.clone()))
             .collect();
-        let room = self.config.hint_batch.saturating_sub(self.handoffs.len());
+        let room = self.config.hint_batch.saturating_sub(offered.len());
         let due: Vec<(NodeId, Bytes, Siblings)> = self
             .hints
             .iter()
@@ -75,35 +94,25 @@ impl Node {
                     key,
                     versions,
                     expires_ms: now + self.config.request_timeout_ms,
+                    late: false,
                 },
             );
         }
     }
 
-    /// Hints whose intended node left or was removed, or no longer replicates the key in
-    /// this node's ring, become this node's own replicas (one batch writes the object and
-    /// deletes the hint, so the versions are never lost); a key this node does not
-    /// replicate is then transferred to its primaries.
+    /// Hints whose intended node left or was removed become this node's own replicas (one
+    /// batch writes the object and deletes the hint, so the versions are never lost); a
+    /// key this node does not replicate is then transferred to its primaries.
     pub(crate) fn adopt_orphan_hints(&mut self) {
         let gone = |n: &NodeId| {
             self.membership
                 .get(n)
                 .is_some_and(|i| matches!(i.status, Status::Exiting | Status::Down))
         };
-        // A node the ring no longer names a replica of the key would only hand the hint on
-        // to the key's primaries (seed 20804: two primaries offered their hints to such a
-        // node with a slow disk, which handed them back, over and over to the end).
-        let replica = |n: &NodeId, key: &Bytes| {
-            self.membership.ring().is_none_or(|r| {
-                r.preflist_iter(r.partition_of_key(key))
-                    .take(self.config.n)
-                    .any(|x| x == n)
-            })
-        };
         let orphans: Vec<(NodeId, Bytes)> = self
             .hints
             .keys()
-            .filter(|(n, k)| gone(n) || !replica(n, k))
+            .filter(|(n, _)| gone(n))
             .cloned()
             .collect();
         for slot in orphans {

@@ -41,7 +41,6 @@ mod hashtree_cost_grows_with_differences;
 mod hashtree_exchange_finds_exact_differences;
 mod hashtree_exchange_rejects_malformed_messages;
 mod hashtree_incremental_matches_rebuild;
-mod hint_for_a_former_replica_is_adopted;
 mod hinted_handoff_is_throttled;
 mod join_moves_partitions_without_losing_writes;
 mod lease_removes_closed_nodes;
