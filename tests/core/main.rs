@@ -41,6 +41,7 @@ mod hashtree_cost_grows_with_differences;
 mod hashtree_exchange_finds_exact_differences;
 mod hashtree_exchange_rejects_malformed_messages;
 mod hashtree_incremental_matches_rebuild;
+mod hint_acked_late_by_slow_disk_is_dropped;
 mod hinted_handoff_is_throttled;
 mod join_moves_partitions_without_losing_writes;
 mod lease_removes_closed_nodes;
