@@ -244,10 +244,6 @@ pub struct Node {
     /// first, goes out as its run's fallback actor (`put.rs` `coordinate_write_as`).
     pub(crate) replicated_parts: BTreeSet<u32>,
     pub(crate) lost_parts: BTreeSet<u32>,
-    /// The partitions of which this run handed a key off (and deleted it): a copy of such
-    /// a key that reaches the node later need not hold its actor's dots (`put.rs`
-    /// `holds_own_history`).
-    pub(crate) handed_off_parts: BTreeSet<u32>,
     /// Keys this run read from the replicas before writing them (`put.rs`).
     pub(crate) read_keys: BTreeSet<Bytes>,
     pending_ops: Vec<StoreOp>,
@@ -381,6 +377,11 @@ impl Node {
             None => (1 + rng.below(1 << 31)) << INCARNATION_SHIFT,
         };
         let fallback_generation = restored.meta.as_ref().map_or(0, |m| m.fallback_generation);
+        // A new incarnation is a new actor, with no dots to have handed off.
+        let handed_off_parts = match &restored.meta {
+            Some(m) if !lost_records => m.handed_off_parts.clone(),
+            _ => BTreeSet::new(),
+        };
         let detector = Detector::new(config.probe_interval_ms);
         let first_gossip = rng.below(config.gossip_interval_ms.max(1));
         // Request ids start at a random point in every run (issue 15 defect 9): a reply or
@@ -452,12 +453,12 @@ impl Node {
             meta: NodeMeta {
                 dot_reserved: epoch,
                 fallback_generation,
+                handed_off_parts,
             },
             fallback_dots: restored.fallbacks,
             fallback_written: BTreeSet::new(),
             replicated_parts: BTreeSet::new(),
             lost_parts: BTreeSet::new(),
-            handed_off_parts: BTreeSet::new(),
             read_keys: BTreeSet::new(),
             pending_ops: Vec::new(),
             pending_waiters: Vec::new(),
@@ -1248,11 +1249,13 @@ impl Node {
     }
 
     /// This run stopped replicating the partition of `key` at some point (see
-    /// `lost_parts`).
+    /// `lost_parts`), or this actor handed a key of it off in any run (a restart does not
+    /// bring back what left with the handoff).
     pub(crate) fn lost_partition_of(&self, key: &[u8]) -> bool {
-        self.membership
-            .ring()
-            .is_some_and(|r| self.lost_parts.contains(&r.partition_of_key(key)))
+        self.membership.ring().is_some_and(|r| {
+            let p = r.partition_of_key(key);
+            self.lost_parts.contains(&p) || self.meta.handed_off_parts.contains(&p)
+        })
     }
 
     /// True once this run's first dot reservation is on disk, so a crash cannot restart

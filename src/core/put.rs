@@ -1197,17 +1197,18 @@ impl Node {
         }
     }
 
-    /// This node holds `key` as a replica that never handed it off in this run (its ring
-    /// may have moved the key away since): its store then holds every dot its actor issued
-    /// for the key. A copy that reached it after a handoff (a late hint, a repair) need not
-    /// (seed 1629: a hint delivered to an old owner cut off from the primaries, then
-    /// `(n0, 31)` built on it swallowed the acknowledged `(n0, 14)`).
+    /// This node holds `key` as a replica that never handed it off, in this run or an
+    /// earlier one (its ring may have moved the key away since): its store then holds every
+    /// dot its actor issued for the key. A copy that reached it after a handoff (a late
+    /// hint, a repair) need not (seed 1629: a hint delivered to an old owner cut off from
+    /// the primaries, then `(n0, 31)` built on it swallowed the acknowledged `(n0, 14)`).
     pub(crate) fn holds_own_history(&self, key: &Bytes) -> bool {
         self.data.contains_key(key)
-            && !self
-                .membership
-                .ring()
-                .is_some_and(|r| self.handed_off_parts.contains(&r.partition_of_key(key)))
+            && !self.membership.ring().is_some_and(|r| {
+                self.meta
+                    .handed_off_parts
+                    .contains(&r.partition_of_key(key))
+            })
     }
 
     /// The read a primary made before coordinating a write of a key it did not hold

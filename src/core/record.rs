@@ -245,11 +245,19 @@ pub fn decode(bytes: &[u8]) -> Result<Record, RecordError> {
         RecordStore::Meta => Record::Meta(
             exact::<NodeMeta>(payload)
                 .or_else(|e| {
-                    // The record of older builds: the dot reservation alone.
-                    exact::<u64>(payload)
-                        .map(|dot_reserved| NodeMeta {
+                    // The records of older builds: the dot reservation and the fallback
+                    // generation, or the dot reservation alone.
+                    exact::<(u64, u64)>(payload)
+                        .map(|(dot_reserved, fallback_generation)| NodeMeta {
                             dot_reserved,
-                            fallback_generation: 0,
+                            fallback_generation,
+                            ..NodeMeta::default()
+                        })
+                        .or_else(|_| {
+                            exact::<u64>(payload).map(|dot_reserved| NodeMeta {
+                                dot_reserved,
+                                ..NodeMeta::default()
+                            })
                         })
                         .map_err(|_| e)
                 })

@@ -13,7 +13,7 @@ use super::id::NodeId;
 use super::membership::{MemberInfo, Membership, RingState};
 use super::record::{self, CorruptRecord, Loader, RecordStore};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What the node must find again after a restart besides its data.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +25,11 @@ pub struct NodeMeta {
     /// fallback records are dropped, when they reach their limit (`put.rs`
     /// `FALLBACK_KEYS`). Records of older builds lack it (0).
     pub fallback_generation: u64,
+    /// The partitions of which this actor handed a key off (and deleted it) in any run: a
+    /// copy of such a key that reaches the node later need not hold the actor's dots
+    /// (`put.rs` `holds_own_history`), and a write of such a key reads enough replicas
+    /// first (`lost_partition_of`). Records of older builds lack it (empty).
+    pub handed_off_parts: BTreeSet<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -357,7 +357,10 @@ impl Node {
             // (`lost_partition_of`, seed 5769).
             if let Some(p) = self.membership.ring().map(|r| r.partition_of_key(&t.key)) {
                 self.lost_parts.insert(p);
-                self.handed_off_parts.insert(p);
+                if self.meta.handed_off_parts.insert(p) {
+                    // Durable no later than the deletion below (batches land in order).
+                    self.queue_op(StoreOp::PutMeta(self.meta.clone()));
+                }
             }
             self.tree_update(&t.key);
             self.queue_op(StoreOp::DeleteObject { key: t.key.clone() });

@@ -37,6 +37,7 @@ mod forward_to_unreachable_coordinator_times_out;
 mod get_answered_by_fallbacks_is_partial;
 mod gossip_converges_with_digests;
 mod gossip_per_round_traffic_is_bounded;
+mod handoff_is_remembered_across_restarts;
 mod hashtree_cost_grows_with_differences;
 mod hashtree_exchange_finds_exact_differences;
 mod hashtree_exchange_rejects_malformed_messages;

@@ -81,12 +81,18 @@ fn record() -> impl Strategy<Value = Record> {
             key,
             versions
         }),
-        (any::<u64>(), any::<u64>()).prop_map(|(dot_reserved, fallback_generation)| {
-            Record::Meta(NodeMeta {
-                dot_reserved,
-                fallback_generation,
-            })
-        }),
+        (
+            any::<u64>(),
+            any::<u64>(),
+            proptest::collection::btree_set(any::<u32>(), 0..8)
+        )
+            .prop_map(|(dot_reserved, fallback_generation, handed_off_parts)| {
+                Record::Meta(NodeMeta {
+                    dot_reserved,
+                    fallback_generation,
+                    handed_off_parts,
+                })
+            }),
         membership().prop_map(Record::Membership),
         (bytes(), siblings()).prop_map(|(key, versions)| Record::Fallback { key, versions }),
         (node(), any::<u64>(), any::<u64>()).prop_map(|(from, rid, expires_ms)| {
@@ -111,14 +117,16 @@ fn the_format_is_version_kind_payload_checksum() {
     let r = record::encode_meta(&NodeMeta {
         dot_reserved: 5,
         fallback_generation: 0,
+        handed_off_parts: [7].into(),
     });
     assert_eq!(
-        &r[..4],
-        &[1, 3, 5, 0],
-        "version 1, kind 3 (meta), postcard varints 5 (dots) and 0 (fallback generation)"
+        &r[..6],
+        &[1, 3, 5, 0, 1, 7],
+        "version 1, kind 3 (meta), postcard varints 5 (dots), 0 (fallback generation), \
+         then the handed-off partitions: 1 of them, 7"
     );
-    assert_eq!(r.len(), 4 + 4);
-    assert_eq!(&r[4..], &crc32c(&r[..4]).to_le_bytes());
+    assert_eq!(r.len(), 6 + 4);
+    assert_eq!(&r[6..], &crc32c(&r[..6]).to_le_bytes());
 }
 
 #[test]
@@ -130,7 +138,18 @@ fn a_meta_record_of_an_older_build_still_loads() {
         record::decode(&old),
         Ok(Record::Meta(NodeMeta {
             dot_reserved: 1_000,
-            fallback_generation: 0,
+            ..NodeMeta::default()
+        }))
+    );
+    // Before the handed-off partitions: the reservation and the fallback generation.
+    let mut old = vec![1, 3, 0xe8, 0x07, 2];
+    old.extend_from_slice(&crc32c(&old).to_le_bytes());
+    assert_eq!(
+        record::decode(&old),
+        Ok(Record::Meta(NodeMeta {
+            dot_reserved: 1_000,
+            fallback_generation: 2,
+            ..NodeMeta::default()
         }))
     );
 }
@@ -139,7 +158,7 @@ fn a_meta_record_of_an_older_build_still_loads() {
 fn each_kind_of_damage_has_its_own_error() {
     let good = record::encode_meta(&NodeMeta {
         dot_reserved: 5,
-        fallback_generation: 0,
+        ..NodeMeta::default()
     });
     assert_eq!(record::decode(&good[..3]), Err(RecordError::TooShort(3)));
     let mut bad = good.clone();

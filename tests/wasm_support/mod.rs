@@ -50,6 +50,7 @@ pub fn full_batch() -> Vec<StoreOp> {
         StoreOp::PutMeta(NodeMeta {
             dot_reserved: 1_000,
             fallback_generation: 0,
+            handed_off_parts: Default::default(),
         }),
         StoreOp::PutObject {
             key: key("cart/ada"),
@@ -139,6 +140,7 @@ pub async fn replaces_and_deletes<H: Harness>(h: &H, name: &str) {
             StoreOp::PutMeta(NodeMeta {
                 dot_reserved: 2_000,
                 fallback_generation: 0,
+                handed_off_parts: Default::default(),
             }),
             StoreOp::PutFallback {
                 key: key("cart/cy"),
@@ -216,6 +218,7 @@ pub async fn failed_batch_applies_nothing<H: Harness>(h: &H, name: &str) {
         StoreOp::PutMeta(NodeMeta {
             dot_reserved: 9_000,
             fallback_generation: 0,
+            handed_off_parts: Default::default(),
         }),
     ];
     store.fail_next_batch(2, true);
@@ -253,6 +256,7 @@ pub async fn batches_apply_in_order<H: Harness>(h: &H, name: &str) {
                 StoreOp::PutMeta(NodeMeta {
                     dot_reserved: i * 1000,
                     fallback_generation: 0,
+                    handed_off_parts: Default::default(),
                 }),
             ]
         })
