@@ -36,23 +36,6 @@ fn add(key: &str, n: i64) -> ClientRequest {
     }
 }
 
-fn replicates(c: &Cluster, i: usize, key: &str) -> bool {
-    let id = c.id(i).clone();
-    c.node(i).and_then(|n| n.ring()).is_some_and(|r| {
-        r.preflist_for_key(key.as_bytes())
-            .iter()
-            .take(3)
-            .any(|p| *p == id)
-    })
-}
-
-fn holds(c: &Cluster, i: usize, key: &str) -> bool {
-    c.node(i)
-        .unwrap()
-        .objects()
-        .any(|(k, _)| k.as_ref() == key.as_bytes())
-}
-
 fn hints_for(c: &Cluster, i: usize, key: &str) -> Vec<NodeId> {
     c.node(i)
         .unwrap()
@@ -60,17 +43,6 @@ fn hints_for(c: &Cluster, i: usize, key: &str) -> Vec<NodeId> {
         .filter(|((_, k), _)| k.as_ref() == key.as_bytes())
         .map(|((n, _), _)| n.clone())
         .collect()
-}
-
-fn add_w1(key: &str, n: i64) -> ClientRequest {
-    ClientRequest::Update {
-        key: Bytes::from(key),
-        op: Op::CounterAdd(n),
-        options: RequestOptions {
-            w: Some(1),
-            ..opts()
-        },
-    }
 }
 
 /// Cut `a` off from everyone and wait until it sees every other node down.
@@ -120,7 +92,7 @@ fn a_counter_add_by_a_stand_in_that_still_holds_the_key_survives_its_hint() {
 
     // With no primary reachable, `a` coordinates the add itself (W = 1), as its plain actor
     // (it holds the key), and stands in for the first primary: its copy is a hint.
-    let (first, _) = write(&mut c, a, add_w1(&key, 3));
+    let (first, _) = write(&mut c, a, counter_add_w1(&key, 3));
     assert_eq!(
         &first.node,
         c.id(a),
@@ -141,7 +113,7 @@ fn a_counter_add_by_a_stand_in_that_still_holds_the_key_survives_its_hint() {
 
     // Cut off again, `a` adds once more: on top of its previous add.
     isolate(&mut c, a);
-    let (second, _) = write(&mut c, a, add_w1(&key, 4));
+    let (second, _) = write(&mut c, a, counter_add_w1(&key, 4));
     assert_eq!(second.node, first.node, "the same actor");
     assert!(second.counter > first.counter);
 

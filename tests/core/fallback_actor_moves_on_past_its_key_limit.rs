@@ -7,9 +7,7 @@
 use crate::cluster_support;
 
 use cluster_support::*;
-use ringlet::core::{
-    Bytes, ClientRequest, Config, Op, RequestOptions, Resolved, Resolver, ResolverRules,
-};
+use ringlet::core::{Config, RequestOptions, Resolved, Resolver, ResolverRules};
 use ringlet::sim::{Cluster, NetConfig};
 
 const LIMIT: usize = 1024;
@@ -18,17 +16,6 @@ fn config() -> Config {
     Config {
         resolvers: ResolverRules::default().with(b"ctr/", Resolver::Counter),
         ..cluster_support::config(3, 2, 2)
-    }
-}
-
-fn add_w1(key: &str) -> ClientRequest {
-    ClientRequest::Update {
-        key: Bytes::from(key),
-        op: Op::CounterAdd(1),
-        options: RequestOptions {
-            w: Some(1),
-            ..opts()
-        },
     }
 }
 
@@ -55,7 +42,7 @@ fn the_fallback_actor_moves_to_its_next_generation_after_1024_keys() {
     isolate(&mut c, tab);
 
     for (i, key) in keys.iter().enumerate() {
-        let (dot, _) = write(&mut c, tab, add_w1(key));
+        let (dot, _) = write(&mut c, tab, counter_add_w1(key, 1));
         let want = if i < LIMIT {
             format!("{id}@f")
         } else {
@@ -65,13 +52,13 @@ fn the_fallback_actor_moves_to_its_next_generation_after_1024_keys() {
     }
     // The first key again: its record went with the old generation, so the new actor
     // writes it, and it still does after a restart.
-    let (dot, _) = write(&mut c, tab, add_w1(&keys[0]));
+    let (dot, _) = write(&mut c, tab, counter_add_w1(&keys[0], 1));
     assert_eq!(dot.node.as_str(), format!("{id}@f1"));
     c.crash(tab, false);
     c.restart(tab);
     settle(&mut c);
     isolate(&mut c, tab);
-    let (dot, _) = write(&mut c, tab, add_w1(&keys[0]));
+    let (dot, _) = write(&mut c, tab, counter_add_w1(&keys[0], 1));
     assert_eq!(
         dot.node.as_str(),
         format!("{id}@f1"),

@@ -10,8 +10,7 @@
 use crate::cluster_support;
 
 use cluster_support::*;
-use ringlet::core::ClientRequest;
-use ringlet::core::{Bytes, Config, Message, Op, RequestOptions, Resolver, ResolverRules};
+use ringlet::core::{Bytes, Config, Message, Resolver, ResolverRules};
 use ringlet::sim::{Cluster, NetConfig};
 
 fn config() -> Config {
@@ -23,32 +22,6 @@ fn config() -> Config {
     }
 }
 
-fn replicates(c: &Cluster, i: usize, key: &str) -> bool {
-    let id = c.id(i).clone();
-    c.node(i).and_then(|n| n.ring()).is_some_and(|r| {
-        r.preflist_for_key(key.as_bytes())
-            .iter()
-            .take(3)
-            .any(|p| *p == id)
-    })
-}
-
-fn holds(c: &Cluster, i: usize, key: &str) -> bool {
-    c.node(i)
-        .is_some_and(|n| n.objects().any(|(k, _)| k.as_ref() == key.as_bytes()))
-}
-
-fn add_w1(key: &str, n: i64) -> ClientRequest {
-    ClientRequest::Update {
-        key: Bytes::from(key),
-        op: Op::CounterAdd(n),
-        options: RequestOptions {
-            w: Some(1),
-            ..opts()
-        },
-    }
-}
-
 #[test]
 fn a_node_that_handed_a_key_off_does_not_write_it_as_itself_on_a_late_copy_after_a_reload() {
     let mut c = Cluster::with_nodes(1629, 3, config(), NetConfig::default());
@@ -56,7 +29,7 @@ fn a_node_that_handed_a_key_off_does_not_write_it_as_itself_on_a_late_copy_after
     let a = 0;
     let keys: Vec<String> = (0..40).map(|i| format!("ctr/{i}")).collect();
     for k in &keys {
-        write(&mut c, a, add_w1(k, 5));
+        write(&mut c, a, counter_add_w1(k, 5));
     }
     c.run_for(200);
 
@@ -112,7 +85,7 @@ fn a_node_that_handed_a_key_off_does_not_write_it_as_itself_on_a_late_copy_after
 
     // The add through `a` (W = 1, nobody else reachable) is not written as `a`'s plain
     // actor: that copy is no proof that `a` holds its own earlier adds of the key.
-    let (dot, _) = write(&mut c, a, add_w1(&key, 3));
+    let (dot, _) = write(&mut c, a, counter_add_w1(&key, 3));
     assert_ne!(
         dot.node, plain,
         "a wrote the key as its plain actor on a copy that came after its handoff"

@@ -10,9 +10,7 @@
 use crate::cluster_support;
 
 use cluster_support::*;
-use ringlet::core::{
-    Bytes, ClientRequest, Config, Op, RequestOptions, Resolved, Resolver, ResolverRules,
-};
+use ringlet::core::{Config, RequestOptions, Resolved, Resolver, ResolverRules};
 use ringlet::sim::{Cluster, NetConfig};
 
 const RELOADS: usize = 200;
@@ -21,17 +19,6 @@ fn config() -> Config {
     Config {
         resolvers: ResolverRules::default().with(b"ctr/", Resolver::Counter),
         ..cluster_support::config(3, 2, 2)
-    }
-}
-
-fn add_w1(key: &str) -> ClientRequest {
-    ClientRequest::Update {
-        key: Bytes::from(key),
-        op: Op::CounterAdd(1),
-        options: RequestOptions {
-            w: Some(1),
-            ..opts()
-        },
     }
 }
 
@@ -55,7 +42,7 @@ fn an_offline_non_replica_reloaded_two_hundred_times_writes_as_one_actor() {
 
     for i in 0..RELOADS {
         isolate(&mut c, tab);
-        let (dot, _) = write(&mut c, tab, add_w1(&key));
+        let (dot, _) = write(&mut c, tab, counter_add_w1(&key, 1));
         assert_eq!(
             dot.node.as_str(),
             fallback_actor,

@@ -21,16 +21,6 @@ fn config() -> Config {
     }
 }
 
-fn replicates(c: &Cluster, i: usize, key: &str) -> bool {
-    let id = c.id(i).clone();
-    c.node(i).and_then(|n| n.ring()).is_some_and(|r| {
-        r.preflist_for_key(key.as_bytes())
-            .iter()
-            .take(3)
-            .any(|p| *p == id)
-    })
-}
-
 #[test]
 fn a_primary_that_regains_a_key_reads_it_before_writing() {
     let mut c = Cluster::with_nodes(1551, 3, config(), NetConfig::default());

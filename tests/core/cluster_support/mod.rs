@@ -228,3 +228,33 @@ pub fn contents(s: &Siblings) -> Vec<Option<String>> {
 pub fn text(b: &Bytes) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+/// Whether node `i`'s ring names it a replica (one of the first N) of `key`.
+pub fn replicates(c: &Cluster, i: usize, key: &str) -> bool {
+    let id = c.id(i).clone();
+    let n = c.config().n;
+    c.node(i).and_then(|x| x.ring()).is_some_and(|r| {
+        r.preflist_for_key(key.as_bytes())
+            .iter()
+            .take(n)
+            .any(|p| *p == id)
+    })
+}
+
+/// Whether node `i` (running) holds `key` as an object in its store.
+pub fn holds(c: &Cluster, i: usize, key: &str) -> bool {
+    c.node(i)
+        .is_some_and(|x| x.objects().any(|(k, _)| k.as_ref() == key.as_bytes()))
+}
+
+/// A counter add of `n` to `key` with W = 1 (a node alone can coordinate it).
+pub fn counter_add_w1(key: &str, n: i64) -> ClientRequest {
+    ClientRequest::Update {
+        key: Bytes::from(key),
+        op: ringlet::core::Op::CounterAdd(n),
+        options: RequestOptions {
+            w: Some(1),
+            ..opts()
+        },
+    }
+}
