@@ -1249,12 +1249,22 @@ impl Node {
     }
 
     /// This run stopped replicating the partition of `key` at some point (see
-    /// `lost_parts`), or this actor handed a key of it off in any run (a restart does not
-    /// bring back what left with the handoff).
+    /// `lost_parts`), or this actor handed a key of it off in any run.
     pub(crate) fn lost_partition_of(&self, key: &[u8]) -> bool {
+        self.handed_off_partition_of(key)
+            || self
+                .membership
+                .ring()
+                .is_some_and(|r| self.lost_parts.contains(&r.partition_of_key(key)))
+    }
+
+    /// This actor handed a key of `key`'s partition off, in this run or an earlier one (a
+    /// restart does not bring back what left with the handoff: `NodeMeta::handed_off_parts`).
+    pub(crate) fn handed_off_partition_of(&self, key: &[u8]) -> bool {
         self.membership.ring().is_some_and(|r| {
-            let p = r.partition_of_key(key);
-            self.lost_parts.contains(&p) || self.meta.handed_off_parts.contains(&p)
+            self.meta
+                .handed_off_parts
+                .contains(&r.partition_of_key(key))
         })
     }
 

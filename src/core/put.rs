@@ -1203,12 +1203,7 @@ impl Node {
     /// hint, a repair) need not (seed 1629: a hint delivered to an old owner cut off from
     /// the primaries, then `(n0, 31)` built on it swallowed the acknowledged `(n0, 14)`).
     pub(crate) fn holds_own_history(&self, key: &Bytes) -> bool {
-        self.data.contains_key(key)
-            && !self.membership.ring().is_some_and(|r| {
-                self.meta
-                    .handed_off_parts
-                    .contains(&r.partition_of_key(key))
-            })
+        self.data.contains_key(key) && !self.handed_off_partition_of(key)
     }
 
     /// The read a primary made before coordinating a write of a key it did not hold

@@ -353,10 +353,9 @@ impl Node {
             self.read_keys.remove(&t.key);
             // Its dots went with it too, also when this ring never named the node a
             // replica of the key (it held it because a node with a newer ring sent it
-            // there): a later write of the key reads enough replicas to meet them
-            // (`lost_partition_of`, seed 5769).
+            // there): a later write of the key, in this run or a later one, reads enough
+            // replicas to meet them (`lost_partition_of`, seed 5769).
             if let Some(p) = self.membership.ring().map(|r| r.partition_of_key(&t.key)) {
-                self.lost_parts.insert(p);
                 if self.meta.handed_off_parts.insert(p) {
                     // Durable no later than the deletion below (batches land in order).
                     self.queue_op(StoreOp::PutMeta(self.meta.clone()));
